@@ -13,7 +13,10 @@ Python see exactly the same input values. Keras is evaluated twice:
   * in its default float32 ("perSampleKerasFloat32"): what a Keras user sees; kept for reference
     and for the one probability-boundary case where Keras' clip constant 1 - 1e-7 is itself rounded
     to float32 (0.99999988) and that rounding changes the value.
-torchvision is evaluated in float64.
+torchvision is evaluated in float64 ("loss"), and its formula also in 60-digit arithmetic with mpmath
+("lossExact"): for saturated logits torchvision's own 1 - p_t cancels (p_t = 1 - p computed as
+1 - sigmoid(x)), so its float64 result carries a relative error up to ~1e-2 there, while a careful
+implementation (the library) should reproduce the exact value.
 
 Keras clips probabilities to [1e-7, 1 - 1e-7] in categorical_focal_crossentropy even when
 from_logits=True (softmax first, then clip). The library does not clamp on the logits path, so every
@@ -27,6 +30,7 @@ import json
 import os
 import sys
 
+import mpmath
 import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -280,9 +284,27 @@ def torchvision_cases(rng):
             "targets": to_list(t),
             "logits": to_list(x),
             "loss": out.numpy().tolist(),
+            "lossExact": torchvision_formula_exact(x, t, alpha, gamma),
             "sum": float(out_sum),
         })
     return cases
+
+
+def torchvision_formula_exact(logits, targets, alpha, gamma):
+    """torchvision's sigmoid_focal_loss formula, term by term, in 60-digit arithmetic."""
+    mpmath.mp.dps = 60
+    out = []
+    for x, y in zip(np.asarray(logits, dtype=np.float64).ravel(), np.asarray(targets, dtype=np.float64).ravel()):
+        x = mpmath.mpf(float(x))
+        y = mpmath.mpf(float(y))
+        p = 1 / (1 + mpmath.exp(-x))
+        ce = -(y * mpmath.log(p) + (1 - y) * mpmath.log(1 - p))
+        p_t = p * y + (1 - p) * (1 - y)
+        loss = ce * (1 - p_t) ** mpmath.mpf(gamma)
+        if alpha >= 0:
+            loss = (mpmath.mpf(alpha) * y + (1 - mpmath.mpf(alpha)) * (1 - y)) * loss
+        out.append(float(loss))
+    return np.asarray(out).reshape(np.shape(logits)).tolist()
 
 
 def write(name, payload):
@@ -298,6 +320,7 @@ def main():
     versions = {
         "python": sys.version.split()[0],
         "numpy": np.__version__,
+        "mpmath": mpmath.__version__,
         "keras": keras.__version__,
         "tensorflow": tf.__version__,
         "torch": torch.__version__,
