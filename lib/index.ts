@@ -1,0 +1,26 @@
+// Public API of tfjs-focal-loss. Importing this module registers the 'FocalLoss' and
+// 'SigmoidFocalLoss' kernels, their backward kernels and their gradients for the 'tensorflow'
+// (@tensorflow/tfjs-node) and 'cpu' backends.
+import '@tensorflow/tfjs-backend-cpu';
+import './kernels/FocalLossGrad';
+import './kernels/SigmoidFocalLossGrad';
+import './kernels/FocalLoss';
+import './kernels/SigmoidFocalLoss';
+
+export {classBalancedAlpha} from './class_balance';
+export type {ClassBalancedAlphaOptions} from './class_balance';
+export {focalLoss} from './focal_loss';
+export type {FocalLossOptions} from './focal_loss';
+export {binaryFocalCrossentropy, categoricalFocalCrossentropy, sparseCategoricalFocalCrossentropy} from './keras';
+export type {BinaryFocalCrossentropyConfig, CategoricalFocalCrossentropyConfig, FocalLossFunction} from './keras';
+export {FocalLoss} from './kernels/FocalLoss';
+export type {FocalLossAttrs, FocalLossInputs} from './kernels/FocalLoss';
+export {FocalLossGrad} from './kernels/FocalLossGrad';
+export type {FocalLossGradInputs} from './kernels/FocalLossGrad';
+export {SigmoidFocalLoss} from './kernels/SigmoidFocalLoss';
+export type {SigmoidFocalLossAttrs, SigmoidFocalLossInputs} from './kernels/SigmoidFocalLoss';
+export {SigmoidFocalLossGrad} from './kernels/SigmoidFocalLossGrad';
+export type {SigmoidFocalLossGradInputs} from './kernels/SigmoidFocalLossGrad';
+export {getNumThreads, setNumThreads, simdLevel} from './native';
+export {sigmoidFocalLoss} from './sigmoid_focal_loss';
+export type {SigmoidFocalLossOptions} from './sigmoid_focal_loss';

@@ -1,0 +1,157 @@
+// 'FocalLoss' kernel: softmax focal loss over the last axis, one native pass per row that also
+// writes dL_row/dlogits when the engine records a gradient. Registered for 'tensorflow' and 'cpu'.
+import * as tf from '@tensorflow/tfjs-core';
+
+import {addon} from '../native';
+import {formatIndex} from '../options';
+import {FocalLossGrad} from './FocalLossGrad';
+import {BACKENDS, gradientIsRecorded, makeFloat32Output, readFloat32, readInt32, ReadableBackend, registerGradientOnce, registerKernelOnce, rethrowNative} from './kernel_utils';
+
+export const FocalLoss = 'FocalLoss';
+
+export interface FocalLossInputs extends tf.NamedTensorInfoMap {
+  /** int32 class indices of shape logits.shape[:-1], or float32 (soft) one-hot of logits.shape. */
+  labels: tf.TensorInfo;
+  /** float32 [..., C]: logits, or probabilities when fromLogits is false. */
+  logits: tf.TensorInfo;
+}
+
+export interface FocalLossAttrs {
+  gamma: number;
+  /** Scalar alpha, or one alpha per class (length C). */
+  alpha: number | number[];
+  labelSmoothing: number;
+  /** Sparse labels equal to this get loss 0 and gradient 0; null: none. */
+  ignoreIndex: number | null;
+  fromLogits: boolean;
+}
+
+/**
+ * Outputs: [loss of shape logits.shape[:-1], grad of logits.shape] where grad = dL_row/dlogits, or
+ * a [0]-shaped placeholder when no gradient is being recorded (the op disposes it either way; the
+ * engine keeps its own reference for backprop).
+ */
+export function focalLossKernel(
+    args: {inputs: tf.NamedTensorInfoMap, backend: {}, attrs?: tf.NamedAttrMap}): tf.TensorInfo[] {
+  const {labels, logits} = args.inputs as FocalLossInputs;
+  const attrs = args.attrs as unknown as FocalLossAttrs;
+  const backend = args.backend as ReadableBackend;
+
+  const classes = logits.shape[logits.shape.length - 1];
+  const lossShape = logits.shape.slice(0, -1);
+  const rows = lossShape.reduce((a, b) => a * b, 1);
+  const wantGrad = gradientIsRecorded();
+  const gradShape = wantGrad ? logits.shape.slice() : [0];
+  if (rows === 0) {
+    return [
+      makeFloat32Output(backend, lossShape, new Float32Array(0)),
+      makeFloat32Output(backend, gradShape, new Float32Array(0)),
+    ];
+  }
+
+  const sparse = labels.dtype === 'int32';
+  const labelValues = sparse ? readInt32(backend, labels) : readFloat32(backend, labels);
+  const lossOut = new Float32Array(rows);
+  const gradOut = wantGrad ? new Float32Array(rows * classes) : null;
+  try {
+    addon().softmaxFocalLoss({
+      logits: readFloat32(backend, logits),
+      labels: labelValues,
+      rows,
+      classes,
+      gamma: attrs.gamma,
+      alpha: typeof attrs.alpha === 'number' ? attrs.alpha : Float32Array.from(attrs.alpha),
+      labelSmoothing: attrs.labelSmoothing,
+      ignoreIndex: sparse ? attrs.ignoreIndex : null,
+      fromLogits: attrs.fromLogits,
+      lossOut,
+      gradOut,
+    });
+  } catch (e) {
+    rethrowNative('focalLoss', e);
+  }
+  if (!sparse) {
+    checkDenseLabelsFinite(lossOut, labelValues as Float32Array, classes, labels.shape);
+  }
+  return [
+    makeFloat32Output(backend, lossShape, lossOut),
+    makeFloat32Output(backend, gradShape, gradOut ?? new Float32Array(0)),
+  ];
+}
+
+/**
+ * A NaN or infinite label always makes its row's loss non-finite, so only rows whose loss is not
+ * finite need their labels looked at: O(rows) instead of a second pass over rows * classes values.
+ * Non-finite losses with finite labels come from non-finite logits and propagate like in any tfjs
+ * op.
+ */
+function checkDenseLabelsFinite(
+    loss: Float32Array, labels: Float32Array, classes: number, labelShape: number[]): void {
+  for (let row = 0; row < loss.length; row++) {
+    if (Number.isFinite(loss[row])) {
+      continue;
+    }
+    for (let j = row * classes; j < (row + 1) * classes; j++) {
+      if (!Number.isFinite(labels[j])) {
+        throw new RangeError(`focalLoss: labels must contain only finite values; received labels${
+            formatIndex(j, labelShape)} = ${labels[j]}`);
+      }
+    }
+  }
+}
+
+/**
+ * Gradient: logits get dy[..., None] * saved grad through the native 'FocalLossGrad' kernel (no
+ * second pass over the logits). Dense labels get the analytic derivative
+ * dL/dy_j = -(1 - ls) alpha_j (1 - p_j)^gamma log p_j * dy, composed from tfjs ops and only
+ * evaluated when a gradient with respect to the labels is requested; sparse labels are indices and
+ * get zeros.
+ */
+export const focalLossGradConfig: tf.GradConfig = {
+  kernelName: FocalLoss,
+  inputsToSave: ['labels', 'logits'],
+  outputsToSave: [false, true],
+  gradFunc: (dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+    const dy = (Array.isArray(dys) ? dys[0] : dys);
+    const [labels, logits, grad] = saved;
+    const focalAttrs = attrs as unknown as FocalLossAttrs;
+    return {
+      logits: () => tf.engine().runKernel(FocalLossGrad, {dy, grad}) as tf.Tensor,
+      labels: () => labels.dtype === 'int32' ?
+          tf.zeros(labels.shape, 'float32') :
+          denseLabelsGradient(logits, dy, focalAttrs),
+    };
+  },
+};
+
+const KERAS_EPSILON = 1e-7;
+
+function denseLabelsGradient(logits: tf.Tensor, dy: tf.Tensor, attrs: FocalLossAttrs): tf.Tensor {
+  return tf.tidy(() => {
+    let logP: tf.Tensor;
+    let oneMinusP: tf.Tensor;
+    if (attrs.fromLogits) {
+      logP = tf.logSoftmax(logits);
+      // 1 - p = -expm1(log p) without cancellation: expm1(x) = 2t / (1 - t), t = tanh(x / 2),
+      // and 1 - t >= 1 for x <= 0.
+      const t = tf.tanh(tf.mul(logP, 0.5));
+      oneMinusP = tf.div(tf.mul(t, -2), tf.sub(1, t));
+    } else {
+      const p = tf.clipByValue(tf.div(logits, tf.sum(logits, -1, true)), KERAS_EPSILON,
+                               1 - KERAS_EPSILON);
+      logP = tf.log(p);
+      oneMinusP = tf.sub(1, p);
+    }
+    const alpha = typeof attrs.alpha === 'number' ? tf.scalar(attrs.alpha) :
+                                                    tf.tensor1d(attrs.alpha, 'float32');
+    const modulation = attrs.gamma === 0 ? tf.onesLike(oneMinusP) : tf.pow(oneMinusP, attrs.gamma);
+    const perClass = tf.neg(tf.mul(tf.mul(alpha, modulation), logP));
+    return tf.mul(tf.mul(perClass, tf.expandDims(dy, -1)), 1 - attrs.labelSmoothing);
+  });
+}
+
+export const focalLossConfigs: tf.KernelConfig[] = BACKENDS.map(
+    (backendName) => ({kernelName: FocalLoss, backendName, kernelFunc: focalLossKernel}));
+
+focalLossConfigs.forEach(registerKernelOnce);
+registerGradientOnce(focalLossGradConfig);

@@ -1,0 +1,85 @@
+// Buffer plumbing shared by the kernels: read input buffers without copying where the backend
+// allows it, hand output buffers to the backend without copying, and decide whether the gradient
+// has to be produced.
+import * as tf from '@tensorflow/tfjs-core';
+
+/** The part of a tfjs backend the kernels use ('cpu' and 'tensorflow' both provide readSync). */
+export interface ReadableBackend {
+  readSync(dataId: tf.DataId): tf.backend_util.BackendValues;
+  write(values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType): tf.DataId;
+  makeTensorInfo?(shape: number[], dtype: tf.DataType, values?: tf.backend_util.BackendValues):
+      tf.TensorInfo;
+}
+
+/**
+ * The float32 values of `info`. On 'cpu' this is the backend's own array (zero-copy); on
+ * 'tensorflow' it is the pending JS array of a tensor not yet handed to TensorFlow, or one copy out
+ * of the TF tensor. Native code only reads it.
+ */
+export function readFloat32(backend: ReadableBackend, info: tf.TensorInfo): Float32Array {
+  const values = backend.readSync(info.dataId);
+  // A Float32Array from another realm (or a backend that stores another array type) is copied
+  // once rather than handed to native code that checks the exact type.
+  return values instanceof Float32Array ? values : Float32Array.from(values as ArrayLike<number>);
+}
+
+export function readInt32(backend: ReadableBackend, info: tf.TensorInfo): Int32Array {
+  const values = backend.readSync(info.dataId);
+  return values instanceof Int32Array ? values : Int32Array.from(values as ArrayLike<number>);
+}
+
+/**
+ * Wraps `values` as a float32 output without copying. tfjs-node's backend has no makeTensorInfo,
+ * but its write() stores the JS array lazily (TensorFlow only gets a copy if a TF op consumes it).
+ */
+export function makeFloat32Output(
+    backend: ReadableBackend, shape: number[], values: Float32Array): tf.TensorInfo {
+  if (typeof backend.makeTensorInfo === 'function') {
+    return backend.makeTensorInfo(shape, 'float32', values);
+  }
+  return {dataId: backend.write(values, shape, 'float32'), shape, dtype: 'float32'};
+}
+
+/**
+ * Whether the engine will keep this kernel's outputs for backprop. The engine runs a kernel with
+ * kernelDepth incremented and records it on the tape only when `gradientDepth > 0` and the kernel
+ * was invoked from outside any other kernel (kernelDepth 1 while it runs); a call nested in a
+ * customGrad forward function is not taped, so computing its gradient would be wasted work.
+ */
+export function gradientIsRecorded(): boolean {
+  const state = tf.engine().state;
+  return state.gradientDepth > 0 && state.kernelDepth <= 1;
+}
+
+/** Rethrows an error from the addon with the op name in front, keeping its type. */
+export function rethrowNative(opName: string, error: unknown): never {
+  const err = error as Error;
+  const message = `${opName}: ${err && err.message !== undefined ? err.message : String(error)}`;
+  if (err instanceof RangeError) {
+    throw new RangeError(message);
+  }
+  if (err instanceof TypeError) {
+    throw new TypeError(message);
+  }
+  throw new Error(message);
+}
+
+/**
+ * Registers `config` unless a kernel of that name is already registered for that backend: a test
+ * runner that re-evaluates this package against the same global tfjs registry must not trigger
+ * tfjs's "already registered" warnings.
+ */
+export function registerKernelOnce(config: tf.KernelConfig): void {
+  if (tf.getKernel(config.kernelName, config.backendName) === undefined) {
+    tf.registerKernel(config);
+  }
+}
+
+export function registerGradientOnce(config: tf.GradConfig): void {
+  if (tf.getGradient(config.kernelName) === undefined) {
+    tf.registerGradient(config);
+  }
+}
+
+/** The backends this package registers its kernels for. */
+export const BACKENDS = ['tensorflow', 'cpu'] as const;

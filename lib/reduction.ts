@@ -1,0 +1,46 @@
+// Weighted reduction of a per-sample loss, with tf.losses.computeWeightedLoss semantics.
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Reduces `losses` like `tf.losses.computeWeightedLoss(losses, weights, reduction)`, with one
+ * difference: a zero denominator (an empty batch, every row ignored, or all weights 0) gives 0
+ * instead of NaN, as TensorFlow's own `compute_weighted_loss` does (div_no_nan). The numerator is
+ * then 0 as well, so the result and its gradients are exact zeros rather than NaN that would poison
+ * a training step. `weights` must already be rank 0 or broadcastable to `losses` (checkWeights).
+ */
+export function reduceWeightedLoss(
+    losses: tf.Tensor, weights: tf.Tensor | null, reduction: tf.Reduction): tf.Tensor {
+  return tf.tidy(() => {
+    const denominatorCanBeZero = losses.size === 0 ||
+        (weights !== null &&
+         (reduction === tf.Reduction.MEAN || reduction === tf.Reduction.SUM_BY_NONZERO_WEIGHTS));
+    if (!denominatorCanBeZero) {
+      return tf.losses.computeWeightedLoss(losses, weights ?? undefined, reduction);
+    }
+    const weighted = weights === null ? losses : tf.mul(losses, weights);
+    switch (reduction) {
+      case tf.Reduction.NONE:
+        return weighted;
+      case tf.Reduction.SUM:
+        return tf.sum(weighted);
+      case tf.Reduction.MEAN: {
+        if (weights === null) {
+          return tf.div(tf.sum(weighted), Math.max(1, losses.size));
+        }
+        const totalWeight = tf.sum(tf.mul(weights, tf.onesLike(losses)));
+        const safeTotal = tf.where(tf.equal(totalWeight, 0), tf.onesLike(totalWeight), totalWeight);
+        return tf.div(tf.sum(weighted), safeTotal);
+      }
+      case tf.Reduction.SUM_BY_NONZERO_WEIGHTS: {
+        if (weights === null) {
+          return tf.div(tf.sum(weighted), Math.max(1, losses.size));
+        }
+        const nonZero = tf.sum(tf.cast(tf.notEqual(tf.mul(weights, tf.onesLike(losses)), 0),
+                                       'float32'));
+        return tf.div(tf.sum(weighted), tf.maximum(nonZero, 1));
+      }
+      default:
+        throw new TypeError(`unknown reduction ${String(reduction)}`);
+    }
+  });
+}
