@@ -2,6 +2,11 @@
 // 'SigmoidFocalLoss' kernels, their backward kernels and their gradients for the 'tensorflow'
 // (@tensorflow/tfjs-node) and 'cpu' backends.
 import '@tensorflow/tfjs-backend-cpu';
+// tfjs-core's CommonJS bundle registers no gradients for its own ops; the @tensorflow/tfjs bundle
+// registers all of them in the global registry. The reductions and the labels gradients are
+// ordinary tfjs ops, so without this tf.grad / model.fit through focalLoss fails on 'cpu' with
+// "gradient function not found for Sum" (tfjs-node loads @tensorflow/tfjs anyway).
+import '@tensorflow/tfjs';
 import './kernels/FocalLossGrad';
 import './kernels/SigmoidFocalLossGrad';
 import './kernels/FocalLoss';

@@ -132,10 +132,8 @@ function denseLabelsGradient(logits: tf.Tensor, dy: tf.Tensor, attrs: FocalLossA
     let oneMinusP: tf.Tensor;
     if (attrs.fromLogits) {
       logP = tf.logSoftmax(logits);
-      // 1 - p = -expm1(log p) without cancellation: expm1(x) = 2t / (1 - t), t = tanh(x / 2),
-      // and 1 - t >= 1 for x <= 0.
-      const t = tf.tanh(tf.mul(logP, 0.5));
-      oneMinusP = tf.div(tf.mul(t, -2), tf.sub(1, t));
+      // 1 - p = -expm1(log p): no cancellation as p -> 1.
+      oneMinusP = tf.neg(tf.expm1(logP));
     } else {
       const p = tf.clipByValue(tf.div(logits, tf.sum(logits, -1, true)), KERAS_EPSILON,
                                1 - KERAS_EPSILON);

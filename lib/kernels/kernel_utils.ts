@@ -11,6 +11,10 @@ export interface ReadableBackend {
       tf.TensorInfo;
 }
 
+function isTypedArrayOf(values: unknown, name: 'Float32Array' | 'Int32Array'): boolean {
+  return Object.prototype.toString.call(values) === `[object ${name}]`;
+}
+
 /**
  * The float32 values of `info`. On 'cpu' this is the backend's own array (zero-copy); on
  * 'tensorflow' it is the pending JS array of a tensor not yet handed to TensorFlow, or one copy out
@@ -18,14 +22,16 @@ export interface ReadableBackend {
  */
 export function readFloat32(backend: ReadableBackend, info: tf.TensorInfo): Float32Array {
   const values = backend.readSync(info.dataId);
-  // A Float32Array from another realm (or a backend that stores another array type) is copied
-  // once rather than handed to native code that checks the exact type.
-  return values instanceof Float32Array ? values : Float32Array.from(values as ArrayLike<number>);
+  // The tag check also accepts a Float32Array from another realm (tfjs-node creates its arrays in
+  // native code); any other array type is copied once for the addon, which checks exact types.
+  return isTypedArrayOf(values, 'Float32Array') ? values as Float32Array :
+                                                   Float32Array.from(values as ArrayLike<number>);
 }
 
 export function readInt32(backend: ReadableBackend, info: tf.TensorInfo): Int32Array {
   const values = backend.readSync(info.dataId);
-  return values instanceof Int32Array ? values : Int32Array.from(values as ArrayLike<number>);
+  return isTypedArrayOf(values, 'Int32Array') ? values as Int32Array :
+                                                 Int32Array.from(values as ArrayLike<number>);
 }
 
 /**
@@ -54,7 +60,11 @@ export function gradientIsRecorded(): boolean {
 /** Rethrows an error from the addon with the op name in front, keeping its type. */
 export function rethrowNative(opName: string, error: unknown): never {
   const err = error as Error;
-  const message = `${opName}: ${err && err.message !== undefined ? err.message : String(error)}`;
+  const nativeMessage = err && err.message !== undefined ? err.message : String(error);
+  // The addon names its own entry point ("softmaxFocalLoss: labels[2] = 7 ..."); the user called
+  // the op, so the op's name replaces it.
+  const message = `${opName}: ${
+      nativeMessage.replace(/^(softmaxFocalLoss|sigmoidFocalLoss|scaleRows|scaleElements): /, '')}`;
   if (err instanceof RangeError) {
     throw new RangeError(message);
   }
