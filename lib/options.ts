@@ -32,7 +32,8 @@ export function describeValue(value: unknown): string {
     return `a ${value.constructor.name}`;
   }
   const ctor = (value as object).constructor;
-  return ctor && ctor !== Object ? `an instance of ${ctor.name}` : 'an object';
+  // Compared by name: objects from another realm have another Object constructor.
+  return ctor && ctor.name && ctor.name !== 'Object' ? `an instance of ${ctor.name}` : 'an object';
 }
 
 function levenshtein(a: string, b: string): number {

@@ -18,6 +18,8 @@ export function reduceWeightedLoss(
       return tf.losses.computeWeightedLoss(losses, weights ?? undefined, reduction);
     }
     const weighted = weights === null ? losses : tf.mul(losses, weights);
+    // Denominators are built from losses.shape, never from the losses tensor itself: a path from
+    // the logits through notEqual/where would need gradients tfjs does not define.
     switch (reduction) {
       case tf.Reduction.NONE:
         return weighted;
@@ -27,7 +29,7 @@ export function reduceWeightedLoss(
         if (weights === null) {
           return tf.div(tf.sum(weighted), Math.max(1, losses.size));
         }
-        const totalWeight = tf.sum(tf.mul(weights, tf.onesLike(losses)));
+        const totalWeight = tf.sum(tf.mul(weights, tf.ones(losses.shape)));
         const safeTotal = tf.where(tf.equal(totalWeight, 0), tf.onesLike(totalWeight), totalWeight);
         return tf.div(tf.sum(weighted), safeTotal);
       }
@@ -35,7 +37,7 @@ export function reduceWeightedLoss(
         if (weights === null) {
           return tf.div(tf.sum(weighted), Math.max(1, losses.size));
         }
-        const nonZero = tf.sum(tf.cast(tf.notEqual(tf.mul(weights, tf.onesLike(losses)), 0),
+        const nonZero = tf.sum(tf.cast(tf.notEqual(tf.mul(weights, tf.ones(losses.shape)), 0),
                                        'float32'));
         return tf.div(tf.sum(weighted), tf.maximum(nonZero, 1));
       }

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {addon} from '../native';
 import {formatIndex} from '../options';
 import {FocalLossGrad} from './FocalLossGrad';
-import {BACKENDS, gradientIsRecorded, makeFloat32Output, readFloat32, readInt32, ReadableBackend, registerGradientOnce, registerKernelOnce, rethrowNative} from './kernel_utils';
+import {BACKENDS, gradientIsRecorded, makeFloat32Output, readFloat32, readInt32, ReadableBackend, refuseRecordedBackward, registerGradientOnce, registerKernelOnce, rethrowNative} from './kernel_utils';
 
 export const FocalLoss = 'FocalLoss';
 
@@ -114,6 +114,7 @@ export const focalLossGradConfig: tf.GradConfig = {
   gradFunc: (dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
     const dy = (Array.isArray(dys) ? dys[0] : dys);
     const [labels, logits, grad] = saved;
+    refuseRecordedBackward('focalLoss');
     const focalAttrs = attrs as unknown as FocalLossAttrs;
     return {
       logits: () => tf.engine().runKernel(FocalLossGrad, {dy, grad}) as tf.Tensor,

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import {addon} from '../native';
 import {formatIndex} from '../options';
-import {BACKENDS, gradientIsRecorded, makeFloat32Output, readFloat32, ReadableBackend, registerGradientOnce, registerKernelOnce, rethrowNative} from './kernel_utils';
+import {BACKENDS, gradientIsRecorded, makeFloat32Output, readFloat32, ReadableBackend, refuseRecordedBackward, registerGradientOnce, registerKernelOnce, rethrowNative} from './kernel_utils';
 import {SigmoidFocalLossGrad} from './SigmoidFocalLossGrad';
 
 export const SigmoidFocalLoss = 'SigmoidFocalLoss';
@@ -83,6 +83,7 @@ export const sigmoidFocalLossGradConfig: tf.GradConfig = {
   gradFunc: (dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
     const dy = Array.isArray(dys) ? dys[0] : dys;
     const [labels, logits, grad] = saved;
+    refuseRecordedBackward('sigmoidFocalLoss');
     return {
       logits: () => tf.engine().runKernel(SigmoidFocalLossGrad, {dy, grad}) as tf.Tensor,
       labels: () => labelsGradient(labels, logits, dy, attrs as unknown as SigmoidFocalLossAttrs),

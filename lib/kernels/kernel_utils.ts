@@ -93,3 +93,17 @@ export function registerGradientOnce(config: tf.GradConfig): void {
 
 /** The backends this package registers its kernels for. */
 export const BACKENDS = ['tensorflow', 'cpu'] as const;
+
+/**
+ * Called at the start of a registered gradient. The saved gradient is an output of the forward
+ * kernel that tfjs's tape cannot connect back to the logits, so a gradient of this backward pass
+ * (a second-order gradient, e.g. a gradient penalty) would silently miss the Hessian term. When
+ * the backward pass is itself being recorded (an enclosing tf.grad / variableGrads), refuse.
+ */
+export function refuseRecordedBackward(opName: string): void {
+  if (tf.engine().state.gradientDepth > 0) {
+    throw new Error(`${opName}: second-order gradients (differentiating a gradient of ${
+        opName}, e.g. tf.grad inside tf.grad) are not supported; the fused kernel only provides ` +
+        `first derivatives`);
+  }
+}
