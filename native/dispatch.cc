@@ -1,0 +1,113 @@
+// Kernel selection (CPU features, env TFJS_FOCAL_LOSS_SIMD), error formatting, the backward
+// helpers and the thread-count API.
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "kernels.h"
+#include "thread_pool.h"
+
+namespace focal {
+namespace detail {
+namespace {
+
+#define FOCAL_TABLE(ns)                                                                   \
+  KernelTable {                                                                           \
+    #ns, &ns::softmax_logits_rows, &ns::sigmoid_logits_elements, &ns::scale_rows,        \
+        &ns::scale_elements                                                               \
+  }
+
+KernelTable select_kernels() {
+  // STAGE 1: only the portable kernels exist.
+  return FOCAL_TABLE(generic);
+}
+
+}  // namespace
+
+const KernelTable& kernels() {
+  static const KernelTable table = select_kernels();
+  return table;
+}
+
+std::string format_number(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+
+void ErrorCollector::add(const KernelError& error) {
+  if (error.code == InputError::kNone) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (first_.code == InputError::kNone || error.index < first_.index) first_ = error;
+}
+
+std::string ErrorCollector::message(int64_t classes) const {
+  const KernelError& e = first_;
+  const std::string where = "logits[" + std::to_string(e.index) + "]";
+  const std::string value = format_number(e.value);
+  std::string row_class;
+  if (classes > 1) {
+    row_class = " (row " + std::to_string(e.index / classes) + ", class " +
+                std::to_string(e.index % classes) + ")";
+  }
+  switch (e.code) {
+    case InputError::kNone:
+      return std::string();
+    case InputError::kLogitNotFinite:
+      if (e.value == -INFINITY) {
+        return "logits row " + std::to_string(e.index / classes) +
+               " is -Infinity everywhere: softmax needs at least one finite logit per row";
+      }
+      return where + row_class + " = " + value +
+             ": logits must be finite numbers (or -Infinity to mask a class)";
+    case InputError::kSigmoidLogitNotFinite:
+      return where + " = " + value + ": logits must be finite numbers";
+    case InputError::kProbabilityInvalid:
+      if (classes > 1) {
+        return where + row_class + " = " + value +
+               ": with fromLogits=false the inputs are probabilities and must be finite and >= 0";
+      }
+      return where + " = " + value +
+             ": with fromLogits=false the inputs are probabilities and must be in [0, 1]";
+    case InputError::kProbabilityRowSum:
+      return "logits row " + std::to_string(e.index / classes) + " sums to " + value +
+             ": with fromLogits=false each row of probabilities must have a positive, finite sum";
+    case InputError::kOutOfMemory:
+      return "out of memory allocating kernel scratch space";
+    case InputError::kLabelOutOfRange:
+      return "labels[" + std::to_string(e.index) + "] = " + value +
+             ": labels must be in [0, 1]";
+  }
+  return "unknown kernel error";
+}
+
+}  // namespace detail
+
+void scale_rows(const float* grad, const float* dy, int64_t rows, int64_t classes, float* out) {
+  if (rows <= 0 || classes <= 0) return;
+  const auto& k = detail::kernels();
+  pool::parallel_for(rows, rows * classes, [&](int64_t begin, int64_t end, int) {
+    k.scale_rows(grad, dy, begin, end, classes, out);
+  });
+}
+
+void scale_elements(const float* grad, const float* dy, int64_t count, float* out) {
+  if (count <= 0) return;
+  const auto& k = detail::kernels();
+  // Chunks of whole 64-byte lines so two threads never write the same cache line.
+  const int64_t blocks = (count + 15) / 16;
+  pool::parallel_for(blocks, count, [&](int64_t begin, int64_t end, int) {
+    const int64_t first = begin * 16;
+    const int64_t last = end * 16 < count ? end * 16 : count;
+    k.scale_elements(grad, dy, first, last, out);
+  });
+}
+
+void set_num_threads(int n) { pool::set_num_threads(n); }
+int num_threads() { return pool::num_threads(); }
+const char* simd_level() { return detail::kernels().name; }
+
+}  // namespace focal

@@ -1,0 +1,66 @@
+// Public C++ API of the focal-loss kernels. Plain functions over float buffers: nothing here knows
+// about Node, so the kernels can be tested and benchmarked alone (native/tests/).
+//
+// Mathematics: /work/shared/DESIGN.md (softmax and sigmoid focal loss and their analytic gradients).
+#ifndef TFJS_FOCAL_LOSS_FOCAL_LOSS_H_
+#define TFJS_FOCAL_LOSS_FOCAL_LOSS_H_
+
+#include <cstdint>
+#include <string>
+
+namespace focal {
+
+struct SoftmaxFocalArgs {
+  int64_t rows = 0, classes = 0;          // logits are [rows, classes], row-major, contiguous
+  const float* logits = nullptr;           // logits, or probabilities when from_logits == false
+  const int32_t* sparse_labels = nullptr;  // [rows]; exactly one of sparse_labels/dense_labels
+  const float* dense_labels = nullptr;     // [rows, classes] (one-hot or soft)
+  const float* alpha = nullptr;            // [classes] per-class alpha, or nullptr -> alpha_scalar
+  float alpha_scalar = 0.25f;
+  double gamma = 2.0;                      // any real >= 0
+  double label_smoothing = 0.0;            // Keras: y' = y (1 - ls) + ls / C (sparse: one-hot(t))
+  bool has_ignore_index = false;           // sparse only: rows whose label == ignore_index get
+  int32_t ignore_index = -100;             //   loss 0 and a zero gradient row
+  bool from_logits = true;                 // false: Keras probability path,
+                                           //   p = clip(x / sum(x), eps, 1 - eps), eps = 1e-7
+  float* loss_out = nullptr;               // [rows], per-row loss (unweighted, not reduced)
+  float* grad_out = nullptr;               // [rows, classes] dL_row/dlogits, or nullptr: no gradient
+};
+
+struct SigmoidFocalArgs {  // elementwise over `count` elements
+  int64_t count = 0;
+  const float* logits = nullptr;  // or probabilities when from_logits == false
+  const float* labels = nullptr;  // same shape, values in [0, 1]
+  double gamma = 2.0;
+  bool class_balancing = true;    // alpha_t = alpha y + (1 - alpha)(1 - y) when balancing
+  double alpha = 0.25;
+  double label_smoothing = 0.0;   // Keras binary: y' = y (1 - ls) + 0.5 ls
+  bool from_logits = true;        // false: Keras BinaryFocalCrossentropy on probabilities
+  float* loss_out = nullptr;      // [count]
+  float* grad_out = nullptr;      // [count] or nullptr
+};
+
+// Return an empty string on success, or an error message (e.g. "labels[17] = 12 is out of range
+// [0, 10)"). Never throw, never abort. On error the outputs are unspecified.
+std::string softmax_focal_loss(const SoftmaxFocalArgs& args);
+std::string sigmoid_focal_loss(const SigmoidFocalArgs& args);
+
+// Backward helpers (used by the registered gradients):
+//   scale_rows:     out[i*C+j] = dy[i] * grad[i*C+j]
+//   scale_elements: out[k]     = dy[k] * grad[k]
+// `out` may alias `grad`.
+void scale_rows(const float* grad, const float* dy, int64_t rows, int64_t classes, float* out);
+void scale_elements(const float* grad, const float* dy, int64_t count, float* out);
+
+// Worker threads used by the kernels. Default: env TFJS_FOCAL_LOSS_NUM_THREADS, else the number of
+// hardware threads. Values < 1 are treated as 1. Results are bit-identical for every thread count.
+void set_num_threads(int n);
+int num_threads();
+
+// "avx512" | "avx2" | "generic": the instruction set the kernels run with. Chosen once from the CPU;
+// env TFJS_FOCAL_LOSS_SIMD=generic|avx2 forces a lower level (never a higher one than the CPU has).
+const char* simd_level();
+
+}  // namespace focal
+
+#endif  // TFJS_FOCAL_LOSS_FOCAL_LOSS_H_

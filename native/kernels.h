@@ -1,0 +1,93 @@
+// Internal interface between the dispatch code (softmax_focal.cc, sigmoid_focal.cc, dispatch.cc)
+// and the per-instruction-set kernel translation units (kernels_{generic,avx2,avx512}.cc).
+//
+// Each ISA translation unit defines the same functions in its own namespace (focal::generic,
+// focal::avx2, focal::avx512) and is compiled with its own target flags. Only plain functions
+// cross this boundary, so no inline function or template instantiated with AVX-512 instructions can
+// be picked by the linker for code running on a CPU without them (ODR safety).
+#ifndef TFJS_FOCAL_LOSS_KERNELS_H_
+#define TFJS_FOCAL_LOSS_KERNELS_H_
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+#include "focal_loss.h"
+
+namespace focal {
+namespace detail {
+
+// The first bad input a kernel met. Kernels do not build strings (no std:: in ISA code); the
+// dispatcher turns this into the message.
+enum class InputError : int {
+  kNone = 0,
+  kLogitNotFinite,        // softmax logits: NaN or +Infinity (a -Infinity logit is a valid mask)
+  kSigmoidLogitNotFinite, // sigmoid logits: NaN or +-Infinity
+  kProbabilityInvalid,    // from_logits == false: NaN, Infinity or negative (softmax), outside [0, 1] (sigmoid)
+  kProbabilityRowSum,     // from_logits == false softmax: the row sums to 0
+  kLabelOutOfRange,       // sigmoid labels outside [0, 1] or NaN
+  kOutOfMemory,           // scratch allocation failed
+};
+
+struct KernelError {
+  InputError code = InputError::kNone;
+  int64_t index = -1;  // flat element index (or row index for kProbabilityRowSum)
+  double value = 0;
+};
+
+// Scratch a softmax row kernel may use for one row of `classes` classes, in floats (the buffer is
+// allocated with twice that many floats, so a kernel may also use it as `classes` doubles).
+inline int64_t softmax_scratch_floats(int64_t classes) { return classes + 64; }
+
+#define FOCAL_DECLARE_ISA_KERNELS(ns)                                                           \
+  namespace ns {                                                                                \
+  /* Softmax focal loss on logits for rows [row_begin, row_end). Labels already validated. */ \
+  void softmax_logits_rows(const SoftmaxFocalArgs& args, int64_t row_begin, int64_t row_end,  \
+                           float* scratch, KernelError* error);                                 \
+  /* Sigmoid focal loss on logits for elements [begin, end). */                                \
+  void sigmoid_logits_elements(const SigmoidFocalArgs& args, int64_t begin, int64_t end,       \
+                               KernelError* error);                                             \
+  void scale_rows(const float* grad, const float* dy, int64_t row_begin, int64_t row_end,      \
+                  int64_t classes, float* out);                                                 \
+  void scale_elements(const float* grad, const float* dy, int64_t begin, int64_t end,          \
+                      float* out);                                                              \
+  }
+
+FOCAL_DECLARE_ISA_KERNELS(generic)
+#if defined(__x86_64__) || defined(_M_X64)
+#define FOCAL_HAVE_X86_KERNELS 1
+FOCAL_DECLARE_ISA_KERNELS(avx2)
+FOCAL_DECLARE_ISA_KERNELS(avx512)
+#endif
+
+// The kernel set selected for this process (CPU features, env TFJS_FOCAL_LOSS_SIMD).
+struct KernelTable {
+  const char* name;
+  decltype(&generic::softmax_logits_rows) softmax_logits_rows;
+  decltype(&generic::sigmoid_logits_elements) sigmoid_logits_elements;
+  decltype(&generic::scale_rows) scale_rows;
+  decltype(&generic::scale_elements) scale_elements;
+};
+const KernelTable& kernels();
+
+// Collects the first (lowest flat index) error over all chunks of a parallel call, and turns it
+// into the message returned by the public API.
+class ErrorCollector {
+ public:
+  void add(const KernelError& error);
+  bool has_error() const { return first_.code != InputError::kNone; }
+  // `classes`: row length for "(row r, class c)" context (1 for elementwise kernels).
+  std::string message(int64_t classes) const;
+
+ private:
+  KernelError first_;
+  std::mutex mutex_;
+};
+
+// JS-style rendering of a number for error messages: 12, 0.5, NaN, Infinity, -Infinity.
+std::string format_number(double v);
+
+}  // namespace detail
+}  // namespace focal
+
+#endif  // TFJS_FOCAL_LOSS_KERNELS_H_

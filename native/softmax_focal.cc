@@ -1,0 +1,160 @@
+// softmax_focal_loss: argument checks, label validation, the parallel split over rows, and the
+// probability-input path (from_logits == false, Keras categorical_focal_crossentropy semantics),
+// which is computed here in scalar double precision.
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <memory>
+#include <string>
+
+#include "kernels.h"
+#include "thread_pool.h"
+
+namespace focal {
+namespace {
+
+using detail::ErrorCollector;
+using detail::InputError;
+using detail::KernelError;
+
+constexpr double kEpsilon = 1e-7;  // keras.backend.epsilon()
+
+double pow_gamma(double q, double gamma) {
+  if (gamma == 0.0) return 1.0;
+  if (gamma == 2.0) return q * q;
+  return std::pow(q, gamma);
+}
+
+// Keras probability path for one row:
+//   u = x / sum(x), p = clip(u, eps, 1 - eps), L = -sum_j alpha_j y_j (1 - p_j)^gamma log p_j.
+// The gradient goes through the clip (zero where u is outside [eps, 1 - eps], as TF's
+// clip_by_value gradient) and through the normalisation: dL/dx_k = (g_k - sum_j g_j u_j) / s.
+void probability_row(const SoftmaxFocalArgs& a, int64_t row, double* g, KernelError* error) {
+  const int64_t C = a.classes;
+  const float* x = a.logits + row * C;
+  double s = 0.0;
+  for (int64_t j = 0; j < C; ++j) {
+    const double v = x[j];
+    if (!(v >= 0.0 && v < std::numeric_limits<double>::infinity())) {
+      error->code = InputError::kProbabilityInvalid;
+      error->index = row * C + j;
+      error->value = v;
+      return;
+    }
+    s += v;
+  }
+  if (!(s > 0.0 && s < std::numeric_limits<double>::infinity())) {
+    error->code = InputError::kProbabilityRowSum;
+    error->index = row * C;
+    error->value = s;
+    return;
+  }
+  int32_t target = -1;
+  if (a.sparse_labels) target = a.sparse_labels[row];
+  const double ls = a.label_smoothing, ls_c = ls / static_cast<double>(C), gamma = a.gamma;
+  double loss = 0.0, gu = 0.0;
+  for (int64_t j = 0; j < C; ++j) {
+    const double yj = a.dense_labels ? static_cast<double>(a.dense_labels[row * C + j]) * (1.0 - ls) + ls_c
+                                     : (j == target ? 1.0 - ls : 0.0) + ls_c;
+    g[j] = 0.0;
+    if (yj == 0.0) continue;
+    const double u = static_cast<double>(x[j]) / s;
+    const bool inside = u >= kEpsilon && u <= 1.0 - kEpsilon;
+    const double p = u < kEpsilon ? kEpsilon : (u > 1.0 - kEpsilon ? 1.0 - kEpsilon : u);
+    const double q = 1.0 - p;  // >= 1e-7
+    const double lp = std::log(p);
+    const double mod = pow_gamma(q, gamma);
+    const double aj = (a.alpha ? a.alpha[j] : a.alpha_scalar) * yj;
+    loss += aj * (-mod * lp);
+    if (inside) {
+      // d/dp [-(1-p)^g log p] = g (1-p)^(g-1) log p - (1-p)^g / p
+      const double dmod = gamma == 0.0 ? 0.0 : gamma * std::pow(q, gamma - 1.0);
+      g[j] = aj * (dmod * lp - mod / p);
+      gu += g[j] * u;
+    }
+  }
+  a.loss_out[row] = static_cast<float>(loss);
+  if (!a.grad_out) return;
+  float* out = a.grad_out + row * C;
+  for (int64_t j = 0; j < C; ++j) out[j] = static_cast<float>((g[j] - gu) / s);
+}
+
+std::string check_args(const SoftmaxFocalArgs& a) {
+  if (a.rows < 0) return "rows must be >= 0, got " + std::to_string(a.rows);
+  if (a.classes < 1) return "classes must be >= 1, got " + std::to_string(a.classes);
+  if (a.rows > std::numeric_limits<int64_t>::max() / a.classes / 2)
+    return "rows * classes is too large: " + std::to_string(a.rows) + " * " + std::to_string(a.classes);
+  if ((a.sparse_labels == nullptr) == (a.dense_labels == nullptr))
+    return "exactly one of sparse_labels and dense_labels must be given";
+  if (a.rows > 0 && (a.logits == nullptr || a.loss_out == nullptr))
+    return "logits and loss_out must not be null";
+  if (!(a.gamma >= 0.0 && std::isfinite(a.gamma)))
+    return "gamma must be a finite number >= 0, got " + detail::format_number(a.gamma);
+  if (!(a.label_smoothing >= 0.0 && a.label_smoothing <= 1.0))
+    return "labelSmoothing must be in [0, 1], got " + detail::format_number(a.label_smoothing);
+  if (a.alpha) {
+    for (int64_t j = 0; j < a.classes; ++j)
+      if (!std::isfinite(a.alpha[j]))
+        return "alpha[" + std::to_string(j) + "] must be finite, got " + detail::format_number(a.alpha[j]);
+  } else if (!std::isfinite(a.alpha_scalar)) {
+    return "alpha must be finite, got " + detail::format_number(a.alpha_scalar);
+  }
+  if (a.has_ignore_index && a.dense_labels)
+    return "ignoreIndex applies to sparse (int32) labels only, but dense labels were given";
+  if (a.sparse_labels) {
+    for (int64_t r = 0; r < a.rows; ++r) {
+      const int32_t t = a.sparse_labels[r];
+      if (a.has_ignore_index && t == a.ignore_index) continue;
+      if (t < 0 || t >= a.classes) {
+        std::string msg = "labels[" + std::to_string(r) + "] = " + std::to_string(t) +
+                          " is out of range [0, " + std::to_string(a.classes) + ")";
+        if (a.has_ignore_index) msg += " and is not ignoreIndex (" + std::to_string(a.ignore_index) + ")";
+        return msg;
+      }
+    }
+  }
+  return std::string();
+}
+
+}  // namespace
+
+std::string softmax_focal_loss(const SoftmaxFocalArgs& args) {
+  std::string bad = check_args(args);
+  if (!bad.empty()) return bad;
+  if (args.rows == 0) return std::string();
+  ErrorCollector errors;
+  const int64_t C = args.classes;
+  const auto& k = detail::kernels();
+  const bool probabilities = !args.from_logits;
+  pool::parallel_for(args.rows, args.rows * C, [&](int64_t begin, int64_t end, int) {
+    KernelError error;
+    // Per-chunk scratch (one row of doubles); malloc failure is reported, never thrown.
+    const size_t bytes = static_cast<size_t>(detail::softmax_scratch_floats(C)) * 2 * sizeof(float);
+    std::unique_ptr<float, void (*)(void*)> scratch(static_cast<float*>(std::malloc(bytes)), std::free);
+    if (!scratch) {
+      error.code = InputError::kOutOfMemory;
+      error.index = begin * C;
+      errors.add(error);
+      return;
+    }
+    if (probabilities) {
+      double* g = reinterpret_cast<double*>(scratch.get());
+      for (int64_t row = begin; row < end && error.code == InputError::kNone; ++row) {
+        if (args.sparse_labels && args.has_ignore_index && args.sparse_labels[row] == args.ignore_index) {
+          args.loss_out[row] = 0.0f;
+          if (args.grad_out)
+            for (int64_t j = 0; j < C; ++j) args.grad_out[row * C + j] = 0.0f;
+          continue;
+        }
+        probability_row(args, row, g, &error);
+      }
+    } else {
+      k.softmax_logits_rows(args, begin, end, scratch.get(), &error);
+    }
+    errors.add(error);
+  });
+  if (errors.has_error()) return errors.message(C);
+  return std::string();
+}
+
+}  // namespace focal

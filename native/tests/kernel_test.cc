@@ -1,0 +1,683 @@
+// Standalone test of the C++ kernels (no Node): every result is compared with a straightforward
+// long double reference written here (loss: relative error <= 1e-6), and every gradient with
+// central finite differences of that reference. Also: error messages, bit-identical results for any
+// thread count, each SIMD level the CPU supports, extreme logits (|z| up to 1e4) and gamma < 1.
+//
+// Built and run by scripts/check-native.sh (also with -fsanitize=address,undefined).
+#include <cmath>
+#include <cstdarg>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "../focal_loss.h"
+#include "../kernels.h"
+
+namespace {
+
+using LD = long double;
+int g_failures = 0;
+int g_checks = 0;
+
+void fail(const std::string& what) {
+  ++g_failures;
+  if (g_failures <= 40) std::fprintf(stderr, "FAIL: %s\n", what.c_str());
+}
+
+std::string fmt(const char* f, ...) __attribute__((format(printf, 1, 2)));
+std::string fmt(const char* f, ...) {
+  char buf[1024];
+  va_list ap;
+  va_start(ap, f);
+  std::vsnprintf(buf, sizeof buf, f, ap);
+  va_end(ap);
+  return buf;
+}
+
+// |got - want| <= rel * |want| + abs_tol, and both finite unless want is infinite.
+bool close(double got, LD want, double rel, double abs_tol) {
+  ++g_checks;
+  if (std::isinf(static_cast<double>(want))) return got == static_cast<double>(want);
+  if (!std::isfinite(got)) return false;
+  return std::fabs(static_cast<LD>(got) - want) <= rel * std::fabs(want) + abs_tol;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Long double references.
+
+struct SoftmaxCase {
+  int64_t rows = 0, classes = 0;
+  std::vector<float> logits;
+  std::vector<int32_t> sparse;
+  std::vector<float> dense;
+  std::vector<float> alpha;  // empty: scalar
+  float alpha_scalar = 0.25f;
+  double gamma = 2, ls = 0;
+  bool has_ignore = false;
+  int32_t ignore = -100;
+  bool from_logits = true;
+};
+
+LD ref_label(const SoftmaxCase& c, int64_t r, int64_t j) {
+  const LD C = static_cast<LD>(c.classes);
+  LD y;
+  if (!c.dense.empty()) y = c.dense[r * c.classes + j];
+  else y = (c.sparse[r] == j) ? 1.0L : 0.0L;
+  return y * (1.0L - c.ls) + c.ls / C;
+}
+
+LD ref_alpha(const SoftmaxCase& c, int64_t j) {
+  return c.alpha.empty() ? static_cast<LD>(c.alpha_scalar) : static_cast<LD>(c.alpha[j]);
+}
+
+// Loss of row r with the row's inputs given as long doubles.
+LD ref_softmax_row(const SoftmaxCase& c, int64_t r, const std::vector<LD>& z) {
+  const int64_t C = c.classes;
+  if (!c.sparse.empty() && c.has_ignore && c.sparse[r] == c.ignore) return 0;
+  LD loss = 0;
+  if (c.from_logits) {
+    int64_t a = 0;
+    for (int64_t j = 1; j < C; ++j)
+      if (z[j] > z[a]) a = j;
+    const LD m = z[a];
+    LD others = 0;
+    for (int64_t j = 0; j < C; ++j)
+      if (j != a) others += std::exp(z[j] - m);
+    const LD log_s = std::log1p(others);
+    for (int64_t j = 0; j < C; ++j) {
+      const LD y = ref_label(c, r, j);
+      if (y == 0) continue;
+      const LD lp = (z[j] - m) - log_s;
+      const LD q = (j == a) ? others / (1 + others) : -std::expm1(lp);
+      loss += -ref_alpha(c, j) * y * std::pow(q, static_cast<LD>(c.gamma)) * lp;
+    }
+  } else {
+    LD s = 0;
+    for (int64_t j = 0; j < C; ++j) s += z[j];
+    const LD eps = 1e-7L;
+    for (int64_t j = 0; j < C; ++j) {
+      const LD y = ref_label(c, r, j);
+      if (y == 0) continue;
+      LD p = z[j] / s;
+      p = p < eps ? eps : (p > 1 - eps ? 1 - eps : p);
+      loss += -ref_alpha(c, j) * y * std::pow(1 - p, static_cast<LD>(c.gamma)) * std::log(p);
+    }
+  }
+  return loss;
+}
+
+// Probability path: which entries are clipped (and negatives), to keep difference quotients from
+// straddling a clip boundary, where the loss is not differentiable.
+std::vector<int> clip_state(const SoftmaxCase& c, const std::vector<LD>& z) {
+  std::vector<int> st(z.size());
+  if (c.from_logits) return st;
+  LD s = 0;
+  for (LD v : z) s += v;
+  for (size_t j = 0; j < z.size(); ++j) {
+    const LD u = z[j] / s;
+    st[j] = z[j] < 0 ? 3 : (u < 1e-7L ? 1 : (u > 1 - 1e-7L ? 2 : 0));
+  }
+  return st;
+}
+
+struct SoftmaxResult {
+  std::vector<float> loss, grad;
+  std::string error;
+};
+
+SoftmaxResult run_softmax(const SoftmaxCase& c, bool with_grad,
+                          void (*isa_rows)(const focal::SoftmaxFocalArgs&, int64_t, int64_t, float*,
+                                           focal::detail::KernelError*) = nullptr) {
+  SoftmaxResult res;
+  res.loss.assign(c.rows, -12345.0f);
+  if (with_grad) res.grad.assign(c.rows * c.classes, -12345.0f);
+  focal::SoftmaxFocalArgs a;
+  a.rows = c.rows;
+  a.classes = c.classes;
+  a.logits = c.logits.data();
+  a.sparse_labels = c.sparse.empty() ? nullptr : c.sparse.data();
+  a.dense_labels = c.dense.empty() ? nullptr : c.dense.data();
+  a.alpha = c.alpha.empty() ? nullptr : c.alpha.data();
+  a.alpha_scalar = c.alpha_scalar;
+  a.gamma = c.gamma;
+  a.label_smoothing = c.ls;
+  a.has_ignore_index = c.has_ignore;
+  a.ignore_index = c.ignore;
+  a.from_logits = c.from_logits;
+  a.loss_out = res.loss.data();
+  a.grad_out = with_grad ? res.grad.data() : nullptr;
+  if (isa_rows) {
+    // Direct call of one ISA's row kernel (labels are valid in these cases).
+    std::vector<float> scratch(2 * focal::detail::softmax_scratch_floats(c.classes));
+    focal::detail::KernelError e;
+    isa_rows(a, 0, c.rows, scratch.data(), &e);
+    if (e.code != focal::detail::InputError::kNone) res.error = "kernel error";
+  } else {
+    res.error = focal::softmax_focal_loss(a);
+  }
+  return res;
+}
+
+// Checks loss against the reference and the gradient against central differences of it.
+void check_softmax(const std::string& name, const SoftmaxCase& c, const SoftmaxResult& res,
+                   bool check_grad = true) {
+  if (!res.error.empty()) {
+    fail(name + ": unexpected error: " + res.error);
+    return;
+  }
+  const int64_t C = c.classes;
+  std::vector<LD> z(C);
+  for (int64_t r = 0; r < c.rows; ++r) {
+    for (int64_t j = 0; j < C; ++j) z[j] = c.logits[r * C + j];
+    const LD want = ref_softmax_row(c, r, z);
+    if (!close(res.loss[r], want, 1e-6, 1e-37)) {
+      fail(fmt("%s: loss[%lld] = %.9g, reference %.12Lg", name.c_str(), (long long)r,
+               res.loss[r], want));
+    }
+    if (res.grad.empty() || !check_grad) continue;
+    // Every class for small rows; for long rows a sample (both ends, the target, the argmax and
+    // every 37th class): the O(C) reference per difference quotient makes all of them O(C^2).
+    std::vector<char> checked(C, C <= 64);
+    if (C > 64) {
+      for (int64_t k = 0; k < C; ++k) checked[k] = k < 16 || k >= C - 16 || k % 37 == 0;
+      if (!c.sparse.empty() && c.sparse[r] >= 0 && c.sparse[r] < C) checked[c.sparse[r]] = 1;
+      int64_t am = 0;
+      for (int64_t k = 1; k < C; ++k)
+        if (z[k] > z[am]) am = k;
+      checked[am] = 1;
+    }
+    std::vector<LD> fd(C);
+    LD fd_max = 0;
+    const std::vector<int> state = clip_state(c, z);
+    for (int64_t k = 0; k < C; ++k) {
+      if (std::isfinite(res.grad[r * C + k])) fd_max = std::fmax(fd_max, std::fabs(static_cast<LD>(res.grad[r * C + k])));
+      if (!checked[k]) continue;
+      const LD zk = z[k];
+      const LD h = 1e-6L * std::fmax(1.0L, std::fabs(zk));
+      z[k] = zk + h;
+      const LD up = ref_softmax_row(c, r, z);
+      z[k] = zk - h;
+      const LD down = ref_softmax_row(c, r, z);
+      const bool crosses_down = clip_state(c, z) != state;
+      z[k] = zk + h;
+      const bool crosses_up = clip_state(c, z) != state;
+      z[k] = zk;
+      if (crosses_down || crosses_up) {
+        checked[k] = 0;
+        continue;
+      }
+      fd[k] = (up - down) / (2 * h);
+      if (std::isfinite(static_cast<double>(fd[k]))) fd_max = std::fmax(fd_max, std::fabs(fd[k]));
+    }
+    for (int64_t k = 0; k < C; ++k) {
+      if (!checked[k]) continue;
+      const double g = res.grad[r * C + k];
+      // Where the logits are -inf the difference quotient is meaningless; the gradient is 0.
+      if (std::isinf(c.logits[r * C + k])) {
+        if (g != 0.0) fail(fmt("%s: grad[%lld,%lld] = %g at a -inf logit", name.c_str(), (long long)r, (long long)k, g));
+        continue;
+      }
+      if (!close(g, fd[k], 2e-5, 2e-6 * fd_max + 1e-30)) {
+        fail(fmt("%s: grad[%lld,%lld] = %.9g, finite difference %.12Lg (row max %.3Lg)", name.c_str(),
+                 (long long)r, (long long)k, g, fd[k], fd_max));
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+std::mt19937_64 rng(12345);
+
+float uniform(float lo, float hi) { return std::uniform_real_distribution<float>(lo, hi)(rng); }
+float normal(float sd) { return std::normal_distribution<float>(0.0f, sd)(rng); }
+int32_t randint(int32_t n) { return std::uniform_int_distribution<int32_t>(0, n - 1)(rng); }
+
+SoftmaxCase random_case(int64_t rows, int64_t classes, float sd) {
+  SoftmaxCase c;
+  c.rows = rows;
+  c.classes = classes;
+  c.logits.resize(rows * classes);
+  for (auto& v : c.logits) v = normal(sd);
+  c.sparse.resize(rows);
+  for (auto& t : c.sparse) t = randint(static_cast<int32_t>(classes));
+  return c;
+}
+
+void make_dense(SoftmaxCase& c, bool soft) {
+  c.dense.assign(c.rows * c.classes, 0.0f);
+  for (int64_t r = 0; r < c.rows; ++r) {
+    if (soft) {
+      float s = 0;
+      for (int64_t j = 0; j < c.classes; ++j) s += (c.dense[r * c.classes + j] = uniform(0, 1));
+      for (int64_t j = 0; j < c.classes; ++j) c.dense[r * c.classes + j] /= s;
+    } else {
+      c.dense[r * c.classes + c.sparse[r]] = 1.0f;
+    }
+  }
+  c.sparse.clear();
+}
+
+void per_class_alpha(SoftmaxCase& c) {
+  c.alpha.resize(c.classes);
+  for (auto& a : c.alpha) a = uniform(0.05f, 2.0f);
+}
+
+using IsaRows = void (*)(const focal::SoftmaxFocalArgs&, int64_t, int64_t, float*, focal::detail::KernelError*);
+struct Isa {
+  const char* name;
+  IsaRows rows;
+};
+
+std::vector<Isa> available_isas() {
+  std::vector<Isa> out{{"generic", &focal::detail::generic::softmax_logits_rows}};
+#if defined(FOCAL_HAVE_X86_KERNELS) && FOCAL_TEST_ALL_ISAS
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    out.push_back({"avx2", &focal::detail::avx2::softmax_logits_rows});
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq"))
+    out.push_back({"avx512", &focal::detail::avx512::softmax_logits_rows});
+#endif
+  return out;
+}
+
+void test_softmax_random() {
+  const int64_t class_counts[] = {1, 2, 3, 5, 7, 8, 15, 16, 17, 31, 33, 64, 100, 257, 1000, 1003};
+  const double gammas[] = {0.0, 0.5, 1.0, 2.0, 2.5, 5.0};
+  for (const Isa& isa : available_isas()) {
+    int variant = 0;
+    for (int64_t C : class_counts) {
+      for (double gamma : gammas) {
+        ++variant;
+        const int64_t rows = C >= 1000 ? 3 : 6;
+        SoftmaxCase c = random_case(rows, C, variant % 3 == 0 ? 8.0f : 2.5f);
+        c.gamma = gamma;
+        if (variant % 2) per_class_alpha(c);
+        c.alpha_scalar = variant % 4 == 0 ? 1.0f : 0.25f;
+        const std::string base = fmt("[%s] C=%lld gamma=%g", isa.name, (long long)C, gamma);
+        check_softmax(base + " sparse", c, run_softmax(c, true, isa.rows));
+        {
+          SoftmaxCase s = c;
+          s.ls = 0.1;
+          check_softmax(base + " sparse ls=0.1", s, run_softmax(s, true, isa.rows));
+        }
+        {
+          SoftmaxCase d = c;
+          make_dense(d, false);
+          check_softmax(base + " one-hot", d, run_softmax(d, true, isa.rows));
+          d.ls = 0.2;
+          check_softmax(base + " one-hot ls=0.2", d, run_softmax(d, true, isa.rows));
+        }
+        {
+          SoftmaxCase d = c;
+          make_dense(d, true);
+          check_softmax(base + " soft", d, run_softmax(d, true, isa.rows));
+        }
+        // Loss without gradient must be the same loss.
+        SoftmaxResult with = run_softmax(c, true, isa.rows), without = run_softmax(c, false, isa.rows);
+        ++g_checks;
+        if (std::memcmp(with.loss.data(), without.loss.data(), sizeof(float) * c.rows) != 0)
+          fail(base + ": loss differs with and without gradient");
+      }
+    }
+  }
+}
+
+void test_softmax_extreme() {
+  for (const Isa& isa : available_isas()) {
+    for (double gamma : {0.0, 0.25, 0.5, 1.0, 2.0, 3.7}) {
+      const std::string base = fmt("[%s] extreme gamma=%g", isa.name, gamma);
+      for (int64_t C : {2LL, 3LL, 17LL, 40LL}) {
+        SoftmaxCase c;
+        c.rows = 10;
+        c.classes = C;
+        c.gamma = gamma;
+        c.logits.assign(c.rows * C, 0.0f);
+        c.sparse.assign(c.rows, 1);
+        auto row = [&](int64_t r) { return &c.logits[r * C]; };
+        // 0: target certain (p_t = 1 exactly in any precision).
+        for (int64_t j = 0; j < C; ++j) row(0)[j] = -1e4f;
+        row(0)[1] = 1e4f;
+        // 1: target impossible.
+        for (int64_t j = 0; j < C; ++j) row(1)[j] = 1e4f;
+        row(1)[1] = -1e4f;
+        // 2: confident: 1 - p_t ~ 1e-13 (cancellation if computed as 1 - p).
+        row(2)[1] = 30.0f;
+        // 3: tie between target and another class at the max.
+        row(3)[1] = 5.0f;
+        row(3)[0] = 5.0f;
+        // 4: large magnitudes, moderate differences.
+        for (int64_t j = 0; j < C; ++j) row(4)[j] = 1e4f - static_cast<float>(j);
+        // 5: masked classes (-inf), target finite.
+        for (int64_t j = 0; j < C; ++j) row(5)[j] = (j % 2 == 0) ? -INFINITY : normal(3);
+        // 6: slightly confident: 1 - p_t ~ 1e-5.
+        row(6)[1] = 12.0f;
+        // 7: target is the max by a tiny margin.
+        for (int64_t j = 0; j < C; ++j) row(7)[j] = 1.0f;
+        row(7)[1] = 1.0f + 1e-6f;
+        // 8: very confident, but 1 - p_t still representable in float: ~1e-30.
+        row(8)[1] = 70.0f;
+        // 9: all equal.
+        check_softmax(base + fmt(" C=%lld sparse", (long long)C), c, run_softmax(c, true, isa.rows));
+        SoftmaxCase d = c;
+        make_dense(d, false);
+        check_softmax(base + fmt(" C=%lld one-hot", (long long)C), d, run_softmax(d, true, isa.rows));
+        SoftmaxCase s = c;
+        s.ls = 0.05;  // smoothing puts weight on every class: a -inf logit would make the loss inf
+        for (auto& v : s.logits)
+          if (v == -INFINITY) v = -1e4f;
+        check_softmax(base + fmt(" C=%lld sparse ls", (long long)C), s, run_softmax(s, true, isa.rows));
+        // All results finite except the loss of a -inf target (not present here).
+        for (const SoftmaxCase* k : {&c, &d, &s}) {
+          SoftmaxResult res = run_softmax(*k, true, isa.rows);
+          for (float v : res.loss) {
+            ++g_checks;
+            if (!std::isfinite(v)) fail(base + ": non-finite loss");
+          }
+          for (float v : res.grad) {
+            ++g_checks;
+            if (!std::isfinite(v)) fail(base + ": non-finite gradient");
+          }
+        }
+      }
+    }
+  }
+}
+
+void test_softmax_ignore_index() {
+  SoftmaxCase c = random_case(20, 13, 3.0f);
+  c.has_ignore = true;
+  c.ignore = -1;
+  for (int r = 0; r < 20; r += 3) c.sparse[r] = -1;
+  for (double ls : {0.0, 0.1}) {
+    c.ls = ls;
+    SoftmaxResult res = run_softmax(c, true);
+    check_softmax(fmt("ignore_index ls=%g", ls), c, res);
+    for (int r = 0; r < 20; r += 3) {
+      ++g_checks;
+      bool zero = res.loss[r] == 0.0f;
+      for (int j = 0; j < 13; ++j) zero = zero && res.grad[r * 13 + j] == 0.0f;
+      if (!zero) fail(fmt("ignore_index: row %d not zero", r));
+    }
+  }
+  // ignore_index inside [0, C) ignores that class index.
+  c.ignore = 2;
+  for (auto& t : c.sparse)
+    if (t == -1) t = 0;
+  c.sparse[1] = 2;
+  c.ls = 0;
+  SoftmaxResult res = run_softmax(c, true);
+  ++g_checks;
+  if (!res.error.empty() || res.loss[1] != 0.0f) fail("ignore_index = 2 did not ignore row 1");
+  c.from_logits = false;
+  for (auto& v : c.logits) v = uniform(0.0f, 1.0f);
+  res = run_softmax(c, true);
+  check_softmax("ignore_index probabilities", c, res);
+}
+
+void test_softmax_probabilities() {
+  for (double gamma : {0.0, 0.5, 2.0, 3.0}) {
+    for (int64_t C : {1LL, 2LL, 5LL, 33LL, 200LL}) {
+      SoftmaxCase c = random_case(8, C, 1.0f);
+      c.from_logits = false;
+      c.gamma = gamma;
+      for (auto& v : c.logits) v = uniform(0.01f, 1.0f);
+      // Unnormalised rows, and entries clipped at eps / 1 - eps (far from the boundaries, so that
+      // the finite differences do not cross them).
+      for (int64_t j = 0; j < C; ++j) c.logits[1 * C + j] *= 7.0f;
+      if (C > 1) {
+        for (int64_t j = 0; j < C; ++j) c.logits[2 * C + j] = 1e-12f;
+        c.logits[2 * C + c.sparse[2]] = 1.0f;  // target clipped to 1 - eps
+        c.logits[3 * C + 0] = 0.0f;             // exactly zero probability
+        c.sparse[3] = 0;                        // ... as the target
+      }
+      const std::string base = fmt("probabilities C=%lld gamma=%g", (long long)C, gamma);
+      if (C == 33) per_class_alpha(c);
+      check_softmax(base + " sparse", c, run_softmax(c, true));
+      SoftmaxCase s = c;
+      s.ls = 0.1;
+      check_softmax(base + " sparse ls", s, run_softmax(s, true));
+      SoftmaxCase d = c;
+      make_dense(d, true);
+      check_softmax(base + " soft", d, run_softmax(d, true));
+    }
+  }
+}
+
+void expect_error(const std::string& name, const std::string& got, const std::string& want_substring) {
+  ++g_checks;
+  if (got.find(want_substring) == std::string::npos)
+    fail(name + ": expected an error containing '" + want_substring + "', got '" + got + "'");
+}
+
+void test_softmax_errors() {
+  SoftmaxCase c = random_case(30, 10, 1.0f);
+  c.sparse[17] = 12;
+  expect_error("label out of range", run_softmax(c, true).error, "labels[17] = 12 is out of range [0, 10)");
+  c.sparse[17] = -1;
+  expect_error("negative label", run_softmax(c, true).error, "labels[17] = -1 is out of range [0, 10)");
+  c.sparse[17] = 3;
+  c.logits[5 * 10 + 3] = NAN;
+  for (int threads : {1, 2}) {
+    focal::set_num_threads(threads);
+    expect_error("NaN logit", run_softmax(c, true).error, "logits[53] (row 5, class 3) = NaN");
+    expect_error("NaN logit, no gradient", run_softmax(c, false).error, "logits[53] (row 5, class 3) = NaN");
+  }
+  c.logits[5 * 10 + 3] = INFINITY;
+  c.logits[29 * 10 + 1] = NAN;
+  expect_error("+inf logit", run_softmax(c, true).error, "logits[53] (row 5, class 3) = Infinity");
+  c.logits[5 * 10 + 3] = 0;
+  c.logits[29 * 10 + 1] = 0;
+  for (int j = 0; j < 10; ++j) c.logits[7 * 10 + j] = -INFINITY;
+  expect_error("all -inf row", run_softmax(c, true).error, "row 7 is -Infinity everywhere");
+  c.ls = 0.1;
+  expect_error("all -inf row (dense path)", run_softmax(c, true).error, "row 7 is -Infinity everywhere");
+  c.ls = 0;
+  for (int j = 0; j < 10; ++j) c.logits[7 * 10 + j] = 0.5f;
+  c.gamma = -1;
+  expect_error("negative gamma", run_softmax(c, true).error, "gamma must be a finite number >= 0, got -1");
+  c.gamma = 2;
+  c.from_logits = false;
+  for (auto& v : c.logits) v = 0.1f;
+  c.logits[44] = -0.5f;
+  expect_error("negative probability", run_softmax(c, true).error, "logits[44] (row 4, class 4) = -0.5");
+  c.logits[44] = 0.0f;
+  for (int j = 0; j < 10; ++j) c.logits[40 + j] = 0.0f;
+  expect_error("zero row", run_softmax(c, true).error, "logits row 4 sums to 0");
+}
+
+void test_softmax_thread_identity() {
+  for (bool dense : {false, true}) {
+    SoftmaxCase c = random_case(515, 301, 4.0f);
+    if (dense) make_dense(c, true);
+    c.gamma = 1.5;
+    focal::set_num_threads(1);
+    SoftmaxResult one = run_softmax(c, true);
+    for (int t : {2, 3, 4, 7, 16}) {
+      focal::set_num_threads(t);
+      SoftmaxResult many = run_softmax(c, true);
+      ++g_checks;
+      if (std::memcmp(one.loss.data(), many.loss.data(), one.loss.size() * 4) != 0 ||
+          std::memcmp(one.grad.data(), many.grad.data(), one.grad.size() * 4) != 0)
+        fail(fmt("results differ between 1 and %d threads (dense=%d)", t, dense));
+    }
+    focal::set_num_threads(2);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sigmoid.
+
+struct SigmoidCase {
+  std::vector<float> x, y;
+  double gamma = 2, alpha = 0.25, ls = 0;
+  bool balancing = true, from_logits = true;
+};
+
+LD ref_sigmoid(const SigmoidCase& c, LD x, LD y0) {
+  const LD y = y0 * (1 - c.ls) + 0.5L * c.ls;
+  const LD at = c.balancing ? c.alpha * y + (1 - c.alpha) * (1 - y) : 1.0L;
+  const LD g = c.gamma;
+  if (c.from_logits) {
+    const LD e = std::exp(-std::fabs(x));
+    const LD p = x >= 0 ? 1 / (1 + e) : e / (1 + e);
+    const LD pm = x >= 0 ? e / (1 + e) : 1 / (1 + e);
+    const LD ce = (x >= 0 ? x * (1 - y) : -x * y) + std::log1p(e);
+    const LD q = y * pm + (1 - y) * p;
+    return at * ce * std::pow(q, g);
+  }
+  const LD eps = 1e-7L;
+  const LD pc = x < eps ? eps : (x > 1 - eps ? 1 - eps : x);
+  const LD bce = -(y * std::log(pc) + (1 - y) * std::log(1 - pc));
+  const LD q = 1 - (y * x + (1 - y) * (1 - x));
+  return at * std::pow(q, g) * bce;
+}
+
+void check_sigmoid(const std::string& name, const SigmoidCase& c, bool check_grad = true) {
+  const int64_t n = static_cast<int64_t>(c.x.size());
+  std::vector<float> loss(n, -1), grad(n, -1);
+  focal::SigmoidFocalArgs a;
+  a.count = n;
+  a.logits = c.x.data();
+  a.labels = c.y.data();
+  a.gamma = c.gamma;
+  a.alpha = c.alpha;
+  a.class_balancing = c.balancing;
+  a.label_smoothing = c.ls;
+  a.from_logits = c.from_logits;
+  a.loss_out = loss.data();
+  a.grad_out = grad.data();
+  std::string err = focal::sigmoid_focal_loss(a);
+  if (!err.empty()) {
+    fail(name + ": unexpected error " + err);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    const LD want = ref_sigmoid(c, c.x[i], c.y[i]);
+    if (!close(loss[i], want, 1e-6, 1e-37))
+      fail(fmt("%s: loss[%lld] = %.9g, reference %.12Lg (x=%g y=%g)", name.c_str(), (long long)i, loss[i], want, c.x[i], c.y[i]));
+    if (!check_grad) continue;
+    const LD x = c.x[i];
+    LD h = 1e-6L * std::fmax(1.0L, std::fabs(x));
+    if (!c.from_logits) h = 1e-9L;
+    const LD fd = (ref_sigmoid(c, x + h, c.y[i]) - ref_sigmoid(c, x - h, c.y[i])) / (2 * h);
+    if (!close(grad[i], fd, 2e-5, 1e-7 * std::fmax(1.0L, std::fabs(fd)) + 1e-30))
+      fail(fmt("%s: grad[%lld] = %.9g, finite difference %.12Lg (x=%g y=%g)", name.c_str(), (long long)i, grad[i], fd, c.x[i], c.y[i]));
+  }
+  // No gradient: same loss.
+  std::vector<float> loss2(n);
+  a.loss_out = loss2.data();
+  a.grad_out = nullptr;
+  focal::sigmoid_focal_loss(a);
+  ++g_checks;
+  if (std::memcmp(loss.data(), loss2.data(), n * 4) != 0) fail(name + ": loss differs without gradient");
+}
+
+void test_sigmoid() {
+  for (double gamma : {0.0, 0.5, 1.0, 2.0, 4.5}) {
+    for (bool balancing : {true, false}) {
+      for (double ls : {0.0, 0.1}) {
+        SigmoidCase c;
+        c.gamma = gamma;
+        c.balancing = balancing;
+        c.ls = ls;
+        for (int i = 0; i < 203; ++i) {
+          c.x.push_back(i % 7 == 0 ? normal(15) : normal(3));
+          c.y.push_back(i % 3 == 0 ? uniform(0, 1) : static_cast<float>(randint(2)));
+        }
+        for (float xv : {1e4f, -1e4f, 40.0f, -40.0f, 0.0f, 17.0f, -17.0f}) {
+          for (float yv : {0.0f, 1.0f, 0.3f}) {
+            c.x.push_back(xv);
+            c.y.push_back(yv);
+          }
+        }
+        const std::string base = fmt("sigmoid gamma=%g balancing=%d ls=%g", gamma, balancing, ls);
+        check_sigmoid(base + " logits", c);
+        SigmoidCase p = c;
+        p.from_logits = false;
+        p.x.clear();
+        p.y.clear();
+        for (int i = 0; i < 200; ++i) {
+          p.x.push_back(uniform(0.001f, 0.999f));
+          p.y.push_back(i % 3 == 0 ? uniform(0, 1) : static_cast<float>(randint(2)));
+        }
+        check_sigmoid(base + " probabilities", p);
+        // Clipped and saturated probabilities: loss only (the derivative jumps at the clip).
+        SigmoidCase e = p;
+        e.x = {0.0f, 1.0f, 1e-9f, 1.0f - 1e-8f, 0.0f, 1.0f};
+        e.y = {0.0f, 1.0f, 1.0f, 0.0f, 1.0f, 0.0f};
+        check_sigmoid(base + " probabilities at 0/1", e, false);
+      }
+    }
+  }
+  // Errors.
+  SigmoidCase c;
+  c.x = {0.5f, 1.0f, 2.0f};
+  c.y = {0.0f, 1.5f, 1.0f};
+  std::vector<float> loss(3);
+  focal::SigmoidFocalArgs a;
+  a.count = 3;
+  a.logits = c.x.data();
+  a.labels = c.y.data();
+  a.loss_out = loss.data();
+  expect_error("sigmoid label range", focal::sigmoid_focal_loss(a), "labels[1] = 1.5");
+  c.y[1] = 1.0f;
+  c.x[2] = NAN;
+  expect_error("sigmoid NaN logit", focal::sigmoid_focal_loss(a), "logits[2] = NaN");
+  c.x[2] = 0.5f;
+  c.x[1] = 1.5f;
+  a.from_logits = false;
+  expect_error("sigmoid probability > 1", focal::sigmoid_focal_loss(a), "logits[1] = 1.5");
+  c.x[1] = 0.2f;
+  ++g_checks;
+  if (!focal::sigmoid_focal_loss(a).empty()) fail("sigmoid: valid probabilities rejected");
+}
+
+void test_scale() {
+  const int64_t rows = 333, classes = 77;
+  std::vector<float> g(rows * classes), dy(rows), out(rows * classes);
+  for (auto& v : g) v = normal(1);
+  for (auto& v : dy) v = normal(1);
+  for (int t : {1, 2}) {
+    focal::set_num_threads(t);
+    focal::scale_rows(g.data(), dy.data(), rows, classes, out.data());
+    for (int64_t i = 0; i < rows * classes; ++i) {
+      ++g_checks;
+      if (out[i] != dy[i / classes] * g[i]) {
+        fail("scale_rows");
+        break;
+      }
+    }
+    std::vector<float> dy2(rows * classes);
+    for (auto& v : dy2) v = normal(1);
+    focal::scale_elements(g.data(), dy2.data(), rows * classes, out.data());
+    for (int64_t i = 0; i < rows * classes; ++i) {
+      ++g_checks;
+      if (out[i] != dy2[i] * g[i]) {
+        fail("scale_elements");
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+int main() {
+  std::printf("simd_level=%s threads=%d\n", focal::simd_level(), focal::num_threads());
+  focal::set_num_threads(2);
+  test_softmax_random();
+  test_softmax_extreme();
+  test_softmax_ignore_index();
+  test_softmax_probabilities();
+  test_softmax_errors();
+  test_softmax_thread_identity();
+  test_sigmoid();
+  test_scale();
+  std::printf("%d checks, %d failures\n", g_checks, g_failures);
+  return g_failures == 0 ? 0 : 1;
+}

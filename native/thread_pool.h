@@ -1,0 +1,37 @@
+// Persistent worker pool for the kernels: threads are created once and reused by every call (a
+// kernel call on a 4096x1000 batch takes about a millisecond, thread creation would be a
+// noticeable part of that).
+//
+// Why there is no oversubscription with TensorFlow: our kernel runs synchronously inside one tfjs
+// op, between TensorFlow ops. While it runs, TensorFlow's own intra-op pool has no work (the next
+// TF op cannot start before ours returns), so our threads use cores that would otherwise be idle,
+// and they sleep on a condition variable as soon as the call returns.
+#ifndef TFJS_FOCAL_LOSS_THREAD_POOL_H_
+#define TFJS_FOCAL_LOSS_THREAD_POOL_H_
+
+#include <cstdint>
+#include <functional>
+
+namespace focal {
+namespace pool {
+
+// Below this many units of work (elements touched) a call runs on the calling thread only: waking a
+// sleeping worker costs a few microseconds, more than the work it would take over.
+constexpr int64_t kMinParallelWork = 32768;
+
+// Runs body(begin, end, chunk_index) over [0, items), split into contiguous chunks, one per
+// thread, the calling thread taking chunk 0. `work` is the total amount of work (e.g. elements);
+// small jobs run inline as a single chunk. Chunks never overlap, so a body that writes only the
+// outputs of its own items needs no synchronisation. The body must not throw. If another thread is
+// already running a parallel job (two JS worker threads calling at once), this call runs inline
+// on its own thread: slower, same results. Returns the number of chunks used.
+int parallel_for(int64_t items, int64_t work,
+                 const std::function<void(int64_t begin, int64_t end, int chunk)>& body);
+
+void set_num_threads(int n);
+int num_threads();
+
+}  // namespace pool
+}  // namespace focal
+
+#endif  // TFJS_FOCAL_LOSS_THREAD_POOL_H_

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Builds and runs the standalone C++ kernel test (native/tests/kernel_test.cc) with g++, without
+# Node. Usage:
+#   scripts/check-native.sh            optimised build (-O2), run the test
+#   scripts/check-native.sh --sanitize -O1 with -fsanitize=address,undefined
+#   scripts/check-native.sh --bench    also build and run native/tests/kernel_bench.cc
+# Env: CXX (default g++), OUT (build dir, default build/native-tests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CXX="${CXX:-g++}"
+OUT="${OUT:-build/native-tests}"
+MODE=release
+BENCH=0
+for arg in "$@"; do
+  case "$arg" in
+    --sanitize) MODE=sanitize ;;
+    --bench) BENCH=1 ;;
+    *) echo "unknown argument: $arg" >&2; exit 2 ;;
+  esac
+done
+
+COMMON=(-std=c++17 -fno-math-errno -Wall -Wextra -Inative -pthread)
+if [ "$MODE" = sanitize ]; then
+  COMMON+=(-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all)
+  OUT="$OUT-sanitize"
+else
+  COMMON+=(-O2)
+fi
+mkdir -p "$OUT"
+
+# One object per source; the ISA kernels get their own target flags (as in CMakeLists.txt).
+declare -A ISA_FLAGS=(
+  [kernels_avx2]="-mavx2 -mfma"
+  [kernels_avx512]="-mavx512f -mavx512dq -mfma"
+)
+OBJS=()
+for src in native/dispatch.cc native/softmax_focal.cc native/sigmoid_focal.cc native/thread_pool.cc \
+           native/kernels_generic.cc native/kernels_avx2.cc native/kernels_avx512.cc; do
+  [ -f "$src" ] || continue
+  base="$(basename "$src" .cc)"
+  extra="${ISA_FLAGS[$base]:-}"
+  # shellcheck disable=SC2086
+  "$CXX" "${COMMON[@]}" $extra -c "$src" -o "$OUT/$base.o" &
+  OBJS+=("$OUT/$base.o")
+done
+wait
+
+TEST_DEFS=()
+[ -f native/kernels_avx512.cc ] && TEST_DEFS+=(-DFOCAL_TEST_ALL_ISAS=1)
+"$CXX" "${COMMON[@]}" "${TEST_DEFS[@]}" native/tests/kernel_test.cc "${OBJS[@]}" -o "$OUT/kernel_test"
+echo "== kernel_test ($MODE)"
+"$OUT/kernel_test"
+
+if [ "$BENCH" = 1 ]; then
+  "$CXX" "${COMMON[@]}" native/tests/kernel_bench.cc "${OBJS[@]}" -o "$OUT/kernel_bench"
+  echo "== kernel_bench"
+  "$OUT/kernel_bench"
+fi
