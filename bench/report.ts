@@ -1,0 +1,421 @@
+// Terminal tables and the markdown report (bench/out/REPORT.md) from the results object.
+import {EFFECT_LOSSES, EffectResult, METRIC_LABELS, METRICS} from './effect';
+import {BackendSpeedResult, CONTENDERS, KernelResult, ShapeResult, ThreadScalingResult} from './speed';
+import {formatMs, formatRatio, Summary} from './stats';
+import {TorchResult} from './torch';
+
+export interface MachineInfo {
+  cpuModel: string;
+  logicalCores: number;
+  totalMemoryGiB: number;
+  platform: string;
+  loadAverageAtStart: number[];
+  loadAverageAtEnd?: number[];
+}
+
+export interface FigureInfo {
+  title: string;
+  file: string;   // relative to the output folder
+}
+
+export interface BenchMeta {
+  startedAt: string;
+  durationSeconds?: number;
+  command: string;
+  machine: MachineInfo;
+  node: string;
+  tfjsCore: string;
+  tfjsNode: string | null;
+  simdLevel: string;
+  defaultThreads: number;
+  gitCommit: string | null;
+  quick: boolean;
+}
+
+export interface BenchConfig {
+  backends: string[];
+  shapes: string[];
+  reps: number;
+  warmup: number;
+  seeds: number;
+  epochs: number;
+  sections: string[];
+  kernelShape: string;
+  outDir: string;
+}
+
+export interface BenchResults {
+  meta: BenchMeta;
+  config: BenchConfig;
+  speed: BackendSpeedResult[];
+  threads: ThreadScalingResult[];
+  kernel: KernelResult | null;
+  torch: TorchResult | null;
+  effect: EffectResult | null;
+  figures: FigureInfo[];
+  notes: string[];
+  errors: Array<{section: string; message: string}>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plain-text tables.
+
+export function textTable(header: string[], rows: string[][], rightAlign: boolean[] = []): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (rightAlign[i] ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+                                        .join('  ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+export function markdownTable(header: string[], rows: string[][], rightAlign: boolean[] = []): string {
+  const separator = header.map((_, i) => (rightAlign[i] ? '---:' : '---'));
+  const line = (cells: string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
+  return [line(header), line(separator), ...rows.map(line)].join('\n');
+}
+
+function spreadMs(s: Summary): string {
+  return `${formatMs(s.q1)}–${formatMs(s.q3)}`;
+}
+
+function rangeMs(s: Summary): string {
+  return `${formatMs(s.min)}–${formatMs(s.max)}`;
+}
+
+function ratioCell(s: Summary | null): string {
+  if (s === null || s.n === 0) {
+    return '';
+  }
+  return `${formatRatio(s.median)} (${formatRatio(s.q1)}–${formatRatio(s.q3)})`;
+}
+
+const SPEED_HEADER = ['shape', 'contender', 'median ms', 'IQR ms', 'min–max ms', '× softmax CE', '× sigmoid CE'];
+const SPEED_ALIGN = [false, false, true, true, true, true, true];
+
+export function speedRows(shape: ShapeResult): string[][] {
+  const rows: string[][] = [];
+  for (const c of shape.contenders) {
+    if (c.error !== undefined) {
+      rows.push([shape.shape, c.label, 'error', c.error.slice(0, 60), '', '', '']);
+      continue;
+    }
+    rows.push([shape.shape, c.label, formatMs(c.summary.median), spreadMs(c.summary), rangeMs(c.summary),
+               c.id === 'ce' ? '1 (baseline)' : ratioCell(c.ratioVsCe),
+               c.id === 'sigmoid_ce' ? '1 (baseline)' : ratioCell(c.ratioVsSigmoidCe)]);
+  }
+  rows.push([shape.shape, '(consume op alone: tf.sum of a JS-held array)', formatMs(shape.consumeOnly.median),
+             spreadMs(shape.consumeOnly), rangeMs(shape.consumeOnly), '', '']);
+  return rows;
+}
+
+export function speedTextTable(result: BackendSpeedResult, shapes = result.shapes): string {
+  return textTable(SPEED_HEADER, shapes.flatMap(speedRows), SPEED_ALIGN);
+}
+
+export function kernelRows(kernel: KernelResult): string[][] {
+  return kernel.cases.map((c) => [c.label, formatMs(c.summary.median), spreadMs(c.summary),
+                                  c.gigabytesPerSecond.toFixed(1)]);
+}
+
+const KERNEL_HEADER = ['case', 'median ms', 'IQR ms', 'GB/s'];
+
+export function threadRows(threads: ThreadScalingResult[]): string[][] {
+  return threads.map((t) => [t.backend, t.shape, ...t.threads.map((x) => `${formatMs(x.summary.median)} (${spreadMs(x.summary)})`),
+                             `${formatRatio(t.speedup.median)} (${formatRatio(t.speedup.q1)}–${formatRatio(t.speedup.q3)})`]);
+}
+
+function threadHeader(threads: ThreadScalingResult[]): string[] {
+  const counts = threads.length > 0 ? threads[0].threads.map((t) => t.threads) : [1, 2];
+  return ['backend', 'shape', ...counts.map((n) => `${n} thread${n > 1 ? 's' : ''}: median ms (IQR)`),
+          `speedup ${counts[0]}→${counts[counts.length - 1]}`];
+}
+
+function pct(v: number): string {
+  return Number.isFinite(v) ? (100 * v).toFixed(1) : 'n/a';
+}
+
+export function effectRows(effect: EffectResult): string[][] {
+  return effect.summaries.map((s) => [
+    s.label,
+    ...METRICS.map((m) => {
+      const x = s.metrics[m];
+      return x.n > 1 ? `${pct(x.mean)} ± ${pct(x.sd)} [${pct(x.min)}, ${pct(x.max)}]` : pct(x.mean);
+    }),
+    `${(1000 * s.epochSeconds.median).toFixed(0)} (${(1000 * s.epochSeconds.q1).toFixed(0)}–${(1000 * s.epochSeconds.q3).toFixed(0)})`,
+  ]);
+}
+
+function effectHeader(effect: EffectResult): string[] {
+  const spread = effect.seeds.length > 1 ? ' %, mean ± sd [min, max]' : ' %';
+  return ['loss', ...METRICS.map((m) => METRIC_LABELS[m] + spread), 'ms / epoch (IQR)'];
+}
+
+export function comparisonRows(effect: EffectResult): string[][] {
+  const label = (id: string) => EFFECT_LOSSES.find((l) => l.id === id)?.label ?? id;
+  return effect.comparisons.map((c) => [
+    `${label(c.a)} − ${label(c.b)}`, METRIC_LABELS[c.metric],
+    `${c.meanDifference >= 0 ? '+' : ''}${(100 * c.meanDifference).toFixed(1)}`,
+    `${c.seedsHigher}/${c.seedsLower}/${c.pairedDifferences.length - c.seedsHigher - c.seedsLower}`,
+    c.verdict,
+  ]);
+}
+
+const COMPARISON_HEADER = ['difference', 'metric', 'Δ mean (points)', 'seeds higher/lower/equal', 'verdict'];
+
+export function terminalSummary(results: BenchResults): string {
+  const parts: string[] = [];
+  for (const backend of results.speed) {
+    parts.push(`\nSpeed, backend '${backend.backend}' (forward + gradient + consume op per call):`);
+    parts.push(speedTextTable(backend));
+  }
+  if (results.kernel) {
+    parts.push(`\nKernel alone at ${results.kernel.shape} (sparse labels, gamma 2), direct addon call:`);
+    parts.push(textTable(KERNEL_HEADER, kernelRows(results.kernel), [false, true, true, true]));
+    parts.push(`kernel / copy: ${formatRatio(results.kernel.kernelOverCopy.median)} (per-round median)`);
+  }
+  if (results.threads.length > 0) {
+    parts.push('\nThread scaling of focalLoss (sparse labels, full tfjs call):');
+    parts.push(textTable(threadHeader(results.threads), threadRows(results.threads)));
+  }
+  if (results.torch) {
+    parts.push(`\nPyTorch comparison at ${results.torch.shape}:`);
+    parts.push(torchLines(results.torch).join('\n'));
+  }
+  if (results.effect) {
+    parts.push(`\nEffect on imbalanced MNIST (${results.effect.seeds.length} seeds × ${results.effect.epochs} epochs, ` +
+               `backend ${results.effect.backend}; rare classes ${results.effect.dataset.rareClasses.join(', ')}):`);
+    parts.push(textTable(effectHeader(results.effect), effectRows(results.effect)));
+    parts.push('');
+    parts.push(textTable(COMPARISON_HEADER, comparisonRows(results.effect)));
+  }
+  for (const e of results.errors) {
+    parts.push(`\nERROR in section ${e.section}: ${e.message}`);
+  }
+  return parts.join('\n');
+}
+
+function torchLines(torch: TorchResult): string[] {
+  const lines: string[] = [];
+  if (torch.library) {
+    const l = torch.library;
+    lines.push(`- this library (tfjs '${l.backend}', ${torch.threads} kernel threads): focalLoss sparse ` +
+               `${formatMs(l.focalSparse.median)} ms (IQR ${spreadMs(l.focalSparse)}), ` +
+               `tf.losses.softmaxCrossEntropy ${formatMs(l.softmaxCe.median)} ms, focal/CE ${formatRatio(l.focalOverCe.median)}`);
+  }
+  if (torch.torch) {
+    const t = torch.torch;
+    lines.push(`- PyTorch ${t.torch_version} (${t.threads} threads): focal as the source documents write it ` +
+               `${formatMs(t.focal_ms.median)} ms (IQR ${spreadMs(t.focal_ms)}), F.cross_entropy ` +
+               `${formatMs(t.ce_ms.median)} ms, focal/CE ${formatRatio(t.focal_over_ce.median)}`);
+  }
+  if (torch.skipped) {
+    lines.push(`- PyTorch skipped: ${torch.skipped}`);
+  }
+  return lines;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Markdown report.
+
+export function markdownReport(results: BenchResults): string {
+  const {meta, config} = results;
+  const out: string[] = [];
+  out.push('# tfjs-focal-loss benchmark report');
+  out.push('');
+  out.push(`Generated ${meta.startedAt} by \`${meta.command}\`${meta.quick ? ' (**--quick**: reduced sizes, ' +
+           'not for quoting)' : ''}; took ${meta.durationSeconds?.toFixed(0) ?? '?'} s.`);
+  out.push('');
+  out.push('## Machine and software');
+  out.push('');
+  out.push(markdownTable(['item', 'value'], [
+    ['CPU', meta.machine.cpuModel],
+    ['logical cores', String(meta.machine.logicalCores)],
+    ['memory', `${meta.machine.totalMemoryGiB.toFixed(1)} GiB`],
+    ['OS', meta.machine.platform],
+    ['load average (1, 5, 15 min) at start / end',
+     `${meta.machine.loadAverageAtStart.map((v) => v.toFixed(2)).join(', ')} / ${
+         (meta.machine.loadAverageAtEnd ?? []).map((v) => v.toFixed(2)).join(', ')}`],
+    ['Node', meta.node],
+    ['@tensorflow/tfjs-core', meta.tfjsCore],
+    ['@tensorflow/tfjs-node', meta.tfjsNode ?? 'not loaded'],
+    ['SIMD level of the kernel (simdLevel())', meta.simdLevel],
+    ['kernel threads (getNumThreads() default)', String(meta.defaultThreads)],
+    ['git commit', meta.gitCommit ?? 'unknown'],
+    ['settings', `backends ${config.backends.join(', ')}; reps ${config.reps}, warm-up ${config.warmup}; ` +
+                 `seeds ${config.seeds}, epochs ${config.epochs}; sections ${config.sections.join(', ')}`],
+  ]));
+  out.push('');
+  if (results.notes.length > 0) {
+    for (const note of results.notes) {
+      out.push(`> ${note}`);
+      out.push('');
+    }
+  }
+
+  if (results.speed.length > 0) {
+    out.push('## Speed: forward + gradient of the loss per call');
+    out.push('');
+    out.push('What is timed, per call: `g = tf.tidy(() => tf.grad(loss)(logits)); s = tf.sum(g); s.dataSync(); ' +
+             'tf.dispose([g, s])`. The `tf.sum` is the *consume op*: on the `tensorflow` backend the library\'s ' +
+             'kernels return their outputs as JS arrays that TensorFlow copies in only when an op uses them, ' +
+             'so stopping the clock at `tf.grad` would not count that copy. A training step does consume the ' +
+             'gradient (the next backward matmul reads it), so every contender pays the same cheap backend op ' +
+             'whose scalar result is read; its cost alone, on a gradient-sized JS-held array (copy-in + sum), ' +
+             'is the last row of each shape.');
+    out.push('');
+    out.push(`Loss settings: gamma ${2}, alpha 0.25 (scalar), mean over rows. Contenders: ` +
+             CONTENDERS.map((c) => `**${c.label}** (${c.role})`).join('; ') + '. The composed versions and ' +
+             'the CE baselines take one-hot labels; the sigmoid contenders take the one-hot matrix as ' +
+             'multi-label targets. Logits ~ N(0, 2²), labels uniform, fixed seed.');
+    out.push('');
+    out.push(`Method: ${config.warmup} warm-up calls per contender, then ${config.reps} rounds; each round calls every ` +
+             'contender once, in an order rotated every round, so slow drifts of the machine hit all alike. ' +
+             'Median and interquartile range (IQR) of the per-call times; ratios (× softmax CE, × sigmoid CE) are ' +
+             'per-round ratios (same round, seconds apart) summarised by median (IQR). Below 1 = faster than the baseline.');
+    out.push('');
+    for (const backend of results.speed) {
+      out.push(`### Backend \`${backend.backend}\``);
+      out.push('');
+      out.push(markdownTable(SPEED_HEADER, backend.shapes.flatMap(speedRows), SPEED_ALIGN));
+      out.push('');
+      const leaks = backend.shapes.filter((s) => s.leakedTensors !== 0);
+      if (leaks.length > 0) {
+        out.push(`**Tensor leak:** ${leaks.map((s) => `${s.shape}: ${s.leakedTensors} tensors`).join(', ')} left after the measurement.`);
+      } else {
+        out.push('No tensors leaked (tf.memory().numTensors unchanged after every shape).');
+      }
+      out.push('');
+      const chart = results.figures.find((f) => f.file === `speed_${backend.backend}.svg`);
+      if (chart) {
+        out.push(`![${chart.title}](${chart.file})`);
+        out.push('');
+      }
+    }
+  }
+
+  if (results.kernel) {
+    const k = results.kernel;
+    out.push(`## The kernel alone against a memory copy (${k.shape}, sparse labels)`);
+    out.push('');
+    out.push(`A direct call of the addon's \`softmaxFocalLoss\` (no tfjs): one pass per row computing the loss and ` +
+             `the gradient, reading ${(k.bytesMoved / 2 / 1e6).toFixed(1)} MB of logits and writing ` +
+             `${(k.bytesMoved / 2 / 1e6).toFixed(1)} MB of gradient. The copy reads and writes the same bytes ` +
+             '(`Float32Array.prototype.set`, one thread): the floor for any implementation that reads the logits once ' +
+             'and writes the gradient once. Same interleaved method as above. GB/s counts bytes read + written.');
+    out.push('');
+    out.push(markdownTable(KERNEL_HEADER, kernelRows(k), [false, true, true, true]));
+    out.push('');
+    out.push(`Kernel (forward + gradient, ${k.defaultThreads} threads) / copy: **${formatRatio(k.kernelOverCopy.median)}** ` +
+             `(per-round median; IQR ${formatRatio(k.kernelOverCopy.q1)}–${formatRatio(k.kernelOverCopy.q3)}).`);
+    out.push('');
+  }
+  if (results.threads.length > 0) {
+    out.push('## Thread scaling of focalLoss');
+    out.push('');
+    out.push('Full tfjs call as in the speed section (focalLoss with sparse labels), the kernel\'s thread count set ' +
+             'with `setNumThreads` before each call, counts interleaved. On `tensorflow` the copy of the logits out ' +
+             'of TensorFlow and the consume op do not depend on the kernel\'s threads, which bounds the speedup.');
+    out.push('');
+    out.push(markdownTable(threadHeader(results.threads), threadRows(results.threads)));
+    out.push('');
+  }
+  if (results.torch) {
+    out.push(`## PyTorch comparison (${results.torch.shape})`);
+    out.push('');
+    out.push('`bench/torch_focal.py` computes the focal loss as the source documents write it ' +
+             '(`ce = F.cross_entropy(reduction="none"); pt = exp(-ce); loss = (alpha * (1 - pt)**gamma * ce).mean()`), ' +
+             `forward + backward (\`torch.autograd.grad\`), \`torch.set_num_threads(${results.torch.threads})\`, and ` +
+             '`F.cross_entropy` as PyTorch\'s own baseline. This library was measured in this process just before, ' +
+             'same shape and thread count, full tfjs call as in the speed section.');
+    out.push('');
+    out.push(...torchLines(results.torch));
+    out.push('');
+  }
+
+  if (results.effect) {
+    const e = results.effect;
+    out.push('## Effect on an imbalanced problem (MNIST)');
+    out.push('');
+    out.push(`Training set: real MNIST digits from the \`mnist\` package with geometric class counts ` +
+             `(digit: count) ${e.dataset.counts.map((n, d) => `${d}: ${n}`).join(', ')} — ${e.dataset.trainSize} images, ` +
+             `most common / rarest = ${e.dataset.imbalanceRatio.toFixed(0)}. Which digit is rare is a fixed ` +
+             `permutation (most to least common: ${e.dataset.classOrder.join(', ')}). **Rare classes** = the 3 smallest: ` +
+             `digits ${e.dataset.rareClasses.join(', ')} (counts ${e.dataset.rareClasses.map((c) => e.dataset.counts[c]).join(', ')}). ` +
+             `Test set: ${e.dataset.testPerClass} held-out images per digit (balanced, ${e.dataset.testSize} images, ` +
+             'never used in training), so accuracy and balanced accuracy coincide up to rounding.');
+    out.push('');
+    out.push(`Model: MLP 784 → ${e.hidden} (ReLU) → 10, Glorot-uniform initialisation, Adam (lr ${e.learningRate}), ` +
+             `batch ${e.batchSize}, ${e.epochs} epochs, backend \`${e.backend}\`. Seeds ${e.seeds.join(', ')}: under one ` +
+             'seed every loss starts from the same weights and sees the same batch order (paired comparison). ' +
+             `Class-balanced alpha (classBalancedAlpha(counts, {method: 'effective', beta: 0.999})) per digit: ` +
+             `${e.classAlpha.map((a) => a.toFixed(3)).join(', ')}.`);
+    out.push('');
+    out.push(markdownTable(['loss', 'definition'], e.summaries.map((s) => [s.label, s.description])));
+    out.push('');
+    out.push('Final-epoch metrics on the balanced test set (percent' + (e.seeds.length > 1 ? '; mean ± sd over seeds, [min, max]' : '') +
+             '); time per epoch = median over all epochs but each run\'s first:');
+    out.push('');
+    out.push(markdownTable(effectHeader(e), effectRows(e)));
+    out.push('');
+    out.push('Recall per digit (percent, mean over seeds):');
+    out.push('');
+    out.push(markdownTable(['loss', ...Array.from({length: 10}, (_, d) => `${d} (n=${e.dataset.counts[d]})`)],
+                           e.summaries.map((s) => [s.label, ...s.recallPerClassMean.map(pct)])));
+    out.push('');
+    out.push('Differences between losses. Rule: a difference *exceeds the seed-to-seed spread* only when the ' +
+             'ranges [min, max] over seeds of the two losses do not overlap (then every seed agrees on the ' +
+             'direction). Anything else is reported as no difference shown.');
+    out.push('');
+    out.push(markdownTable(COMPARISON_HEADER, comparisonRows(e)));
+    out.push('');
+    out.push(effectConclusion(e));
+    out.push('');
+    const curves = results.figures.find((f) => f.file === 'training_curves.svg');
+    if (curves) {
+      out.push(`![${curves.title}](${curves.file})`);
+      out.push('');
+    }
+  }
+
+  if (results.figures.length > 0) {
+    out.push('## Figures');
+    out.push('');
+    for (const f of results.figures) {
+      out.push(`- [${f.title}](${f.file})`);
+    }
+    out.push('');
+    const curve = results.figures.find((f) => f.file === 'focal_loss_curves.svg');
+    if (curve) {
+      out.push(`![${curve.title}](${curve.file})`);
+      out.push('');
+    }
+  }
+  if (results.errors.length > 0) {
+    out.push('## Errors');
+    out.push('');
+    for (const err of results.errors) {
+      out.push(`- section **${err.section}**: ${err.message}`);
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+/** One plain paragraph: which differences the numbers support and which they do not. */
+export function effectConclusion(effect: EffectResult): string {
+  const label = (id: string) => EFFECT_LOSSES.find((l) => l.id === id)?.label ?? id;
+  if (effect.seeds.length < 2) {
+    return '**Conclusion:** one seed only, so the seed-to-seed spread is unknown and no difference can be claimed.';
+  }
+  const shown = effect.comparisons.filter((c) => c.exceedsSpread);
+  if (shown.length === 0) {
+    return `**Conclusion:** with ${effect.seeds.length} seeds, no difference between the losses exceeds the ` +
+           'seed-to-seed spread on any metric; these numbers do not show an improvement from focal loss or class ' +
+           'balancing on this problem.';
+  }
+  const statements = shown.map((c) => `${label(c.a)} is ${c.meanDifference > 0 ? 'higher' : 'lower'} than ` +
+                                      `${label(c.b)} on ${METRIC_LABELS[c.metric]} by ${Math.abs(100 * c.meanDifference).toFixed(1)} points`);
+  const notShown = effect.comparisons.filter((c) => !c.exceedsSpread)
+                       .map((c) => `${label(c.a)} vs ${label(c.b)} on ${METRIC_LABELS[c.metric]}`);
+  return `**Conclusion:** beyond the seed-to-seed spread (${effect.seeds.length} seeds): ${statements.join('; ')}. ` +
+         (notShown.length > 0 ? `Not shown (within the spread): ${notShown.join('; ')}.` : '');
+}

@@ -1,0 +1,383 @@
+// `npm run bench`: speed of the loss (forward + gradient) against tfjs baselines and a composed
+// tfjs implementation, the kernel alone against a memory copy, thread scaling, PyTorch, and the
+// effect of focal loss on an imbalanced MNIST subset. Writes bench/out/results.json, REPORT.md and
+// SVG figures; prints tables on stdout and progress on stderr.
+//
+//   node dist/bench/run.js [--backend tensorflow|cpu|both] [--shapes 256x10,4096x1000]
+//       [--reps N] [--warmup N] [--seeds N] [--epochs N]
+//       [--sections speed,effect,figures,kernel,torch] [--out DIR] [--quick]
+import * as childProcess from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+import * as tf from '@tensorflow/tfjs-core';
+
+import * as focal from '../lib/index';
+import {measureEffect} from './effect';
+import {focalCurveChart, speedChart, trainingCurvesChart, writeSvg} from './figures';
+import {BenchResults, FigureInfo, markdownReport, terminalSummary} from './report';
+import {BackendName, measureKernel, measureSpeed, measureThreadScaling, parseShape, ShapeSpec} from './speed';
+import {runTorch} from './torch';
+
+export const SECTIONS = ['speed', 'kernel', 'torch', 'effect', 'figures'] as const;
+export type Section = typeof SECTIONS[number];
+
+export const FULL_SHAPES = ['256x10', '1024x100', '4096x1000', '65536x20', '8x128x128x21'];
+export const QUICK_SHAPES = ['256x10', '1024x100', '4x32x32x21'];
+
+export interface BenchOptions {
+  backends: BackendName[];
+  shapes: ShapeSpec[];
+  reps: number;
+  warmup: number;
+  seeds: number;
+  epochs: number;
+  sections: Section[];
+  outDir: string;
+  quick: boolean;
+  /** Shape of the kernel-alone, thread-scaling and PyTorch measurements. */
+  kernelShape: ShapeSpec;
+  /** Training images of the most common class in the effect section. */
+  datasetMaxCount: number;
+  testPerClass: number;
+  /** Nothing on stdout/stderr (tests). */
+  quiet: boolean;
+  command: string;
+}
+
+export const USAGE = `Usage: node dist/bench/run.js [options]
+  --backend tensorflow|cpu|both   tfjs backends to measure (default both)
+  --shapes LIST                   comma list of shapes, rows x classes, e.g. 256x10,4096x1000,8x128x128x21
+  --reps N                        timed rounds per shape (default 20; --quick 5)
+  --warmup N                      warm-up calls per contender (default 3; --quick 1)
+  --seeds N                       training seeds in the effect section (default 5; --quick 2)
+  --epochs N                      training epochs per run (default 20; --quick 3)
+  --sections LIST                 any of ${SECTIONS.join(',')} (default all)
+  --kernel-shape RxC              shape of the kernel / threads / PyTorch sections (default 4096x1000)
+  --dataset-max N                 training images of the most common digit (default 800; --quick 300)
+  --out DIR                       output folder (default bench/out)
+  --quick                         reduced run (well under a minute): small shapes, few reps, seeds, epochs
+  --help                          this text
+Environment: FOCAL_BENCH_PYTHON = Python with torch for the PyTorch comparison.`;
+
+function positiveInteger(flag: string, value: string | undefined, allowZero = false): number {
+  const n = Number(value);
+  if (value === undefined || !Number.isInteger(n) || n < (allowZero ? 0 : 1)) {
+    throw new RangeError(`${flag} expects an integer >= ${allowZero ? 0 : 1}; received ${value ?? 'nothing'}`);
+  }
+  return n;
+}
+
+export function parseArgs(argv: string[]): BenchOptions {
+  const values = new Map<string, string>();
+  let quick = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--quick') {
+      quick = true;
+      continue;
+    }
+    if (arg === '--help' || arg === '-h') {
+      values.set('--help', '1');
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const [flag, inline] = arg.startsWith('--') && eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
+    const known = ['--backend', '--shapes', '--reps', '--warmup', '--seeds', '--epochs', '--sections', '--out',
+                   '--kernel-shape', '--dataset-max'];
+    if (!known.includes(flag)) {
+      throw new RangeError(`unknown argument '${arg}'\n${USAGE}`);
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined) {
+      throw new RangeError(`${flag} needs a value\n${USAGE}`);
+    }
+    values.set(flag, value);
+  }
+  if (values.has('--help')) {
+    throw new HelpRequested();
+  }
+
+  const backendArg = values.get('--backend') ?? 'both';
+  if (!['tensorflow', 'cpu', 'both'].includes(backendArg)) {
+    throw new RangeError(`--backend expects tensorflow, cpu or both; received '${backendArg}'`);
+  }
+  const backends: BackendName[] = backendArg === 'both' ? ['tensorflow', 'cpu'] : [backendArg as BackendName];
+  const shapes = (values.get('--shapes')?.split(',') ?? (quick ? QUICK_SHAPES : FULL_SHAPES))
+                     .filter((s) => s.trim() !== '').map(parseShape);
+  const sections = (values.get('--sections')?.split(',').map((s) => s.trim()).filter((s) => s !== '') ??
+                    [...SECTIONS]) as Section[];
+  for (const s of sections) {
+    if (!SECTIONS.includes(s)) {
+      throw new RangeError(`--sections: unknown section '${s}'; expected any of ${SECTIONS.join(', ')}`);
+    }
+  }
+  const kernelShape = parseShape(values.get('--kernel-shape') ?? '4096x1000');
+  return {
+    backends, shapes, sections, quick, kernelShape,
+    reps: values.has('--reps') ? positiveInteger('--reps', values.get('--reps')) : quick ? 5 : 20,
+    warmup: values.has('--warmup') ? positiveInteger('--warmup', values.get('--warmup'), true) : quick ? 1 : 3,
+    seeds: values.has('--seeds') ? positiveInteger('--seeds', values.get('--seeds')) : quick ? 2 : 5,
+    epochs: values.has('--epochs') ? positiveInteger('--epochs', values.get('--epochs')) : quick ? 3 : 20,
+    datasetMaxCount: values.has('--dataset-max') ? positiveInteger('--dataset-max', values.get('--dataset-max')) :
+                                                   quick ? 300 : 800,
+    testPerClass: 60,
+    outDir: path.resolve(values.get('--out') ?? path.join('bench', 'out')),
+    quiet: false,
+    command: ['node dist/bench/run.js', ...argv].join(' '),
+  };
+}
+
+export class HelpRequested extends Error {
+  constructor() {
+    super(USAGE);
+  }
+}
+
+/** Progress on stderr: one rewritten line on a terminal, otherwise a line every few seconds. */
+class Progress {
+  private lastPrint = 0;
+  private lastStage = '';
+
+  constructor(private readonly quiet: boolean) {}
+
+  update = (message: string): void => {
+    if (this.quiet) {
+      return;
+    }
+    if (process.stderr.isTTY) {
+      process.stderr.write(`\r\x1b[K${message}`);
+      return;
+    }
+    const stage = message.split(':')[0];
+    const now = Date.now();
+    if (stage !== this.lastStage || now - this.lastPrint > 5000) {
+      process.stderr.write(`${message}\n`);
+      this.lastPrint = now;
+      this.lastStage = stage;
+    }
+  };
+
+  done(): void {
+    if (!this.quiet && process.stderr.isTTY) {
+      process.stderr.write('\r\x1b[K');
+    }
+  }
+}
+
+function gitCommit(): string | null {
+  try {
+    const commit = childProcess.execSync('git rev-parse --short HEAD', {stdio: ['ignore', 'pipe', 'ignore']})
+                       .toString().trim();
+    return commit || null;
+  } catch {
+    return null;
+  }
+}
+
+function tfjsNodeVersion(): string | null {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('@tensorflow/tfjs-node/package.json') as {version: string}).version;
+  } catch {
+    return null;
+  }
+}
+
+let tfjsNodeLoadError: string | null | undefined;
+
+/** Loads @tensorflow/tfjs-node once (registers backend 'tensorflow'); returns the error, if any. */
+function loadTfjsNode(): string | null {
+  if (tfjsNodeLoadError === undefined) {
+    process.env.TF_CPP_MIN_LOG_LEVEL = process.env.TF_CPP_MIN_LOG_LEVEL ?? '2';
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      require('@tensorflow/tfjs-node');
+      tfjsNodeLoadError = null;
+    } catch (e) {
+      tfjsNodeLoadError = (e as Error).message.split('\n')[0];
+    }
+  }
+  return tfjsNodeLoadError;
+}
+
+async function activateBackend(name: BackendName): Promise<void> {
+  if (name === 'tensorflow') {
+    const problem = loadTfjsNode();
+    if (problem !== null) {
+      throw new Error(`@tensorflow/tfjs-node does not load: ${problem}`);
+    }
+  }
+  const ok = await tf.setBackend(name);
+  if (!ok || tf.getBackend() !== name) {
+    throw new Error(`could not activate tfjs backend '${name}' (active: ${tf.getBackend()})`);
+  }
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchResults> {
+  const started = Date.now();
+  const progress = new Progress(options.quiet);
+  const print = (text: string) => {
+    if (!options.quiet) {
+      process.stdout.write(`${text}\n`);
+    }
+  };
+  const has = (s: Section) => options.sections.includes(s);
+  const cpus = os.cpus();
+  const results: BenchResults = {
+    meta: {
+      startedAt: new Date(started).toISOString(),
+      command: options.command,
+      machine: {
+        cpuModel: cpus.length > 0 ? cpus[0].model.trim() : 'unknown',
+        logicalCores: cpus.length,
+        totalMemoryGiB: os.totalmem() / 2 ** 30,
+        platform: `${os.type()} ${os.release()} ${os.arch()}`,
+        loadAverageAtStart: os.loadavg(),
+      },
+      node: process.version,
+      tfjsCore: tf.version_core,
+      tfjsNode: null,
+      simdLevel: focal.simdLevel(),
+      defaultThreads: focal.getNumThreads(),
+      gitCommit: gitCommit(),
+      quick: options.quick,
+    },
+    config: {
+      backends: [...options.backends], shapes: options.shapes.map((s) => s.label), reps: options.reps,
+      warmup: options.warmup, seeds: options.seeds, epochs: options.epochs, sections: [...options.sections],
+      kernelShape: options.kernelShape.label, outDir: options.outDir,
+    },
+    speed: [], threads: [], kernel: null, torch: null, effect: null, figures: [], notes: [], errors: [],
+  };
+  if (os.loadavg()[0] > cpus.length * 0.5) {
+    results.notes.push(`The machine was busy when the run started (1-minute load average ${os.loadavg()[0].toFixed(2)} on ` +
+                       `${cpus.length} logical cores): timings are noisy; compare ratios within this run only.`);
+  }
+
+  // Backends that cannot be activated are reported and left out rather than silently replaced.
+  const backends: BackendName[] = [];
+  for (const backend of options.backends) {
+    try {
+      await activateBackend(backend);
+      backends.push(backend);
+    } catch (e) {
+      results.errors.push({section: 'setup', message: `backend '${backend}' left out: ${(e as Error).message}`});
+    }
+  }
+  if (backends.includes('tensorflow')) {
+    results.meta.tfjsNode = tfjsNodeVersion();
+  }
+  const section = async (name: string, body: () => Promise<void> | void) => {
+    try {
+      await body();
+    } catch (e) {
+      const err = e as Error;
+      results.errors.push({section: name, message: err.message});
+      if (!options.quiet) {
+        process.stderr.write(`\nsection ${name} failed: ${err.stack ?? err.message}\n`);
+      }
+    }
+  };
+
+  if (has('speed')) {
+    for (const backend of backends) {
+      await section(`speed/${backend}`, async () => {
+        await activateBackend(backend);
+        const result = measureSpeed({backend, shapes: options.shapes, reps: options.reps, warmup: options.warmup,
+                                     progress: progress.update});
+        results.speed.push(result);
+        progress.done();
+        print(terminalSummary({...results, speed: [result], threads: [], kernel: null, torch: null, effect: null, errors: []}));
+      });
+    }
+  }
+  if (has('kernel')) {
+    await section('kernel', () => {
+      results.kernel = measureKernel(options.kernelShape, options.reps, options.warmup, progress.update);
+    });
+    for (const backend of backends) {
+      await section(`threads/${backend}`, async () => {
+        await activateBackend(backend);
+        results.threads.push(measureThreadScaling(backend, options.kernelShape, options.reps, options.warmup,
+                                                  progress.update));
+      });
+    }
+    progress.done();
+    print(terminalSummary({...results, speed: [], torch: null, effect: null, errors: []}));
+  }
+  if (has('torch') && backends.length > 0) {
+    await section('torch', async () => {
+      await activateBackend(backends[0]);
+      results.torch = runTorch(backends[0], options.kernelShape, options.reps, options.warmup, 2, progress.update);
+      progress.done();
+      print(terminalSummary({...results, speed: [], threads: [], kernel: null, effect: null, errors: []}));
+    });
+  }
+  if (has('effect') && backends.length > 0) {
+    await section('effect', async () => {
+      await activateBackend(backends[0]);
+      results.effect = measureEffect({
+        seeds: options.seeds, epochs: options.epochs, backend: backends[0], progress: progress.update,
+        dataset: {maxCount: options.datasetMaxCount, testPerClass: options.testPerClass},
+      });
+      progress.done();
+      print(terminalSummary({...results, speed: [], threads: [], kernel: null, torch: null, errors: []}));
+    });
+  }
+
+  fs.mkdirSync(options.outDir, {recursive: true});
+  if (has('figures')) {
+    await section('figures', () => {
+      const add = (file: string, title: string, svg: string) => {
+        writeSvg(options.outDir, file, svg);
+        results.figures.push({file, title} as FigureInfo);
+      };
+      add('focal_loss_curves.svg', 'Focal loss against p_t for γ ∈ {0, 0.5, 1, 2, 5}', focalCurveChart());
+      for (const speed of results.speed) {
+        add(`speed_${speed.backend}.svg`, `Speed chart, backend ${speed.backend}`, speedChart(speed));
+      }
+      if (results.effect) {
+        add('training_curves.svg', 'Training curves on imbalanced MNIST', trainingCurvesChart(results.effect));
+      }
+    });
+  }
+
+  results.meta.machine.loadAverageAtEnd = os.loadavg();
+  results.meta.durationSeconds = (Date.now() - started) / 1000;
+  fs.writeFileSync(path.join(options.outDir, 'results.json'), JSON.stringify(results, null, 1));
+  fs.writeFileSync(path.join(options.outDir, 'REPORT.md'), markdownReport(results));
+  for (const e of results.errors) {
+    print(`ERROR in section ${e.section}: ${e.message}`);
+  }
+  print(`\nWrote ${path.join(options.outDir, 'results.json')}, REPORT.md and ${results.figures.length} SVG figures ` +
+        `in ${results.meta.durationSeconds.toFixed(0)} s.`);
+  return results;
+}
+
+async function main(): Promise<void> {
+  let options: BenchOptions;
+  try {
+    options = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    if (e instanceof HelpRequested) {
+      process.stdout.write(`${USAGE}\n`);
+      return;
+    }
+    process.stderr.write(`${(e as Error).message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const results = await runBench(options);
+  if (results.errors.length > 0) {
+    process.exitCode = 1;
+  }
+}
+
+if (require.main === module) {
+  main().catch((e: Error) => {
+    process.stderr.write(`${e.stack ?? e.message}\n`);
+    process.exitCode = 1;
+  });
+}
