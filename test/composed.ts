@@ -69,7 +69,10 @@ function reduce(
   let w: tf.Tensor | number | undefined = weights;
   if (keep) {
     // Ignored rows get weight 0 (the library's documented semantics), on the full loss shape.
-    const full = weights === undefined ? tf.onesLike(perElement) : tf.mul(tf.onesLike(perElement), weights);
+    // tf.ones(shape), not onesLike(perElement): the weights must not hang off the logits on the
+    // tape, or tf.grad walks into computeWeightedLoss' notEqual, which has no gradient.
+    const ones = tf.ones(perElement.shape);
+    const full = weights === undefined ? ones : tf.mul(ones, weights);
     w = tf.mul(full, keep);
   }
   return tf.losses.computeWeightedLoss(perElement, w, reduction ?? tf.Reduction.SUM_BY_NONZERO_WEIGHTS);

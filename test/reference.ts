@@ -3,6 +3,10 @@
 // the library cannot be mirrored here. The maths is /work/shared/DESIGN.md; the Keras probability
 // paths follow keras/src/losses/losses.py (keras 3.15) line by line.
 
+// jest runs test code inside a vm context, where each lookup of a global (Math, Number, ...) goes
+// through an interceptor and costs ~20x the arithmetic around it; hot loops use this module alias.
+const M = Math;
+
 /** Keras' backend.epsilon(). */
 export const KERAS_EPSILON = 1e-7;
 
@@ -12,8 +16,8 @@ export const KERAS_EPSILON = 1e-7;
  * one, 0.99999988, is noticeably below 1 - 1e-7, which matters for inputs at or above it.
  */
 export const KERAS_CLIP_FLOAT32 = Object.freeze({
-  low: Math.fround(KERAS_EPSILON),
-  high: Math.fround(1 - KERAS_EPSILON),
+  low: M.fround(KERAS_EPSILON),
+  high: M.fround(1 - KERAS_EPSILON),
 });
 
 export interface ProbabilityClip {
@@ -108,20 +112,20 @@ function softmaxRowFromLogits(
   // log S = log(1 + sum over the non-argmax exps): log1p keeps it exact when the argmax dominates.
   let othersSum = 0;
   for (let j = 0; j < classes; j++) {
-    if (offset + j !== argmax) othersSum += Math.exp(z[offset + j] - zMax);
+    if (offset + j !== argmax) othersSum += M.exp(z[offset + j] - zMax);
   }
-  const logS = Math.log1p(othersSum);
+  const logS = M.log1p(othersSum);
   let loss = 0;
   let weightSum = 0;
   const w = new Float64Array(classes);
   const p = new Float64Array(classes);
   for (let j = 0; j < classes; j++) {
     const logP = z[offset + j] - zMax - logS;
-    p[j] = Math.exp(logP);
+    p[j] = M.exp(logP);
     if (y[j] === 0) continue;
-    const oneMinusP = -Math.expm1(logP);
+    const oneMinusP = -M.expm1(logP);
     const a = alphaFor(options.alpha, j);
-    const modulating = Math.pow(oneMinusP, gamma);
+    const modulating = M.pow(oneMinusP, gamma);
     loss -= a * y[j] * modulating * logP;
     // w_j = a y_j [gamma (1-p)^(gamma-1) p log p - (1-p)^gamma], written with r = log p / (1 - p)
     // so that gamma < 1 stays finite at p = 1.
@@ -157,15 +161,15 @@ function softmaxRowFromProbabilities(
     const pHat = x[offset + j] / sum;
     unclipped[j] = pHat;
     if (y[j] === 0) continue;
-    const p = Math.min(Math.max(pHat, clip.low), clip.high);
+    const p = M.min(M.max(pHat, clip.low), clip.high);
     const a = alphaFor(options.alpha, j);
     const oneMinusP = 1 - p;
-    const logP = Math.log(p);
-    const modulating = Math.pow(oneMinusP, gamma);
+    const logP = M.log(p);
+    const modulating = M.pow(oneMinusP, gamma);
     loss -= a * y[j] * modulating * logP;
     const inside = pHat >= clip.low && pHat <= clip.high;
     if (inside) {
-      const focalTerm = gamma === 0 ? 0 : gamma * Math.pow(oneMinusP, gamma - 1) * logP;
+      const focalTerm = gamma === 0 ? 0 : gamma * M.pow(oneMinusP, gamma - 1) * logP;
       dLossDp[j] = -a * y[j] * (modulating / p - focalTerm);
     }
   }
@@ -219,6 +223,50 @@ export function softmaxRowLossFunction(
   };
 }
 
+/**
+ * d loss[row] / d labels[row, j] for dense labels: the loss is linear in the smoothed target
+ * y' = y (1 - ls) + ls / C, so this is -(1 - ls) alpha_j (1 - p_j)^gamma log p_j, with p from the
+ * logits (or Keras' clipped probabilities when fromLogits is false).
+ */
+export function softmaxFocalLabelGradient(
+  input: ArrayLike<number>,
+  rows: number,
+  classes: number,
+  options: SoftmaxFocalOptions,
+): Float64Array {
+  const out = new Float64Array(rows * classes);
+  const smoothingFactor = 1 - (options.labelSmoothing ?? 0);
+  const clip = options.clip ?? KERAS_CLIP_FLOAT32;
+  for (let i = 0; i < rows; i++) {
+    const o = i * classes;
+    const logP = new Float64Array(classes);
+    const oneMinusP = new Float64Array(classes);
+    if (options.fromLogits ?? true) {
+      let argmax = o;
+      for (let j = 1; j < classes; j++) if (input[o + j] > input[argmax]) argmax = o + j;
+      let othersSum = 0;
+      for (let j = 0; j < classes; j++) if (o + j !== argmax) othersSum += M.exp(input[o + j] - input[argmax]);
+      const logS = M.log1p(othersSum);
+      for (let j = 0; j < classes; j++) {
+        logP[j] = input[o + j] - input[argmax] - logS;
+        oneMinusP[j] = -M.expm1(logP[j]);
+      }
+    } else {
+      let sum = 0;
+      for (let j = 0; j < classes; j++) sum += input[o + j];
+      for (let j = 0; j < classes; j++) {
+        const p = M.min(M.max(input[o + j] / sum, clip.low), clip.high);
+        logP[j] = M.log(p);
+        oneMinusP[j] = 1 - p;
+      }
+    }
+    for (let j = 0; j < classes; j++) {
+      out[o + j] = -smoothingFactor * alphaFor(options.alpha, j) * M.pow(oneMinusP[j], options.gamma) * logP[j];
+    }
+  }
+  return out;
+}
+
 export interface SigmoidFocalOptions {
   gamma: number;
   /** alpha_t = alpha y + (1 - alpha)(1 - y); null or negative: no class balancing (alpha_t = 1). */
@@ -238,10 +286,10 @@ export interface ElementwiseResult {
 /** sigma(x) and 1 - sigma(x) = sigma(-x), each without cancellation. */
 function sigmoidPair(x: number): [number, number] {
   if (x >= 0) {
-    const e = Math.exp(-x);
+    const e = M.exp(-x);
     return [1 / (1 + e), e / (1 + e)];
   }
-  const e = Math.exp(x);
+  const e = M.exp(x);
   return [e / (1 + e), 1 / (1 + e)];
 }
 
@@ -260,31 +308,31 @@ export function sigmoidFocalElement(
     const x = input;
     const [p, q] = sigmoidPair(x);
     // BCE with logits, the stable form tf.nn.sigmoid_cross_entropy_with_logits uses.
-    const ce = Math.max(x, 0) - x * y + Math.log1p(Math.exp(-Math.abs(x)));
+    const ce = M.max(x, 0) - x * y + M.log1p(M.exp(-M.abs(x)));
     const oneMinusPt = y * q + (1 - y) * p; // 1 - p_t without cancellation
-    const modulating = Math.pow(oneMinusPt, gamma);
+    const modulating = M.pow(oneMinusPt, gamma);
     const loss = alphaT * ce * modulating;
     // d(1 - p_t)/dx = p q (1 - 2y); the gamma term's limit is 0 where 1 - p_t underflows (hard
     // labels: ce -> 0 as fast as 1 - p_t).
     let focalTerm = 0;
     if (gamma !== 0 && oneMinusPt > 0) {
-      focalTerm = gamma * Math.pow(oneMinusPt, gamma - 1) * ce * p * q * (1 - 2 * y);
+      focalTerm = gamma * M.pow(oneMinusPt, gamma - 1) * ce * p * q * (1 - 2 * y);
     }
     return [loss, alphaT * (modulating * (p - y) + focalTerm)];
   }
   // Keras: bce = -(y log pc + (1-y) log(1-pc)) with pc = clip(p); p_t uses the unclipped p.
   const clip = options.clip ?? KERAS_CLIP_FLOAT32;
   const p = input;
-  const pc = Math.min(Math.max(p, clip.low), clip.high);
+  const pc = M.min(M.max(p, clip.low), clip.high);
   const inside = p >= clip.low && p <= clip.high;
-  const bce = -(y * Math.log(pc) + (1 - y) * Math.log(1 - pc));
+  const bce = -(y * M.log(pc) + (1 - y) * M.log(1 - pc));
   const oneMinusPt = y * (1 - p) + (1 - y) * p;
-  const modulating = Math.pow(oneMinusPt, gamma);
+  const modulating = M.pow(oneMinusPt, gamma);
   const loss = alphaT * modulating * bce;
   const dBce = inside ? -y / pc + (1 - y) / (1 - pc) : 0;
   let focalTerm = 0;
   if (gamma !== 0 && oneMinusPt > 0) {
-    focalTerm = gamma * Math.pow(oneMinusPt, gamma - 1) * (1 - 2 * y) * bce;
+    focalTerm = gamma * M.pow(oneMinusPt, gamma - 1) * (1 - 2 * y) * bce;
   }
   return [loss, alphaT * (modulating * dBce + focalTerm)];
 }
@@ -429,7 +477,7 @@ export function centralDifferences(
   f: (x: Float64Array) => number,
   x: ArrayLike<number>,
   indices: readonly number[],
-  step: (xi: number) => number = (xi) => 1e-5 * Math.max(1, Math.abs(xi)),
+  step: (xi: number) => number = (xi) => 1e-5 * M.max(1, M.abs(xi)),
 ): Float64Array {
   const point = Float64Array.from(x);
   const out = new Float64Array(indices.length);

@@ -218,3 +218,49 @@ export function optionGrid(): Array<[string, SoftmaxCaseConfig, tf.Reduction | u
   });
   return grid;
 }
+
+/** Rows of float32 logits with |z| up to 1e4, including p_t -> 1, p_t -> 0 and ties. */
+export function extremeLogits(rows: number, classes: number, seed: number): { logits: Float32Array; labels: Int32Array } {
+  const rng = new Rng(seed);
+  const logits = new Float32Array(rows * classes);
+  const labels = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const kind = i % 6;
+    const row = logits.subarray(i * classes, (i + 1) * classes);
+    for (let j = 0; j < classes; j++) row[j] = rng.uniform(-1e4, 1e4);
+    const top = rng.int(0, classes);
+    const other = (top + 1 + rng.int(0, classes - 1)) % classes;
+    switch (kind) {
+      case 0: // p_t = 1 in float32 and float64: label on a far-ahead maximum
+        row.fill(-1e4);
+        row[top] = 1e4;
+        labels[i] = top;
+        break;
+      case 1: // p_t -> 0: label 2e4 below the maximum
+        row.fill(0);
+        row[top] = 1e4;
+        row[other] = -1e4;
+        labels[i] = other;
+        break;
+      case 2: // p_t close to 1 but representable: margin 20 at magnitude 1e4
+        row.fill(1e4 - 20);
+        row[top] = 1e4;
+        labels[i] = top;
+        break;
+      case 3: // tie at the maximum
+        row[top] = 1e4;
+        row[other] = 1e4;
+        labels[i] = top;
+        break;
+      case 4: // uniform spread over [-1e4, 1e4], label at random
+        labels[i] = rng.int(0, classes);
+        break;
+      default: // moderate margin at huge magnitude: p_t = sigmoid-like 1 - e^-3
+        row.fill(-1e4);
+        row[top] = -1e4 + 3;
+        labels[i] = top;
+        break;
+    }
+  }
+  return { logits, labels };
+}
