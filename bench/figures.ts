@@ -8,8 +8,8 @@ import {curveOverSeeds, EFFECT_LOSSES, EffectResult, EpochRecord} from './effect
 import {BackendSpeedResult, CONTENDERS} from './speed';
 
 /** Okabe-Ito colours: distinguishable with the common colour-vision deficiencies. */
-export const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000',
-                        '#999999'];
+export const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#8C8C8C',
+                        '#000000'];
 
 const FONT = 'font-family="Helvetica, Arial, sans-serif"';
 
@@ -20,6 +20,8 @@ export interface AxisSpec {
   min?: number;
   max?: number;
   includeZero?: boolean;
+  /** Ticks on whole numbers only (epochs). */
+  integer?: boolean;
 }
 
 export interface LineSeries {
@@ -143,7 +145,7 @@ export function makeScale(
   if (!(hi > lo)) {
     hi = lo + 1;
   }
-  const step = niceStep(hi - lo, targetTicks);
+  const step = axis.integer ? Math.max(1, Math.round(niceStep(hi - lo, targetTicks))) : niceStep(hi - lo, targetTicks);
   const niceLo = axis.min !== undefined ? lo : Math.floor(lo / step + 1e-9) * step;
   const niceHi = axis.max !== undefined ? hi : Math.ceil(hi / step - 1e-9) * step;
   const ticks: number[] = [];
@@ -318,7 +320,8 @@ function legendRowCount(names: string[], width: number): number {
 export function barPanel(spec: BarChartSpec, box: Box): string {
   const probe = plotArea(box);
   const legendRows = legendRowCount(spec.series.map((s) => s.name), probe.right - probe.left);
-  const area = plotArea({...box, height: box.height - 14 - LEGEND_ROW * (legendRows - 1)});
+  // Below the plot: group labels, the x-axis label, then the legend rows.
+  const area = plotArea({...box, height: box.height - 6 - LEGEND_ROW * legendRows});
   const values: number[] = [];
   for (const s of spec.series) {
     values.push(...s.values, ...(s.low ?? []), ...(s.high ?? []));
@@ -327,7 +330,10 @@ export function barPanel(spec: BarChartSpec, box: Box): string {
     values.push(spec.referenceLine.value);
   }
   const yScale = makeScale(values, {includeZero: !spec.y.log, ...spec.y}, area.bottom, area.top, 6);
-  const parts = [axesSvg(area, null, yScale, spec.xLabel ?? '', spec.y.label, spec.title, box)];
+  const parts = [axesSvg(area, null, yScale, '', spec.y.label, spec.title, box)];
+  if (spec.xLabel) {
+    parts.push(text((area.left + area.right) / 2, area.bottom + 34, spec.xLabel, 'font-size="13" text-anchor="middle"'));
+  }
   const groupWidth = (area.right - area.left) / Math.max(1, spec.groups.length);
   const barWidth = groupWidth * 0.8 / Math.max(1, spec.series.length);
   const base = spec.y.log ? area.bottom : yScale.toPixel(0);
@@ -356,11 +362,13 @@ export function barPanel(spec: BarChartSpec, box: Box): string {
   if (spec.referenceLine) {
     const py = yScale.toPixel(spec.referenceLine.value);
     parts.push(`<line x1="${fmt(area.left)}" y1="${fmt(py)}" x2="${fmt(area.right)}" y2="${fmt(py)}" stroke="#444" stroke-dasharray="4 3"/>`);
-    parts.push(text(area.right - 4, py - 4, spec.referenceLine.label, 'font-size="11" text-anchor="end" fill="#444"'));
+    const labelWidth = spec.referenceLine.label.length * 6.2 + 8;
+    parts.push(`<rect x="${fmt(area.left + 2)}" y="${fmt(py - 16)}" width="${fmt(labelWidth)}" height="14" fill="white" fill-opacity="0.85"/>`);
+    parts.push(text(area.left + 6, py - 5, spec.referenceLine.label, 'font-size="11" fill="#444"'));
   }
   // Legend below the plot (wrapping onto more rows when needed), so it never covers bars.
   let lx = area.left;
-  let ly = box.y + box.height - 12 - LEGEND_ROW * (legendRows - 1);
+  let ly = area.bottom + 58;
   spec.series.forEach((s, i) => {
     const color = s.color ?? PALETTE[i % PALETTE.length];
     const entryWidth = legendEntryWidth(s.name);
@@ -503,17 +511,17 @@ export function trainingCurvesChart(effect: EffectResult): string {
   return panelGrid(
       `Imbalanced MNIST (${effect.dataset.imbalanceRatio.toFixed(0)}:1), MLP, ${band}; rare = digits ${effect.dataset.rareClasses.join(', ')}`, [
         (box) => linePanel({
-          title: 'Training objective (each loss its own)', x: {label: 'epoch'},
+          title: 'Training objective (each loss its own)', x: {label: 'epoch', integer: true},
           y: {label: 'mean batch loss (log scale)', log: true}, series: seriesFor((e) => e.trainLoss),
           legend: 'top-right', markers: effect.epochs <= 30,
         }, box),
         (box) => linePanel({
-          title: 'Rare-class recall (held-out, balanced)', x: {label: 'epoch'},
+          title: 'Rare-class recall (held-out, balanced)', x: {label: 'epoch', integer: true},
           y: {label: 'mean recall of the 3 rarest digits', min: 0, max: 1}, series: seriesFor((e) => e.metrics.rareRecall),
           legend: 'bottom-right', markers: effect.epochs <= 30,
         }, box),
         (box) => linePanel({
-          title: 'Macro-F1 (held-out, balanced)', x: {label: 'epoch'},
+          title: 'Macro-F1 (held-out, balanced)', x: {label: 'epoch', integer: true},
           y: {label: 'macro-F1', min: 0, max: 1}, series: seriesFor((e) => e.metrics.macroF1),
           legend: 'bottom-right', markers: effect.epochs <= 30,
         }, box),

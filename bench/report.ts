@@ -54,7 +54,7 @@ export interface BenchResults {
   effect: EffectResult | null;
   figures: FigureInfo[];
   notes: string[];
-  errors: Array<{section: string; message: string}>;
+  errors: Array<{section: string; message: string; stack?: string}>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -274,7 +274,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       await body();
     } catch (e) {
       const err = e as Error;
-      results.errors.push({section: name, message: err.message});
+      results.errors.push({section: name, message: err.message, stack: err.stack});
       if (!options.quiet) {
         process.stderr.write(`\nsection ${name} failed: ${err.stack ?? err.message}\n`);
       }

@@ -1,0 +1,330 @@
+// Smoke test of the benchmark (`npm run bench`): compiles bench/ and lib/ with tsc into a temporary
+// folder and runs the CLI there as a child process, in quick mode on tiny sizes, on the backend this
+// jest run uses (FOCAL_TEST_BACKEND); then checks that the JSON, markdown and SVG outputs exist and
+// are well-formed. No timing assertions: only that every measurement is a finite positive number.
+//
+// A child process rather than an in-process call: under jest, functions created by modules fail
+// `instanceof Function` (jest's realm), which breaks tfjs-core's `instanceof Variable` check, so the
+// Adam optimizer's internal variables are disposed by tf.tidy and the effect section cannot train
+// in-process. Plain node, as `npm run bench` runs it, has no such problem.
+//
+// Also checks, in-process, the pieces the numbers rest on: the composed tfjs focal loss (the "no
+// library" contender) computes the same loss and gradient as the library, the statistics, the data
+// set split, the metrics and the argument parser.
+import * as childProcess from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+import * as tf from '@tensorflow/tfjs-core';
+
+import * as focal from '../lib/index';
+import {composedFocalLoss, composedSigmoidFocalLoss} from '../bench/composed';
+import {geometricCounts, loadImbalancedMnist, PIXELS} from '../bench/dataset';
+import {classificationMetrics} from '../bench/effect';
+import {makeScale} from '../bench/figures';
+import {BenchResults} from '../bench/report';
+import {parseArgs} from '../bench/run';
+import {CONTENDERS} from '../bench/speed';
+import {quantile, summarize} from '../bench/stats';
+
+const ROOT = path.resolve(__dirname, '..');
+const backend = process.env.FOCAL_TEST_BACKEND ?? 'tensorflow';
+
+/**
+ * Minimal XML well-formedness check: every tag closed in order, attributes quoted, no raw '&' or
+ * '<' in text, exactly one root <svg> with the SVG namespace. Returns the problems found.
+ */
+function xmlProblems(xml: string): string[] {
+  const problems: string[] = [];
+  const body = xml.replace(/^<\?xml[^?]*\?>\s*/, '');
+  if (!/^<svg\s[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/.test(body)) {
+    problems.push('does not start with <svg xmlns="http://www.w3.org/2000/svg" ...>');
+  }
+  const stack: string[] = [];
+  const tagPattern = /<(\/?)([A-Za-z][\w:-]*)((?:\s+[\w:-]+="[^"<]*")*)\s*(\/?)>/g;
+  let position = 0;
+  let roots = 0;
+  for (let match = tagPattern.exec(body); match !== null; match = tagPattern.exec(body)) {
+    const between = body.slice(position, match.index);
+    if (/[<>]/.test(between)) {
+      problems.push(`malformed markup near: ${between.slice(0, 60)}`);
+    }
+    if (/&(?!(amp|lt|gt|quot|apos|#\d+);)/.test(between)) {
+      problems.push(`unescaped & in text: ${between.slice(0, 60)}`);
+    }
+    position = match.index + match[0].length;
+    const [, closing, name, , selfClosing] = match;
+    if (closing) {
+      const open = stack.pop();
+      if (open !== name) {
+        problems.push(`</${name}> closes <${open}>`);
+      }
+    } else if (!selfClosing) {
+      if (stack.length === 0) {
+        roots++;
+      }
+      stack.push(name);
+    } else if (stack.length === 0) {
+      roots++;
+    }
+  }
+  if (body.slice(position).trim() !== '') {
+    problems.push(`trailing content: ${body.slice(position, position + 60)}`);
+  }
+  if (stack.length > 0) {
+    problems.push(`unclosed tags: ${stack.join(', ')}`);
+  }
+  if (roots !== 1) {
+    problems.push(`${roots} root elements`);
+  }
+  if (/NaN|Infinity|undefined/.test(body)) {
+    problems.push('contains NaN, Infinity or undefined');
+  }
+  return problems;
+}
+
+describe(`bench smoke run (--quick, tiny sizes, backend ${backend})`, () => {
+  let workDir: string;
+  let outDir: string;
+  let results: BenchResults;
+  let stdout: string;
+  let stderr: string;
+
+  beforeAll(() => {
+    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'focal-bench-smoke-'));
+    const compiled = path.join(workDir, 'dist');
+    outDir = path.join(workDir, 'out');
+    const tsc = childProcess.spawnSync(
+        process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.json'),
+                           '--outDir', compiled],
+        {cwd: ROOT, encoding: 'utf8'});
+    if (tsc.status !== 0) {
+      throw new Error(`tsc failed (${tsc.status}):\n${tsc.stdout}${tsc.stderr}`);
+    }
+    const run = childProcess.spawnSync(process.execPath, [
+      path.join(compiled, 'bench', 'run.js'),
+      '--quick', '--backend', backend, '--shapes', '8x5,2x3x4x6', '--reps', '3', '--warmup', '1',
+      '--seeds', '2', '--epochs', '2', '--kernel-shape', '64x10', '--dataset-max', '40', '--out', outDir,
+    ], {
+      cwd: ROOT, encoding: 'utf8', timeout: 120000,
+      env: {
+        ...process.env,
+        // The compiled copy lives outside the package: resolve packages and the addon from it.
+        NODE_PATH: path.join(ROOT, 'node_modules'),
+        TFJS_FOCAL_LOSS_ADDON: path.join(ROOT, 'build', 'Release', 'focal_loss.node'),
+        // An interpreter that does not exist: the PyTorch section must be skipped with a stated
+        // reason (and the smoke test stays fast and independent of the Python install).
+        FOCAL_BENCH_PYTHON: path.join(workDir, 'no-such-python'),
+      },
+    });
+    stdout = run.stdout ?? '';
+    stderr = run.stderr ?? '';
+    if (run.status !== 0) {
+      throw new Error(`bench exited with ${run.status} ${run.signal ?? ''}:\n${stdout}\n${stderr}`);
+    }
+    results = JSON.parse(fs.readFileSync(path.join(outDir, 'results.json'), 'utf8')) as BenchResults;
+  });
+
+  afterAll(() => {
+    fs.rmSync(workDir, {recursive: true, force: true});
+  });
+
+  it('prints the tables on stdout and progress on stderr', () => {
+    expect(stdout).toContain(`Speed, backend '${backend}'`);
+    expect(stdout).toMatch(/median ms/);
+    expect(stdout).toContain('Effect on imbalanced MNIST');
+    expect(stdout).toContain('Wrote ');
+    expect(stderr).toMatch(/speed .* 8x5/);
+  });
+
+  it('runs every section without errors', () => {
+    expect(results.errors.map((e) => e.stack ?? e.message)).toEqual([]);
+    expect(results.config.backends).toEqual([backend]);
+    expect(['avx512', 'avx2', 'generic']).toContain(results.meta.simdLevel);
+    expect(results.meta.defaultThreads).toBeGreaterThanOrEqual(1);
+  });
+
+  it('writes results.json with every section', () => {
+    expect(results.config.shapes).toEqual(['8x5', '2x3x4x6']);
+    expect(results.config.sections).toEqual(['speed', 'kernel', 'torch', 'effect', 'figures']);
+    expect(results.speed.map((s) => s.backend)).toEqual([backend]);
+    expect(results.effect?.summaries.map((s) => s.loss)).toEqual(['ce', 'cb_ce', 'focal', 'cb_focal']);
+    expect(results.meta.tfjsNode === null).toBe(backend === 'cpu');
+  });
+
+  it('gives every speed contender a finite positive median and ratio, and leaks no tensors', () => {
+    const [speed] = results.speed;
+    expect(speed.shapes.map((s) => s.shape)).toEqual(['8x5', '2x3x4x6']);
+    for (const shape of speed.shapes) {
+      expect(shape.contenders.map((c) => c.id)).toEqual(CONTENDERS.map((c) => c.id));
+      for (const c of shape.contenders) {
+        expect({id: c.id, error: c.error}).toEqual({id: c.id, error: undefined});
+        expect(c.samplesMs).toHaveLength(3);
+        expect(Number.isFinite(c.summary.median) && c.summary.median > 0).toBe(true);
+        expect(c.ratioVsCe).not.toBeNull();
+        expect(Number.isFinite(c.ratioVsCe!.median) && c.ratioVsCe!.median > 0).toBe(true);
+        expect(c.ratioVsSigmoidCe === null).toBe(c.family === 'softmax');
+      }
+      expect(Number.isFinite(shape.consumeOnly.median)).toBe(true);
+      expect(shape.leakedTensors).toBe(0);
+    }
+  });
+
+  it('measures the kernel against a copy, thread scaling, and skips PyTorch with a reason', () => {
+    const kernel = results.kernel!;
+    expect(kernel.cases.map((c) => c.id)).toEqual(['kernel', 'kernel_1t', 'kernel_forward', 'copy']);
+    for (const c of kernel.cases) {
+      expect(Number.isFinite(c.summary.median) && c.summary.median > 0).toBe(true);
+      expect(Number.isFinite(c.gigabytesPerSecond)).toBe(true);
+    }
+    expect(Number.isFinite(kernel.kernelOverCopy.median)).toBe(true);
+    expect(results.threads).toHaveLength(1);
+    expect(results.threads[0].threads.map((t) => t.threads)).toEqual([1, 2]);
+    expect(Number.isFinite(results.threads[0].speedup.median)).toBe(true);
+    expect(results.torch?.skipped).toMatch(/no Python with torch .*no-such-python: not found/);
+  });
+
+  it('trains the four losses on the imbalanced set and compares them against the seed spread', () => {
+    const effect = results.effect!;
+    expect(effect.seeds).toEqual([1, 2]);
+    expect(effect.runs).toHaveLength(8);
+    expect(effect.dataset.imbalanceRatio).toBeGreaterThanOrEqual(10);
+    expect(effect.dataset.rareClasses).toHaveLength(3);
+    for (const s of effect.summaries) {
+      for (const m of ['accuracy', 'macroF1', 'balancedAccuracy', 'rareRecall'] as const) {
+        expect(s.metrics[m].values).toHaveLength(2);
+        expect(s.metrics[m].mean).toBeGreaterThanOrEqual(0);
+        expect(s.metrics[m].mean).toBeLessThanOrEqual(1);
+      }
+      expect(s.epochSeconds.median).toBeGreaterThan(0);
+    }
+    expect(effect.comparisons).toHaveLength(16);
+    for (const c of effect.comparisons) {
+      expect(c.pairedDifferences).toHaveLength(2);
+      expect(typeof c.verdict).toBe('string');
+    }
+    expect(effect.classAlpha).toHaveLength(10);
+  });
+
+  it('writes a markdown report with the tables and links to every SVG', () => {
+    const report = fs.readFileSync(path.join(outDir, 'REPORT.md'), 'utf8');
+    for (const heading of ['## Machine and software', `### Backend \`${backend}\``, '## The kernel alone',
+                           '## Thread scaling', '## PyTorch comparison', '## Effect on an imbalanced problem',
+                           '## Figures']) {
+      expect(report).toContain(heading);
+    }
+    expect(report).toContain('PyTorch skipped:');
+    expect(report).toContain(results.meta.simdLevel);
+    expect(report).not.toMatch(/NaN|undefined/);
+    const files = results.figures.map((f) => f.file).sort();
+    expect(files).toEqual(['focal_loss_curves.svg', `speed_${backend}.svg`, 'training_curves.svg'].sort());
+    for (const file of files) {
+      expect(report).toContain(`](${file})`);
+    }
+  });
+
+  it('writes well-formed SVG files', () => {
+    for (const figure of results.figures) {
+      const svg = fs.readFileSync(path.join(outDir, figure.file), 'utf8');
+      expect({file: figure.file, problems: xmlProblems(svg)}).toEqual({file: figure.file, problems: []});
+      expect(svg).toMatch(/<text[^>]*>[^<]+<\/text>/);   // titles and labels are there
+    }
+  });
+});
+
+describe('the xml check used above', () => {
+  it('rejects broken markup', () => {
+    const good = '<svg xmlns="http://www.w3.org/2000/svg" width="1"><g><rect x="1"/></g><text x="0">a &amp; b</text></svg>';
+    expect(xmlProblems(good)).toEqual([]);
+    expect(xmlProblems(good.replace('</g>', ''))).not.toEqual([]);
+    expect(xmlProblems(good.replace('&amp;', '&'))).not.toEqual([]);
+    expect(xmlProblems(good.replace('x="1"', 'x="NaN"'))).not.toEqual([]);
+  });
+});
+
+describe('the composed tfjs focal loss (the no-library contender)', () => {
+  it('matches the library value and gradient (softmax, dense one-hot labels)', () => {
+    const logits = tf.tensor2d([[1.5, -0.3, 0.2, 2.0], [0.1, 0.1, -1.2, 0.7], [-3, 4, 0.5, 0]]);
+    const oneHot = tf.oneHot(tf.tensor1d([3, 0, 1], 'int32'), 4).cast('float32');
+    const [composedValue, composedGrad] = tf.tidy(() => {
+      const {value, grad} = tf.valueAndGrad((x: tf.Tensor) => composedFocalLoss(oneHot, x, 2, 0.25))(logits);
+      return [value.dataSync()[0], Array.from(grad.dataSync())];
+    });
+    const [libraryValue, libraryGrad] = tf.tidy(() => {
+      const {value, grad} = tf.valueAndGrad(
+          (x: tf.Tensor) => focal.focalLoss(oneHot, x, {gamma: 2, alpha: 0.25}) as tf.Scalar)(logits);
+      return [value.dataSync()[0], Array.from(grad.dataSync())];
+    });
+    expect(composedValue).toBeCloseTo(libraryValue, 5);
+    composedGrad.forEach((g, i) => expect(g).toBeCloseTo(libraryGrad[i], 5));
+    tf.dispose([logits, oneHot]);
+  });
+
+  it('matches the library value and gradient (sigmoid)', () => {
+    const logits = tf.tensor2d([[1.5, -0.3, 0.2], [0.1, -2.5, 0.7]]);
+    const labels = tf.tensor2d([[1, 0, 0], [0, 1, 1]]);
+    const run = (f: (x: tf.Tensor) => tf.Scalar) => tf.tidy(() => {
+      const {value, grad} = tf.valueAndGrad(f)(logits);
+      return [value.dataSync()[0], Array.from(grad.dataSync())] as [number, number[]];
+    });
+    const [cv, cg] = run((x) => composedSigmoidFocalLoss(labels, x, 2, 0.25));
+    const [lv, lg] = run((x) => focal.sigmoidFocalLoss(labels, x, {gamma: 2, alpha: 0.25}) as tf.Scalar);
+    expect(cv).toBeCloseTo(lv, 5);
+    cg.forEach((g, i) => expect(g).toBeCloseTo(lg[i], 5));
+    tf.dispose([logits, labels]);
+  });
+});
+
+describe('bench helpers', () => {
+  it('computes quantiles with linear interpolation', () => {
+    expect(quantile([1, 2, 3, 4], 0.5)).toBe(2.5);
+    expect(quantile([1, 2, 3, 4], 0.25)).toBe(1.75);
+    const s = summarize([5, 1, 3]);
+    expect([s.median, s.min, s.max, s.mean, s.sd]).toEqual([3, 1, 5, 3, 2]);
+  });
+
+  it('builds a 100:1 imbalanced MNIST training set disjoint from a balanced test set', () => {
+    expect(geometricCounts(800, 100)).toEqual([800, 480, 288, 172, 103, 62, 37, 22, 13, 8]);
+    const data = loadImbalancedMnist({maxCount: 100, testPerClass: 20});
+    expect(Math.max(...data.counts) / Math.min(...data.counts)).toBe(100);
+    expect(data.trainY.length).toBe(data.counts.reduce((a, b) => a + b, 0));
+    expect(data.testY.length).toBe(200);
+    for (let d = 0; d < 10; d++) {
+      expect(Array.from(data.testY).filter((y) => y === d)).toHaveLength(20);
+    }
+    expect(data.rareClasses.map((c) => data.counts[c])).toEqual([3, 2, 1]);
+    // No test image appears in the training set.
+    const key = (x: Float32Array, i: number) => x.subarray(i * PIXELS, (i + 1) * PIXELS).join(',');
+    const train = new Set(Array.from({length: data.trainY.length}, (_, i) => key(data.trainX, i)));
+    const overlap = Array.from({length: data.testY.length}, (_, i) => key(data.testX, i)).filter((k) => train.has(k));
+    expect(overlap).toHaveLength(0);
+  });
+
+  it('computes accuracy, macro-F1, balanced accuracy and rare recall', () => {
+    const m = classificationMetrics([0, 0, 1, 1, 2, 2], [0, 0, 1, 0, 2, 1], 3, [2]);
+    expect(m.accuracy).toBeCloseTo(4 / 6, 12);
+    expect(m.recallPerClass).toEqual([1, 0.5, 0.5]);
+    expect(m.balancedAccuracy).toBeCloseTo(2 / 3, 12);
+    expect(m.rareRecall).toBe(0.5);
+    // F1: class 0: 2*2/(2+3) = 0.8; class 1: 2*1/(2+2) = 0.5; class 2: 2*1/(2+1) = 2/3.
+    expect(m.macroF1).toBeCloseTo((0.8 + 0.5 + 2 / 3) / 3, 12);
+  });
+
+  it('places log-scale ticks on powers of ten', () => {
+    const scale = makeScale([0.3, 47], {label: 'ms', log: true}, 100, 0);
+    expect(scale.ticks).toEqual([0.1, 1, 10, 100]);
+    expect(scale.toPixel(0.1)).toBeCloseTo(100, 9);
+    expect(scale.toPixel(100)).toBeCloseTo(0, 9);
+  });
+
+  it('rejects bad arguments with messages that name them', () => {
+    expect(() => parseArgs(['--backend', 'gpu'])).toThrow(/--backend expects tensorflow, cpu or both; received 'gpu'/);
+    expect(() => parseArgs(['--shapes', '10'])).toThrow(/shape '10'/);
+    expect(() => parseArgs(['--reps', '0'])).toThrow(/--reps expects an integer >= 1; received 0/);
+    expect(() => parseArgs(['--sections', 'speed,plots'])).toThrow(/unknown section 'plots'/);
+    expect(() => parseArgs(['--fast'])).toThrow(/unknown argument '--fast'/);
+    const quick = parseArgs(['--quick']);
+    expect([quick.reps, quick.seeds, quick.backends]).toEqual([5, 2, ['tensorflow', 'cpu']]);
+  });
+});
