@@ -73,15 +73,20 @@ function candidatePaths(): string[] {
   return candidates;
 }
 
-let cachedAddon: FocalLossAddon | null = null;
+// Cached on the global object, not in this module: a second instance of this module (two copies of
+// the package, or a test runner that re-evaluates modules per file while tfjs's kernel registry is
+// global) must talk to the same exports object as the kernels that were registered first.
+const ADDON_KEY = Symbol.for('tfjs-focal-loss.addon');
+type GlobalWithAddon = typeof globalThis & {[ADDON_KEY]?: FocalLossAddon};
 
 /**
  * The loaded addon. Throws an Error that names the paths searched and the build command when the
  * binary is missing or cannot be loaded (e.g. built for another Node ABI).
  */
 export function addon(): FocalLossAddon {
-  if (cachedAddon !== null) {
-    return cachedAddon;
+  const cached = (globalThis as GlobalWithAddon)[ADDON_KEY];
+  if (cached !== undefined) {
+    return cached;
   }
   const candidates = candidatePaths();
   const found = candidates.find((p) => fs.existsSync(p));
@@ -99,7 +104,7 @@ export function addon(): FocalLossAddon {
     throw new Error(`tfjs-focal-loss: could not load the native addon ${found}: ${
         (e as Error).message}. Rebuild it for this Node version with \`npx cmake-js compile\`.`);
   }
-  cachedAddon = loaded;
+  (globalThis as GlobalWithAddon)[ADDON_KEY] = loaded;
   return loaded;
 }
 
