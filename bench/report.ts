@@ -30,6 +30,8 @@ export interface BenchMeta {
   defaultThreads: number;
   gitCommit: string | null;
   quick: boolean;
+  /** Wall-clock seconds per section. */
+  sectionSeconds: Record<string, number>;
 }
 
 export interface BenchConfig {
@@ -42,6 +44,7 @@ export interface BenchConfig {
   sections: string[];
   kernelShape: string;
   outDir: string;
+  budgetSeconds: number;
 }
 
 export interface BenchResults {
@@ -88,21 +91,22 @@ function ratioCell(s: Summary | null): string {
   return `${formatRatio(s.median)} (${formatRatio(s.q1)}–${formatRatio(s.q3)})`;
 }
 
-const SPEED_HEADER = ['shape', 'contender', 'median ms', 'IQR ms', 'min–max ms', '× softmax CE', '× sigmoid CE'];
-const SPEED_ALIGN = [false, false, true, true, true, true, true];
+const SPEED_HEADER = ['shape', 'contender', 'n', 'median ms', 'IQR ms', 'min–max ms', '× softmax CE', '× sigmoid CE'];
+const SPEED_ALIGN = [false, false, true, true, true, true, true, true];
 
 export function speedRows(shape: ShapeResult): string[][] {
   const rows: string[][] = [];
   for (const c of shape.contenders) {
     if (c.error !== undefined) {
-      rows.push([shape.shape, c.label, 'error', c.error.slice(0, 60), '', '', '']);
+      rows.push([shape.shape, c.label, '', 'error', c.error.slice(0, 60), '', '', '']);
       continue;
     }
-    rows.push([shape.shape, c.label, formatMs(c.summary.median), spreadMs(c.summary), rangeMs(c.summary),
+    rows.push([shape.shape, c.label, String(c.summary.n), formatMs(c.summary.median), spreadMs(c.summary), rangeMs(c.summary),
                c.id === 'ce' ? '1 (baseline)' : ratioCell(c.ratioVsCe),
                c.id === 'sigmoid_ce' ? '1 (baseline)' : ratioCell(c.ratioVsSigmoidCe)]);
   }
-  rows.push([shape.shape, '(consume op alone: tf.sum of a JS-held array)', formatMs(shape.consumeOnly.median),
+  rows.push([shape.shape, '(consume op alone: tf.sum of a JS-held array)', String(shape.consumeOnly.n),
+             formatMs(shape.consumeOnly.median),
              spreadMs(shape.consumeOnly), rangeMs(shape.consumeOnly), '', '']);
   return rows;
 }
@@ -240,6 +244,7 @@ export function markdownReport(results: BenchResults): string {
     ['SIMD level of the kernel (simdLevel())', meta.simdLevel],
     ['kernel threads (getNumThreads() default)', String(meta.defaultThreads)],
     ['git commit', meta.gitCommit ?? 'unknown'],
+    ['seconds per section', Object.entries(meta.sectionSeconds).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')],
     ['settings', `backends ${config.backends.join(', ')}; reps ${config.reps}, warm-up ${config.warmup}; ` +
                  `seeds ${config.seeds}, epochs ${config.epochs}; sections ${config.sections.join(', ')}`],
   ]));
@@ -269,6 +274,8 @@ export function markdownReport(results: BenchResults): string {
     out.push('');
     out.push(`Method: ${config.warmup} warm-up calls per contender, then ${config.reps} rounds; each round calls every ` +
              'contender once, in an order rotated every round, so slow drifts of the machine hit all alike. ' +
+             `A shape whose rounds would take more than ${config.budgetSeconds} s in all stops early, after at least 5 ` +
+             'rounds (and its warm-up after one pass once that took a quarter of the budget); column n gives the rounds. ' +
              'Median and interquartile range (IQR) of the per-call times; ratios (× softmax CE, × sigmoid CE) are ' +
              'per-round ratios (same round, seconds apart) summarised by median (IQR). Below 1 = faster than the baseline.');
     out.push('');
@@ -406,16 +413,31 @@ export function effectConclusion(effect: EffectResult): string {
   if (effect.seeds.length < 2) {
     return '**Conclusion:** one seed only, so the seed-to-seed spread is unknown and no difference can be claimed.';
   }
-  const shown = effect.comparisons.filter((c) => c.exceedsSpread);
-  if (shown.length === 0) {
+  if (!effect.comparisons.some((c) => c.exceedsSpread)) {
     return `**Conclusion:** with ${effect.seeds.length} seeds, no difference between the losses exceeds the ` +
            'seed-to-seed spread on any metric; these numbers do not show an improvement from focal loss or class ' +
            'balancing on this problem.';
   }
-  const statements = shown.map((c) => `${label(c.a)} is ${c.meanDifference > 0 ? 'higher' : 'lower'} than ` +
-                                      `${label(c.b)} on ${METRIC_LABELS[c.metric]} by ${Math.abs(100 * c.meanDifference).toFixed(1)} points`);
-  const notShown = effect.comparisons.filter((c) => !c.exceedsSpread)
-                       .map((c) => `${label(c.a)} vs ${label(c.b)} on ${METRIC_LABELS[c.metric]}`);
-  return `**Conclusion:** beyond the seed-to-seed spread (${effect.seeds.length} seeds): ${statements.join('; ')}. ` +
-         (notShown.length > 0 ? `Not shown (within the spread): ${notShown.join('; ')}.` : '');
+  // One sentence per pair of losses, listing the metrics where the difference is beyond the spread.
+  const pairs = new Map<string, typeof effect.comparisons>();
+  for (const c of effect.comparisons) {
+    const key = `${c.a}|${c.b}`;
+    pairs.set(key, [...(pairs.get(key) ?? []), c]);
+  }
+  const sentences: string[] = [];
+  for (const comparisons of pairs.values()) {
+    const {a, b} = comparisons[0];
+    const beyond = comparisons.filter((c) => c.exceedsSpread);
+    const within = comparisons.filter((c) => !c.exceedsSpread);
+    const signed = (c: typeof comparisons[number]) =>
+        `${METRIC_LABELS[c.metric]} ${c.meanDifference > 0 ? '+' : '−'}${Math.abs(100 * c.meanDifference).toFixed(1)}`;
+    if (beyond.length === 0) {
+      sentences.push(`${label(a)} vs ${label(b)}: no difference beyond the spread on any metric.`);
+    } else {
+      sentences.push(`${label(a)} vs ${label(b)}: beyond the spread on ${beyond.map(signed).join(', ')} points` +
+                     (within.length > 0 ? `; not on ${within.map((c) => METRIC_LABELS[c.metric]).join(', ')}.` : '.'));
+    }
+  }
+  return `**Conclusion** (${effect.seeds.length} seeds, ${effect.epochs} epochs; differences in percentage points): ` +
+         sentences.join(' ');
 }

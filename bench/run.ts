@@ -41,6 +41,8 @@ export interface BenchOptions {
   /** Training images of the most common class in the effect section. */
   datasetMaxCount: number;
   testPerClass: number;
+  /** Seconds of timed rounds per backend and shape before a slow one stops (at least 5 rounds). */
+  budgetSeconds: number;
   /** Nothing on stdout/stderr (tests). */
   quiet: boolean;
   command: string;
@@ -54,6 +56,8 @@ export const USAGE = `Usage: node dist/bench/run.js [options]
   --seeds N                       training seeds in the effect section (default 5; --quick 2)
   --epochs N                      training epochs per run (default 20; --quick 3)
   --sections LIST                 any of ${SECTIONS.join(',')} (default all)
+  --budget SECONDS                timed-round budget per backend and shape: slow ones stop early, after
+                                  at least 5 rounds (default 30; --quick 5)
   --kernel-shape RxC              shape of the kernel / threads / PyTorch sections (default 4096x1000)
   --dataset-max N                 training images of the most common digit (default 800; --quick 300)
   --out DIR                       output folder (default bench/out)
@@ -85,7 +89,7 @@ export function parseArgs(argv: string[]): BenchOptions {
     const eq = arg.indexOf('=');
     const [flag, inline] = arg.startsWith('--') && eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
     const known = ['--backend', '--shapes', '--reps', '--warmup', '--seeds', '--epochs', '--sections', '--out',
-                   '--kernel-shape', '--dataset-max'];
+                   '--kernel-shape', '--dataset-max', '--budget'];
     if (!known.includes(flag)) {
       throw new RangeError(`unknown argument '${arg}'\n${USAGE}`);
     }
@@ -123,6 +127,7 @@ export function parseArgs(argv: string[]): BenchOptions {
     datasetMaxCount: values.has('--dataset-max') ? positiveInteger('--dataset-max', values.get('--dataset-max')) :
                                                    quick ? 300 : 800,
     testPerClass: 60,
+    budgetSeconds: values.has('--budget') ? positiveInteger('--budget', values.get('--budget')) : quick ? 5 : 30,
     outDir: path.resolve(values.get('--out') ?? path.join('bench', 'out')),
     quiet: false,
     command: ['node dist/bench/run.js', ...argv].join(' '),
@@ -168,7 +173,7 @@ class Progress {
 
 function gitCommit(): string | null {
   try {
-    const commit = childProcess.execSync('git rev-parse --short HEAD', {stdio: ['ignore', 'pipe', 'ignore']})
+    const commit = childProcess.execSync('git describe --always --dirty', {stdio: ['ignore', 'pipe', 'ignore']})
                        .toString().trim();
     return commit || null;
   } catch {
@@ -243,11 +248,12 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       defaultThreads: focal.getNumThreads(),
       gitCommit: gitCommit(),
       quick: options.quick,
+      sectionSeconds: {},
     },
     config: {
       backends: [...options.backends], shapes: options.shapes.map((s) => s.label), reps: options.reps,
       warmup: options.warmup, seeds: options.seeds, epochs: options.epochs, sections: [...options.sections],
-      kernelShape: options.kernelShape.label, outDir: options.outDir,
+      kernelShape: options.kernelShape.label, outDir: options.outDir, budgetSeconds: options.budgetSeconds,
     },
     speed: [], threads: [], kernel: null, torch: null, effect: null, figures: [], notes: [], errors: [],
   };
@@ -270,8 +276,10 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     results.meta.tfjsNode = tfjsNodeVersion();
   }
   const section = async (name: string, body: () => Promise<void> | void) => {
+    const sectionStart = Date.now();
     try {
       await body();
+      results.meta.sectionSeconds[name] = (Date.now() - sectionStart) / 1000;
     } catch (e) {
       const err = e as Error;
       results.errors.push({section: name, message: err.message, stack: err.stack});
@@ -286,7 +294,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       await section(`speed/${backend}`, async () => {
         await activateBackend(backend);
         const result = measureSpeed({backend, shapes: options.shapes, reps: options.reps, warmup: options.warmup,
-                                     progress: progress.update});
+                                     progress: progress.update, budgetSeconds: options.budgetSeconds});
         results.speed.push(result);
         progress.done();
         print(terminalSummary({...results, speed: [result], threads: [], kernel: null, torch: null, effect: null, errors: []}));

@@ -115,27 +115,46 @@ function maybeCollectGarbage(): void {
   }
 }
 
+/** Fewest timed rounds a time budget may cut a measurement down to. */
+export const MIN_REPS = 5;
+
 /**
- * Runs each case `warmup` times, then `reps` rounds of one call per case, rotating the order every
- * round. Returns the per-call milliseconds by case id, in round order (index r = round r).
+ * Runs each case `warmup` times, then up to `reps` rounds of one call per case, rotating the order
+ * every round. Returns the per-call milliseconds by case id, in round order (index r = round r).
+ *
+ * With `budgetMs`, a slow configuration (e.g. composed ops on the pure-JS backend at millions of
+ * elements, seconds per call) stops early: warm-up passes stop once they used a quarter of the
+ * budget (at least one pass), and rounds stop when the next one would overrun the budget, but never
+ * before MIN_REPS rounds. Fast configurations get all `reps` rounds.
  */
 export function runInterleaved(cases: TimedCase[], warmup: number, reps: number,
-                               onRound?: (round: number) => void): Map<string, number[]> {
-  for (const c of cases) {
-    for (let i = 0; i < warmup; i++) {
+                               onRound?: (round: number) => void, budgetMs = Infinity): Map<string, number[]> {
+  const warmupStart = nowMs();
+  for (let pass = 0; pass < warmup; pass++) {
+    for (const c of cases) {
       c.run();
+    }
+    if (nowMs() - warmupStart > budgetMs / 4) {
+      break;
     }
   }
   const samples = new Map<string, number[]>(cases.map((c) => [c.id, []]));
+  const start = nowMs();
+  let lastRoundMs = 0;
   for (let round = 0; round < reps; round++) {
+    if (round >= MIN_REPS && nowMs() - start + lastRoundMs > budgetMs) {
+      break;
+    }
+    const roundStart = nowMs();
     // Garbage from the previous round is collected outside the timed calls when node exposes gc.
     maybeCollectGarbage();
     for (let k = 0; k < cases.length; k++) {
       const c = cases[(k + round) % cases.length];
-      const start = nowMs();
+      const callStart = nowMs();
       c.run();
-      samples.get(c.id)!.push(nowMs() - start);
+      samples.get(c.id)!.push(nowMs() - callStart);
     }
+    lastRoundMs = nowMs() - roundStart;
     onRound?.(round + 1);
   }
   return samples;
@@ -240,6 +259,8 @@ export interface SpeedOptions {
   warmup: number;
   contenders?: string[];
   progress?: ProgressFn;
+  /** Time budget per shape for the timed rounds, in seconds (see runInterleaved). */
+  budgetSeconds?: number;
 }
 
 export function measureShape(options: SpeedOptions, shape: ShapeSpec): ShapeResult {
@@ -261,7 +282,7 @@ export function measureShape(options: SpeedOptions, shape: ShapeSpec): ShapeResu
 
   const samples = runInterleaved(cases, options.warmup, options.reps, (round) => {
     options.progress?.(`speed ${options.backend} ${shape.label}: round ${round}/${options.reps}`);
-  });
+  }, (options.budgetSeconds ?? Infinity) * 1000);
   disposeSpeedInputs(inputs);
   const leakedTensors = tf.memory().numTensors - before;
 
