@@ -157,6 +157,12 @@ describe('focalLoss: labels and logits', () => {
     // -100 is only allowed when it is the ignoreIndex.
     expectErrorNoLeak(() => tf.tensor1d([0, -100, 2, 3], 'int32'), (bad) => focalLoss(bad, logits),
                       RangeError, 'labels[1] = -100');
+    // For labels with several axes the position is given in the labels' own coordinates.
+    const logits3 = tf.zeros([2, 3, 4]);
+    expectErrorNoLeak(() => tf.tensor2d([[0, 1, 2], [3, 0, 9]], undefined, 'int32'),
+                      (bad) => focalLoss(bad, logits3), RangeError, 'focalLoss:',
+                      'labels[1, 2] = 9', 'out of range [0, 4)');
+    logits3.dispose();
     const ignored = focalLoss(tf.tensor1d([0, -100, 2, 3], 'int32'), logits, {ignoreIndex: -100});
     expect(Number.isFinite(ignored.dataSync()[0])).toBe(true);
     ignored.dispose();

@@ -68,7 +68,7 @@ export function focalLossKernel(
       gradOut,
     });
   } catch (e) {
-    rethrowNative('focalLoss', e);
+    rethrowNative('focalLoss', e, {labels: labels.shape, logits: logits.shape});
   }
   if (!sparse) {
     checkDenseLabelsFinite(lossOut, labelValues as Float32Array, classes, labels.shape);

@@ -57,7 +57,7 @@ export function sigmoidFocalLossKernel(
       gradOut,
     });
   } catch (e) {
-    rethrowNative('sigmoidFocalLoss', e);
+    rethrowNative('sigmoidFocalLoss', e, {labels: labels.shape, logits: logits.shape});
   }
   // A NaN or infinite label makes its element's loss non-finite: only those elements are checked.
   for (let k = 0; k < count; k++) {

@@ -3,6 +3,8 @@
 // has to be produced.
 import * as tf from '@tensorflow/tfjs-core';
 
+import {formatIndex} from '../options';
+
 /** The part of a tfjs backend the kernels use ('cpu' and 'tensorflow' both provide readSync). */
 export interface ReadableBackend {
   readSync(dataId: tf.DataId): tf.backend_util.BackendValues;
@@ -57,14 +59,25 @@ export function gradientIsRecorded(): boolean {
   return state.gradientDepth > 0 && state.kernelDepth <= 1;
 }
 
-/** Rethrows an error from the addon with the op name in front, keeping its type. */
-export function rethrowNative(opName: string, error: unknown): never {
+/**
+ * Rethrows an error from the addon with the op name in front, keeping its type. The addon indexes
+ * the flat buffers it was given ("labels[17] = 12 ..."); `shapes` turns those into the index of the
+ * user's tensor ("labels[2, 5] = 12 ...") when it has more than one axis.
+ */
+export function rethrowNative(
+    opName: string, error: unknown, shapes: {[name: string]: number[]} = {}): never {
   const err = error as Error;
   const nativeMessage = err && err.message !== undefined ? err.message : String(error);
   // The addon names its own entry point ("softmaxFocalLoss: labels[2] = 7 ..."); the user called
   // the op, so the op's name replaces it.
-  const message = `${opName}: ${
-      nativeMessage.replace(/^(softmaxFocalLoss|sigmoidFocalLoss|scaleRows|scaleElements): /, '')}`;
+  let message = nativeMessage.replace(
+      /^(softmaxFocalLoss|sigmoidFocalLoss|scaleRows|scaleElements): /, '');
+  message = message.replace(/\b([A-Za-z]+)\[(\d+)\]/g, (match, name: string, flat: string) => {
+    const shape = shapes[name];
+    return shape !== undefined && shape.length > 1 ? `${name}${formatIndex(Number(flat), shape)}` :
+                                                     match;
+  });
+  message = `${opName}: ${message}`;
   if (err instanceof RangeError) {
     throw new RangeError(message);
   }
