@@ -1,5 +1,6 @@
 // Seeded random data and error measures shared by the numerical test suites.
 
+import * as tf from '@tensorflow/tfjs-core';
 import type { ReferenceReduction } from './reference';
 
 // jest runs test code inside a vm context, where each lookup of a global (Math, Number, ...) goes
@@ -198,4 +199,18 @@ export function sampleIndices(rng: Rng, size: number, count: number): number[] {
   const chosen = new Set<number>([0, size - 1]);
   while (chosen.size < count) chosen.add(rng.int(0, size));
   return [...chosen].sort((a, b) => a - b);
+}
+
+/**
+ * Runs fn inside tf.tidy and returns the values of the tensors it returns (null stays null), then
+ * disposes them. Returning dataSync() arrays from tf.tidy itself would make tidy walk every element
+ * of them looking for tensors: seconds for millions of elements.
+ */
+export function tidyRead(fn: () => Array<tf.Tensor | null>): Array<Float32Array | null> {
+  const tensors = tf.tidy(() => fn());
+  try {
+    return tensors.map((t) => (t ? (t.dataSync() as Float32Array) : null));
+  } finally {
+    tensors.forEach((t) => t?.dispose());
+  }
 }

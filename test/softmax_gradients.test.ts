@@ -8,7 +8,7 @@ import './register_gradients';
 import { focalLoss } from '../lib';
 import { centralDifferences, scaleRows, softmaxFocalLabelGradient, softmaxFocalRows, softmaxRowLossFunction } from './reference';
 import { composedFocalLoss } from './composed';
-import { Rng, expectAllFinite, expectGradientClose, maxAbs, sampleIndices } from './numeric_helpers';
+import { Rng, expectAllFinite, expectGradientClose, maxAbs, sampleIndices, tidyRead } from './numeric_helpers';
 import {
   REDUCTIONS,
   SoftmaxCase,
@@ -26,20 +26,20 @@ import {
 const GRAD_TOL = 1e-5;
 
 function libraryGradient(c: SoftmaxCase, reduction: tf.Reduction | undefined): Float32Array {
-  return tf.tidy(() => {
+  return tidyRead(() => {
     const labels = labelsTensor(c);
     const options = libraryOptions(c, reduction);
-    return tf.grad((z: tf.Tensor) => focalLoss(labels, z, options))(logitsTensor(c)).dataSync() as Float32Array;
-  });
+    return [tf.grad((z: tf.Tensor) => focalLoss(labels, z, options))(logitsTensor(c))];
+  })[0]!;
 }
 
 function composedGradient(c: SoftmaxCase, reduction: tf.Reduction | undefined): Float32Array {
-  return tf.tidy(() => {
+  return tidyRead(() => {
     const labels = labelsTensor(c);
     const { weights } = libraryOptions(c, undefined) as { weights?: tf.Tensor | number };
     const options = { ...c.referenceOptions, alpha: c.alpha, ignoreIndex: c.config.ignoreIndex ?? null, weights, reduction };
-    return tf.grad((z: tf.Tensor) => composedFocalLoss(labels, z, options))(logitsTensor(c)).dataSync() as Float32Array;
-  });
+    return [tf.grad((z: tf.Tensor) => composedFocalLoss(labels, z, options))(logitsTensor(c))];
+  })[0]!;
 }
 
 /** Finite-difference step: probabilities that are exactly 0 must stay below the clip bound 1e-7. */
