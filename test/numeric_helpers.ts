@@ -207,7 +207,7 @@ export function sampleIndices(rng: Rng, size: number, count: number): number[] {
  * of them looking for tensors: seconds for millions of elements.
  */
 export function tidyRead(fn: () => Array<tf.Tensor | null>): Array<Float32Array | null> {
-  const tensors = tf.tidy(() => fn());
+  const tensors = tf.tidy(() => fn() as tf.TensorContainer) as Array<tf.Tensor | null>;
   try {
     return tensors.map((t) => (t ? (t.dataSync() as Float32Array) : null));
   } finally {

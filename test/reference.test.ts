@@ -25,7 +25,8 @@ import { composedFocalLoss, composedSigmoidFocalLoss } from './composed';
 import { Rng, expectAllClose, expectAllFinite, expectGradientClose, referenceReduction } from './numeric_helpers';
 
 const FIXTURES = path.join(__dirname, 'fixtures');
-const readFixture = (name: string) => JSON.parse(fs.readFileSync(path.join(FIXTURES, name), 'utf8'));
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON fixtures, read field by field
+const readFixture = (name: string): { cases: any[] } => JSON.parse(fs.readFileSync(path.join(FIXTURES, name), 'utf8'));
 const flat = (x: unknown): number[] => (Array.isArray(x) ? (x as unknown[]).flatMap(flat) : [x as number]);
 
 describe('float64 softmax focal reference: analytic gradient vs its own central differences', () => {
@@ -161,7 +162,7 @@ describe('reference reductions match tf.losses.computeWeightedLoss', () => {
 
 describe('float64 reference vs Keras and torchvision (fixtures)', () => {
   const categorical = readFixture('keras_categorical_focal.json');
-  test.each(categorical.cases.map((c: { name: string }) => [c.name, c]))('Keras categorical %s', (_name, c) => {
+  test.each(categorical.cases.map((c: { name: string }) => [c.name, c] as [string, any]))('Keras categorical %s', (_name, c) => {
     const shape: number[] = c.shape;
     const classes = shape[shape.length - 1];
     const rows = shape.reduce((a: number, b: number) => a * b, 1) / classes;
@@ -180,7 +181,7 @@ describe('float64 reference vs Keras and torchvision (fixtures)', () => {
   });
 
   const binary = readFixture('keras_binary_focal.json');
-  test.each(binary.cases.map((c: { name: string }) => [c.name, c]))('Keras binary %s', (_name, c) => {
+  test.each(binary.cases.map((c: { name: string }) => [c.name, c] as [string, any]))('Keras binary %s', (_name, c) => {
     const shape: number[] = c.shape;
     const { loss } = sigmoidFocalElements(flat(c.yPred), flat(c.yTrue), {
       gamma: c.options.gamma,
@@ -194,7 +195,7 @@ describe('float64 reference vs Keras and torchvision (fixtures)', () => {
   });
 
   const torchvision = readFixture('torchvision_sigmoid_focal.json');
-  test.each(torchvision.cases.map((c: { name: string }) => [c.name, c]))('torchvision %s', (_name, c) => {
+  test.each(torchvision.cases.map((c: { name: string }) => [c.name, c] as [string, any]))('torchvision %s', (_name, c) => {
     const { loss } = sigmoidFocalElements(flat(c.logits), flat(c.targets), { gamma: c.options.gamma, alpha: c.options.alpha });
     // torchvision's own float64 value cancels for saturated logits; lossExact is its formula in
     // 60-digit arithmetic (see scripts/gen_fixtures.py).

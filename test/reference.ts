@@ -342,15 +342,16 @@ export function sigmoidFocalElements(
   inputs: ArrayLike<number>,
   labels: ArrayLike<number>,
   options: SigmoidFocalOptions,
+  computeGradient = true,
 ): ElementwiseResult {
   const n = inputs.length;
   if (labels.length !== n) throw new RangeError(`reference: ${labels.length} labels for ${n} inputs`);
   const loss = new Float64Array(n);
-  const grad = new Float64Array(n);
+  const grad = new Float64Array(computeGradient ? n : 0);
   for (let i = 0; i < n; i++) {
     const [l, g] = sigmoidFocalElement(inputs[i], labels[i], options);
     loss[i] = l;
-    grad[i] = g;
+    if (computeGradient) grad[i] = g;
   }
   return { loss, grad };
 }
