@@ -1,8 +1,10 @@
 // The backend under test is chosen by FOCAL_TEST_BACKEND (tensorflow | cpu); `npm test` runs both.
-// jest-environment-node-single-context: TypedArrays created by native code (tfjs-node, our addon)
-// must pass tfjs-core's `instanceof Float32Array` checks, which fail across jest's per-file realms.
+// Every test module runs in Node's main realm (test/single_context_environment.js: the
+// single-context environment, extended to Jest 30's vm.compileFunction): TypedArrays created by
+// native code (tfjs-node, our addon) and tfjs's own Variables must pass tfjs-core's `instanceof`
+// checks, which fail across jest's per-file realms.
 module.exports = {
-  testEnvironment: 'jest-environment-node-single-context',
+  testEnvironment: '<rootDir>/test/single_context_environment.js',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }] },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   setupFilesAfterEnv: ['<rootDir>/test/setup_backend.ts'],
