@@ -11,8 +11,8 @@ Python see exactly the same input values. Keras is evaluated twice:
   * in float64 on those float32 inputs ("perSample"): the exact value of Keras' formula, free of
     Keras' own float32 rounding, which is what the library is tested against;
   * in its default float32 ("perSampleKerasFloat32"): what a Keras user sees; kept for reference
-    and for the one probability-boundary case where Keras' clip constant 1 - 1e-7 is itself rounded
-    to float32 (0.99999988) and that rounding changes the value.
+    and for the probability-boundary cases (probs_at_*), where Keras' clip constant 1 - 1e-7 is
+    itself rounded to float32 (0.99999988) and that rounding changes the value.
 torchvision is evaluated in float64 ("loss"), and its formula also in 60-digit arithmetic with mpmath
 ("lossExact"): for saturated logits torchvision's own 1 - p_t cancels (p_t = 1 - p computed as
 1 - sigmoid(x)), so its float64 result carries a relative error up to ~1e-2 there, while a careful
@@ -124,13 +124,14 @@ def unclipped_categorical_focal(y_true, logits, alpha, gamma, label_smoothing):
 def categorical_cases(rng):
     cases = []
 
-    def add(name, y_true, y_pred, sparse_labels=None, check_no_clip=True, **options):
+    def add(name, y_true, y_pred, sparse_labels=None, check_no_clip=True, check_boundary=True,
+            **options):
         y_true = f32(y_true)
         y_pred = f32(y_pred)
         if options.get("from_logits") and check_no_clip:
             p = softmax64(y_pred)
             assert p.min() > 10 * KERAS_EPSILON and p.max() < 1 - 10 * KERAS_EPSILON, name
-        if not options.get("from_logits"):
+        if not options.get("from_logits") and check_boundary:
             p = y_pred / y_pred.sum(axis=-1, keepdims=True, dtype=np.float64)
             # Keep the clip bound 1 - 1e-7 out of reach: its float32 rounding would make the
             # float64 and float32 Keras values disagree (see the module docstring).
@@ -181,6 +182,13 @@ def categorical_cases(rng):
     probs_with_zeros[np.arange(n), (labels + 1) % c] = 0.0
     probs_with_zeros[0, labels[0]] = 0.0
     add("probs_zeros_clipped", one_hot, probs_with_zeros, labels, gamma=2.0)
+
+    # Probability boundary: p = 1 (and within 1.2e-7 of it). Keras in float32 clips at
+    # float32(1 - 1e-7) = 0.99999988, Keras in float64 (and the library, which clips in double) at
+    # 1 - 1e-7; perSample and perSampleKerasFloat32 differ here, by design of this case.
+    boundary = np.array([[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.99999994, 3e-8, 3e-8], [0.5, 0.5, 0.0]])
+    add("probs_at_one_boundary", np.eye(3)[[0, 1, 0, 2]], boundary, [0, 1, 0, 2], check_boundary=False,
+        gamma=2.0, alpha=0.25)
 
     # rank 3 (batch, time, classes)
     b, t, c3 = 2, 3, 4
@@ -246,6 +254,16 @@ def binary_cases(rng):
     probs_zero = probs.copy()
     probs_zero[:, 0] = 0.0
     add("probs_exact_zero", y, probs_zero, apply_class_balancing=True, gamma=2.0)
+    # Probability boundary (see probs_at_one_boundary above): p = 1 or within 1.2e-7 of it, and
+    # p = 0 or below 1e-7, for both label values. perSampleKerasFloat32 differs from perSample
+    # where y = 0 and p >= 0.99999988: -log(1 - clip(p)) is 15.94 in float32, 16.12 in float64.
+    p_edge = np.array([[1.0, 0.99999994, 0.9999999, 0.0, 6e-8, 0.5],
+                       [1.0, 0.99999994, 0.9999999, 0.0, 6e-8, 0.5]])
+    y_edge = np.array([[0.0, 0.0, 0.0, 1.0, 1.0, 1.0],
+                       [1.0, 1.0, 1.0, 0.0, 0.0, 0.0]])
+    add("probs_at_boundaries", y_edge, p_edge, gamma=0.0)
+    add("probs_at_boundaries_gamma2_balanced", y_edge, p_edge, gamma=2.0, apply_class_balancing=True)
+
     # rank 3: mean over the last axis only
     add("rank3_logits", (rng.uniform(size=(2, 3, 4)) < 0.4), rng.normal(0, 2.0, size=(2, 3, 4)),
         from_logits=True, apply_class_balancing=True, alpha=0.25, gamma=2.0)

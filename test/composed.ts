@@ -6,6 +6,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { KERAS_CLIP_FLOAT32 } from './reference';
 
+// tfjs clips float32 tensors, so its bounds are KERAS_CLIP_FLOAT32; the composed oracle is used
+// only on inputs well inside them, where that makes no difference.
+
 export interface ComposedSoftmaxOptions {
   gamma: number;
   alpha: number | number[];

@@ -7,6 +7,9 @@
 // from_logits=True; the library does not clamp on the logits path (exact gradients for any logit).
 // The fixtures keep every from_logits=True softmax probability inside the clip range, except the
 // case `logits_clipped_by_keras`, which records the unclipped value as `perSampleUnclipped`.
+// Probabilities (fromLogits=false) are clipped like Keras' formula with exact bounds; a float32
+// Keras run rounds the upper bound to 0.99999988, which matters only for p >= 0.99999988 (the
+// probs_at_* cases; see the test 'probability clip at the boundary').
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -46,6 +49,7 @@ interface BinaryCase {
   yTrue: unknown;
   yPred: unknown;
   perSample: unknown;
+  perSampleKerasFloat32: unknown;
   meanLoss: number;
 }
 
@@ -129,6 +133,21 @@ describe('binaryFocalCrossentropy vs keras.losses.BinaryFocalCrossentropy', () =
     expectAllClose(`${c.name}: per-sample loss`, perSample!, flat(c.perSample), RTOL);
     const mean = perSample!.reduce((a, b) => a + b, 0) / perSample!.length;
     expectAllClose(`${c.name}: mean loss`, [mean], [c.meanLoss], RTOL);
+  });
+});
+
+describe('probability clip at the boundary p -> 1 (documented difference to Keras in float32)', () => {
+  // Keras clips to [1e-7, 1 - 1e-7] in the tensor's dtype; for float32 the upper bound rounds to
+  // 0.99999988. The library clips in double at 1 - 1e-7, i.e. it matches Keras' formula exactly
+  // (Keras run in float64) and differs from a float32 Keras run only for p >= 0.99999988.
+  test('binary: p = 1, y = 0 gives -log(1e-7) = 16.118, where float32 Keras gives -log(1.19e-7) = 15.942', () => {
+    const c = binary.cases.find((k) => k.name === 'probs_at_boundaries')!;
+    const [elementwise] = tidyRead(() => [sigmoidFocalLoss(tf.tensor(flat(c.yTrue), c.shape), tf.tensor(flat(c.yPred), c.shape),
+      { gamma: 0, alpha: null, fromLogits: false, reduction: tf.Reduction.NONE })]);
+    expectAllClose('p = 1, y = 0', [elementwise![0]], [-Math.log(1e-7)], RTOL);
+    const float32Keras = flat(c.perSampleKerasFloat32);
+    const float64Keras = flat(c.perSample);
+    expect(Math.abs(float32Keras[0] - float64Keras[0]) / float64Keras[0]).toBeGreaterThan(1e-3);
   });
 });
 

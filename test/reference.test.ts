@@ -188,10 +188,18 @@ describe('float64 reference vs Keras and torchvision (fixtures)', () => {
       alpha: c.options.applyClassBalancing ? c.options.alpha : null,
       labelSmoothing: c.options.labelSmoothing,
       fromLogits: c.options.fromLogits,
-      // fixtures are Keras evaluated in float64, so its clip bounds are the float64 ones here
-      clip: { low: 1e-7, high: 1 - 1e-7 },
     });
     expectAllClose(c.name, meanOverLastAxis(loss, shape[shape.length - 1]), flat(c.perSample), 1e-9);
+    // and Keras' own float32 run, with the float32 clip bounds (Keras' float32 rounding elsewhere)
+    const float32Keras = sigmoidFocalElements(flat(c.yPred), flat(c.yTrue), {
+      gamma: c.options.gamma,
+      alpha: c.options.applyClassBalancing ? c.options.alpha : null,
+      labelSmoothing: c.options.labelSmoothing,
+      fromLogits: c.options.fromLogits,
+      clip: KERAS_CLIP_FLOAT32,
+    });
+    expectAllClose(`${c.name} (Keras float32)`, meanOverLastAxis(float32Keras.loss, shape[shape.length - 1]),
+      flat(c.perSampleKerasFloat32), 1e-5);
   });
 
   const torchvision = readFixture('torchvision_sigmoid_focal.json');

@@ -11,9 +11,15 @@ const M = Math;
 export const KERAS_EPSILON = 1e-7;
 
 /**
- * Keras clips probabilities to [epsilon, 1 - epsilon] in the tensor's dtype. For float32 tensors
- * (what the library and a default Keras model use) the bounds are these float32 roundings; the upper
- * one, 0.99999988, is noticeably below 1 - 1e-7, which matters for inputs at or above it.
+ * Keras' probability clip [epsilon, 1 - epsilon] with the bounds taken exactly: Keras evaluated in
+ * float64, and the library (which clips in double). The default of the probability paths here.
+ */
+export const KERAS_CLIP = Object.freeze({ low: KERAS_EPSILON, high: 1 - KERAS_EPSILON });
+
+/**
+ * The same clip as Keras applies it to float32 tensors (its default dtype): the bounds are rounded
+ * to float32, and the upper one, 0.99999988, is 1.2e-7 from 1 instead of 1e-7. For an input p at
+ * or above it with label 0, -log(1 - clip(p)) is 15.94 instead of 16.12. Only such inputs differ.
  */
 export const KERAS_CLIP_FLOAT32 = Object.freeze({
   low: M.fround(KERAS_EPSILON),
@@ -42,7 +48,7 @@ export interface SoftmaxFocalOptions {
   ignoreIndex?: number | null;
   /** false: the inputs are (unnormalised) probabilities, Keras' path p = clip(x / sum x). */
   fromLogits?: boolean;
-  /** Probability clip of the fromLogits=false path; defaults to Keras' float32 bounds. */
+  /** Probability clip of the fromLogits=false path; defaults to KERAS_CLIP. */
   clip?: ProbabilityClip;
 }
 
@@ -149,7 +155,7 @@ function softmaxRowFromProbabilities(
   gradOffset: number,
 ): number {
   const gamma = options.gamma;
-  const clip = options.clip ?? KERAS_CLIP_FLOAT32;
+  const clip = options.clip ?? KERAS_CLIP;
   let sum = 0;
   for (let j = 0; j < classes; j++) sum += x[offset + j];
   let loss = 0;
@@ -236,7 +242,7 @@ export function softmaxFocalLabelGradient(
 ): Float64Array {
   const out = new Float64Array(rows * classes);
   const smoothingFactor = 1 - (options.labelSmoothing ?? 0);
-  const clip = options.clip ?? KERAS_CLIP_FLOAT32;
+  const clip = options.clip ?? KERAS_CLIP;
   for (let i = 0; i < rows; i++) {
     const o = i * classes;
     const logP = new Float64Array(classes);
@@ -321,7 +327,7 @@ export function sigmoidFocalElement(
     return [loss, alphaT * (modulating * (p - y) + focalTerm)];
   }
   // Keras: bce = -(y log pc + (1-y) log(1-pc)) with pc = clip(p); p_t uses the unclipped p.
-  const clip = options.clip ?? KERAS_CLIP_FLOAT32;
+  const clip = options.clip ?? KERAS_CLIP;
   const p = input;
   const pc = M.min(M.max(p, clip.low), clip.high);
   const inside = p >= clip.low && p <= clip.high;
