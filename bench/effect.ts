@@ -283,6 +283,10 @@ export function compareLosses(summaries: LossSummary[], a: EffectLossId, b: Effe
     verdict = `${meanDifference > 0 ? 'higher' : 'lower'} on every seed and beyond the seed-to-seed spread`;
   } else {
     verdict = 'within the seed-to-seed spread (no difference shown)';
+    // Worth knowing, not a claim: the paired seeds may still all point the same way.
+    if (seedsHigher === paired.length || seedsLower === paired.length) {
+      verdict += `; ${seedsHigher > 0 ? 'higher' : 'lower'} on all ${paired.length} paired seeds`;
+    }
   }
   return {
     metric, a, b, meanDifference, pairedDifferences: paired, pairedSd: standardDeviation(paired),

@@ -3,10 +3,9 @@
 // jest run uses (FOCAL_TEST_BACKEND); then checks that the JSON, markdown and SVG outputs exist and
 // are well-formed. No timing assertions: only that every measurement is a finite positive number.
 //
-// A child process rather than an in-process call: under jest, functions created by modules fail
-// `instanceof Function` (jest's realm), which breaks tfjs-core's `instanceof Variable` check, so the
-// Adam optimizer's internal variables are disposed by tf.tidy and the effect section cannot train
-// in-process. Plain node, as `npm run bench` runs it, has no such problem.
+// A child process rather than an in-process call: it runs the compiled CLI exactly as `npm run bench`
+// does, in plain node, independent of jest's module realms (where tfjs-core's `instanceof Variable`
+// check can fail and tf.tidy then disposes the Adam optimizer's internal variables).
 //
 // Also checks, in-process, the pieces the numbers rest on: the composed tfjs focal loss (the "no
 // library" contender) computes the same loss and gradient as the library, the statistics, the data
