@@ -28,6 +28,8 @@ export interface BenchMeta {
   tfjsNode: string | null;
   simdLevel: string;
   defaultThreads: number;
+  /** The library's environment variables that were set (SIMD level, threads, addon path). */
+  environment: Record<string, string>;
   gitCommit: string | null;
   quick: boolean;
   /** Wall-clock seconds per section. */
@@ -243,6 +245,7 @@ export function markdownReport(results: BenchResults): string {
     ['@tensorflow/tfjs-node', meta.tfjsNode ?? 'not loaded'],
     ['SIMD level of the kernel (simdLevel())', meta.simdLevel],
     ['kernel threads (getNumThreads() default)', String(meta.defaultThreads)],
+    ['library environment variables', Object.entries(meta.environment).map(([k, v]) => `${k}=${v}`).join(', ') || 'none set'],
     ['git commit', meta.gitCommit ?? 'unknown'],
     ['seconds per section', Object.entries(meta.sectionSeconds).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')],
     ['settings', `backends ${config.backends.join(', ')}; reps ${config.reps}, warm-up ${config.warmup}; ` +

@@ -58,7 +58,8 @@ export const USAGE = `Usage: node dist/bench/run.js [options]
   --sections LIST                 any of ${SECTIONS.join(',')} (default all)
   --budget SECONDS                timed-round budget per backend and shape: slow ones stop early, after
                                   at least 5 rounds (default 30; --quick 5)
-  --kernel-shape RxC              shape of the kernel / threads / PyTorch sections (default 4096x1000)
+  --kernel-shape RxC              shape of the kernel / threads / PyTorch sections (default 4096x1000;
+                                  --quick 1024x1000)
   --dataset-max N                 training images of the most common digit (default 800; --quick 300)
   --out DIR                       output folder (default bench/out)
   --quick                         reduced run (well under a minute): small shapes, few reps, seeds, epochs
@@ -117,7 +118,7 @@ export function parseArgs(argv: string[]): BenchOptions {
       throw new RangeError(`--sections: unknown section '${s}'; expected any of ${SECTIONS.join(', ')}`);
     }
   }
-  const kernelShape = parseShape(values.get('--kernel-shape') ?? '4096x1000');
+  const kernelShape = parseShape(values.get('--kernel-shape') ?? (quick ? '1024x1000' : '4096x1000'));
   return {
     backends, shapes, sections, quick, kernelShape,
     reps: values.has('--reps') ? positiveInteger('--reps', values.get('--reps')) : quick ? 5 : 20,
@@ -190,6 +191,15 @@ function tfjsNodeVersion(): string | null {
   }
 }
 
+/** A fact from the addon, or `fallback` when it does not load (the sections then report the error). */
+function addonInfo<T>(read: (api: typeof focal) => T, fallback: T): T {
+  try {
+    return read(focal);
+  } catch {
+    return fallback;
+  }
+}
+
 let tfjsNodeLoadError: string | null | undefined;
 
 /** Loads @tensorflow/tfjs-node once (registers backend 'tensorflow'); returns the error, if any. */
@@ -244,8 +254,10 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       node: process.version,
       tfjsCore: tf.version_core,
       tfjsNode: null,
-      simdLevel: focal.simdLevel(),
-      defaultThreads: focal.getNumThreads(),
+      simdLevel: addonInfo((a) => a.simdLevel(), 'addon not loaded'),
+      defaultThreads: addonInfo((a) => a.getNumThreads(), NaN),
+      environment: Object.fromEntries(['TFJS_FOCAL_LOSS_SIMD', 'TFJS_FOCAL_LOSS_NUM_THREADS', 'TFJS_FOCAL_LOSS_ADDON']
+                                          .filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!])),
       gitCommit: gitCommit(),
       quick: options.quick,
       sectionSeconds: {},
