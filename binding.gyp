@@ -1,8 +1,26 @@
 # node-gyp fallback build (`npx node-gyp rebuild`): the same sources as CMakeLists.txt, producing
-# build/Release/focal_loss.node.
+# build/Release/focal_loss.node. The per-instruction-set kernels are separate static libraries,
+# because gyp sets compiler flags per target, not per source file; dispatch.cc picks one at run
+# time from the CPU's features.
 {
-  "variables": {
-    "focal_cflags": ["-O2", "-fno-math-errno", "-std=c++17", "-fvisibility=hidden"],
+  "target_defaults": {
+    "include_dirs": [
+      "<!(node -p \"require('path').dirname(require.resolve('node-addon-api/package.json'))\")",
+      "native",
+    ],
+    "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+    "cflags!": ["-fno-exceptions"],
+    "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++14", "-std=gnu++1y"],
+    "cflags_cc": ["-O2", "-fno-math-errno", "-std=c++17", "-fvisibility=hidden"],
+    "xcode_settings": {
+      "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+      "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+      "OTHER_CPLUSPLUSFLAGS": ["-fno-math-errno"],
+    },
+    "msvs_settings": {"VCCLCompilerTool": {"ExceptionHandling": 1, "AdditionalOptions": ["/std:c++17"]}},
+    "conditions": [
+      ["target_arch != 'x64'", {"defines": ["FOCAL_NO_X86_KERNELS"]}],
+    ],
   },
   "targets": [
     {
@@ -15,20 +33,29 @@
         "native/thread_pool.cc",
         "native/kernels_generic.cc",
       ],
-      "include_dirs": [
-        "<!(node -p \"require('path').dirname(require.resolve('node-addon-api/package.json'))\")",
-        "native",
+      "conditions": [
+        ["target_arch == 'x64'", {"dependencies": ["focal_kernels_avx2", "focal_kernels_avx512"]}],
       ],
-      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
-      "cflags!": ["-fno-exceptions"],
-      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++14", "-std=gnu++1y"],
-      "cflags_cc": ["<@(focal_cflags)"],
-      "xcode_settings": {
-        "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
-        "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
-        "OTHER_CPLUSPLUSFLAGS": ["-fno-math-errno"],
-      },
-      "msvs_settings": {"VCCLCompilerTool": {"ExceptionHandling": 1, "AdditionalOptions": ["/std:c++17"]}},
-    }
-  ]
+    },
+  ],
+  "conditions": [
+    ["target_arch == 'x64'", {
+      "targets": [
+        {
+          "target_name": "focal_kernels_avx2",
+          "type": "static_library",
+          "sources": ["native/kernels_avx2.cc"],
+          "cflags_cc": ["-mavx2", "-mfma", "-fPIC"],
+          "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-mfma"]},
+        },
+        {
+          "target_name": "focal_kernels_avx512",
+          "type": "static_library",
+          "sources": ["native/kernels_avx512.cc"],
+          "cflags_cc": ["-mavx512f", "-mavx512dq", "-mfma", "-fPIC"],
+          "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mavx512f", "-mavx512dq", "-mfma"]},
+        },
+      ],
+    }],
+  ],
 }

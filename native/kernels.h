@@ -37,7 +37,7 @@ struct KernelError {
 
 // Scratch a softmax row kernel may use for one row of `classes` classes, in floats (the buffer is
 // allocated with twice that many floats, so a kernel may also use it as `classes` doubles).
-inline int64_t softmax_scratch_floats(int64_t classes) { return classes + 64; }
+static inline int64_t softmax_scratch_floats(int64_t classes) { return classes + 64; }
 
 #define FOCAL_DECLARE_ISA_KERNELS(ns)                                                           \
   namespace ns {                                                                                \
@@ -54,7 +54,7 @@ inline int64_t softmax_scratch_floats(int64_t classes) { return classes + 64; }
   }
 
 FOCAL_DECLARE_ISA_KERNELS(generic)
-#if defined(__x86_64__) || defined(_M_X64)
+#if (defined(__x86_64__) || defined(_M_X64)) && !defined(FOCAL_NO_X86_KERNELS)
 #define FOCAL_HAVE_X86_KERNELS 1
 FOCAL_DECLARE_ISA_KERNELS(avx2)
 FOCAL_DECLARE_ISA_KERNELS(avx512)
@@ -69,6 +69,9 @@ struct KernelTable {
   decltype(&generic::scale_elements) scale_elements;
 };
 const KernelTable& kernels();
+// Tests and benchmarks: switch to the kernel set `name` ("generic", "avx2", "avx512"); false if
+// this CPU cannot run it.
+bool force_kernels(const char* name);
 
 // Collects the first (lowest flat index) error over all chunks of a parallel call, and turns it
 // into the message returned by the public API.

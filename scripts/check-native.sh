@@ -46,7 +46,7 @@ for src in native/dispatch.cc native/softmax_focal.cc native/sigmoid_focal.cc na
 done
 wait
 
-TEST_DEFS=()
+TEST_DEFS=(-DFOCAL_UNUSED=1)
 [ -f native/kernels_avx512.cc ] && TEST_DEFS+=(-DFOCAL_TEST_ALL_ISAS=1)
 "$CXX" "${COMMON[@]}" "${TEST_DEFS[@]}" native/tests/kernel_test.cc "${OBJS[@]}" -o "$OUT/kernel_test"
 echo "== kernel_test ($MODE)"

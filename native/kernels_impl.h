@@ -1,0 +1,572 @@
+// The kernels, written once against the primitives of simd_<isa>.h and compiled once per
+// instruction set. Included by kernels_{generic,avx2,avx512}.cc after their simd header, with
+// FOCAL_ISA set to the ISA namespace. Everything lives in focal::detail::FOCAL_ISA; helpers have
+// internal linkage, and no std:: templates are used (ODR safety across differently compiled TUs).
+//
+// Softmax row algorithm (logits path), one row at a time so the row stays in L1:
+//   pass 1  max over the row (reads the row from memory; NaN/+Inf detection on the side)
+//   pass 2  e_j = exp(z_j - m), written into the gradient row, summed in double
+//   scalar  per-row loss and gradient scale in double (log1p/pow/...)
+//   pass 3  gradient = e_j * scale over the row still in L1, one element fixed up
+// Exp is computed once per element. See DESIGN.md for the mathematics.
+#include <math.h>
+#include <stdint.h>
+
+#include "kernels.h"
+
+#ifndef FOCAL_ISA
+#error "define FOCAL_ISA before including kernels_impl.h"
+#endif
+
+namespace focal {
+namespace detail {
+namespace FOCAL_ISA {
+namespace {
+
+constexpr int W = kLanes;
+#define FOCAL_INLINE inline __attribute__((always_inline))
+constexpr float kInf = __builtin_inff();
+
+// ---------------------------------------------------------------------------------------------
+// Vector exp and log (Cephes single precision polynomials, about 1-2 ulp on the ranges used).
+
+// exp(xc + err) for xc already clamped to [kExpMinArg, 88.37]; in_range: lanes whose true
+// argument is >= kExpMinArg (the others underflow to 0, and their err is ignored).
+FOCAL_INLINE VF exp_reduced(VF xc, MF in_range, VF err, bool has_err) {
+  const VF n = round_nearest(mul(xc, set1(1.44269504088896341f)));
+  VF r = fnma(n, set1(0.693359375f), xc);
+  r = fnma(n, set1(-2.12194440e-4f), r);
+  if (has_err) r = add_if(in_range, r, err);
+  VF y = set1(1.9875691500e-4f);
+  y = fma(y, r, set1(1.3981999507e-3f));
+  y = fma(y, r, set1(8.3334519073e-3f));
+  y = fma(y, r, set1(4.1665795894e-2f));
+  y = fma(y, r, set1(1.6666665459e-1f));
+  y = fma(y, r, set1(5.0000001201e-1f));
+  y = fma(y, mul(r, r), add(r, set1(1.0f)));
+  return exp_finish(y, n, in_range);
+}
+
+// exp(x) for x <= 88.37; 0 for x = -inf.
+FOCAL_INLINE VF vexp(VF x) {
+  const VF xc = max(min(x, set1(88.3762626647949f)), set1(kExpMinArg));
+  return exp_reduced(xc, le(set1(kExpMinArg), x), xc, false);
+}
+
+// exp(z - m) for z <= m, with the rounding error of the float subtraction carried into the
+// reduced argument (TwoSum): for z - m = -30 that rounding alone would be a relative error of 2e-6
+// in the result, and 1 - p_t of a confident prediction is a sum of such small exps.
+FOCAL_INLINE VF vexp_diff(VF z, VF m) {
+  const VF zf = max(z, set1(-1e30f));  // -inf (masked class, tail lane) -> finite: no inf - inf
+  const VF d = sub(zf, m);
+  const VF zz = add(d, m);             // TwoSum(zf, -m): d + err == zf - m exactly
+  const VF mm = sub(zz, d);
+  const VF err = add(sub(zf, zz), sub(mm, m));
+  return exp_reduced(max(d, set1(kExpMinArg)), le(set1(kExpMinArg), d), err, true);
+}
+
+// log(x) for x >= 0: -inf at 0, correct for subnormal x. (Negative or NaN x do not occur.)
+inline VF vlog(VF x) {
+  // Subnormals: scale by 2^23 first so the exponent/mantissa split sees a normal number.
+  const MF tiny = lt(x, set1(1.17549435e-38f));
+  const VF xs = select(tiny, mul(x, set1(8388608.0f)), x);
+  VF mant, expo;
+  frexp12(xs, &mant, &expo);
+  expo = select(tiny, sub(expo, set1(23.0f)), expo);
+  // mant in [1, 2); use f = mant - 1 on [sqrt(1/2), sqrt(2)) for the polynomial.
+  const MF big = gt(mant, set1(1.41421356237309505f));
+  const VF f = select(big, fma(mant, set1(0.5f), set1(-1.0f)), sub(mant, set1(1.0f)));
+  const VF e = select(big, add(expo, set1(1.0f)), expo);
+  const VF z = mul(f, f);
+  VF y = set1(7.0376836292e-2f);
+  y = fma(y, f, set1(-1.1514610310e-1f));
+  y = fma(y, f, set1(1.1676998740e-1f));
+  y = fma(y, f, set1(-1.2420140846e-1f));
+  y = fma(y, f, set1(1.4249322787e-1f));
+  y = fma(y, f, set1(-1.6668057665e-1f));
+  y = fma(y, f, set1(2.0000714765e-1f));
+  y = fma(y, f, set1(-2.4999993993e-1f));
+  y = fma(y, f, set1(3.3333331174e-1f));
+  y = mul(mul(y, f), z);
+  y = fma(e, set1(-2.12194440e-4f), y);
+  y = fnma(z, set1(0.5f), y);
+  VF r = add(f, y);
+  r = fma(e, set1(0.693359375f), r);
+  return select(eq(x, set1(0.0f)), set1(-kInf), r);
+}
+
+// log(1 + x) for x >= 0 (Goldberg: log(u) * x / (u - 1) with u = 1 + x rounded).
+inline VF vlog1p(VF x) {
+  const VF u = add(x, set1(1.0f));
+  const VF d = sub(u, set1(1.0f));
+  const MF exact = eq(d, set1(0.0f));
+  return select(exact, x, mul(vlog(u), div(x, select(exact, set1(1.0f), d))));
+}
+
+// ---------------------------------------------------------------------------------------------
+// gamma handling shared by scalar and vector code.
+
+struct Gamma {
+  double g;
+  float gf;
+  int integer;   // gamma as an integer in [0, 16], or -1
+  int quarters;  // 4 gamma as an integer in [0, 64], or -1
+};
+
+inline Gamma make_gamma(double g) {
+  Gamma r;
+  r.g = g;
+  r.gf = static_cast<float>(g);
+  r.integer = (g == floor(g) && g <= 16.0) ? static_cast<int>(g) : -1;
+  r.quarters = (4.0 * g == floor(4.0 * g) && g <= 16.0) ? static_cast<int>(4.0 * g) : -1;
+  return r;
+}
+
+inline double pow_gamma(double q, const Gamma& gm) {
+  switch (gm.integer) {
+    case 0: return 1.0;  // also at q == 0
+    case 1: return q;
+    case 2: return q * q;
+    case 3: return q * q * q;
+    default: return pow(q, gm.g);
+  }
+}
+
+// q^gamma for q in [0, 1] lanes, float. Integer gamma by multiplication (exact to a few ulp);
+// otherwise exp(gamma log q), which is accurate to ~|gamma log q| * 6e-8 relative: callers use
+// it only where q >= 1/2.
+inline VF vpow_gamma(VF q, const Gamma& gm) {
+  if (gm.integer >= 0) {
+    VF r = set1(1.0f), b = q;
+    for (int e = gm.integer; e > 0; e >>= 1) {
+      if (e & 1) r = mul(r, b);
+      b = mul(b, b);
+    }
+    return r;
+  }
+  return vexp(mul(set1(gm.gf), vlog(q)));
+}
+
+// q^gamma accurate to a few ulp for any q in [0, 1] (where gamma log q can be large): integer and
+// quarter-integer gamma (0.5, 1.5, 2.5, 0.25, ...) by products of q, sqrt(q), sqrt(sqrt(q));
+// any other gamma by double-precision pow per lane (slower, exact).
+inline VF vpow_gamma_accurate(VF q, const Gamma& gm) {
+  if (gm.quarters >= 0) {
+    VF r = set1(1.0f), b = q;
+    for (int e = gm.quarters >> 2; e > 0; e >>= 1) {
+      if (e & 1) r = mul(r, b);
+      b = mul(b, b);
+    }
+    const int frac = gm.quarters & 3;
+    if (frac) {
+      const VF s = sqrt(q);
+      if (frac & 2) r = mul(r, s);
+      if (frac & 1) r = mul(r, sqrt(s));
+    }
+    return r;
+  }
+  float lanes[W];
+  storeu(lanes, q);
+  for (int i = 0; i < W; ++i) lanes[i] = static_cast<float>(pow(static_cast<double>(lanes[i]), gm.g));
+  return loadu(lanes);
+}
+
+// f = -(1 - p)^gamma log p and d = df/dlog p = q^gamma (gamma p r - 1), r = log p / q -> -1 as
+// p -> 1, from lp = log p, p and q = 1 - p each computed without cancellation (scalar, double).
+inline void focal_terms(double lp, double p, double q, const Gamma& gm, double* f, double* d) {
+  const double mod = pow_gamma(q, gm);
+  const double r = q > 0.0 ? lp / q : -1.0;
+  const double pr = p > 0.0 ? p * r : 0.0;
+  *f = -mod * lp;
+  *d = mod * (gm.g * pr - 1.0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row passes.
+
+// Pass 1: max of the row. Returns false if the row has a NaN or +Inf, or is -Inf everywhere.
+inline bool row_max(const float* z, int64_t C, float* out) {
+  VF m0 = set1(-kInf), m1 = set1(-kInf);
+  MF nan = mnone();
+  int64_t j = 0;
+  for (; j + 2 * W <= C; j += 2 * W) {
+    const VF a = loadu(z + j), b = loadu(z + j + W);
+    nan = mor(nan, mor(is_nan(a), is_nan(b)));
+    m0 = max(m0, a);
+    m1 = max(m1, b);
+  }
+  for (; j + W <= C; j += W) {
+    const VF a = loadu(z + j);
+    nan = mor(nan, is_nan(a));
+    m0 = max(m0, a);
+  }
+  if (j < C) {
+    const VF a = load_partial(z + j, static_cast<int>(C - j), -kInf);
+    nan = mor(nan, is_nan(a));
+    m0 = max(m0, a);
+  }
+  const float m = hmax(max(m0, m1));
+  *out = m;
+  return !any(nan) && m != kInf && m != -kInf;
+}
+
+// Scalar rescan of a bad row for the first offending element (error path only).
+inline void report_bad_row(const float* z, int64_t C, int64_t offset, KernelError* error) {
+  for (int64_t j = 0; j < C; ++j) {
+    if (z[j] != z[j] || z[j] == kInf) {
+      error->code = InputError::kLogitNotFinite;
+      error->index = offset + j;
+      error->value = z[j];
+      return;
+    }
+  }
+  error->code = InputError::kLogitNotFinite;  // every entry is -inf
+  error->index = offset;
+  error->value = -kInf;
+}
+
+inline int64_t first_index_of(const float* z, int64_t C, float m) {
+  const VF vm = set1(m);
+  int64_t j = 0;
+  for (; j + W <= C; j += W) {
+    const MF hit = eq(loadu(z + j), vm);
+    if (any(hit)) return j + first_lane(hit);
+  }
+  for (; j < C; ++j)
+    if (z[j] == m) return j;
+  return 0;  // unreachable: m is an element of z
+}
+
+// Pass 2: e_j = exp(z_j - m) into `e` (if not null); returns the sum over j != skip in double.
+inline double exp_pass(const float* z, int64_t C, float m, float* e, int64_t skip) {
+  const VF vm = set1(m);
+  SumD sum0;
+  const int64_t skip_chunk = skip >= 0 ? skip - skip % W : -1;
+  int64_t j = 0;
+  for (; j + 2 * W <= C; j += 2 * W) {
+    VF a = vexp_diff(loadu(z + j), vm);
+    VF b = vexp_diff(loadu(z + j + W), vm);
+    if (e) {
+      storeu(e + j, a);
+      storeu(e + j + W, b);
+    }
+    if (j == skip_chunk) a = zero_unless(not_lane_mask(static_cast<int>(skip - j)), a);
+    if (j + W == skip_chunk) b = zero_unless(not_lane_mask(static_cast<int>(skip - j - W)), b);
+    sum0.add(add(a, b));  // one float addition of two exps, then double
+  }
+  for (; j < C; j += W) {
+    const int n = C - j < W ? static_cast<int>(C - j) : W;
+    // Lanes past the row are exp(-inf) = 0.
+    VF a = vexp_diff(load_partial(z + j, n, -kInf), vm);
+    if (e) store_partial(e + j, a, n);
+    if (j == skip_chunk) a = zero_unless(not_lane_mask(static_cast<int>(skip - j)), a);
+    sum0.add(a);
+  }
+  return sum0.total();
+}
+
+inline void fill_zero(float* p, int64_t n) {
+  const VF z = set1(0.0f);
+  int64_t j = 0;
+  for (; j + W <= n; j += W) storeu(p + j, z);
+  if (j < n) store_partial(p + j, z, static_cast<int>(n - j));
+}
+
+// g_j = e_j * k (in place).
+inline void scale_pass(float* g, int64_t C, float k) {
+  const VF vk = set1(k);
+  int64_t j = 0;
+  for (; j + 2 * W <= C; j += 2 * W) {
+    storeu(g + j, mul(loadu(g + j), vk));
+    storeu(g + j + W, mul(loadu(g + j + W), vk));
+  }
+  for (; j < C; j += W) {
+    const int n = C - j < W ? static_cast<int>(C - j) : W;
+    store_partial(g + j, mul(load_partial(g + j, n, 0.0f), vk), n);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sparse labels, no label smoothing: L = -alpha_t (1 - p_t)^gamma log p_t,
+// dL/dz_j = c (delta_jt - p_j) with c = alpha_t d (focal_terms).
+
+inline void sparse_row(const SoftmaxFocalArgs& a, int64_t row, const Gamma& gm, KernelError* error) {
+  const int64_t C = a.classes;
+  const float* z = a.logits + row * C;
+  float* g = a.grad_out ? a.grad_out + row * C : nullptr;
+  const int32_t t = a.sparse_labels[row];
+  if (a.has_ignore_index && t == a.ignore_index) {
+    a.loss_out[row] = 0.0f;
+    if (g) fill_zero(g, C);
+    return;
+  }
+  float mf;
+  if (!row_max(z, C, &mf)) {
+    report_bad_row(z, C, row * C, error);
+    return;
+  }
+  const double m = mf;
+  // If the target is a max, leave it out of the sum: then 1 - p_t = others / (1 + others) and
+  // log p_t = -log1p(others) keep full precision as p_t -> 1.
+  const bool t_is_max = z[t] == mf;
+  const double others = exp_pass(z, C, mf, g, t_is_max ? t : -1);
+  double S, lp, p, q;
+  if (t_is_max) {
+    S = 1.0 + others;
+    lp = -log1p(others);
+    p = 1.0 / S;
+    q = others / S;
+  } else {
+    S = others;  // includes the max's exp(0) = 1, so S >= 1
+    lp = (static_cast<double>(z[t]) - m) - log(S);
+    p = exp(lp);
+    q = 1.0 - p;  // p < 1/2 here
+  }
+  const double alpha_t = a.alpha ? a.alpha[t] : a.alpha_scalar;
+  double f, d;
+  focal_terms(lp, p, q, gm, &f, &d);
+  a.loss_out[row] = static_cast<float>(alpha_t * f);
+  if (!g) return;
+  const double c = alpha_t * d;
+  scale_pass(g, C, static_cast<float>(-c / S));
+  g[t] = static_cast<float>(c * q);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dense labels (or sparse labels with smoothing, as `target`):
+//   L = -sum_j alpha_j y_j (1 - p_j)^gamma log p_j,  w_j = alpha_j y_j d_j,
+//   dL/dz_k = w_k - p_k W (W = sum_j w_j); for the argmax a: w_a q_a - p_a (W - w_a).
+// The argmax class (the only one whose p can be near 1) is done in scalar double; the others in
+// float vectors, where q = 1 - p >= 1/2 has no cancellation. With one-hot labels (no smoothing)
+// chunks whose labels are all zero are skipped.
+
+struct DenseCtx {
+  const float* z;
+  const float* y;     // dense labels of the row, or null
+  int32_t target;     // sparse target (with smoothing) when y is null
+  const float* e;     // exp(z - m)
+  float* w;           // scratch: w_j
+  int64_t C, am;
+  float m;
+  float y_scale, y_add;
+  bool skip_zero_chunks;
+};
+
+// Labels of one chunk after smoothing; lanes >= n are 0.
+inline VF chunk_labels(const DenseCtx& c, int64_t j, int n) {
+  if (c.y) {
+    const VF y = n == W ? loadu(c.y + j) : load_partial(c.y + j, n, 0.0f);
+    return zero_unless(tail_mask(n), fma(y, set1(c.y_scale), set1(c.y_add)));
+  }
+  VF y = set1(c.y_add);
+  if (c.target >= j && c.target < j + W) y = select(lane_mask(static_cast<int>(c.target - j)), set1(c.y_add + c.y_scale), y);
+  return zero_unless(tail_mask(n), y);
+}
+
+inline bool chunk_all_zero(const DenseCtx& c, int64_t j, int n) {
+  if (!c.skip_zero_chunks) return false;
+  const VF y = n == W ? loadu(c.y + j) : load_partial(c.y + j, n, 0.0f);
+  return !any(neq(y, set1(0.0f)));
+}
+
+inline void dense_row(const SoftmaxFocalArgs& a, int64_t row, int32_t target, const Gamma& gm,
+                      float* scratch_e, float* scratch_w, KernelError* error) {
+  const int64_t C = a.classes;
+  const float* z = a.logits + row * C;
+  float* g = a.grad_out ? a.grad_out + row * C : nullptr;
+  float mf;
+  if (!row_max(z, C, &mf)) {
+    report_bad_row(z, C, row * C, error);
+    return;
+  }
+  const int64_t am = first_index_of(z, C, mf);
+  float* e = g ? g : scratch_e;
+  const double others = exp_pass(z, C, mf, e, am);
+  const double S = 1.0 + others, log_s = log1p(others), inv_s = 1.0 / S;
+
+  DenseCtx c;
+  c.z = z;
+  c.y = a.dense_labels ? a.dense_labels + row * C : nullptr;
+  c.target = target;
+  c.e = e;
+  c.w = scratch_w;
+  c.C = C;
+  c.am = am;
+  c.m = mf;
+  const double ls = a.label_smoothing;
+  c.y_scale = static_cast<float>(1.0 - ls);
+  c.y_add = static_cast<float>(ls / static_cast<double>(C));
+  c.skip_zero_chunks = c.y != nullptr && ls == 0.0;
+
+  const VF vm = set1(mf), vlog_s = set1(static_cast<float>(log_s)), vinv_s = set1(static_cast<float>(inv_s));
+  const VF one = set1(1.0f), zero = set1(0.0f), vgamma = set1(gm.gf), minus_one = set1(-1.0f);
+  SumD lp_sum, w_sum;  // sum of alpha y mod log p (= -loss), and of w over j != am
+  for (int64_t j = 0; j < C; j += W) {
+    const int n = C - j < W ? static_cast<int>(C - j) : W;
+    if (chunk_all_zero(c, j, n)) continue;
+    const VF y = chunk_labels(c, j, n);
+    const VF zv = n == W ? loadu(z + j) : load_partial(z + j, n, 0.0f);
+    const VF ev = n == W ? loadu(e + j) : load_partial(e + j, n, 0.0f);
+    const VF al = a.alpha ? (n == W ? loadu(a.alpha + j) : load_partial(a.alpha + j, n, 0.0f))
+                          : set1(a.alpha_scalar);
+    const VF lp = sub(sub(zv, vm), vlog_s);
+    const VF p = mul(ev, vinv_s);
+    const VF q = sub(one, p);
+    const VF mod = vpow_gamma(q, gm);
+    const VF pr = zero_unless(gt(p, zero), mul(p, div(lp, q)));
+    MF valid = neq(y, zero);
+    if (am >= j && am < j + W) valid = mand(valid, not_lane_mask(static_cast<int>(am - j)));
+    const VF aym = mul(mul(al, y), mod);
+    const VF w = zero_unless(valid, mul(aym, fma(vgamma, pr, minus_one)));
+    lp_sum.add(zero_unless(valid, mul(aym, lp)));
+    w_sum.add(w);
+    if (n == W) storeu(scratch_w + j, w);
+    else store_partial(scratch_w + j, w, n);
+  }
+  // The argmax class in double.
+  double y_am;
+  if (c.y) y_am = static_cast<double>(c.y[am]) * (1.0 - ls) + ls / static_cast<double>(C);
+  else y_am = (am == target ? 1.0 - ls : 0.0) + ls / static_cast<double>(C);
+  double f_am = 0.0, w_am = 0.0;
+  const double q_am = others * inv_s;
+  if (y_am != 0.0) {
+    const double ay = (a.alpha ? a.alpha[am] : a.alpha_scalar) * y_am;
+    double f, d;
+    focal_terms(-log_s, inv_s, q_am, gm, &f, &d);
+    f_am = ay * f;
+    w_am = ay * d;
+  }
+  a.loss_out[row] = static_cast<float>(f_am - lp_sum.total());
+  if (!g) return;
+  const double w_others = w_sum.total();
+  const VF kw = set1(static_cast<float>((w_am + w_others) * inv_s));
+  for (int64_t j = 0; j < C; j += W) {
+    const int n = C - j < W ? static_cast<int>(C - j) : W;
+    const VF ev = n == W ? loadu(g + j) : load_partial(g + j, n, 0.0f);
+    VF out;
+    if (chunk_all_zero(c, j, n)) out = mul(ev, sub(zero, kw));
+    else out = fnma(ev, kw, n == W ? loadu(scratch_w + j) : load_partial(scratch_w + j, n, 0.0f));
+    if (n == W) storeu(g + j, out);
+    else store_partial(g + j, out, n);
+  }
+  g[am] = static_cast<float>(w_am * q_am - inv_s * w_others);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Entry points.
+
+void softmax_logits_rows(const SoftmaxFocalArgs& args, int64_t row_begin, int64_t row_end,
+                         float* scratch, KernelError* error) {
+  const Gamma gm = make_gamma(args.gamma);
+  const bool dense = args.dense_labels != nullptr || args.label_smoothing > 0.0;
+  const int64_t C = args.classes;
+  float* scratch_e = scratch;
+  float* scratch_w = scratch + softmax_scratch_floats(C);
+  for (int64_t row = row_begin; row < row_end; ++row) {
+    if (!dense) {
+      sparse_row(args, row, gm, error);
+    } else if (args.dense_labels) {
+      dense_row(args, row, -1, gm, scratch_e, scratch_w, error);
+    } else {
+      const int32_t t = args.sparse_labels[row];
+      if (args.has_ignore_index && t == args.ignore_index) {
+        args.loss_out[row] = 0.0f;
+        if (args.grad_out) fill_zero(args.grad_out + row * C, C);
+        continue;
+      }
+      dense_row(args, row, t, gm, scratch_e, scratch_w, error);
+    }
+    if (error->code != InputError::kNone) return;
+  }
+}
+
+void sigmoid_logits_elements(const SigmoidFocalArgs& a, int64_t begin, int64_t end,
+                             KernelError* error) {
+  const Gamma gm = make_gamma(a.gamma);
+  const float ls = static_cast<float>(a.label_smoothing);
+  const VF y_scale = set1(1.0f - ls), y_add = set1(0.5f * ls);
+  const VF one = set1(1.0f), zero = set1(0.0f), two = set1(2.0f), vgamma = set1(gm.gf);
+  // alpha_t = alpha y + (1 - alpha)(1 - y) = (1 - alpha) + (2 alpha - 1) y, or 1.
+  const VF at0 = set1(a.class_balancing ? static_cast<float>(1.0 - a.alpha) : 1.0f);
+  const VF at1 = set1(a.class_balancing ? static_cast<float>(2.0 * a.alpha - 1.0) : 0.0f);
+  for (int64_t i = begin; i < end; i += W) {
+    const int n = end - i < W ? static_cast<int>(end - i) : W;
+    const VF x = n == W ? loadu(a.logits + i) : load_partial(a.logits + i, n, 0.0f);
+    const VF y0 = n == W ? loadu(a.labels + i) : load_partial(a.labels + i, n, 0.0f);
+    // Finite logits, labels in [0, 1] (NaN fails both tests).
+    const MF ok = mand(eq(sub(x, x), zero), mand(le(zero, y0), le(y0, one)));
+    if (any(mnot(ok))) {
+      for (int64_t k = i; k < i + n; ++k) {
+        const float xf = a.logits[k], yf = a.labels[k];
+        if (!(xf - xf == 0.0f)) {
+          error->code = InputError::kSigmoidLogitNotFinite;
+          error->index = k;
+          error->value = xf;
+          return;
+        }
+        if (!(yf >= 0.0f && yf <= 1.0f)) {
+          error->code = InputError::kLabelOutOfRange;
+          error->index = k;
+          error->value = yf;
+          return;
+        }
+      }
+    }
+    const VF y = fma(y0, y_scale, y_add);
+    const VF y1 = fma(sub(one, y0), y_scale, y_add);  // 1 - y, without cancellation as y -> 1
+    // p = sigmoid(x), pm = 1 - p = sigmoid(-x), each without cancellation.
+    const VF e = vexp(sub(zero, abs(x)));
+    const VF inv = div(one, add(one, e));
+    const VF einv = mul(e, inv);
+    const MF pos = le(zero, x);
+    const VF p = select(pos, inv, einv);
+    const VF pm = select(pos, einv, inv);
+    // BCE with logits as a sum of non-negative terms: max(x, 0) - x y + log1p(exp(-|x|)).
+    const VF ce = add(select(pos, mul(x, y1), mul(sub(zero, x), y)), vlog1p(e));
+    const VF q = fma(y, pm, mul(y1, p));  // 1 - p_t
+    const VF at = fma(at1, y, at0);
+    const VF atm = mul(at, vpow_gamma_accurate(q, gm));
+    const VF loss = mul(atm, ce);
+    if (n == W) storeu(a.loss_out + i, loss);
+    else store_partial(a.loss_out + i, loss, n);
+    if (a.grad_out) {
+      // dL/dx = alpha_t q^g [(p - y) - g (p pm / q) ce (2y - 1)]; p pm / q <= 1, and 0 at q == 0.
+      const MF qpos = gt(q, zero);
+      const VF ratio = zero_unless(qpos, div(mul(p, pm), select(qpos, q, one)));
+      const VF p_minus_y = fnma(y, pm, mul(p, y1));
+      const VF g = mul(atm, fnma(mul(vgamma, ratio), mul(ce, fma(two, y, set1(-1.0f))), p_minus_y));
+      if (n == W) storeu(a.grad_out + i, g);
+      else store_partial(a.grad_out + i, g, n);
+    }
+  }
+}
+
+void scale_rows(const float* grad, const float* dy, int64_t row_begin, int64_t row_end,
+                int64_t classes, float* out) {
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    const VF s = set1(dy[r]);
+    const float* gr = grad + r * classes;
+    float* o = out + r * classes;
+    int64_t j = 0;
+    for (; j + W <= classes; j += W) storeu(o + j, mul(s, loadu(gr + j)));
+    if (j < classes) {
+      const int n = static_cast<int>(classes - j);
+      store_partial(o + j, mul(s, load_partial(gr + j, n, 0.0f)), n);
+    }
+  }
+}
+
+void scale_elements(const float* grad, const float* dy, int64_t begin, int64_t end, float* out) {
+  int64_t i = begin;
+  for (; i + W <= end; i += W) storeu(out + i, mul(loadu(dy + i), loadu(grad + i)));
+  if (i < end) {
+    const int n = static_cast<int>(end - i);
+    store_partial(out + i, mul(load_partial(dy + i, n, 0.0f), load_partial(grad + i, n, 0.0f)), n);
+  }
+}
+
+}  // namespace FOCAL_ISA
+}  // namespace detail
+}  // namespace focal
