@@ -336,10 +336,10 @@ export function sigmoidFocalElement(
   const modulating = M.pow(oneMinusPt, gamma);
   const loss = alphaT * modulating * bce;
   const dBce = inside ? -y / pc + (1 - y) / (1 - pc) : 0;
-  let focalTerm = 0;
-  if (gamma !== 0 && oneMinusPt > 0) {
-    focalTerm = gamma * M.pow(oneMinusPt, gamma - 1) * (1 - 2 * y) * bce;
-  }
+  // Unlike the logits path, bce stays >= -log(1 - 1e-7) > 0 where 1 - p_t = 0 (hard label, p at 0
+  // or 1), so the derivative there really is gamma 0^(gamma-1) bce: infinite for gamma < 1 (as
+  // Keras' autodiff gives), bce for gamma = 1, 0 above.
+  const focalTerm = gamma === 0 ? 0 : gamma * M.pow(oneMinusPt, gamma - 1) * (1 - 2 * y) * bce;
   return [loss, alphaT * (modulating * dBce + focalTerm)];
 }
 
