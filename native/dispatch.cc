@@ -93,15 +93,6 @@ std::string ErrorCollector::message(int64_t classes) const {
   switch (e.code) {
     case InputError::kNone:
       return std::string();
-    case InputError::kLogitNotFinite:
-      if (e.value == -INFINITY) {
-        return "logits row " + std::to_string(e.index / classes) +
-               " is -Infinity everywhere: softmax needs at least one finite logit per row";
-      }
-      return where + row_class + " = " + value +
-             ": logits must be finite numbers (or -Infinity to mask a class)";
-    case InputError::kSigmoidLogitNotFinite:
-      return where + " = " + value + ": logits must be finite numbers";
     case InputError::kProbabilityInvalid:
       if (classes > 1) {
         return where + row_class + " = " + value +
@@ -126,7 +117,7 @@ std::string ErrorCollector::message(int64_t classes) const {
 void scale_rows(const float* grad, const float* dy, int64_t rows, int64_t classes, float* out) {
   if (rows <= 0 || classes <= 0) return;
   const auto& k = detail::kernels();
-  pool::parallel_for(rows, rows * classes, [&](int64_t begin, int64_t end, int) {
+  pool::parallel_for(rows, pool::work_ns(rows * classes, pool::kNsPerScaledElement), [&](int64_t begin, int64_t end, int) {
     k.scale_rows(grad, dy, begin, end, classes, out);
   });
 }
@@ -136,7 +127,7 @@ void scale_elements(const float* grad, const float* dy, int64_t count, float* ou
   const auto& k = detail::kernels();
   // Chunks of whole 64-byte lines so two threads never write the same cache line.
   const int64_t blocks = (count + 15) / 16;
-  pool::parallel_for(blocks, count, [&](int64_t begin, int64_t end, int) {
+  pool::parallel_for(blocks, pool::work_ns(count, pool::kNsPerScaledElement), [&](int64_t begin, int64_t end, int) {
     const int64_t first = begin * 16;
     const int64_t last = end * 16 < count ? end * 16 : count;
     k.scale_elements(grad, dy, first, last, out);

@@ -21,8 +21,6 @@ namespace detail {
 // dispatcher turns this into the message.
 enum class InputError : int {
   kNone = 0,
-  kLogitNotFinite,        // softmax logits: NaN or +Infinity (a -Infinity logit is a valid mask)
-  kSigmoidLogitNotFinite, // sigmoid logits: NaN or +-Infinity
   kProbabilityInvalid,    // from_logits == false: NaN, Infinity or negative (softmax), outside [0, 1] (sigmoid)
   kProbabilityRowSum,     // from_logits == false softmax: the row sums to 0
   kLabelOutOfRange,       // sigmoid labels outside [0, 1] or NaN
@@ -41,7 +39,8 @@ static inline int64_t softmax_scratch_floats(int64_t classes) { return classes +
 
 #define FOCAL_DECLARE_ISA_KERNELS(ns)                                                           \
   namespace ns {                                                                                \
-  /* Softmax focal loss on logits for rows [row_begin, row_end). Labels already validated. */ \
+  /* Softmax focal loss on logits for rows [row_begin, row_end). Labels already validated;  \
+     rows with NaN/+Inf logits get NaN outputs (no error). */                                 \
   void softmax_logits_rows(const SoftmaxFocalArgs& args, int64_t row_begin, int64_t row_end,  \
                            float* scratch, KernelError* error);                                 \
   /* Sigmoid focal loss on logits for elements [begin, end). */                                \

@@ -31,38 +31,43 @@ constexpr float kInf = __builtin_inff();
 // Vector exp and log (Cephes single precision polynomials, about 1-2 ulp on the ranges used).
 
 // exp(xc + err) for xc already clamped to [kExpMinArg, 88.37]; in_range: lanes whose true
-// argument is >= kExpMinArg (the others underflow to 0, and their err is ignored).
+// argument is >= kExpMinArg or NaN (the others underflow to 0, and their err is ignored; NaN
+// stays NaN).
+// exp(x) = 2^n exp(r), r = x - n ln 2 in [-ln2/2, ln2/2] (ln 2 split in two for an exact
+// reduction), exp(r) by a degree-6 polynomial fitted by Remez for minimal relative error
+// (2.6e-9, far below float rounding; 6 FMAs in Horner form). About 1 ulp overall.
 FOCAL_INLINE VF exp_reduced(VF xc, MF in_range, VF err, bool has_err) {
   const VF n = round_nearest(mul(xc, set1(1.44269504088896341f)));
   VF r = fnma(n, set1(0.693359375f), xc);
   r = fnma(n, set1(-2.12194440e-4f), r);
   if (has_err) r = add_if(in_range, r, err);
-  VF y = set1(1.9875691500e-4f);
-  y = fma(y, r, set1(1.3981999507e-3f));
-  y = fma(y, r, set1(8.3334519073e-3f));
-  y = fma(y, r, set1(4.1665795894e-2f));
-  y = fma(y, r, set1(1.6666665459e-1f));
-  y = fma(y, r, set1(5.0000001201e-1f));
-  y = fma(y, mul(r, r), add(r, set1(1.0f)));
+  VF y = fma(set1(1.4061240943421014e-3f), r, set1(8.3790111606123761e-3f));
+  y = fma(y, r, set1(4.1664777289192912e-2f));
+  y = fma(y, r, set1(1.6666365441313643e-1f));
+  y = fma(y, r, set1(5.0000004343770578e-1f));
+  y = fma(y, r, set1(1.0000000496403701f));
+  y = fma(y, r, set1(1.0f));
   return exp_finish(y, n, in_range);
 }
 
 // exp(x) for x <= 88.37; 0 for x = -inf.
 FOCAL_INLINE VF vexp(VF x) {
   const VF xc = max(min(x, set1(88.3762626647949f)), set1(kExpMinArg));
-  return exp_reduced(xc, le(set1(kExpMinArg), x), xc, false);
+  return exp_reduced(xc, nlt(x, set1(kExpMinArg)), xc, false);
 }
 
 // exp(z - m) for z <= m, with the rounding error of the float subtraction carried into the
 // reduced argument (TwoSum): for z - m = -30 that rounding alone would be a relative error of 2e-6
 // in the result, and 1 - p_t of a confident prediction is a sum of such small exps.
 FOCAL_INLINE VF vexp_diff(VF z, VF m) {
-  const VF zf = max(z, set1(-1e30f));  // -inf (masked class, tail lane) -> finite: no inf - inf
-  const VF d = sub(zf, m);
-  const VF zz = add(d, m);             // TwoSum(zf, -m): d + err == zf - m exactly
+  const VF d = sub(z, m);
+  const VF zz = add(d, m);  // TwoSum(z, -m): d + err == z - m exactly
   const VF mm = sub(zz, d);
-  const VF err = add(sub(zf, zz), sub(mm, m));
-  return exp_reduced(max(d, set1(kExpMinArg)), le(set1(kExpMinArg), d), err, true);
+  const VF err = add(sub(z, zz), sub(mm, m));
+  // z = -inf (masked class, tail lane): d = -inf is out of range, so err (NaN) is not used and
+  // the result is 0. z = NaN: d = NaN counts as in range and the NaN reaches the row sum, which
+  // the row kernels check. (x86 max returns its second operand if either is NaN.)
+  return exp_reduced(max(set1(kExpMinArg), d), nlt(d, set1(kExpMinArg)), err, true);
 }
 
 // log(x) for x >= 0: -inf at 0, correct for subnormal x. (Negative or NaN x do not occur.)
@@ -184,45 +189,62 @@ inline void focal_terms(double lp, double p, double q, const Gamma& gm, double* 
 // ---------------------------------------------------------------------------------------------
 // Row passes.
 
-// Pass 1: max of the row. Returns false if the row has a NaN or +Inf, or is -Inf everywhere.
+// Pass 1: max of the row. NaN is not tracked here (the exp pass propagates it into the row sum,
+// which is checked); +Inf and an all -Inf row are (false: see poison_row).
 inline bool row_max(const float* z, int64_t C, float* out) {
   VF m0 = set1(-kInf), m1 = set1(-kInf);
-  MF nan = mnone();
   int64_t j = 0;
   for (; j + 2 * W <= C; j += 2 * W) {
-    const VF a = loadu(z + j), b = loadu(z + j + W);
-    nan = mor(nan, mor(is_nan(a), is_nan(b)));
-    m0 = max(m0, a);
-    m1 = max(m1, b);
+    m0 = max(m0, loadu(z + j));
+    m1 = max(m1, loadu(z + j + W));
   }
-  for (; j + W <= C; j += W) {
-    const VF a = loadu(z + j);
-    nan = mor(nan, is_nan(a));
-    m0 = max(m0, a);
-  }
-  if (j < C) {
-    const VF a = load_partial(z + j, static_cast<int>(C - j), -kInf);
-    nan = mor(nan, is_nan(a));
-    m0 = max(m0, a);
-  }
+  for (; j + W <= C; j += W) m0 = max(m0, loadu(z + j));
+  if (j < C) m0 = max(m0, load_partial(z + j, static_cast<int>(C - j), -kInf));
   const float m = hmax(max(m0, m1));
   *out = m;
-  return !any(nan) && m != kInf && m != -kInf;
+  return m == m && m != kInf && m != -kInf;
 }
 
-// Scalar rescan of a bad row for the first offending element (error path only).
-inline void report_bad_row(const float* z, int64_t C, int64_t offset, KernelError* error) {
+// A row with a NaN logit, or only -Inf logits, has no defined softmax: its loss and gradient are
+// NaN, as TensorFlow's softmax cross-entropy gives (NaN propagates; the other rows are unaffected).
+inline void poison_row(const SoftmaxFocalArgs& a, int64_t row) {
+  a.loss_out[row] = __builtin_nanf("");
+  if (a.grad_out) {
+    const VF nan = set1(__builtin_nanf(""));
+    float* g = a.grad_out + row * a.classes;
+    int64_t j = 0;
+    for (; j + W <= a.classes; j += W) storeu(g + j, nan);
+    if (j < a.classes) store_partial(g + j, nan, static_cast<int>(a.classes - j));
+  }
+}
+
+// A row whose max is +Inf: the limit of the formulas, as the float64 reference evaluates them
+// (p = 1 for a single +Inf class, 0 for the others): the loss is NaN if the +Inf class has label
+// weight (inf - inf), +Inf if another class has (log 0), and NaN with NaN logits or several +Inf.
+// The gradient row is NaN. `target` is the sparse label, or -1 for dense labels.
+inline void infinite_row(const SoftmaxFocalArgs& a, int64_t row, int32_t target) {
+  const int64_t C = a.classes;
+  const float* z = a.logits + row * C;
+  int64_t k = -1;
+  bool nan = false;
   for (int64_t j = 0; j < C; ++j) {
-    if (z[j] != z[j] || z[j] == kInf) {
-      error->code = InputError::kLogitNotFinite;
-      error->index = offset + j;
-      error->value = z[j];
-      return;
+    if (z[j] != z[j]) nan = true;
+    if (z[j] == kInf) {
+      if (k >= 0) nan = true;
+      k = j;
     }
   }
-  error->code = InputError::kLogitNotFinite;  // every entry is -inf
-  error->index = offset;
-  error->value = -kInf;
+  const double ls = a.label_smoothing, ls_c = ls / static_cast<double>(C);
+  double loss = 0.0;
+  for (int64_t j = 0; j < C; ++j) {
+    const double y = a.dense_labels ? static_cast<double>(a.dense_labels[row * C + j]) * (1.0 - ls) + ls_c
+                                    : (j == target ? 1.0 - ls : 0.0) + ls_c;
+    if (y == 0.0) continue;
+    const double lp = (nan || j == k) ? __builtin_nan("") : -__builtin_inf();
+    loss -= (a.alpha ? a.alpha[j] : a.alpha_scalar) * y * lp;
+  }
+  poison_row(a, row);
+  a.loss_out[row] = static_cast<float>(loss);
 }
 
 inline int64_t first_index_of(const float* z, int64_t C, float m) {
@@ -243,22 +265,24 @@ inline double exp_pass(const float* z, int64_t C, float m, float* e, int64_t ski
   SumD sum0;
   const int64_t skip_chunk = skip >= 0 ? skip - skip % W : -1;
   int64_t j = 0;
-  for (; j + 2 * W <= C; j += 2 * W) {
-    VF a = vexp_diff(loadu(z + j), vm);
-    VF b = vexp_diff(loadu(z + j + W), vm);
-    if (e) {
-      storeu(e + j, a);
-      storeu(e + j + W, b);
+  for (; j + 4 * W <= C; j += 4 * W) {
+    VF v[4];
+    for (int u = 0; u < 4; ++u) {
+      v[u] = vexp_diff(loadu(z + j + u * W), vm);
+      if (e) storeu(e + j + u * W, v[u]);
+      if (j + u * W == skip_chunk) v[u] = zero_unless(not_lane_mask(static_cast<int>(skip - j - u * W)), v[u]);
     }
-    if (j == skip_chunk) a = zero_unless(not_lane_mask(static_cast<int>(skip - j)), a);
-    if (j + W == skip_chunk) b = zero_unless(not_lane_mask(static_cast<int>(skip - j - W)), b);
-    sum0.add(add(a, b));  // one float addition of two exps, then double
+    // Two float additions per term at most (relative error <= 2^-23), then the row sum in double.
+    sum0.add(add(add(v[0], v[1]), add(v[2], v[3])));
   }
   for (; j < C; j += W) {
     const int n = C - j < W ? static_cast<int>(C - j) : W;
     // Lanes past the row are exp(-inf) = 0.
-    VF a = vexp_diff(load_partial(z + j, n, -kInf), vm);
-    if (e) store_partial(e + j, a, n);
+    VF a = vexp_diff(n == W ? loadu(z + j) : load_partial(z + j, n, -kInf), vm);
+    if (e) {
+      if (n == W) storeu(e + j, a);
+      else store_partial(e + j, a, n);
+    }
     if (j == skip_chunk) a = zero_unless(not_lane_mask(static_cast<int>(skip - j)), a);
     sum0.add(a);
   }
@@ -290,7 +314,7 @@ inline void scale_pass(float* g, int64_t C, float k) {
 // Sparse labels, no label smoothing: L = -alpha_t (1 - p_t)^gamma log p_t,
 // dL/dz_j = c (delta_jt - p_j) with c = alpha_t d (focal_terms).
 
-inline void sparse_row(const SoftmaxFocalArgs& a, int64_t row, const Gamma& gm, KernelError* error) {
+inline void sparse_row(const SoftmaxFocalArgs& a, int64_t row, const Gamma& gm) {
   const int64_t C = a.classes;
   const float* z = a.logits + row * C;
   float* g = a.grad_out ? a.grad_out + row * C : nullptr;
@@ -302,7 +326,8 @@ inline void sparse_row(const SoftmaxFocalArgs& a, int64_t row, const Gamma& gm, 
   }
   float mf;
   if (!row_max(z, C, &mf)) {
-    report_bad_row(z, C, row * C, error);
+    if (mf == kInf) infinite_row(a, row, t);
+    else poison_row(a, row);
     return;
   }
   const double m = mf;
@@ -310,6 +335,10 @@ inline void sparse_row(const SoftmaxFocalArgs& a, int64_t row, const Gamma& gm, 
   // log p_t = -log1p(others) keep full precision as p_t -> 1.
   const bool t_is_max = z[t] == mf;
   const double others = exp_pass(z, C, mf, g, t_is_max ? t : -1);
+  if (others != others) {  // a NaN logit
+    poison_row(a, row);
+    return;
+  }
   double S, lp, p, q;
   if (t_is_max) {
     S = 1.0 + others;
@@ -370,18 +399,23 @@ inline bool chunk_all_zero(const DenseCtx& c, int64_t j, int n) {
 }
 
 inline void dense_row(const SoftmaxFocalArgs& a, int64_t row, int32_t target, const Gamma& gm,
-                      float* scratch_e, float* scratch_w, KernelError* error) {
+                      float* scratch_e, float* scratch_w) {
   const int64_t C = a.classes;
   const float* z = a.logits + row * C;
   float* g = a.grad_out ? a.grad_out + row * C : nullptr;
   float mf;
   if (!row_max(z, C, &mf)) {
-    report_bad_row(z, C, row * C, error);
+    if (mf == kInf) infinite_row(a, row, target);
+    else poison_row(a, row);
     return;
   }
   const int64_t am = first_index_of(z, C, mf);
   float* e = g ? g : scratch_e;
   const double others = exp_pass(z, C, mf, e, am);
+  if (others != others) {  // a NaN logit
+    poison_row(a, row);
+    return;
+  }
   const double S = 1.0 + others, log_s = log1p(others), inv_s = 1.0 / S;
 
   DenseCtx c;
@@ -458,7 +492,7 @@ inline void dense_row(const SoftmaxFocalArgs& a, int64_t row, int32_t target, co
 // Entry points.
 
 void softmax_logits_rows(const SoftmaxFocalArgs& args, int64_t row_begin, int64_t row_end,
-                         float* scratch, KernelError* error) {
+                         float* scratch, KernelError* /*error: logits rows cannot fail*/) {
   const Gamma gm = make_gamma(args.gamma);
   const bool dense = args.dense_labels != nullptr || args.label_smoothing > 0.0;
   const int64_t C = args.classes;
@@ -466,9 +500,9 @@ void softmax_logits_rows(const SoftmaxFocalArgs& args, int64_t row_begin, int64_
   float* scratch_w = scratch + softmax_scratch_floats(C);
   for (int64_t row = row_begin; row < row_end; ++row) {
     if (!dense) {
-      sparse_row(args, row, gm, error);
+      sparse_row(args, row, gm);
     } else if (args.dense_labels) {
-      dense_row(args, row, -1, gm, scratch_e, scratch_w, error);
+      dense_row(args, row, -1, gm, scratch_e, scratch_w);
     } else {
       const int32_t t = args.sparse_labels[row];
       if (args.has_ignore_index && t == args.ignore_index) {
@@ -476,15 +510,53 @@ void softmax_logits_rows(const SoftmaxFocalArgs& args, int64_t row_begin, int64_
         if (args.grad_out) fill_zero(args.grad_out + row * C, C);
         continue;
       }
-      dense_row(args, row, t, gm, scratch_e, scratch_w, error);
+      dense_row(args, row, t, gm, scratch_e, scratch_w);
     }
-    if (error->code != InputError::kNone) return;
   }
 }
+
+namespace {
+
+// Scalar double precision sigmoid focal loss, used for gamma > 3: the float vector code's relative
+// error grows like gamma * 3e-7 (through q^gamma), which would exceed 1e-6 there.
+void sigmoid_elements_double(const SigmoidFocalArgs& a, int64_t begin, int64_t end, const Gamma& gm,
+                             KernelError* error) {
+  const double ls = a.label_smoothing;
+  for (int64_t i = begin; i < end; ++i) {
+    const float xf = a.logits[i], yf = a.labels[i];
+    if (!(yf >= 0.0f && yf <= 1.0f)) {
+      error->code = InputError::kLabelOutOfRange;
+      error->index = i;
+      error->value = yf;
+      return;
+    }
+    const double x = xf, y = yf * (1.0 - ls) + 0.5 * ls, y1 = (1.0 - yf) * (1.0 - ls) + 0.5 * ls;
+    const double e = exp(-fabs(x));
+    const double inv = 1.0 / (1.0 + e);
+    const double p = x >= 0 ? inv : e * inv;
+    const double pm = x >= 0 ? e * inv : inv;
+    const double ce = (x >= 0 ? x * y1 : -x * y) + log1p(e);
+    const double q = y * pm + y1 * p;
+    const double alpha_t = a.class_balancing ? a.alpha * y + (1.0 - a.alpha) * y1 : 1.0;
+    const double mod = pow_gamma(q, gm);
+    a.loss_out[i] = static_cast<float>(alpha_t * ce * mod);
+    if (a.grad_out) {
+      const double ratio = q > 0.0 ? p * pm / q : 0.0;
+      const double p_minus_y = p * y1 - y * pm;
+      a.grad_out[i] = static_cast<float>(alpha_t * mod * (p_minus_y - gm.g * ratio * ce * (2.0 * y - 1.0)));
+    }
+  }
+}
+
+}  // namespace
 
 void sigmoid_logits_elements(const SigmoidFocalArgs& a, int64_t begin, int64_t end,
                              KernelError* error) {
   const Gamma gm = make_gamma(a.gamma);
+  if (gm.g > 3.0) {
+    sigmoid_elements_double(a, begin, end, gm, error);
+    return;
+  }
   const float ls = static_cast<float>(a.label_smoothing);
   const VF y_scale = set1(1.0f - ls), y_add = set1(0.5f * ls);
   const VF one = set1(1.0f), zero = set1(0.0f), two = set1(2.0f), vgamma = set1(gm.gf);
@@ -495,17 +567,12 @@ void sigmoid_logits_elements(const SigmoidFocalArgs& a, int64_t begin, int64_t e
     const int n = end - i < W ? static_cast<int>(end - i) : W;
     const VF x = n == W ? loadu(a.logits + i) : load_partial(a.logits + i, n, 0.0f);
     const VF y0 = n == W ? loadu(a.labels + i) : load_partial(a.labels + i, n, 0.0f);
-    // Finite logits, labels in [0, 1] (NaN fails both tests).
-    const MF ok = mand(eq(sub(x, x), zero), mand(le(zero, y0), le(y0, one)));
+    // Labels in [0, 1] (NaN fails). A NaN logit gives a NaN loss and gradient for its element
+    // (as TensorFlow's sigmoid cross-entropy), +-Inf follows the formula (NaN or Inf).
+    const MF ok = mand(le(zero, y0), le(y0, one));
     if (any(mnot(ok))) {
       for (int64_t k = i; k < i + n; ++k) {
-        const float xf = a.logits[k], yf = a.labels[k];
-        if (!(xf - xf == 0.0f)) {
-          error->code = InputError::kSigmoidLogitNotFinite;
-          error->index = k;
-          error->value = xf;
-          return;
-        }
+        const float yf = a.labels[k];
         if (!(yf >= 0.0f && yf <= 1.0f)) {
           error->code = InputError::kLabelOutOfRange;
           error->index = k;

@@ -78,7 +78,9 @@ std::string sigmoid_focal_loss(const SigmoidFocalArgs& args) {
   const auto& k = detail::kernels();
   // Chunks of whole 64-byte lines so two threads never write the same cache line.
   const int64_t blocks = (args.count + 15) / 16;
-  pool::parallel_for(blocks, args.count, [&](int64_t begin, int64_t end, int) {
+  const double ns_per_element =
+      args.from_logits ? pool::kNsPerSigmoidElement : pool::kNsPerProbabilityElement;
+  pool::parallel_for(blocks, pool::work_ns(args.count, ns_per_element), [&](int64_t begin, int64_t end, int) {
     KernelError error;
     const int64_t first = begin * 16;
     const int64_t last = end * 16 < args.count ? end * 16 : args.count;

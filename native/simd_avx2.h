@@ -47,6 +47,7 @@ inline VF sqrt(VF a) { return {_mm256_sqrt_ps(a.v)}; }
 inline VF abs(VF a) { return {_mm256_andnot_ps(_mm256_set1_ps(-0.0f), a.v)}; }
 
 inline MF lt(VF a, VF b) { return {_mm256_cmp_ps(a.v, b.v, _CMP_LT_OQ)}; }
+inline MF nlt(VF a, VF b) { return {_mm256_cmp_ps(a.v, b.v, _CMP_NLT_UQ)}; }  // !(a < b), true if unordered
 inline MF le(VF a, VF b) { return {_mm256_cmp_ps(a.v, b.v, _CMP_LE_OQ)}; }
 inline MF gt(VF a, VF b) { return {_mm256_cmp_ps(a.v, b.v, _CMP_GT_OQ)}; }
 inline MF eq(VF a, VF b) { return {_mm256_cmp_ps(a.v, b.v, _CMP_EQ_OQ)}; }

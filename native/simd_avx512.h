@@ -47,6 +47,7 @@ inline VF sqrt(VF a) { return {_mm512_sqrt_ps(a.v)}; }
 inline VF abs(VF a) { return {_mm512_abs_ps(a.v)}; }
 
 inline MF lt(VF a, VF b) { return {_mm512_cmp_ps_mask(a.v, b.v, _CMP_LT_OQ)}; }
+inline MF nlt(VF a, VF b) { return {_mm512_cmp_ps_mask(a.v, b.v, _CMP_NLT_UQ)}; }  // !(a < b), true if unordered
 inline MF le(VF a, VF b) { return {_mm512_cmp_ps_mask(a.v, b.v, _CMP_LE_OQ)}; }
 inline MF gt(VF a, VF b) { return {_mm512_cmp_ps_mask(a.v, b.v, _CMP_GT_OQ)}; }
 inline MF eq(VF a, VF b) { return {_mm512_cmp_ps_mask(a.v, b.v, _CMP_EQ_OQ)}; }

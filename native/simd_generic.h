@@ -55,6 +55,7 @@ inline VF select(MF m, VF a, VF b) {  // m ? a : b
 inline VF zero_unless(MF m, VF a) { return {reinterpret_cast<F4>(reinterpret_cast<I4>(a.v) & m.m)}; }
 
 inline MF lt(VF a, VF b) { return {a.v < b.v}; }
+inline MF nlt(VF a, VF b) { return {~(a.v < b.v)}; }  // !(a < b), true if unordered
 inline MF le(VF a, VF b) { return {a.v <= b.v}; }
 inline MF gt(VF a, VF b) { return {a.v > b.v}; }
 inline MF eq(VF a, VF b) { return {a.v == b.v}; }

@@ -126,7 +126,11 @@ std::string softmax_focal_loss(const SoftmaxFocalArgs& args) {
   const int64_t C = args.classes;
   const auto& k = detail::kernels();
   const bool probabilities = !args.from_logits;
-  pool::parallel_for(args.rows, args.rows * C, [&](int64_t begin, int64_t end, int) {
+  const double ns_per_element = probabilities ? pool::kNsPerProbabilityElement
+                                : (args.dense_labels || args.label_smoothing > 0.0)
+                                    ? pool::kNsPerDenseSoftmaxElement
+                                    : pool::kNsPerSoftmaxElement;
+  pool::parallel_for(args.rows, pool::work_ns(args.rows * C, ns_per_element), [&](int64_t begin, int64_t end, int) {
     KernelError error;
     // Per-chunk scratch (one row of doubles); malloc failure is reported, never thrown.
     const size_t bytes = static_cast<size_t>(detail::softmax_scratch_floats(C)) * 2 * sizeof(float);

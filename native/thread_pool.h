@@ -15,13 +15,28 @@
 namespace focal {
 namespace pool {
 
-// Below this many units of work (elements touched) a call runs on the calling thread only: waking a
-// sleeping worker costs a few microseconds, more than the work it would take over.
-constexpr int64_t kMinParallelWork = 32768;
+// `work` passed to parallel_for is an estimate of the single-thread time in nanoseconds (callers
+// use per-element costs measured with native/tests/kernel_bench.cc). Below kMinParallelWork a
+// call runs on the calling thread only: waking a sleeping worker takes tens of microseconds on a
+// loaded machine, and splitting only pays off above ~150 us of work (measured on a 2-core VM:
+// 128 x 1000 softmax rows, 60 us, ran slower on 2 threads; 256 x 1000, 120 us, faster).
+constexpr int64_t kMinParallelWork = 150000;
+
+// Approximate single-thread cost per element in nanoseconds, for `work` (AVX-512/AVX2 kernels;
+// the portable kernels are slower, which only makes splitting more worthwhile).
+constexpr double kNsPerSoftmaxElement = 0.5;
+constexpr double kNsPerDenseSoftmaxElement = 1.0;
+constexpr double kNsPerProbabilityElement = 5.0;
+constexpr double kNsPerSigmoidElement = 2.0;
+constexpr double kNsPerScaledElement = 0.2;
+
+inline int64_t work_ns(int64_t elements, double ns_per_element) {
+  return static_cast<int64_t>(static_cast<double>(elements) * ns_per_element);
+}
 
 // Runs body(begin, end, chunk_index) over [0, items), split into contiguous chunks, one per
-// thread, the calling thread taking chunk 0. `work` is the total amount of work (e.g. elements);
-// small jobs run inline as a single chunk. Chunks never overlap, so a body that writes only the
+// thread, the calling thread taking chunk 0. `work`: estimated single-thread nanoseconds (see
+// above); small jobs run inline as a single chunk. Chunks never overlap, so a body that writes only the
 // outputs of its own items needs no synchronisation. The body must not throw. If another thread is
 // already running a parallel job (two JS worker threads calling at once), this call runs inline
 // on its own thread: slower, same results. Returns the number of chunks used.
