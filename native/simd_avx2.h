@@ -31,8 +31,6 @@ inline VF load_partial(const float* p, int n, float fill) {
 }
 inline void storeu(float* p, VF a) { _mm256_storeu_ps(p, a.v); }
 inline void store_partial(float* p, VF a, int n) { _mm256_maskstore_ps(p, first_n(n), a.v); }
-inline void stream(float* p, VF a) { _mm256_stream_ps(p, a.v); }
-inline void stream_fence() { _mm_sfence(); }
 
 inline VF set1(float x) { return {_mm256_set1_ps(x)}; }
 inline VF add(VF a, VF b) { return {_mm256_add_ps(a.v, b.v)}; }

@@ -30,9 +30,6 @@ inline VF load_partial(const float* p, int n, float fill) {
 }
 inline void storeu(float* p, VF a) { _mm512_storeu_ps(p, a.v); }
 inline void store_partial(float* p, VF a, int n) { _mm512_mask_storeu_ps(p, first_n(n), a.v); }
-// Non-temporal store; p must be 64-byte aligned.
-inline void stream(float* p, VF a) { _mm512_stream_ps(p, a.v); }
-inline void stream_fence() { _mm_sfence(); }
 
 inline VF set1(float x) { return {_mm512_set1_ps(x)}; }
 inline VF add(VF a, VF b) { return {_mm512_add_ps(a.v, b.v)}; }

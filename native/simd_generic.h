@@ -36,8 +36,6 @@ inline void storeu(float* p, VF a) { __builtin_memcpy(p, &a.v, sizeof a.v); }
 inline void store_partial(float* p, VF a, int n) {
   for (int i = 0; i < n; ++i) p[i] = a.v[i];
 }
-inline void stream(float* p, VF a) { storeu(p, a); }
-inline void stream_fence() {}
 
 inline VF set1(float x) { return {F4{x, x, x, x}}; }
 inline VF add(VF a, VF b) { return {a.v + b.v}; }
