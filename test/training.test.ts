@@ -304,3 +304,26 @@ describe('the registered kernels run through the native addon', () => {
     }
   });
 });
+
+describe('backward kernels and the saved gradient', () => {
+  test('a direct runKernel call leaves its grad input untouched; the registered gradient scales the tape\'s own copy', () => {
+    const grad = tf.tensor2d([[1, -2, 3], [4, 5, -6]]);
+    const dy = tf.tensor1d([2, -0.5]);
+    const out = tf.engine().runKernel(FocalLossGrad, {dy, grad}) as tf.Tensor;
+    expect(Array.from(out.dataSync())).toEqual([2, -4, 6, -2, -2.5, 3]);
+    expect(Array.from(grad.dataSync())).toEqual([1, -2, 3, 4, 5, -6]);
+    const sOut = tf.engine().runKernel(SigmoidFocalLossGrad, {dy: tf.onesLike(grad).mul(3), grad}) as tf.Tensor;
+    expect(Array.from(sOut.dataSync())).toEqual([3, -6, 9, 12, 15, -18]);
+    expect(Array.from(grad.dataSync())).toEqual([1, -2, 3, 4, 5, -6]);
+    // Through the tape the saved gradient is consumed in place; the result survives its disposal
+    // and two gradients of the same forward graph stay independent.
+    const logits = tf.tensor2d([[0.5, -1, 2], [3, 0, -2]]);
+    const labels = tf.tensor1d([2, 0], 'int32');
+    const g1 = tf.grad((z: tf.Tensor) => focalLoss(labels, z, {reduction: tf.Reduction.SUM}))(logits);
+    const g2 = tf.grad((z: tf.Tensor) => tf.mul(focalLoss(labels, z, {reduction: tf.Reduction.SUM}), 2))(logits);
+    const a = Array.from(g1.dataSync());
+    expect(Array.from(g2.dataSync())).toEqual(a.map((v) => v * 2));
+    expect(a.every(Number.isFinite) && a.some((v) => v !== 0)).toBe(true);
+    tf.dispose([grad, dy, out, sOut, logits, labels, g1, g2]);
+  });
+});

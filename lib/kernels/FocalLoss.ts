@@ -117,7 +117,7 @@ export const focalLossGradConfig: tf.GradConfig = {
     refuseRecordedBackward('focalLoss');
     const focalAttrs = attrs as unknown as FocalLossAttrs;
     return {
-      logits: () => tf.engine().runKernel(FocalLossGrad, {dy, grad}) as tf.Tensor,
+      logits: () => tf.engine().runKernel(FocalLossGrad, {dy, grad}, {consumeGrad: true}) as tf.Tensor,
       labels: () => labels.dtype === 'int32' ?
           tf.zeros(labels.shape, 'float32') :
           denseLabelsGradient(logits, dy, focalAttrs),

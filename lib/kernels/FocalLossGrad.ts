@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import {addon} from '../native';
-import {BACKENDS, makeFloat32Output, readFloat32, ReadableBackend, registerGradientOnce, registerKernelOnce, rethrowNative} from './kernel_utils';
+import {backwardOutput, BACKENDS, makeFloat32Output, readFloat32, ReadableBackend, registerGradientOnce, registerKernelOnce, rethrowNative} from './kernel_utils';
 
 export const FocalLossGrad = 'FocalLossGrad';
 
@@ -27,10 +27,10 @@ export function focalLossGradKernel(
   }
   const classes = grad.shape[grad.shape.length - 1];
   const rows = dy.shape.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(rows * classes);
+  const {gradValues, out} = backwardOutput(backend, grad, args.attrs);
   if (out.length > 0) {
     try {
-      addon().scaleRows(readFloat32(backend, grad), readFloat32(backend, dy), rows, classes, out);
+      addon().scaleRows(gradValues, readFloat32(backend, dy), rows, classes, out);
     } catch (e) {
       rethrowNative('focalLoss gradient', e);
     }

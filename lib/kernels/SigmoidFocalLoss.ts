@@ -85,7 +85,7 @@ export const sigmoidFocalLossGradConfig: tf.GradConfig = {
     const [labels, logits, grad] = saved;
     refuseRecordedBackward('sigmoidFocalLoss');
     return {
-      logits: () => tf.engine().runKernel(SigmoidFocalLossGrad, {dy, grad}) as tf.Tensor,
+      logits: () => tf.engine().runKernel(SigmoidFocalLossGrad, {dy, grad}, {consumeGrad: true}) as tf.Tensor,
       labels: () => labelsGradient(labels, logits, dy, attrs as unknown as SigmoidFocalLossAttrs),
     };
   },

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import {addon} from '../native';
-import {BACKENDS, makeFloat32Output, readFloat32, ReadableBackend, registerGradientOnce, registerKernelOnce, rethrowNative} from './kernel_utils';
+import {backwardOutput, BACKENDS, makeFloat32Output, readFloat32, ReadableBackend, registerGradientOnce, registerKernelOnce, rethrowNative} from './kernel_utils';
 
 export const SigmoidFocalLossGrad = 'SigmoidFocalLossGrad';
 
@@ -23,10 +23,10 @@ export function sigmoidFocalLossGradKernel(
         grad.shape.join(',')}] and dy has shape [${dy.shape.join(',')}]; they must be equal ` +
         `(was the forward pass run while a gradient was recorded?)`);
   }
-  const out = new Float32Array(tf.util.sizeFromShape(grad.shape));
+  const {gradValues, out} = backwardOutput(backend, grad, args.attrs);
   if (out.length > 0) {
     try {
-      addon().scaleElements(readFloat32(backend, grad), readFloat32(backend, dy), out);
+      addon().scaleElements(gradValues, readFloat32(backend, dy), out);
     } catch (e) {
       rethrowNative('sigmoidFocalLoss gradient', e);
     }

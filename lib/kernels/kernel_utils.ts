@@ -104,6 +104,29 @@ export function registerGradientOnce(config: tf.GradConfig): void {
   }
 }
 
+/**
+ * Attrs of the backward kernels. `consumeGrad`: the saved gradient is private to the tape (an
+ * output of the forward kernel that the engine disposes right after backprop), so it can be
+ * scaled in place: one pass over it, and no second rows*classes allocation per training step.
+ * Only the registered gradients pass it; a direct runKernel call gets a fresh output.
+ */
+export interface ScaleGradAttrs {
+  consumeGrad?: boolean;
+}
+
+/**
+ * The array the backward kernel writes: the saved gradient itself when it may be consumed (see
+ * ScaleGradAttrs), else a new one. The output tensor gets its own dataId either way, so disposing
+ * the saved tensor does not free the result.
+ */
+export function backwardOutput(
+    backend: ReadableBackend, grad: tf.TensorInfo, attrs: tf.NamedAttrMap|undefined):
+    {gradValues: Float32Array, out: Float32Array} {
+  const gradValues = readFloat32(backend, grad);
+  const consume = (attrs as ScaleGradAttrs | undefined)?.consumeGrad === true;
+  return {gradValues, out: consume ? gradValues : new Float32Array(gradValues.length)};
+}
+
 /** The backends this package registers its kernels for. */
 export const BACKENDS = ['tensorflow', 'cpu'] as const;
 
