@@ -37,13 +37,14 @@ export interface TorchResult {
   };
 }
 
-/** Candidate interpreters: env FOCAL_BENCH_PYTHON, the project venv, python3 on PATH. */
+/** Candidate interpreters: env FOCAL_BENCH_PYTHON, a .venv in the repository, python3 on PATH. */
 export function pythonCandidates(): string[] {
   const fromEnv = process.env.FOCAL_BENCH_PYTHON;
   if (fromEnv) {
     return [fromEnv];
   }
-  return ['/work/pyenv/bin/python', 'python3'];
+  // Compiled to dist/bench, so the repository root is two levels up.
+  return [path.resolve(__dirname, '..', '..', '.venv', 'bin', 'python'), 'python3'];
 }
 
 /** The first interpreter that imports torch, or the reason none does. */
