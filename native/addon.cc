@@ -243,7 +243,9 @@ Napi::Value SoftmaxFocalLoss(const Napi::CallbackInfo& info) {
   Napi::Float32Array alpha;
   if (alpha_v.IsNumber()) {
     const double al = alpha_v.As<Napi::Number>().DoubleValue();
-    if (!std::isfinite(al)) args.range_error("args.alpha", "a finite number", format_number(al));
+    // A negative class weight would turn the loss into a reward: refuse it here too.
+    if (!std::isfinite(al) || al < 0)
+      args.range_error("args.alpha", "a finite number >= 0", format_number(al));
     a.alpha_scalar = static_cast<float>(al);
     if (!std::isfinite(a.alpha_scalar))
       args.range_error("args.alpha", "a number representable as float32", format_number(al));
@@ -252,8 +254,8 @@ Napi::Value SoftmaxFocalLoss(const Napi::CallbackInfo& info) {
     alpha = alpha_v.As<Napi::Float32Array>();
     args.expect_length(alpha, "args.alpha (per-class Float32Array)", a.classes, "classes");
     for (size_t j = 0; j < alpha.ElementLength(); ++j) {
-      if (!std::isfinite(alpha[j]))
-        args.range_error("args.alpha[" + std::to_string(j) + "]", "finite", format_number(alpha[j]));
+      if (!std::isfinite(alpha[j]) || alpha[j] < 0)
+        args.range_error("args.alpha[" + std::to_string(j) + "]", "finite and >= 0", format_number(alpha[j]));
     }
     a.alpha = alpha.Data();
     inputs.push_back(span_of(alpha, "args.alpha"));
