@@ -140,11 +140,9 @@ export function focalLossAs(
   const [$labels, $logits] = checkLabelsAndLogits(fn, labels, logits);
   const {attrs, weights, reduction} = resolveOptions(fn, $labels, $logits, options);
   return tf.tidy(() => {
-    const [perRow, grad] = tf.engine().runKernel(
+    const perRow = tf.engine().runKernel(
         FocalLoss, {labels: $labels, logits: $logits},
-        attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
-    // The engine keeps its own reference to the gradient for backprop; this one is not needed.
-    grad.dispose();
+        attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
     let rowWeights: tf.Tensor | null = weights === null ? null :
         typeof weights === 'number' ? tf.scalar(weights) :
         tf.cast(weights, 'float32');

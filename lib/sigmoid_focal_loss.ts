@@ -115,11 +115,9 @@ export function sigmoidFocalLossAs(fn: string, labels: unknown, logits: unknown,
   const weights = checkWeights(fn, 'options.weights', given.weights, $logits.shape);
 
   return tf.tidy(() => {
-    const [elementwise, grad] = tf.engine().runKernel(
+    const elementwise = tf.engine().runKernel(
         SigmoidFocalLoss, {labels: $labels, logits: $logits},
-        attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
-    // The engine keeps its own reference to the gradient for backprop; this one is not needed.
-    grad.dispose();
+        attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
     const elementWeights = weights === null ? null :
         typeof weights === 'number' ? tf.scalar(weights) : tf.cast(weights, 'float32');
     if (normalizeByPositives) {

@@ -324,6 +324,13 @@ describe('backward kernels and the saved gradient', () => {
     const a = Array.from(g1.dataSync());
     expect(Array.from(g2.dataSync())).toEqual(a.map((v) => v * 2));
     expect(a.every(Number.isFinite) && a.some((v) => v !== 0)).toBe(true);
-    tf.dispose([grad, dy, out, sOut, logits, labels, g1, g2]);
+    // The forward kernel has one output (so the engine zero-fills no gradient-sized dy), and a
+    // loss computed while nothing was recorded has no saved gradient to take.
+    const single = tf.engine().runKernel(FocalLoss, {labels, logits},
+        {gamma: 2, alpha: 0.25, labelSmoothing: 0, ignoreIndex: null, fromLogits: true});
+    expect(Array.isArray(single)).toBe(false);
+    expect((single as tf.Tensor).shape).toEqual([2]);
+    expect(() => tf.engine().runKernel(FocalLossGrad, {dy, loss: single as tf.Tensor})).toThrow(/no gradient was saved/);
+    tf.dispose([grad, dy, out, sOut, logits, labels, g1, g2, single as tf.Tensor]);
   });
 });

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {addon} from '../native';
 import {formatIndex} from '../options';
 import {FocalLossGrad} from './FocalLossGrad';
-import {BACKENDS, gradientIsRecorded, makeFloat32Output, readFloat32, readInt32, ReadableBackend, refuseRecordedBackward, registerGradientOnce, registerKernelOnce, rethrowNative} from './kernel_utils';
+import {BACKENDS, gradientIsRecorded, makeFloat32Output, readFloat32, readInt32, ReadableBackend, refuseRecordedBackward, registerGradientOnce, registerKernelOnce, rethrowNative, saveGradient} from './kernel_utils';
 
 export const FocalLoss = 'FocalLoss';
 
@@ -27,12 +27,11 @@ export interface FocalLossAttrs {
 }
 
 /**
- * Outputs: [loss of shape logits.shape[:-1], grad of logits.shape] where grad = dL_row/dlogits, or
- * a [0]-shaped placeholder when no gradient is being recorded (the op disposes it either way; the
- * engine keeps its own reference for backprop).
+ * Output: the per-row loss, shape logits.shape[:-1]. While a gradient is being recorded the same
+ * pass writes dL_row/dlogits, kept beside the loss (saveGradient) for the backward kernel.
  */
 export function focalLossKernel(
-    args: {inputs: tf.NamedTensorInfoMap, backend: {}, attrs?: tf.NamedAttrMap}): tf.TensorInfo[] {
+    args: {inputs: tf.NamedTensorInfoMap, backend: {}, attrs?: tf.NamedAttrMap}): tf.TensorInfo {
   const {labels, logits} = args.inputs as FocalLossInputs;
   const attrs = args.attrs as unknown as FocalLossAttrs;
   const backend = args.backend as ReadableBackend;
@@ -41,12 +40,10 @@ export function focalLossKernel(
   const lossShape = logits.shape.slice(0, -1);
   const rows = lossShape.reduce((a, b) => a * b, 1);
   const wantGrad = gradientIsRecorded();
-  const gradShape = wantGrad ? logits.shape.slice() : [0];
   if (rows === 0) {
-    return [
-      makeFloat32Output(backend, lossShape, new Float32Array(0)),
-      makeFloat32Output(backend, gradShape, new Float32Array(0)),
-    ];
+    const empty = makeFloat32Output(backend, lossShape, new Float32Array(0));
+    if (wantGrad) saveGradient(empty.dataId, new Float32Array(0), logits.shape.slice());
+    return empty;
   }
 
   const sparse = labels.dtype === 'int32';
@@ -73,10 +70,9 @@ export function focalLossKernel(
   if (!sparse) {
     checkDenseLabelsFinite(lossOut, labelValues as Float32Array, classes, labels.shape);
   }
-  return [
-    makeFloat32Output(backend, lossShape, lossOut),
-    makeFloat32Output(backend, gradShape, gradOut ?? new Float32Array(0)),
-  ];
+  const loss = makeFloat32Output(backend, lossShape, lossOut);
+  if (gradOut !== null) saveGradient(loss.dataId, gradOut, logits.shape.slice());
+  return loss;
 }
 
 /**
@@ -110,14 +106,14 @@ function checkDenseLabelsFinite(
 export const focalLossGradConfig: tf.GradConfig = {
   kernelName: FocalLoss,
   inputsToSave: ['labels', 'logits'],
-  outputsToSave: [false, true],
+  outputsToSave: [true],
   gradFunc: (dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
     const dy = (Array.isArray(dys) ? dys[0] : dys);
-    const [labels, logits, grad] = saved;
+    const [labels, logits, loss] = saved;
     refuseRecordedBackward('focalLoss');
     const focalAttrs = attrs as unknown as FocalLossAttrs;
     return {
-      logits: () => tf.engine().runKernel(FocalLossGrad, {dy, grad}, {consumeGrad: true}) as tf.Tensor,
+      logits: () => tf.engine().runKernel(FocalLossGrad, {dy, loss}) as tf.Tensor,
       labels: () => labels.dtype === 'int32' ?
           tf.zeros(labels.shape, 'float32') :
           denseLabelsGradient(logits, dy, focalAttrs),

@@ -4,30 +4,36 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import {addon} from '../native';
-import {backwardOutput, BACKENDS, makeFloat32Output, readFloat32, ReadableBackend, registerGradientOnce, registerKernelOnce, rethrowNative} from './kernel_utils';
+import {backwardOperands, BACKENDS, makeFloat32Output, readFloat32, ReadableBackend, registerGradientOnce, registerKernelOnce, rethrowNative} from './kernel_utils';
 
 export const FocalLossGrad = 'FocalLossGrad';
 
 export interface FocalLossGradInputs extends tf.NamedTensorInfoMap {
   /** Upstream gradient of the per-row loss, shape logits.shape[:-1]. */
   dy: tf.TensorInfo;
-  /** dL_row/dlogits saved by the forward kernel, shape logits.shape. */
-  grad: tf.TensorInfo;
+  /**
+   * Either `grad`: dL_row/dlogits of shape logits.shape (a direct call; left untouched), or
+   * `loss`: the forward kernel's output, whose saved gradient is scaled in place (the registered
+   * gradient).
+   */
+  grad?: tf.TensorInfo;
+  loss?: tf.TensorInfo;
 }
 
 export function focalLossGradKernel(
     args: {inputs: tf.NamedTensorInfoMap, backend: {}, attrs?: tf.NamedAttrMap}): tf.TensorInfo {
-  const {dy, grad} = args.inputs as FocalLossGradInputs;
+  const inputs = args.inputs as FocalLossGradInputs;
+  const dy = inputs.dy;
   const backend = args.backend as ReadableBackend;
-  const expectedDyShape = grad.shape.slice(0, -1);
-  if (grad.shape.length === 0 || !tf.util.arraysEqual(dy.shape, expectedDyShape)) {
-    throw new Error(`focalLoss gradient: the saved gradient has shape [${grad.shape.join(',')}] ` +
+  const {gradValues, out, shape} = backwardOperands('focalLoss', backend, inputs);
+  const expectedDyShape = shape.slice(0, -1);
+  if (shape.length === 0 || !tf.util.arraysEqual(dy.shape, expectedDyShape)) {
+    throw new Error(`focalLoss gradient: the saved gradient has shape [${shape.join(',')}] ` +
         `and dy has shape [${dy.shape.join(',')}]; expected dy of shape [${
-            expectedDyShape.join(',')}] (was the forward pass run while a gradient was recorded?)`);
+            expectedDyShape.join(',')}]`);
   }
-  const classes = grad.shape[grad.shape.length - 1];
+  const classes = shape[shape.length - 1];
   const rows = dy.shape.reduce((a, b) => a * b, 1);
-  const {gradValues, out} = backwardOutput(backend, grad, args.attrs);
   if (out.length > 0) {
     try {
       addon().scaleRows(gradValues, readFloat32(backend, dy), rows, classes, out);
@@ -35,7 +41,7 @@ export function focalLossGradKernel(
       rethrowNative('focalLoss gradient', e);
     }
   }
-  return makeFloat32Output(backend, grad.shape.slice(), out);
+  return makeFloat32Output(backend, shape, out);
 }
 
 export const focalLossGradConfigs: tf.KernelConfig[] = BACKENDS.map(

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import {addon} from '../native';
 import {formatIndex} from '../options';
-import {BACKENDS, gradientIsRecorded, makeFloat32Output, readFloat32, ReadableBackend, refuseRecordedBackward, registerGradientOnce, registerKernelOnce, rethrowNative} from './kernel_utils';
+import {BACKENDS, gradientIsRecorded, makeFloat32Output, readFloat32, ReadableBackend, refuseRecordedBackward, registerGradientOnce, registerKernelOnce, rethrowNative, saveGradient} from './kernel_utils';
 import {SigmoidFocalLossGrad} from './SigmoidFocalLossGrad';
 
 export const SigmoidFocalLoss = 'SigmoidFocalLoss';
@@ -25,9 +25,9 @@ export interface SigmoidFocalLossAttrs {
   fromLogits: boolean;
 }
 
-/** Outputs: [loss of logits.shape, grad of logits.shape or [0] when no gradient is recorded]. */
+/** Output: the elementwise loss (logits.shape); dL/dlogits is kept beside it while a gradient is recorded. */
 export function sigmoidFocalLossKernel(
-    args: {inputs: tf.NamedTensorInfoMap, backend: {}, attrs?: tf.NamedAttrMap}): tf.TensorInfo[] {
+    args: {inputs: tf.NamedTensorInfoMap, backend: {}, attrs?: tf.NamedAttrMap}): tf.TensorInfo {
   const {labels, logits} = args.inputs as SigmoidFocalLossInputs;
   const attrs = args.attrs as unknown as SigmoidFocalLossAttrs;
   const backend = args.backend as ReadableBackend;
@@ -35,12 +35,10 @@ export function sigmoidFocalLossKernel(
   const shape = logits.shape.slice();
   const count = shape.reduce((a, b) => a * b, 1);
   const wantGrad = gradientIsRecorded();
-  const gradShape = wantGrad ? shape.slice() : [0];
   if (count === 0) {
-    return [
-      makeFloat32Output(backend, shape, new Float32Array(0)),
-      makeFloat32Output(backend, gradShape, new Float32Array(0)),
-    ];
+    const empty = makeFloat32Output(backend, shape, new Float32Array(0));
+    if (wantGrad) saveGradient(empty.dataId, new Float32Array(0), logits.shape.slice());
+    return empty;
   }
   const labelValues = readFloat32(backend, labels);
   const lossOut = new Float32Array(count);
@@ -66,10 +64,9 @@ export function sigmoidFocalLossKernel(
           `labels${formatIndex(k, labels.shape)} = ${labelValues[k]}`);
     }
   }
-  return [
-    makeFloat32Output(backend, shape, lossOut),
-    makeFloat32Output(backend, gradShape, gradOut ?? new Float32Array(0)),
-  ];
+  const loss = makeFloat32Output(backend, shape, lossOut);
+  if (gradOut !== null) saveGradient(loss.dataId, gradOut, logits.shape.slice());
+  return loss;
 }
 
 /**
@@ -79,13 +76,13 @@ export function sigmoidFocalLossKernel(
 export const sigmoidFocalLossGradConfig: tf.GradConfig = {
   kernelName: SigmoidFocalLoss,
   inputsToSave: ['labels', 'logits'],
-  outputsToSave: [false, true],
+  outputsToSave: [true],
   gradFunc: (dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
     const dy = Array.isArray(dys) ? dys[0] : dys;
-    const [labels, logits, grad] = saved;
+    const [labels, logits, loss] = saved;
     refuseRecordedBackward('sigmoidFocalLoss');
     return {
-      logits: () => tf.engine().runKernel(SigmoidFocalLossGrad, {dy, grad}, {consumeGrad: true}) as tf.Tensor,
+      logits: () => tf.engine().runKernel(SigmoidFocalLossGrad, {dy, loss}) as tf.Tensor,
       labels: () => labelsGradient(labels, logits, dy, attrs as unknown as SigmoidFocalLossAttrs),
     };
   },

@@ -3,27 +3,31 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import {addon} from '../native';
-import {backwardOutput, BACKENDS, makeFloat32Output, readFloat32, ReadableBackend, registerGradientOnce, registerKernelOnce, rethrowNative} from './kernel_utils';
+import {backwardOperands, BACKENDS, makeFloat32Output, readFloat32, ReadableBackend, registerGradientOnce, registerKernelOnce, rethrowNative} from './kernel_utils';
 
 export const SigmoidFocalLossGrad = 'SigmoidFocalLossGrad';
 
 export interface SigmoidFocalLossGradInputs extends tf.NamedTensorInfoMap {
   /** Upstream gradient of the elementwise loss, shape logits.shape. */
   dy: tf.TensorInfo;
-  /** dL/dlogits saved by the forward kernel, shape logits.shape. */
-  grad: tf.TensorInfo;
+  /**
+   * Either `grad`: dL/dlogits of shape logits.shape (a direct call; left untouched), or `loss`: the
+   * forward kernel's output, whose saved gradient is scaled in place (the registered gradient).
+   */
+  grad?: tf.TensorInfo;
+  loss?: tf.TensorInfo;
 }
 
 export function sigmoidFocalLossGradKernel(
     args: {inputs: tf.NamedTensorInfoMap, backend: {}, attrs?: tf.NamedAttrMap}): tf.TensorInfo {
-  const {dy, grad} = args.inputs as SigmoidFocalLossGradInputs;
+  const inputs = args.inputs as SigmoidFocalLossGradInputs;
+  const dy = inputs.dy;
   const backend = args.backend as ReadableBackend;
-  if (!tf.util.arraysEqual(dy.shape, grad.shape)) {
+  const {gradValues, out, shape} = backwardOperands('sigmoidFocalLoss', backend, inputs);
+  if (!tf.util.arraysEqual(dy.shape, shape)) {
     throw new Error(`sigmoidFocalLoss gradient: the saved gradient has shape [${
-        grad.shape.join(',')}] and dy has shape [${dy.shape.join(',')}]; they must be equal ` +
-        `(was the forward pass run while a gradient was recorded?)`);
+        shape.join(',')}] and dy has shape [${dy.shape.join(',')}]; they must be equal`);
   }
-  const {gradValues, out} = backwardOutput(backend, grad, args.attrs);
   if (out.length > 0) {
     try {
       addon().scaleElements(gradValues, readFloat32(backend, dy), out);
@@ -31,7 +35,7 @@ export function sigmoidFocalLossGradKernel(
       rethrowNative('sigmoidFocalLoss gradient', e);
     }
   }
-  return makeFloat32Output(backend, grad.shape.slice(), out);
+  return makeFloat32Output(backend, shape, out);
 }
 
 export const sigmoidFocalLossGradConfigs: tf.KernelConfig[] = BACKENDS.map(

@@ -105,26 +105,48 @@ export function registerGradientOnce(config: tf.GradConfig): void {
 }
 
 /**
- * Attrs of the backward kernels. `consumeGrad`: the saved gradient is private to the tape (an
- * output of the forward kernel that the engine disposes right after backprop), so it can be
- * scaled in place: one pass over it, and no second rows*classes allocation per training step.
- * Only the registered gradients pass it; a direct runKernel call gets a fresh output.
+ * Gradients the forward kernels computed while a tape was recording, keyed by the dataId of the
+ * loss output they belong to (the engine's saved clone of that output shares its dataId).
+ *
+ * Why not a second kernel output: for every output that receives no upstream gradient, tfjs's
+ * engine zero-fills a `dy` of that output's full size, so a saved-gradient output would cost an
+ * extra rows*classes allocation and fill on every backward step. The backward kernel takes its
+ * entry and scales it in place; a loss that is never differentiated lets its entry go with its
+ * dataId (a WeakMap), like any other JS-held tensor data. Kept on globalThis so that a module
+ * registry that loads this file twice (jest) still pairs forward and backward kernels.
  */
-export interface ScaleGradAttrs {
-  consumeGrad?: boolean;
+interface SavedGradient {
+  values: Float32Array;
+  shape: number[];
+}
+const SAVED_GRADIENTS_KEY = Symbol.for('tfjs-focal-loss.savedGradients');
+const savedGradients: WeakMap<object, SavedGradient> =
+    ((globalThis as unknown as {[k: symbol]: WeakMap<object, SavedGradient>})[SAVED_GRADIENTS_KEY] ??=
+         new WeakMap<object, SavedGradient>());
+
+export function saveGradient(lossDataId: object, values: Float32Array, shape: number[]): void {
+  savedGradients.set(lossDataId, {values, shape});
 }
 
 /**
- * The array the backward kernel writes: the saved gradient itself when it may be consumed (see
- * ScaleGradAttrs), else a new one. The output tensor gets its own dataId either way, so disposing
- * the saved tensor does not free the result.
+ * The operands of a backward kernel: with input `grad` (a direct call), that tensor's values,
+ * left untouched, and a fresh output; with input `loss` (the registered gradient), the gradient
+ * saved for that loss, taken out of the map and overwritten in place.
  */
-export function backwardOutput(
-    backend: ReadableBackend, grad: tf.TensorInfo, attrs: tf.NamedAttrMap|undefined):
-    {gradValues: Float32Array, out: Float32Array} {
-  const gradValues = readFloat32(backend, grad);
-  const consume = (attrs as ScaleGradAttrs | undefined)?.consumeGrad === true;
-  return {gradValues, out: consume ? gradValues : new Float32Array(gradValues.length)};
+export function backwardOperands(
+    opName: string, backend: ReadableBackend, inputs: {grad?: tf.TensorInfo, loss?: tf.TensorInfo}):
+    {gradValues: Float32Array, out: Float32Array, shape: number[]} {
+  if (inputs.grad !== undefined) {
+    const gradValues = readFloat32(backend, inputs.grad);
+    return {gradValues, out: new Float32Array(gradValues.length), shape: inputs.grad.shape.slice()};
+  }
+  const saved = inputs.loss === undefined ? undefined : savedGradients.get(inputs.loss.dataId);
+  if (saved === undefined) {
+    throw new Error(`${opName} gradient: no gradient was saved for this loss (the forward pass ` +
+        `must run while a gradient is recorded, and each forward pass supports one backward pass)`);
+  }
+  savedGradients.delete(inputs.loss!.dataId);
+  return {gradValues: saved.values, out: saved.values, shape: saved.shape};
 }
 
 /** The backends this package registers its kernels for. */
