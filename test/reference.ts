@@ -1,6 +1,6 @@
 // Independent float64 reference for the focal losses, their analytic gradients and the tf.Reduction
 // reductions. Plain JS numbers and Float64Arrays only: no tfjs, no code shared with lib/, so a bug in
-// the library cannot be mirrored here. The maths is /work/shared/DESIGN.md; the Keras probability
+// the library cannot be mirrored here. The maths is shared/DESIGN.md (beside the repository); the Keras probability
 // paths follow keras/src/losses/losses.py (keras 3.15) line by line.
 
 // jest runs test code inside a vm context, where each lookup of a global (Math, Number, ...) goes
