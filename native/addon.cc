@@ -201,6 +201,24 @@ void throw_kernel_error(const Args& args, const std::string& err) {
   if (!err.empty()) throw_range(args.env(), args.fn() + ": " + err);
 }
 
+// The optional gradient output shared by both loss entry points: null/undefined means "no
+// gradient"; otherwise a Float32Array of `n` elements that overlaps neither an input nor lossOut.
+float* optional_grad_out(const Args& args, const Napi::Object& o, int64_t n, const char* n_name,
+                         const std::vector<Span>& inputs, const Span& loss_span) {
+  Napi::Value grad_v = o.Get("gradOut");
+  if (grad_v.IsNull() || grad_v.IsUndefined()) return nullptr;
+  if (!grad_v.IsTypedArray() ||
+      grad_v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    args.type_error("args.gradOut", "a Float32Array or null", grad_v);
+  Napi::Float32Array grad_out = grad_v.As<Napi::Float32Array>();
+  args.expect_length(grad_out, "args.gradOut", n, n_name);
+  Span grad_span = span_of(grad_out, "args.gradOut");
+  check_no_overlap(args, grad_span, inputs);
+  check_no_overlap(args, grad_span, {loss_span});
+  // The array stays alive while the caller's argument object holds it, i.e. for the whole call.
+  return grad_out.Data();
+}
+
 Napi::Value SoftmaxFocalLoss(const Napi::CallbackInfo& info) {
   Args args(info, "softmaxFocalLoss");
   Napi::Object o = args.object(info, {"logits", "labels", "rows", "classes", "gamma", "alpha",
@@ -287,19 +305,7 @@ Napi::Value SoftmaxFocalLoss(const Napi::CallbackInfo& info) {
   a.loss_out = loss_out.Data();
   Span loss_span = span_of(loss_out, "args.lossOut");
 
-  Napi::Value grad_v = o.Get("gradOut");
-  Napi::Float32Array grad_out;
-  if (!grad_v.IsNull() && !grad_v.IsUndefined()) {
-    if (!grad_v.IsTypedArray() ||
-        grad_v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-      args.type_error("args.gradOut", "a Float32Array or null", grad_v);
-    grad_out = grad_v.As<Napi::Float32Array>();
-    args.expect_length(grad_out, "args.gradOut", n, "rows * classes");
-    a.grad_out = grad_out.Data();
-    Span grad_span = span_of(grad_out, "args.gradOut");
-    check_no_overlap(args, grad_span, inputs);
-    check_no_overlap(args, grad_span, {loss_span});
-  }
+  a.grad_out = optional_grad_out(args, o, n, "rows * classes", inputs, loss_span);
   check_no_overlap(args, loss_span, inputs);
 
   ++g_kernel_calls;
@@ -348,19 +354,7 @@ Napi::Value SigmoidFocalLoss(const Napi::CallbackInfo& info) {
   Span loss_span = span_of(loss_out, "args.lossOut");
   check_no_overlap(args, loss_span, inputs);
 
-  Napi::Value grad_v = o.Get("gradOut");
-  Napi::Float32Array grad_out;
-  if (!grad_v.IsNull() && !grad_v.IsUndefined()) {
-    if (!grad_v.IsTypedArray() ||
-        grad_v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-      args.type_error("args.gradOut", "a Float32Array or null", grad_v);
-    grad_out = grad_v.As<Napi::Float32Array>();
-    args.expect_length(grad_out, "args.gradOut", n, "logits.length");
-    a.grad_out = grad_out.Data();
-    Span grad_span = span_of(grad_out, "args.gradOut");
-    check_no_overlap(args, grad_span, inputs);
-    check_no_overlap(args, grad_span, {loss_span});
-  }
+  a.grad_out = optional_grad_out(args, o, n, "logits.length", inputs, loss_span);
 
   ++g_kernel_calls;
   throw_kernel_error(args, focal::sigmoid_focal_loss(a));
