@@ -30,11 +30,14 @@
         "native/dispatch.cc",
         "native/softmax_focal.cc",
         "native/sigmoid_focal.cc",
+        "native/tensorflow_ops.cc",
         "native/thread_pool.cc",
         "native/kernels_generic.cc",
       ],
       "conditions": [
         ["target_arch == 'x64'", {"dependencies": ["focal_kernels_avx2", "focal_kernels_avx512"]}],
+        # dlopen/dlsym find the TensorFlow C API at run time (tensorflow_ops.cc).
+        ["OS == 'linux'", {"libraries": ["-ldl"]}],
       ],
     },
   ],

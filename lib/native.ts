@@ -45,8 +45,20 @@ export interface FocalLossAddon {
   setNumThreads(n: number): void;
   getNumThreads(): number;
   simdLevel(): string;
-  /** How many kernel calls went through the addon (lets tests prove the kernel is native). */
+  /**
+   * How many calls the native kernels served, from JS or as TensorFlow ops (lets tests prove the
+   * work is native).
+   */
   callCount(): number;
+  /**
+   * Registers the kernels as TensorFlow ops in the TensorFlow that tfjs-node loaded (once per
+   * process): ok, or the reason they are unavailable, and the op names.
+   */
+  registerTensorflowOps(): {
+    ok: boolean,
+    reason: string,
+    ops: {softmax: string, sigmoid: string, scaleGradient: string},
+  };
 }
 
 /** Environment variable that points at an addon binary built elsewhere. */

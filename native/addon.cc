@@ -3,7 +3,7 @@
 // received, calls the plain C++ kernels and turns their error strings into JS exceptions.
 //
 // Context-aware (NODE_API_MODULE), and it keeps no JS handles between calls, so it can be loaded
-// in several worker_threads at once. The call counter is process-wide plain C++ state.
+// in several worker_threads at once.
 #include <napi.h>
 
 #include <atomic>
@@ -13,10 +13,9 @@
 #include <string>
 
 #include "focal_loss.h"
+#include "tensorflow_ops.h"
 
 namespace {
-
-std::atomic<int64_t> g_kernel_calls{0};
 
 constexpr double kMaxSafeInteger = 9007199254740991.0;  // 2^53 - 1
 
@@ -308,7 +307,6 @@ Napi::Value SoftmaxFocalLoss(const Napi::CallbackInfo& info) {
   a.grad_out = optional_grad_out(args, o, n, "rows * classes", inputs, loss_span);
   check_no_overlap(args, loss_span, inputs);
 
-  ++g_kernel_calls;
   throw_kernel_error(args, focal::softmax_focal_loss(a));
   return info.Env().Undefined();
 }
@@ -356,7 +354,6 @@ Napi::Value SigmoidFocalLoss(const Napi::CallbackInfo& info) {
 
   a.grad_out = optional_grad_out(args, o, n, "logits.length", inputs, loss_span);
 
-  ++g_kernel_calls;
   throw_kernel_error(args, focal::sigmoid_focal_loss(a));
   return info.Env().Undefined();
 }
@@ -375,7 +372,6 @@ Napi::Value ScaleRows(const Napi::CallbackInfo& info) {
   args.expect_length(out, "out", n, "rows * classes");
   Span grad_span = span_of(grad, "grad");
   check_no_overlap(args, span_of(out, "out"), {grad_span, span_of(dy, "dy")}, &grad_span);
-  ++g_kernel_calls;
   focal::scale_rows(grad.Data(), dy.Data(), rows, classes, out.Data());
   return info.Env().Undefined();
 }
@@ -391,7 +387,6 @@ Napi::Value ScaleElements(const Napi::CallbackInfo& info) {
   args.expect_length(out, "out", n, "grad.length");
   Span grad_span = span_of(grad, "grad");
   check_no_overlap(args, span_of(out, "out"), {grad_span, span_of(dy, "dy")}, &grad_span);
-  ++g_kernel_calls;
   focal::scale_elements(grad.Data(), dy.Data(), n, out.Data());
   return info.Env().Undefined();
 }
@@ -415,7 +410,23 @@ Napi::Value SimdLevel(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value CallCount(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(g_kernel_calls.load()));
+  return Napi::Number::New(info.Env(), static_cast<double>(focal::call_count()));
+}
+
+// Registers the kernels as TensorFlow ops in the TensorFlow that tfjs-node loaded (once per
+// process). Returns {ok, reason, ops: {softmax, sigmoid, scaleGradient}} with the op names.
+Napi::Value RegisterTensorflowOps(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string reason = focal::register_tensorflow_ops();
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("ok", Napi::Boolean::New(env, reason.empty()));
+  result.Set("reason", Napi::String::New(env, reason));
+  Napi::Object ops = Napi::Object::New(env);
+  ops.Set("softmax", Napi::String::New(env, focal::kSoftmaxOpName));
+  ops.Set("sigmoid", Napi::String::New(env, focal::kSigmoidOpName));
+  ops.Set("scaleGradient", Napi::String::New(env, focal::kScaleGradientOpName));
+  result.Set("ops", ops);
+  return result;
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -427,6 +438,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
   exports.Set("simdLevel", Napi::Function::New(env, SimdLevel, "simdLevel"));
   exports.Set("callCount", Napi::Function::New(env, CallCount, "callCount"));
+  exports.Set("registerTensorflowOps",
+              Napi::Function::New(env, RegisterTensorflowOps, "registerTensorflowOps"));
   return exports;
 }
 

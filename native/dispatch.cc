@@ -75,6 +75,10 @@ std::string format_number(double v) {
   return buf;
 }
 
+std::atomic<int64_t> g_calls{0};
+
+void count_call() { g_calls.fetch_add(1, std::memory_order_relaxed); }
+
 void ErrorCollector::add(const KernelError& error) {
   if (error.code == InputError::kNone) return;
   std::lock_guard<std::mutex> lock(mutex_);
@@ -115,6 +119,7 @@ std::string ErrorCollector::message(int64_t classes) const {
 }  // namespace detail
 
 void scale_rows(const float* grad, const float* dy, int64_t rows, int64_t classes, float* out) {
+  detail::count_call();
   if (rows <= 0 || classes <= 0) return;
   const auto& k = detail::kernels();
   pool::parallel_for(rows, pool::work_ns(rows * classes, pool::kNsPerScaledElement), [&](int64_t begin, int64_t end, int) {
@@ -123,6 +128,7 @@ void scale_rows(const float* grad, const float* dy, int64_t rows, int64_t classe
 }
 
 void scale_elements(const float* grad, const float* dy, int64_t count, float* out) {
+  detail::count_call();
   if (count <= 0) return;
   const auto& k = detail::kernels();
   // Chunks of whole 64-byte lines so two threads never write the same cache line.
@@ -137,5 +143,6 @@ void scale_elements(const float* grad, const float* dy, int64_t count, float* ou
 void set_num_threads(int n) { pool::set_num_threads(n); }
 int num_threads() { return pool::num_threads(); }
 const char* simd_level() { return detail::kernels().name; }
+int64_t call_count() { return detail::g_calls.load(std::memory_order_relaxed); }
 
 }  // namespace focal

@@ -61,6 +61,10 @@ int num_threads();
 // env TFJS_FOCAL_LOSS_SIMD=generic|avx2 forces a lower level (never a higher one than the CPU has).
 const char* simd_level();
 
+// Calls of the four kernel entry points above since the library was loaded, process-wide (the
+// tests use it to prove that work goes through this code, whichever path called it).
+int64_t call_count();
+
 }  // namespace focal
 
 #endif  // TFJS_FOCAL_LOSS_FOCAL_LOSS_H_

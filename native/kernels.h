@@ -86,6 +86,9 @@ class ErrorCollector {
   std::mutex mutex_;
 };
 
+// Counts one call of a public kernel entry point (call_count()).
+void count_call();
+
 // JS-style rendering of a number for error messages: 12, 0.5, NaN, Infinity, -Infinity.
 std::string format_number(double v);
 

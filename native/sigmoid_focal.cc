@@ -71,6 +71,7 @@ std::string check_args(const SigmoidFocalArgs& a) {
 }  // namespace
 
 std::string sigmoid_focal_loss(const SigmoidFocalArgs& args) {
+  detail::count_call();
   std::string bad = check_args(args);
   if (!bad.empty()) return bad;
   if (args.count == 0) return std::string();

@@ -116,9 +116,28 @@ std::string check_args(const SoftmaxFocalArgs& a) {
   return std::string();
 }
 
+// A NaN or infinite dense label always makes its row's loss non-finite, so only rows whose loss
+// is not finite need their labels looked at: O(rows) after the pass instead of a check per
+// element inside it. A non-finite loss with finite labels comes from non-finite logits and
+// propagates as in any tfjs op.
+std::string check_dense_labels_finite(const SoftmaxFocalArgs& a) {
+  const int64_t C = a.classes;
+  for (int64_t row = 0; row < a.rows; ++row) {
+    if (std::isfinite(a.loss_out[row])) continue;
+    for (int64_t k = row * C; k < (row + 1) * C; ++k) {
+      if (!std::isfinite(a.dense_labels[k])) {
+        return "labels must contain only finite values; received labels[" + std::to_string(k) +
+               "] = " + detail::format_number(a.dense_labels[k]);
+      }
+    }
+  }
+  return std::string();
+}
+
 }  // namespace
 
 std::string softmax_focal_loss(const SoftmaxFocalArgs& args) {
+  detail::count_call();
   std::string bad = check_args(args);
   if (!bad.empty()) return bad;
   if (args.rows == 0) return std::string();
@@ -158,6 +177,7 @@ std::string softmax_focal_loss(const SoftmaxFocalArgs& args) {
     errors.add(error);
   });
   if (errors.has_error()) return errors.message(C);
+  if (args.dense_labels) return check_dense_labels_finite(args);
   return std::string();
 }
 

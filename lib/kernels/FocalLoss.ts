@@ -3,9 +3,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import {addon} from '../native';
-import {formatIndex} from '../options';
 import {FocalLossGrad} from './FocalLossGrad';
-import {BACKENDS, gradientIsRecorded, makeFloat32Output, readFloat32, readInt32, ReadableBackend, refuseRecordedBackward, registerGradientOnce, registerKernelOnce, rethrowNative, saveGradient} from './kernel_utils';
+import {BACKENDS, gradientIsRecorded, makeFloat32Output, readFloat32, readInt32, ReadableBackend, refuseRecordedBackward, registerGradientOnce, registerKernelOnce, rethrowNative, runForwardOp, saveGradient} from './kernel_utils';
+import {tensorflowOps} from './tensorflow_ops';
 
 export const FocalLoss = 'FocalLoss';
 
@@ -28,7 +28,8 @@ export interface FocalLossAttrs {
 
 /**
  * Output: the per-row loss, shape logits.shape[:-1]. While a gradient is being recorded the same
- * pass writes dL_row/dlogits, kept beside the loss (saveGradient) for the backward kernel.
+ * pass writes dL_row/dlogits, kept beside the loss (saveGradient) for the backward kernel. On
+ * tfjs-node the pass runs as a TensorFlow op where it can (tensorflow_ops.ts), else on JS arrays.
  */
 export function focalLossKernel(
     args: {inputs: tf.NamedTensorInfoMap, backend: {}, attrs?: tf.NamedAttrMap}): tf.TensorInfo {
@@ -47,13 +48,27 @@ export function focalLossKernel(
   }
 
   const sparse = labels.dtype === 'int32';
-  const labelValues = sparse ? readInt32(backend, labels) : readFloat32(backend, labels);
+  const shapes = {labels: labels.shape, logits: logits.shape};
+  const ops = tensorflowOps(backend);
+  if (ops !== null) {
+    return runForwardOp(ops, ops.softmax, 'focalLoss', {
+      TLabels: {dtype: sparse ? 'int32' : 'float32'},
+      gamma: attrs.gamma,
+      alpha: typeof attrs.alpha === 'number' ? [attrs.alpha] : attrs.alpha,
+      label_smoothing: attrs.labelSmoothing,
+      has_ignore_index: sparse && attrs.ignoreIndex !== null,
+      ignore_index: sparse && attrs.ignoreIndex !== null ? attrs.ignoreIndex : 0,
+      from_logits: attrs.fromLogits,
+      compute_gradient: wantGrad,
+    }, [logits, labels], wantGrad, shapes);
+  }
+
   const lossOut = new Float32Array(rows);
   const gradOut = wantGrad ? new Float32Array(rows * classes) : null;
   try {
     addon().softmaxFocalLoss({
       logits: readFloat32(backend, logits),
-      labels: labelValues,
+      labels: sparse ? readInt32(backend, labels) : readFloat32(backend, labels),
       rows,
       classes,
       gamma: attrs.gamma,
@@ -65,35 +80,11 @@ export function focalLossKernel(
       gradOut,
     });
   } catch (e) {
-    rethrowNative('focalLoss', e, {labels: labels.shape, logits: logits.shape});
-  }
-  if (!sparse) {
-    checkDenseLabelsFinite(lossOut, labelValues as Float32Array, classes, labels.shape);
+    rethrowNative('focalLoss', e, shapes);
   }
   const loss = makeFloat32Output(backend, lossShape, lossOut);
   if (gradOut !== null) saveGradient(loss.dataId, gradOut, logits.shape.slice());
   return loss;
-}
-
-/**
- * A NaN or infinite label always makes its row's loss non-finite, so only rows whose loss is not
- * finite need their labels looked at: O(rows) instead of a second pass over rows * classes values.
- * Non-finite losses with finite labels come from non-finite logits and propagate like in any tfjs
- * op.
- */
-function checkDenseLabelsFinite(
-    loss: Float32Array, labels: Float32Array, classes: number, labelShape: number[]): void {
-  for (let row = 0; row < loss.length; row++) {
-    if (Number.isFinite(loss[row])) {
-      continue;
-    }
-    for (let j = row * classes; j < (row + 1) * classes; j++) {
-      if (!Number.isFinite(labels[j])) {
-        throw new RangeError(`focalLoss: labels must contain only finite values; received labels${
-            formatIndex(j, labelShape)} = ${labels[j]}`);
-      }
-    }
-  }
 }
 
 /**

@@ -4,8 +4,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import {addon} from '../native';
-import {formatIndex} from '../options';
-import {BACKENDS, gradientIsRecorded, makeFloat32Output, readFloat32, ReadableBackend, refuseRecordedBackward, registerGradientOnce, registerKernelOnce, rethrowNative, saveGradient} from './kernel_utils';
+import {BACKENDS, gradientIsRecorded, makeFloat32Output, readFloat32, ReadableBackend, refuseRecordedBackward, registerGradientOnce, registerKernelOnce, rethrowNative, runForwardOp, saveGradient} from './kernel_utils';
+import {tensorflowOps} from './tensorflow_ops';
 import {SigmoidFocalLossGrad} from './SigmoidFocalLossGrad';
 
 export const SigmoidFocalLoss = 'SigmoidFocalLoss';
@@ -40,13 +40,25 @@ export function sigmoidFocalLossKernel(
     if (wantGrad) saveGradient(empty.dataId, new Float32Array(0), logits.shape.slice());
     return empty;
   }
-  const labelValues = readFloat32(backend, labels);
+  const shapes = {labels: labels.shape, logits: logits.shape};
+  const ops = tensorflowOps(backend);
+  if (ops !== null) {
+    return runForwardOp(ops, ops.sigmoid, 'sigmoidFocalLoss', {
+      gamma: attrs.gamma,
+      alpha: attrs.alpha < 0 ? 0 : attrs.alpha,
+      class_balancing: attrs.alpha >= 0,
+      label_smoothing: attrs.labelSmoothing,
+      from_logits: attrs.fromLogits,
+      compute_gradient: wantGrad,
+    }, [logits, labels], wantGrad, shapes);
+  }
   const lossOut = new Float32Array(count);
   const gradOut = wantGrad ? new Float32Array(count) : null;
   try {
+    // The addon rejects labels outside [0, 1], NaN included, with their index.
     addon().sigmoidFocalLoss({
       logits: readFloat32(backend, logits),
-      labels: labelValues,
+      labels: readFloat32(backend, labels),
       gamma: attrs.gamma,
       alpha: attrs.alpha < 0 ? null : attrs.alpha,
       labelSmoothing: attrs.labelSmoothing,
@@ -55,14 +67,7 @@ export function sigmoidFocalLossKernel(
       gradOut,
     });
   } catch (e) {
-    rethrowNative('sigmoidFocalLoss', e, {labels: labels.shape, logits: logits.shape});
-  }
-  // A NaN or infinite label makes its element's loss non-finite: only those elements are checked.
-  for (let k = 0; k < count; k++) {
-    if (!Number.isFinite(lossOut[k]) && !Number.isFinite(labelValues[k])) {
-      throw new RangeError(`sigmoidFocalLoss: labels must contain only finite values; received ` +
-          `labels${formatIndex(k, labels.shape)} = ${labelValues[k]}`);
-    }
+    rethrowNative('sigmoidFocalLoss', e, shapes);
   }
   const loss = makeFloat32Output(backend, shape, lossOut);
   if (gradOut !== null) saveGradient(loss.dataId, gradOut, logits.shape.slice());

@@ -1,9 +1,9 @@
 // 'SigmoidFocalLossGrad' kernel: backward of 'SigmoidFocalLoss' with respect to the logits,
-// out[k] = dy[k] * grad[k], by the addon's scaleElements (the forward pass already wrote dL/dx).
+// out[k] = dy[k] * grad[k] (scaleGradientKernel: a TensorFlow op or the addon's scaleElements; the
+// forward pass already wrote dL/dx).
 import * as tf from '@tensorflow/tfjs-core';
 
-import {addon} from '../native';
-import {backwardOperands, BACKENDS, makeFloat32Output, readFloat32, ReadableBackend, registerGradientOnce, registerKernelOnce, rethrowNative} from './kernel_utils';
+import {BACKENDS, ReadableBackend, registerGradientOnce, registerKernelOnce, scaleGradientKernel} from './kernel_utils';
 
 export const SigmoidFocalLossGrad = 'SigmoidFocalLossGrad';
 
@@ -20,22 +20,8 @@ export interface SigmoidFocalLossGradInputs extends tf.NamedTensorInfoMap {
 
 export function sigmoidFocalLossGradKernel(
     args: {inputs: tf.NamedTensorInfoMap, backend: {}, attrs?: tf.NamedAttrMap}): tf.TensorInfo {
-  const inputs = args.inputs as SigmoidFocalLossGradInputs;
-  const dy = inputs.dy;
-  const backend = args.backend as ReadableBackend;
-  const {gradValues, out, shape} = backwardOperands('sigmoidFocalLoss', backend, inputs);
-  if (!tf.util.arraysEqual(dy.shape, shape)) {
-    throw new Error(`sigmoidFocalLoss gradient: the saved gradient has shape [${
-        shape.join(',')}] and dy has shape [${dy.shape.join(',')}]; they must be equal`);
-  }
-  if (out.length > 0) {
-    try {
-      addon().scaleElements(gradValues, readFloat32(backend, dy), out);
-    } catch (e) {
-      rethrowNative('sigmoidFocalLoss gradient', e);
-    }
-  }
-  return makeFloat32Output(backend, shape, out);
+  return scaleGradientKernel('sigmoidFocalLoss', false, args.backend as ReadableBackend,
+                             args.inputs as SigmoidFocalLossGradInputs);
 }
 
 export const sigmoidFocalLossGradConfigs: tf.KernelConfig[] = BACKENDS.map(

@@ -3,7 +3,9 @@
 // has to be produced.
 import * as tf from '@tensorflow/tfjs-core';
 
+import {addon} from '../native';
 import {formatIndex} from '../options';
+import {AttrValue, TensorflowOps} from './tensorflow_ops';
 
 /** The part of a tfjs backend the kernels use ('cpu' and 'tensorflow' both provide readSync). */
 export interface ReadableBackend {
@@ -71,7 +73,7 @@ export function rethrowNative(
   // The addon names its own entry point ("softmaxFocalLoss: labels[2] = 7 ..."); the user called
   // the op, so the op's name replaces it.
   let message = nativeMessage.replace(
-      /^(softmaxFocalLoss|sigmoidFocalLoss|scaleRows|scaleElements): /, '');
+      /^(softmaxFocalLoss|sigmoidFocalLoss|scaleRows|scaleElements|TfjsFocalLoss\w*): /, '');
   message = message.replace(/\b([A-Za-z]+)\[(\d+)\]/g, (match, name: string, flat: string) => {
     const shape = shapes[name];
     return shape !== undefined && shape.length > 1 ? `${name}${formatIndex(Number(flat), shape)}` :
@@ -111,42 +113,127 @@ export function registerGradientOnce(config: tf.GradConfig): void {
  * Why not a second kernel output: for every output that receives no upstream gradient, tfjs's
  * engine zero-fills a `dy` of that output's full size, so a saved-gradient output would cost an
  * extra rows*classes allocation and fill on every backward step. The backward kernel takes its
- * entry and scales it in place; a loss that is never differentiated lets its entry go with its
- * dataId (a WeakMap), like any other JS-held tensor data. Kept on globalThis so that a module
- * registry that loads this file twice (jest) still pairs forward and backward kernels.
+ * entry and scales it in place. Kept on globalThis so that a module registry that loads this file
+ * twice (jest) still pairs forward and backward kernels.
+ *
+ * A saved gradient is either a JS array (the JS-array path: it goes with its dataId, like any
+ * JS-held tensor data) or a tensor inside TensorFlow (the TensorFlow-op path: registered with the
+ * backend but not with the engine, so a loss that is never differentiated releases it through a
+ * FinalizationRegistry once its dataId is collected).
  */
-interface SavedGradient {
-  values: Float32Array;
+export interface SavedGradient {
   shape: number[];
+  values?: Float32Array;
+  tensor?: tf.TensorInfo;
+  ops?: TensorflowOps;
 }
-const SAVED_GRADIENTS_KEY = Symbol.for('tfjs-focal-loss.savedGradients');
-const savedGradients: WeakMap<object, SavedGradient> =
-    ((globalThis as unknown as {[k: symbol]: WeakMap<object, SavedGradient>})[SAVED_GRADIENTS_KEY] ??=
-         new WeakMap<object, SavedGradient>());
+interface SavedGradientStore {
+  byLoss: WeakMap<object, SavedGradient>;
+  orphans: FinalizationRegistry<SavedGradient>;
+}
+const SAVED_GRADIENTS_KEY = Symbol.for('tfjs-focal-loss.savedGradients.v2');
+const store: SavedGradientStore =
+    ((globalThis as unknown as {[k: symbol]: SavedGradientStore})[SAVED_GRADIENTS_KEY] ??= {
+      byLoss: new WeakMap<object, SavedGradient>(),
+      orphans: new FinalizationRegistry<SavedGradient>((saved) => saved.ops?.dispose(saved.tensor!)),
+    });
 
 export function saveGradient(lossDataId: object, values: Float32Array, shape: number[]): void {
-  savedGradients.set(lossDataId, {values, shape});
+  store.byLoss.set(lossDataId, {values, shape});
 }
 
-/**
- * The operands of a backward kernel: with input `grad` (a direct call), that tensor's values,
- * left untouched, and a fresh output; with input `loss` (the registered gradient), the gradient
- * saved for that loss, taken out of the map and overwritten in place.
- */
-export function backwardOperands(
-    opName: string, backend: ReadableBackend, inputs: {grad?: tf.TensorInfo, loss?: tf.TensorInfo}):
-    {gradValues: Float32Array, out: Float32Array, shape: number[]} {
-  if (inputs.grad !== undefined) {
-    const gradValues = readFloat32(backend, inputs.grad);
-    return {gradValues, out: new Float32Array(gradValues.length), shape: inputs.grad.shape.slice()};
-  }
-  const saved = inputs.loss === undefined ? undefined : savedGradients.get(inputs.loss.dataId);
+export function saveGradientTensor(lossDataId: object, tensor: tf.TensorInfo, ops: TensorflowOps): void {
+  const saved: SavedGradient = {tensor, ops, shape: tensor.shape.slice()};
+  store.byLoss.set(lossDataId, saved);
+  store.orphans.register(lossDataId, saved, saved);
+}
+
+/** Takes the gradient saved for `loss` out of the store (each forward pass has one backward pass). */
+function takeSavedGradient(opName: string, loss: tf.TensorInfo | undefined): SavedGradient {
+  const saved = loss === undefined ? undefined : store.byLoss.get(loss.dataId);
   if (saved === undefined) {
     throw new Error(`${opName} gradient: no gradient was saved for this loss (the forward pass ` +
         `must run while a gradient is recorded, and each forward pass supports one backward pass)`);
   }
-  savedGradients.delete(inputs.loss!.dataId);
-  return {gradValues: saved.values, out: saved.values, shape: saved.shape};
+  store.byLoss.delete(loss!.dataId);
+  if (saved.tensor !== undefined) {
+    store.orphans.unregister(saved);
+  }
+  return saved;
+}
+
+/**
+ * Runs a forward TensorFlow op (outputs: loss, gradient) and keeps the gradient for the backward
+ * kernel when a gradient is recorded; otherwise the op wrote none ([0]) and it is released.
+ */
+export function runForwardOp(
+    ops: TensorflowOps, opName: string, userOpName: string, attrs: {[name: string]: AttrValue},
+    inputs: tf.TensorInfo[], wantGrad: boolean, shapes: {[name: string]: number[]}): tf.TensorInfo {
+  let outputs: tf.TensorInfo[];
+  try {
+    outputs = ops.run(opName, attrs, inputs, 2);
+  } catch (e) {
+    rethrowNative(userOpName, e, shapes);
+  }
+  const [loss, gradient] = outputs;
+  if (wantGrad) {
+    saveGradientTensor(loss.dataId, gradient, ops);
+  } else {
+    ops.dispose(gradient);
+  }
+  return loss;
+}
+
+/**
+ * The body of both backward kernels: out = dy * grad, per row of the gradient (`perRow`, softmax:
+ * dy has the gradient's shape without its last axis) or per element (sigmoid: the same shape).
+ *
+ * With input `grad` (a direct call) that tensor is left untouched and a fresh output is returned.
+ * With input `loss` (the registered gradient) the gradient saved for that loss is scaled in place:
+ * by the TensorFlow op when it lives in TensorFlow, else by the addon on its JS array.
+ */
+export function scaleGradientKernel(
+    opName: string, perRow: boolean, backend: ReadableBackend,
+    inputs: {dy: tf.TensorInfo, grad?: tf.TensorInfo, loss?: tf.TensorInfo}): tf.TensorInfo {
+  const dy = inputs.dy;
+  const saved: SavedGradient = inputs.grad !== undefined ?
+      {shape: inputs.grad.shape.slice(), values: readFloat32(backend, inputs.grad)} :
+      takeSavedGradient(opName, inputs.loss);
+  const shape = saved.shape;
+  const expectedDyShape = perRow ? shape.slice(0, -1) : shape;
+  if ((perRow && shape.length === 0) || !tf.util.arraysEqual(dy.shape, expectedDyShape)) {
+    saved.ops?.dispose(saved.tensor!);
+    throw new Error(`${opName} gradient: the saved gradient has shape [${shape.join(',')}] ` +
+        `and dy has shape [${dy.shape.join(',')}]; expected dy of shape [${
+            expectedDyShape.join(',')}]`);
+  }
+  if (saved.tensor !== undefined) {
+    const ops = saved.ops!;
+    try {
+      return ops.run(ops.scaleGradient, {per_row: perRow}, [saved.tensor, dy], 1)[0];
+    } catch (e) {
+      rethrowNative(`${opName} gradient`, e);
+    } finally {
+      // The op's output shares the buffer; this only drops the input's TensorFlow handle.
+      ops.dispose(saved.tensor);
+    }
+  }
+  const values = saved.values!;
+  const out = inputs.grad !== undefined ? new Float32Array(values.length) : values;
+  if (out.length > 0) {
+    try {
+      const dyValues = readFloat32(backend, dy);
+      if (perRow) {
+        const classes = shape[shape.length - 1];
+        addon().scaleRows(values, dyValues, out.length / classes, classes, out);
+      } else {
+        addon().scaleElements(values, dyValues, out);
+      }
+    } catch (e) {
+      rethrowNative(`${opName} gradient`, e);
+    }
+  }
+  return makeFloat32Output(backend, shape, out);
 }
 
 /** The backends this package registers its kernels for. */
