@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import {FocalLoss, FocalLossAttrs} from './kernels/FocalLoss';
 import {checkBoolean, checkInt32, checkNonNegativeNumber, checkOptionKeys, checkReduction, checkSoftmaxAlpha, checkTensor, checkUnitInterval, checkWeights, shapeString} from './options';
+import {kernelReduction} from './kernels/kernel_utils';
 import {reduceWeightedLoss} from './reduction';
 
 export interface FocalLossOptions {
@@ -139,6 +140,12 @@ export function focalLossAs(
     fn: string, labels: unknown, logits: unknown, options?: FocalLossOptions): tf.Tensor {
   const [$labels, $logits] = checkLabelsAndLogits(fn, labels, logits);
   const {attrs, weights, reduction} = resolveOptions(fn, $labels, $logits, options);
+  if (weights === null && attrs.ignoreIndex === null) {
+    // Unweighted: the kernel reduces in the same native pass (one op forward, one backward).
+    const reduced: FocalLossAttrs = {...attrs, reduction: kernelReduction(reduction)};
+    return tf.engine().runKernel(FocalLoss, {labels: $labels, logits: $logits},
+                                 reduced as unknown as tf.NamedAttrMap) as tf.Tensor;
+  }
   return tf.tidy(() => {
     const perRow = tf.engine().runKernel(
         FocalLoss, {labels: $labels, logits: $logits},

@@ -29,3 +29,5 @@ export type {SigmoidFocalLossGradInputs} from './kernels/SigmoidFocalLossGrad';
 export {getNumThreads, setNumThreads, simdLevel} from './native';
 export {sigmoidFocalLoss} from './sigmoid_focal_loss';
 export type {SigmoidFocalLossOptions} from './sigmoid_focal_loss';
+export {tensorflowOpsStatus} from './kernels/tensorflow_ops';
+export type {KernelReduction} from './kernels/kernel_utils';

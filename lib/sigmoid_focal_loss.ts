@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import {SigmoidFocalLoss, SigmoidFocalLossAttrs} from './kernels/SigmoidFocalLoss';
 import {checkBoolean, checkNonNegativeNumber, checkOptionKeys, checkReduction, checkTensor, checkUnitInterval, checkWeights, describeValue, shapeString} from './options';
+import {kernelReduction} from './kernels/kernel_utils';
 import {reduceWeightedLoss} from './reduction';
 
 export interface SigmoidFocalLossOptions {
@@ -113,6 +114,12 @@ export function sigmoidFocalLossAs(fn: string, labels: unknown, logits: unknown,
         `positive labels); received reduction ${String(given.reduction)}`);
   }
   const weights = checkWeights(fn, 'options.weights', given.weights, $logits.shape);
+  if (weights === null && !normalizeByPositives) {
+    // Unweighted: the kernel reduces in the same native pass (one op forward, one backward).
+    const reduced: SigmoidFocalLossAttrs = {...attrs, reduction: kernelReduction(reduction)};
+    return tf.engine().runKernel(SigmoidFocalLoss, {labels: $labels, logits: $logits},
+                                 reduced as unknown as tf.NamedAttrMap) as tf.Tensor;
+  }
 
   return tf.tidy(() => {
     const elementwise = tf.engine().runKernel(

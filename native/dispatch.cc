@@ -140,6 +140,12 @@ void scale_elements(const float* grad, const float* dy, int64_t count, float* ou
   });
 }
 
+float reduce_losses(const float* losses, int64_t n, bool mean) {
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) sum += losses[i];
+  return static_cast<float>(mean ? sum / static_cast<double>(n > 1 ? n : 1) : sum);
+}
+
 void set_num_threads(int n) { pool::set_num_threads(n); }
 int num_threads() { return pool::num_threads(); }
 const char* simd_level() { return detail::kernels().name; }

@@ -52,6 +52,11 @@ std::string sigmoid_focal_loss(const SigmoidFocalArgs& args);
 void scale_rows(const float* grad, const float* dy, int64_t rows, int64_t classes, float* out);
 void scale_elements(const float* grad, const float* dy, int64_t count, float* out);
 
+// The sum (mean: the sum divided by max(1, n)) of n per-sample losses, accumulated in double in
+// index order, so the result is the same for every thread count. Used for losses reduced inside
+// the op (the common unweighted reductions), where the per-sample losses never leave native code.
+float reduce_losses(const float* losses, int64_t n, bool mean);
+
 // Worker threads used by the kernels. Default: env TFJS_FOCAL_LOSS_NUM_THREADS, else the number of
 // hardware threads. Values < 1 are treated as 1. Results are bit-identical for every thread count.
 void set_num_threads(int n);

@@ -12,7 +12,9 @@
 
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <mutex>
+#include <new>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -294,7 +296,35 @@ class AttrReader {
 
 // ------------------------------------------------------------------------------ softmax op ----
 
+// Attribute `reduction`: the loss output is per sample (0), or its sum (1) or mean (2) as a scalar.
+enum Reduction : int64_t { kReductionNone = 0, kReductionSum = 1, kReductionMean = 2 };
+
+// Per-sample losses of a reduced op live in this scratch buffer and are reduced into the scalar
+// output; otherwise they are written straight into the output.
+class LossBuffer {
+ public:
+  LossBuffer(int64_t reduction, int64_t n)
+      : reduction_(reduction), scratch_(reduction == kReductionNone ? nullptr : new (std::nothrow) float[n > 0 ? n : 1]) {}
+  bool ok() const { return reduction_ == kReductionNone || scratch_ != nullptr; }
+  std::vector<int64_t> output_dims(const std::vector<int64_t>& per_sample) const {
+    return reduction_ == kReductionNone ? per_sample : std::vector<int64_t>{};
+  }
+  float* samples(const Tensor& output) const {
+    return reduction_ == kReductionNone ? output.data<float>() : scratch_.get();
+  }
+  void finish(const Tensor& output, int64_t n) const {
+    if (reduction_ != kReductionNone) {
+      *output.data<float>() = reduce_losses(scratch_.get(), n, reduction_ == kReductionMean);
+    }
+  }
+
+ private:
+  int64_t reduction_;
+  std::unique_ptr<float[]> scratch_;
+};
+
 struct SoftmaxConfig {
+  int64_t reduction;
   double gamma, label_smoothing;
   std::vector<float> alpha;  // 1 value (scalar alpha) or one per class
   bool has_ignore_index, from_logits, compute_gradient;
@@ -311,6 +341,7 @@ void* softmax_create(TF_OpKernelConstruction* ctx) {
   c->ignore_index = static_cast<int32_t>(attrs.get_int("ignore_index"));
   c->from_logits = attrs.get_bool("from_logits");
   c->compute_gradient = attrs.get_bool("compute_gradient");
+  c->reduction = attrs.get_int("reduction");
   return c;
 }
 
@@ -335,14 +366,17 @@ void softmax_compute(void* kernel, TF_OpKernelContext* ctx) {
     return fail(ctx, fn, "alpha has " + std::to_string(c.alpha.size()) + " values for " +
                              std::to_string(classes) + " classes");
   }
+  const int64_t rows = logits.size() / classes;
+  LossBuffer losses(c.reduction, rows);
+  if (!losses.ok()) return fail(ctx, fn, "out of memory for " + std::to_string(rows) + " losses");
   Tensor loss, gradient;
-  if (!allocate_float_output(ctx, fn, 0, row_dims, &loss)) return;
+  if (!allocate_float_output(ctx, fn, 0, losses.output_dims(row_dims), &loss)) return;
   if (!allocate_float_output(ctx, fn, 1, c.compute_gradient ? dims : std::vector<int64_t>{0},
                              &gradient)) {
     return;
   }
   SoftmaxFocalArgs a;
-  a.rows = logits.size() / classes;
+  a.rows = rows;
   a.classes = classes;
   a.logits = logits.data<float>();
   if (sparse) {
@@ -360,15 +394,17 @@ void softmax_compute(void* kernel, TF_OpKernelContext* ctx) {
   a.has_ignore_index = sparse && c.has_ignore_index;
   a.ignore_index = c.ignore_index;
   a.from_logits = c.from_logits;
-  a.loss_out = loss.data<float>();
+  a.loss_out = losses.samples(loss);
   a.grad_out = c.compute_gradient ? gradient.data<float>() : nullptr;
   const std::string error = softmax_focal_loss(a);
-  if (!error.empty()) fail(ctx, fn, error);
+  if (!error.empty()) return fail(ctx, fn, error);
+  losses.finish(loss, rows);
 }
 
 // ------------------------------------------------------------------------------ sigmoid op ----
 
 struct SigmoidConfig {
+  int64_t reduction;
   double gamma, alpha, label_smoothing;
   bool class_balancing, from_logits, compute_gradient;
 };
@@ -382,6 +418,7 @@ void* sigmoid_create(TF_OpKernelConstruction* ctx) {
   c->class_balancing = attrs.get_bool("class_balancing");
   c->from_logits = attrs.get_bool("from_logits");
   c->compute_gradient = attrs.get_bool("compute_gradient");
+  c->reduction = attrs.get_int("reduction");
   return c;
 }
 
@@ -395,14 +432,17 @@ void sigmoid_compute(void* kernel, TF_OpKernelContext* ctx) {
     return fail(ctx, fn, std::string("labels of shape ") + format_shape(labels.shape()) +
                              " do not match logits of shape " + format_shape(dims));
   }
+  const int64_t count = logits.size();
+  LossBuffer losses(c.reduction, count);
+  if (!losses.ok()) return fail(ctx, fn, "out of memory for " + std::to_string(count) + " losses");
   Tensor loss, gradient;
-  if (!allocate_float_output(ctx, fn, 0, dims, &loss)) return;
+  if (!allocate_float_output(ctx, fn, 0, losses.output_dims(dims), &loss)) return;
   if (!allocate_float_output(ctx, fn, 1, c.compute_gradient ? dims : std::vector<int64_t>{0},
                              &gradient)) {
     return;
   }
   SigmoidFocalArgs a;
-  a.count = logits.size();
+  a.count = count;
   a.logits = logits.data<float>();
   a.labels = labels.data<float>();
   a.gamma = c.gamma;
@@ -410,22 +450,27 @@ void sigmoid_compute(void* kernel, TF_OpKernelContext* ctx) {
   a.alpha = c.alpha;
   a.label_smoothing = c.label_smoothing;
   a.from_logits = c.from_logits;
-  a.loss_out = loss.data<float>();
+  a.loss_out = losses.samples(loss);
   a.grad_out = c.compute_gradient ? gradient.data<float>() : nullptr;
   const std::string error = sigmoid_focal_loss(a);
-  if (!error.empty()) fail(ctx, fn, error);
+  if (!error.empty()) return fail(ctx, fn, error);
+  losses.finish(loss, count);
 }
 
 // ------------------------------------------------------------------------ scale-gradient op ----
 
 struct ScaleConfig {
-  bool per_row;
+  bool per_row;  // dy holds one value per row (softmax), else one per element (sigmoid)
+  bool reduced;  // dy is the scalar upstream gradient of a sum/mean-reduced loss
+  float factor;  // reduced: the gradient is scaled by dy * factor (1, or 1/n for a mean)
 };
 
 void* scale_create(TF_OpKernelConstruction* ctx) {
   auto* c = new ScaleConfig();
   AttrReader attrs(ctx);
   c->per_row = attrs.get_bool("per_row");
+  c->reduced = attrs.get_bool("reduced");
+  c->factor = static_cast<float>(attrs.get_float("factor"));
   return c;
 }
 
@@ -435,22 +480,34 @@ void* scale_create(TF_OpKernelConstruction* ctx) {
 // (page faults included) and a pass over memory per backward step.
 void scale_compute(void* kernel, TF_OpKernelContext* ctx) {
   const char* fn = kScaleGradientOpName;
-  const bool per_row = static_cast<const ScaleConfig*>(kernel)->per_row;
+  const auto& c = *static_cast<const ScaleConfig*>(kernel);
   Tensor gradient, dy;
   if (!get_inputs(ctx, fn, &gradient, &dy)) return;
   const std::vector<int64_t> dims = gradient.shape();
   const int64_t count = gradient.size();
-  const int64_t classes = per_row ? (dims.empty() ? 0 : dims.back()) : 1;
-  const int64_t rows = classes > 0 ? count / classes : 0;
-  if (per_row ? (classes < 1 || dy.size() != rows) : dy.size() != count) {
-    return fail(ctx, fn, "dy of shape " + format_shape(dy.shape()) +
-                             " does not fit a gradient of shape " + format_shape(dims));
-  }
   float* g = gradient.data<float>();
-  if (per_row) {
-    scale_rows(g, dy.data<float>(), rows, classes, g);
+  if (c.reduced) {
+    if (dy.size() != 1) {
+      return fail(ctx, fn, "dy of shape " + format_shape(dy.shape()) + " must be a scalar for a " +
+                               "reduced loss");
+    }
+    // The gradient viewed as rows of its last axis, each row scaled by the same dy * factor.
+    const int64_t classes = dims.empty() || dims.back() < 1 ? 1 : dims.back();
+    const int64_t rows = count / classes;
+    const std::vector<float> row_scale(static_cast<size_t>(rows), *dy.data<float>() * c.factor);
+    if (count > 0) scale_rows(g, row_scale.data(), rows, classes, g);
   } else {
-    scale_elements(g, dy.data<float>(), count, g);
+    const int64_t classes = c.per_row ? (dims.empty() ? 0 : dims.back()) : 1;
+    const int64_t rows = classes > 0 ? count / classes : 0;
+    if (c.per_row ? (classes < 1 || dy.size() != rows) : dy.size() != count) {
+      return fail(ctx, fn, "dy of shape " + format_shape(dy.shape()) +
+                               " does not fit a gradient of shape " + format_shape(dims));
+    }
+    if (c.per_row) {
+      scale_rows(g, dy.data<float>(), rows, classes, g);
+    } else {
+      scale_elements(g, dy.data<float>(), count, g);
+    }
   }
   Status status;
   g_tf.SetOutput(ctx, 0, gradient.get(), status.get());
@@ -519,17 +576,18 @@ std::string register_all() {
         return register_op(kSoftmaxOpName,
                            {"TLabels: {int32, float}", "gamma: float", "alpha: list(float) >= 1",
                             "label_smoothing: float", "has_ignore_index: bool", "ignore_index: int",
-                            "from_logits: bool", "compute_gradient: bool"},
+                            "from_logits: bool", "compute_gradient: bool", "reduction: int"},
                            {"logits: float", "labels: TLabels"}, {"loss: float", "gradient: float"});
       },
       [] {
         return register_op(kSigmoidOpName,
                            {"gamma: float", "alpha: float", "class_balancing: bool",
-                            "label_smoothing: float", "from_logits: bool", "compute_gradient: bool"},
+                            "label_smoothing: float", "from_logits: bool", "compute_gradient: bool",
+                            "reduction: int"},
                            {"logits: float", "labels: float"}, {"loss: float", "gradient: float"});
       },
       [] {
-        return register_op(kScaleGradientOpName, {"per_row: bool"},
+        return register_op(kScaleGradientOpName, {"per_row: bool", "reduced: bool", "factor: float"},
                            {"gradient: float", "dy: float"}, {"scaled: float"});
       },
       [] {

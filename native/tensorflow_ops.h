@@ -22,13 +22,16 @@ namespace focal {
 //
 // kSoftmaxOpName: inputs logits: float [..., C], labels: TLabels (int32 [...] class indices or
 //   float [..., C]); attrs TLabels, gamma, alpha (list(float): 1 value or C values),
-//   label_smoothing, has_ignore_index, ignore_index, from_logits, compute_gradient; outputs
-//   loss: float [...], gradient: float [..., C] (or [0] when compute_gradient is false).
+//   label_smoothing, has_ignore_index, ignore_index, from_logits, compute_gradient, reduction
+//   (0: none, 1: sum, 2: mean); outputs loss: float [...] (a scalar when reduced), gradient:
+//   float [..., C] of the per-row losses (or [0] when compute_gradient is false).
 // kSigmoidOpName: inputs logits, labels: float, same shape; attrs gamma, class_balancing, alpha,
-//   label_smoothing, from_logits, compute_gradient; outputs loss, gradient (same shape, or [0]).
-// kScaleGradientOpName: inputs gradient: float, dy: float (one value per row when per_row, else
-//   one per element); attr per_row; output: gradient * dy, written over the gradient input, which
-//   must be a tensor that only the caller holds (the saved gradient of a forward op).
+//   label_smoothing, from_logits, compute_gradient, reduction; outputs loss (same shape, or a
+//   scalar when reduced), gradient (same shape, or [0]).
+// kScaleGradientOpName: inputs gradient: float, dy: float (one value per row when per_row, one per
+//   element, or with `reduced` a scalar applied as dy * factor); attrs per_row, reduced, factor;
+//   output: the scaled gradient, written over the gradient input, which must be a tensor that
+//   only the caller holds (the saved gradient of a forward op).
 extern const char* const kSoftmaxOpName;
 extern const char* const kSigmoidOpName;
 extern const char* const kScaleGradientOpName;

@@ -1,8 +1,11 @@
 #!/usr/bin/env node
-// `npm test`: runs the whole jest suite once per backend — `tensorflow` (@tensorflow/tfjs-node)
-// and `cpu` (pure JS). test/setup_backend.ts activates the backend named by FOCAL_TEST_BACKEND.
+// `npm test`: runs the whole jest suite once per configuration — `tensorflow` (@tensorflow/tfjs-node,
+// the kernels as TensorFlow ops), `tensorflow-js-arrays` (the same backend with the ops disabled by
+// TFJS_FOCAL_LOSS_TF_OPS=0: the JS-array fallback) and `cpu` (pure JS). test/setup_backend.ts
+// activates the backend named by FOCAL_TEST_BACKEND.
 // Extra arguments go to jest: `npm test -- test/keras.test.ts`.
-// FOCAL_TEST_BACKENDS=cpu (comma list) restricts the backends.
+// FOCAL_TEST_BACKENDS=cpu (comma list) restricts the configurations.
+// Node runs jest with --expose-gc: a test checks that finalizers release unused saved gradients.
 // When tfjs-node cannot be loaded the tensorflow run is reported as not run, and fails the
 // command under CI (CI=true) or FOCAL_REQUIRE_TENSORFLOW=1, so that it is never skipped quietly.
 'use strict';
@@ -14,7 +17,12 @@ const path = require('path');
 
 const ROOT = path.resolve(__dirname, '..');
 const jestBin = require.resolve('jest/bin/jest', { paths: [ROOT] });
-const backends = (process.env.FOCAL_TEST_BACKENDS || 'tensorflow,cpu').split(',').map((s) => s.trim()).filter(Boolean);
+const CONFIGURATIONS = {
+  tensorflow: { FOCAL_TEST_BACKEND: 'tensorflow' },
+  'tensorflow-js-arrays': { FOCAL_TEST_BACKEND: 'tensorflow', TFJS_FOCAL_LOSS_TF_OPS: '0' },
+  cpu: { FOCAL_TEST_BACKEND: 'cpu' },
+};
+const backends = (process.env.FOCAL_TEST_BACKENDS || Object.keys(CONFIGURATIONS).join(',')).split(',').map((s) => s.trim()).filter(Boolean);
 const requireTensorflow = process.env.CI === 'true' || process.env.FOCAL_REQUIRE_TENSORFLOW === '1';
 
 function tfjsNodeProblem() {
@@ -27,7 +35,13 @@ let passed = 0;
 let failed = 0;
 let failure = false;
 for (const backend of backends) {
-  if (backend === 'tensorflow') {
+  const configuration = CONFIGURATIONS[backend];
+  if (configuration === undefined) {
+    console.error(`[npm test] unknown configuration '${backend}' (known: ${Object.keys(CONFIGURATIONS).join(', ')})`);
+    failure = true;
+    continue;
+  }
+  if (configuration.FOCAL_TEST_BACKEND === 'tensorflow') {
     const problem = tfjsNodeProblem();
     if (problem) {
       console.error(`\n[npm test] backend 'tensorflow' NOT RUN: @tensorflow/tfjs-node does not load (${problem.trim()})`);
@@ -37,10 +51,10 @@ for (const backend of backends) {
   }
   console.log(`\n[npm test] ===== backend '${backend}' =====`);
   const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'focal-jest-')), 'report.json');
-  const r = cp.spawnSync(process.execPath, [jestBin, '--json', `--outputFile=${report}`, ...process.argv.slice(2)], {
+  const r = cp.spawnSync(process.execPath, ['--expose-gc', jestBin, '--json', `--outputFile=${report}`, ...process.argv.slice(2)], {
     cwd: ROOT,
     stdio: 'inherit',
-    env: { ...process.env, FOCAL_TEST_BACKEND: backend },
+    env: { ...process.env, TFJS_FOCAL_LOSS_TF_OPS: '', ...configuration },
   });
   if (r.status !== 0) failure = true;
   try {

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import {addon} from '../native';
 import {FocalLossGrad} from './FocalLossGrad';
-import {BACKENDS, gradientIsRecorded, makeFloat32Output, readFloat32, readInt32, ReadableBackend, refuseRecordedBackward, registerGradientOnce, registerKernelOnce, rethrowNative, runForwardOp, saveGradient} from './kernel_utils';
+import {BACKENDS, gradientIsRecorded, makeFloat32Output, readFloat32, readInt32, ReadableBackend, refuseRecordedBackward, registerGradientOnce, registerKernelOnce, KernelReduction, reduceLosses, REDUCTION_CODES, reductionFactor, rethrowNative, runForwardOp, saveGradient} from './kernel_utils';
 import {tensorflowOps} from './tensorflow_ops';
 
 export const FocalLoss = 'FocalLoss';
@@ -24,10 +24,13 @@ export interface FocalLossAttrs {
   /** Sparse labels equal to this get loss 0 and gradient 0; null: none. */
   ignoreIndex: number | null;
   fromLogits: boolean;
+  /** 'none' (default): per-row losses; 'sum' / 'mean': reduced inside the op to a scalar. */
+  reduction?: KernelReduction;
 }
 
 /**
- * Output: the per-row loss, shape logits.shape[:-1]. While a gradient is being recorded the same
+ * Output: the per-row loss, shape logits.shape[:-1] (or its sum or mean, a scalar, with
+ * attrs.reduction). While a gradient is being recorded the same
  * pass writes dL_row/dlogits, kept beside the loss (saveGradient) for the backward kernel. On
  * tfjs-node the pass runs as a TensorFlow op where it can (tensorflow_ops.ts), else on JS arrays.
  */
@@ -41,9 +44,12 @@ export function focalLossKernel(
   const lossShape = logits.shape.slice(0, -1);
   const rows = lossShape.reduce((a, b) => a * b, 1);
   const wantGrad = gradientIsRecorded();
+  const reduction = attrs.reduction ?? 'none';
+  const factor = reductionFactor(reduction, rows);
+  const outShape = reduction === 'none' ? lossShape : [];
   if (rows === 0) {
-    const empty = makeFloat32Output(backend, lossShape, new Float32Array(0));
-    if (wantGrad) saveGradient(empty.dataId, new Float32Array(0), logits.shape.slice());
+    const empty = makeFloat32Output(backend, outShape, reduceLosses(new Float32Array(0), reduction));
+    if (wantGrad) saveGradient(empty.dataId, new Float32Array(0), logits.shape.slice(), factor);
     return empty;
   }
 
@@ -60,7 +66,8 @@ export function focalLossKernel(
       ignore_index: sparse && attrs.ignoreIndex !== null ? attrs.ignoreIndex : 0,
       from_logits: attrs.fromLogits,
       compute_gradient: wantGrad,
-    }, [logits, labels], wantGrad, shapes);
+      reduction: REDUCTION_CODES[reduction],
+    }, [logits, labels], wantGrad, shapes, factor);
   }
 
   const lossOut = new Float32Array(rows);
@@ -82,8 +89,8 @@ export function focalLossKernel(
   } catch (e) {
     rethrowNative('focalLoss', e, shapes);
   }
-  const loss = makeFloat32Output(backend, lossShape, lossOut);
-  if (gradOut !== null) saveGradient(loss.dataId, gradOut, logits.shape.slice());
+  const loss = makeFloat32Output(backend, outShape, reduceLosses(lossOut, reduction));
+  if (gradOut !== null) saveGradient(loss.dataId, gradOut, logits.shape.slice(), factor);
   return loss;
 }
 
@@ -132,7 +139,10 @@ function denseLabelsGradient(logits: tf.Tensor, dy: tf.Tensor, attrs: FocalLossA
                                                     tf.tensor1d(attrs.alpha, 'float32');
     const modulation = attrs.gamma === 0 ? tf.onesLike(oneMinusP) : tf.pow(oneMinusP, attrs.gamma);
     const perClass = tf.neg(tf.mul(tf.mul(alpha, modulation), logP));
-    return tf.mul(tf.mul(perClass, tf.expandDims(dy, -1)), 1 - attrs.labelSmoothing);
+    // dy is per row, or the scalar upstream gradient of an in-op sum or mean.
+    const factor = reductionFactor(attrs.reduction ?? 'none', logits.size / logits.shape[logits.rank - 1]);
+    const rowDy = factor === undefined ? tf.expandDims(dy, -1) : tf.mul(dy, factor);
+    return tf.mul(tf.mul(perClass, rowDy), 1 - attrs.labelSmoothing);
   });
 }
 

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import {addon} from '../native';
-import {BACKENDS, gradientIsRecorded, makeFloat32Output, readFloat32, ReadableBackend, refuseRecordedBackward, registerGradientOnce, registerKernelOnce, rethrowNative, runForwardOp, saveGradient} from './kernel_utils';
+import {BACKENDS, gradientIsRecorded, makeFloat32Output, readFloat32, ReadableBackend, refuseRecordedBackward, registerGradientOnce, registerKernelOnce, KernelReduction, reduceLosses, REDUCTION_CODES, reductionFactor, rethrowNative, runForwardOp, saveGradient} from './kernel_utils';
 import {tensorflowOps} from './tensorflow_ops';
 import {SigmoidFocalLossGrad} from './SigmoidFocalLossGrad';
 
@@ -23,9 +23,14 @@ export interface SigmoidFocalLossAttrs {
   alpha: number;
   labelSmoothing: number;
   fromLogits: boolean;
+  /** 'none' (default): elementwise losses; 'sum' / 'mean': reduced inside the op to a scalar. */
+  reduction?: KernelReduction;
 }
 
-/** Output: the elementwise loss (logits.shape); dL/dlogits is kept beside it while a gradient is recorded. */
+/**
+ * Output: the elementwise loss (logits.shape), or its sum or mean (a scalar) with
+ * attrs.reduction; dL/dlogits is kept beside it while a gradient is recorded.
+ */
 export function sigmoidFocalLossKernel(
     args: {inputs: tf.NamedTensorInfoMap, backend: {}, attrs?: tf.NamedAttrMap}): tf.TensorInfo {
   const {labels, logits} = args.inputs as SigmoidFocalLossInputs;
@@ -35,9 +40,12 @@ export function sigmoidFocalLossKernel(
   const shape = logits.shape.slice();
   const count = shape.reduce((a, b) => a * b, 1);
   const wantGrad = gradientIsRecorded();
+  const reduction = attrs.reduction ?? 'none';
+  const factor = reductionFactor(reduction, count);
+  const outShape = reduction === 'none' ? shape : [];
   if (count === 0) {
-    const empty = makeFloat32Output(backend, shape, new Float32Array(0));
-    if (wantGrad) saveGradient(empty.dataId, new Float32Array(0), logits.shape.slice());
+    const empty = makeFloat32Output(backend, outShape, reduceLosses(new Float32Array(0), reduction));
+    if (wantGrad) saveGradient(empty.dataId, new Float32Array(0), logits.shape.slice(), factor);
     return empty;
   }
   const shapes = {labels: labels.shape, logits: logits.shape};
@@ -50,7 +58,8 @@ export function sigmoidFocalLossKernel(
       label_smoothing: attrs.labelSmoothing,
       from_logits: attrs.fromLogits,
       compute_gradient: wantGrad,
-    }, [logits, labels], wantGrad, shapes);
+      reduction: REDUCTION_CODES[reduction],
+    }, [logits, labels], wantGrad, shapes, factor);
   }
   const lossOut = new Float32Array(count);
   const gradOut = wantGrad ? new Float32Array(count) : null;
@@ -69,8 +78,8 @@ export function sigmoidFocalLossKernel(
   } catch (e) {
     rethrowNative('sigmoidFocalLoss', e, shapes);
   }
-  const loss = makeFloat32Output(backend, shape, lossOut);
-  if (gradOut !== null) saveGradient(loss.dataId, gradOut, logits.shape.slice());
+  const loss = makeFloat32Output(backend, outShape, reduceLosses(lossOut, reduction));
+  if (gradOut !== null) saveGradient(loss.dataId, gradOut, logits.shape.slice(), factor);
   return loss;
 }
 
@@ -149,7 +158,9 @@ function labelsGradient(labels: tf.Tensor, logits: tf.Tensor, dy: tf.Tensor,
     if (ceTimesQPowGammaMinus1 !== null) {
       slope = tf.add(slope, tf.mul(tf.mul(alphaT, ceTimesQPowGammaMinus1), tf.mul(qSlope, gamma)));
     }
-    return tf.mul(tf.mul(slope, dy), 1 - ls);
+    // dy is elementwise, or the scalar upstream gradient of an in-op sum or mean.
+    const factor = reductionFactor(attrs.reduction ?? 'none', logits.size);
+    return tf.mul(tf.mul(slope, factor === undefined ? dy : tf.mul(dy, factor)), 1 - ls);
   });
 }
 

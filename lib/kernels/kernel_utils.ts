@@ -126,6 +126,8 @@ export interface SavedGradient {
   values?: Float32Array;
   tensor?: tf.TensorInfo;
   ops?: TensorflowOps;
+  /** Set when the loss was reduced inside the op: dy is a scalar, applied as dy * factor. */
+  factor?: number;
 }
 interface SavedGradientStore {
   byLoss: WeakMap<object, SavedGradient>;
@@ -138,12 +140,14 @@ const store: SavedGradientStore =
       orphans: new FinalizationRegistry<SavedGradient>((saved) => saved.ops?.dispose(saved.tensor!)),
     });
 
-export function saveGradient(lossDataId: object, values: Float32Array, shape: number[]): void {
-  store.byLoss.set(lossDataId, {values, shape});
+export function saveGradient(
+    lossDataId: object, values: Float32Array, shape: number[], factor?: number): void {
+  store.byLoss.set(lossDataId, {values, shape, factor});
 }
 
-export function saveGradientTensor(lossDataId: object, tensor: tf.TensorInfo, ops: TensorflowOps): void {
-  const saved: SavedGradient = {tensor, ops, shape: tensor.shape.slice()};
+function saveGradientTensor(
+    lossDataId: object, tensor: tf.TensorInfo, ops: TensorflowOps, factor?: number): void {
+  const saved: SavedGradient = {tensor, ops, shape: tensor.shape.slice(), factor};
   store.byLoss.set(lossDataId, saved);
   store.orphans.register(lossDataId, saved, saved);
 }
@@ -168,7 +172,8 @@ function takeSavedGradient(opName: string, loss: tf.TensorInfo | undefined): Sav
  */
 export function runForwardOp(
     ops: TensorflowOps, opName: string, userOpName: string, attrs: {[name: string]: AttrValue},
-    inputs: tf.TensorInfo[], wantGrad: boolean, shapes: {[name: string]: number[]}): tf.TensorInfo {
+    inputs: tf.TensorInfo[], wantGrad: boolean, shapes: {[name: string]: number[]},
+    factor: number | undefined): tf.TensorInfo {
   let outputs: tf.TensorInfo[];
   try {
     outputs = ops.run(opName, attrs, inputs, 2);
@@ -177,7 +182,7 @@ export function runForwardOp(
   }
   const [loss, gradient] = outputs;
   if (wantGrad) {
-    saveGradientTensor(loss.dataId, gradient, ops);
+    saveGradientTensor(loss.dataId, gradient, ops, factor);
   } else {
     ops.dispose(gradient);
   }
@@ -186,7 +191,8 @@ export function runForwardOp(
 
 /**
  * The body of both backward kernels: out = dy * grad, per row of the gradient (`perRow`, softmax:
- * dy has the gradient's shape without its last axis) or per element (sigmoid: the same shape).
+ * dy has the gradient's shape without its last axis) or per element (sigmoid: the same shape); for
+ * a loss reduced inside the op, dy is a scalar applied as dy * factor.
  *
  * With input `grad` (a direct call) that tensor is left untouched and a fresh output is returned.
  * With input `loss` (the registered gradient) the gradient saved for that loss is scaled in place:
@@ -200,7 +206,8 @@ export function scaleGradientKernel(
       {shape: inputs.grad.shape.slice(), values: readFloat32(backend, inputs.grad)} :
       takeSavedGradient(opName, inputs.loss);
   const shape = saved.shape;
-  const expectedDyShape = perRow ? shape.slice(0, -1) : shape;
+  const reduced = saved.factor !== undefined;
+  const expectedDyShape = reduced ? [] : perRow ? shape.slice(0, -1) : shape;
   if ((perRow && shape.length === 0) || !tf.util.arraysEqual(dy.shape, expectedDyShape)) {
     saved.ops?.dispose(saved.tensor!);
     throw new Error(`${opName} gradient: the saved gradient has shape [${shape.join(',')}] ` +
@@ -210,7 +217,8 @@ export function scaleGradientKernel(
   if (saved.tensor !== undefined) {
     const ops = saved.ops!;
     try {
-      return ops.run(ops.scaleGradient, {per_row: perRow}, [saved.tensor, dy], 1)[0];
+      return ops.run(ops.scaleGradient, {per_row: perRow, reduced, factor: saved.factor ?? 1},
+                     [saved.tensor, dy], 1)[0];
     } catch (e) {
       rethrowNative(`${opName} gradient`, e);
     } finally {
@@ -223,7 +231,13 @@ export function scaleGradientKernel(
   if (out.length > 0) {
     try {
       const dyValues = readFloat32(backend, dy);
-      if (perRow) {
+      if (reduced) {
+        // Every row of the last axis scaled by the same dy * factor.
+        const classes = Math.max(1, shape[shape.length - 1] ?? 1);
+        const rows = out.length / classes;
+        addon().scaleRows(values, new Float32Array(rows).fill(dyValues[0] * saved.factor!), rows,
+                          classes, out);
+      } else if (perRow) {
         const classes = shape[shape.length - 1];
         addon().scaleRows(values, dyValues, out.length / classes, classes, out);
       } else {
@@ -234,6 +248,44 @@ export function scaleGradientKernel(
     }
   }
   return makeFloat32Output(backend, shape, out);
+}
+
+/**
+ * How a forward kernel reduces its per-sample losses: 'none' (the loss output is per sample), or
+ * 'sum' / 'mean' inside the op (a scalar output). The API uses the in-op reduction for the
+ * unweighted reductions: it saves the engine several small ops per step, forward and backward.
+ */
+export type KernelReduction = 'none' | 'sum' | 'mean';
+
+/** The code of the ops' `reduction` attribute. */
+export const REDUCTION_CODES: {[r in KernelReduction]: number} = {none: 0, sum: 1, mean: 2};
+
+/**
+ * The unweighted tf.Reduction as an in-op reduction: without weights, MEAN and
+ * SUM_BY_NONZERO_WEIGHTS are both the mean over the samples (0 for none, see reduction.ts).
+ */
+export function kernelReduction(reduction: tf.Reduction): KernelReduction {
+  return reduction === tf.Reduction.NONE ? 'none' : reduction === tf.Reduction.SUM ? 'sum' : 'mean';
+}
+
+/** The backward factor of an in-op reduction over `samples` losses (undefined: not reduced). */
+export function reductionFactor(reduction: KernelReduction, samples: number): number | undefined {
+  return reduction === 'none' ? undefined : reduction === 'sum' ? 1 : 1 / Math.max(1, samples);
+}
+
+/**
+ * The JS-array path's in-op reduction, the same arithmetic as the native reduce_losses: a double
+ * sum in index order, divided by max(1, n) for the mean, rounded once to float32.
+ */
+export function reduceLosses(losses: Float32Array, reduction: KernelReduction): Float32Array {
+  if (reduction === 'none') {
+    return losses;
+  }
+  let sum = 0;
+  for (let i = 0; i < losses.length; i++) {
+    sum += losses[i];
+  }
+  return Float32Array.of(reduction === 'mean' ? sum / Math.max(1, losses.length) : sum);
 }
 
 /** The backends this package registers its kernels for. */

@@ -67,7 +67,7 @@ export class TensorflowOps {
         return {name: attrName, type: binding.TF_ATTR_BOOL, value};
       }
       if (typeof value === 'number' || Array.isArray(value)) {
-        const isInt = attrName === 'ignore_index';
+        const isInt = attrName === 'ignore_index' || attrName === 'reduction';
         return {name: attrName, type: isInt ? binding.TF_ATTR_INT : binding.TF_ATTR_FLOAT, value};
       }
       return {name: attrName, type: binding.TF_ATTR_TYPE,
