@@ -322,8 +322,9 @@ export function markdownReport(results: BenchResults): string {
     out.push('## Thread scaling of focalLoss');
     out.push('');
     out.push('Full tfjs call as in the speed section (focalLoss with sparse labels), the kernel\'s thread count set ' +
-             'with `setNumThreads` before each call, counts interleaved. On `tensorflow` the copy of the logits out ' +
-             'of TensorFlow and the consume op do not depend on the kernel\'s threads, which bounds the speedup.');
+             'with `setNumThreads` before each call, counts interleaved. The tfjs bookkeeping and the consume op ' +
+             'do not depend on the kernel\'s threads, which bounds the speedup; on a machine with as many cores as ' +
+             'threads, TensorFlow\'s own pool threads may still be busy (spinning) from the preceding ops.');
     out.push('');
     out.push(markdownTable(threadHeader(results.threads), threadRows(results.threads)));
     out.push('');

@@ -49,7 +49,7 @@ describe('the active path computes exactly what the addon computes', () => {
      options: {alpha: [0.1, 0.2, 0.3, 0.4, 0.5], gamma: 0.5, labelSmoothing: 0.1}},
     {name: 'dense soft labels, gamma 3', rows: 29, classes: 130, dense: true, options: {gamma: 3}},
   ];
-  test.each(cases)('focalLoss $name: per-row loss and gradient bit-identical', ({rows, classes, dense, options}) => {
+  test.each(cases)('focalLoss $name: per-row and mean loss, and gradients, bit-identical', ({rows, classes, dense, options}) => {
     const logitValues = randomLogits(rng, rows, classes);
     const sparseLabels = Int32Array.from({length: rows}, () => rng.int(0, classes));
     let labelValues: Int32Array | Float32Array = sparseLabels;
@@ -79,7 +79,16 @@ describe('the active path computes exactly what the addon computes', () => {
     const grad = tf.grad((x: tf.Tensor) => focalLoss(labels, x, {...options, reduction: tf.Reduction.SUM}))(logits);
     expect(firstDifference(perRow.dataSync(), lossOut)).toBe(-1);
     expect(firstDifference(grad.dataSync(), gradOut)).toBe(-1);
-    tf.dispose([logits, labels, perRow, grad]);
+    // The mean: a double sum of the per-row losses rounded once, and the gradient scaled by the
+    // float32 1/rows (dy = 1), on either path.
+    const mean = focalLoss(labels, logits, options);
+    const meanGrad = tf.grad((x: tf.Tensor) => focalLoss(labels, x, options))(logits);
+    let sum = 0;
+    for (const v of lossOut) sum += v;
+    expect(mean.dataSync()[0]).toBe(Math.fround(sum / rows));
+    const inverseRows = Math.fround(1 / rows);
+    expect(firstDifference(meanGrad.dataSync(), gradOut.map((g) => Math.fround(g * inverseRows)))).toBe(-1);
+    tf.dispose([logits, labels, perRow, grad, mean, meanGrad]);
   });
 
   test('sigmoidFocalLoss: elementwise loss and gradient bit-identical', () => {

@@ -232,11 +232,12 @@ export function scaleGradientKernel(
     try {
       const dyValues = readFloat32(backend, dy);
       if (reduced) {
-        // Every row of the last axis scaled by the same dy * factor.
+        // Every row of the last axis scaled by the same dy * factor, a float32 product as in the
+        // TensorFlow op (the fill rounds the exact double product of two float32 values).
         const classes = Math.max(1, shape[shape.length - 1] ?? 1);
         const rows = out.length / classes;
-        addon().scaleRows(values, new Float32Array(rows).fill(dyValues[0] * saved.factor!), rows,
-                          classes, out);
+        const scale = dyValues[0] * Math.fround(saved.factor!);
+        addon().scaleRows(values, new Float32Array(rows).fill(scale), rows, classes, out);
       } else if (perRow) {
         const classes = shape[shape.length - 1];
         addon().scaleRows(values, dyValues, out.length / classes, classes, out);
