@@ -96,6 +96,40 @@ inline void frexp12(VF x, VF* mant, VF* expo) {
                                                _mm256_set1_epi32(0x3f800000)))};
 }
 
+// Lanes of `a` rearranged: lane i gets a[idx[i]], idx[i] in [0, kLanes).
+inline VF permute(VF a, const int32_t* idx) {
+  return {_mm256_permutevar8x32_ps(a.v, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(idx)))};
+}
+// Lane i gets base[idx[i]].
+inline VF gather(const float* base, const int32_t* idx) {
+  return {_mm256_i32gather_ps(base, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(idx)), 4)};
+}
+inline VF int_to_float(const int32_t* p) {
+  return {_mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)))};
+}
+
+// In-register transpose of the kLanes x kLanes matrix whose row i is r[i]: afterwards r[k] holds
+// column k.
+inline void transpose(VF r[kLanes]) {
+  __m256 t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i].v, r[i + 1].v);
+    t[i + 1] = _mm256_unpackhi_ps(r[i].v, r[i + 1].v);
+  }
+  // u[4g + c], 128-bit lane L: column 4L + c of rows 4g .. 4g + 3.
+  for (int g = 0; g < 2; ++g) {
+    const __m256 *lo = &t[4 * g], *hi = &t[4 * g + 2];
+    u[4 * g + 0] = _mm256_shuffle_ps(lo[0], hi[0], _MM_SHUFFLE(1, 0, 1, 0));
+    u[4 * g + 1] = _mm256_shuffle_ps(lo[0], hi[0], _MM_SHUFFLE(3, 2, 3, 2));
+    u[4 * g + 2] = _mm256_shuffle_ps(lo[1], hi[1], _MM_SHUFFLE(1, 0, 1, 0));
+    u[4 * g + 3] = _mm256_shuffle_ps(lo[1], hi[1], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int c = 0; c < 4; ++c) {
+    r[c].v = _mm256_permute2f128_ps(u[c], u[4 + c], 0x20);
+    r[4 + c].v = _mm256_permute2f128_ps(u[c], u[4 + c], 0x31);
+  }
+}
+
 struct SumD {
   __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
   inline void add(VF a) {
@@ -107,6 +141,10 @@ struct SumD {
     __m128d t = _mm_add_pd(_mm256_castpd256_pd128(s), _mm256_extractf128_pd(s, 1));
     t = _mm_add_sd(t, _mm_unpackhi_pd(t, t));
     return _mm_cvtsd_f64(t);
+  }
+  // The per-lane sums (no horizontal sum), rounded to float.
+  inline VF lanes() const {
+    return {_mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps(lo)), _mm256_cvtpd_ps(hi), 1)};
   }
 };
 

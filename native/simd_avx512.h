@@ -95,6 +95,44 @@ inline void frexp12(VF x, VF* mant, VF* expo) {
   *expo = {_mm512_getexp_ps(x.v)};
 }
 
+// Lanes of `a` rearranged: lane i gets a[idx[i]], idx[i] in [0, kLanes).
+inline VF permute(VF a, const int32_t* idx) {
+  return {_mm512_permutexvar_ps(_mm512_loadu_si512(idx), a.v)};
+}
+// Lane i gets base[idx[i]].
+inline VF gather(const float* base, const int32_t* idx) {
+  return {_mm512_i32gather_ps(_mm512_loadu_si512(idx), base, 4)};
+}
+inline VF int_to_float(const int32_t* p) { return {_mm512_cvtepi32_ps(_mm512_loadu_si512(p))}; }
+
+// In-register transpose of the kLanes x kLanes matrix whose row i is r[i]: afterwards r[k] holds
+// column k. Pairs within 128-bit lanes, then quads of rows, then 128-bit blocks.
+inline void transpose(VF r[kLanes]) {
+  __m512 t[16], u[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i].v, r[i + 1].v);
+    t[i + 1] = _mm512_unpackhi_ps(r[i].v, r[i + 1].v);
+  }
+  // u[4g + c], 128-bit lane L: column 4L + c of rows 4g .. 4g + 3.
+  for (int g = 0; g < 4; ++g) {
+    const __m512 *lo = &t[4 * g], *hi = &t[4 * g + 2];
+    u[4 * g + 0] = _mm512_shuffle_ps(lo[0], hi[0], _MM_SHUFFLE(1, 0, 1, 0));
+    u[4 * g + 1] = _mm512_shuffle_ps(lo[0], hi[0], _MM_SHUFFLE(3, 2, 3, 2));
+    u[4 * g + 2] = _mm512_shuffle_ps(lo[1], hi[1], _MM_SHUFFLE(1, 0, 1, 0));
+    u[4 * g + 3] = _mm512_shuffle_ps(lo[1], hi[1], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int c = 0; c < 4; ++c) {
+    const __m512 even_lo = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x88);     // lanes 0, 2 of rows 0-7
+    const __m512 odd_lo = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xdd);      // lanes 1, 3
+    const __m512 even_hi = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x88);
+    const __m512 odd_hi = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xdd);
+    r[c].v = _mm512_shuffle_f32x4(even_lo, even_hi, 0x88);
+    r[8 + c].v = _mm512_shuffle_f32x4(even_lo, even_hi, 0xdd);
+    r[4 + c].v = _mm512_shuffle_f32x4(odd_lo, odd_hi, 0x88);
+    r[12 + c].v = _mm512_shuffle_f32x4(odd_lo, odd_hi, 0xdd);
+  }
+}
+
 // Sum of float lanes accumulated in double.
 struct SumD {
   __m512d lo = _mm512_setzero_pd(), hi = _mm512_setzero_pd();
@@ -108,6 +146,10 @@ struct SumD {
     __m128d t = _mm_add_pd(_mm256_castpd256_pd128(h), _mm256_extractf128_pd(h, 1));
     t = _mm_add_sd(t, _mm_unpackhi_pd(t, t));
     return _mm_cvtsd_f64(t);
+  }
+  // The per-lane sums (no horizontal sum), rounded to float.
+  inline VF lanes() const {
+    return {_mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(lo)), _mm512_cvtpd_ps(hi), 1)};
   }
 };
 

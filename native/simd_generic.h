@@ -114,12 +114,45 @@ inline void frexp12(VF x, VF* mant, VF* expo) {
   mant->v = reinterpret_cast<F4>((bits & 0x007fffff) | 0x3f800000);
 }
 
+// Lanes of `a` rearranged: lane i gets a[idx[i]], idx[i] in [0, kLanes).
+inline VF permute(VF a, const int32_t* idx) {
+  VF r;
+  for (int i = 0; i < kLanes; ++i) r.v[i] = a.v[idx[i]];
+  return r;
+}
+// Lane i gets base[idx[i]].
+inline VF gather(const float* base, const int32_t* idx) {
+  VF r;
+  for (int i = 0; i < kLanes; ++i) r.v[i] = base[idx[i]];
+  return r;
+}
+inline VF int_to_float(const int32_t* p) {
+  VF r;
+  for (int i = 0; i < kLanes; ++i) r.v[i] = static_cast<float>(p[i]);
+  return r;
+}
+
+// In-register transpose of the kLanes x kLanes matrix whose row i is r[i]: afterwards r[k] holds
+// column k.
+inline void transpose(VF r[kLanes]) {
+  VF c[kLanes];
+  for (int k = 0; k < kLanes; ++k)
+    for (int i = 0; i < kLanes; ++i) c[k].v[i] = r[i].v[k];
+  for (int k = 0; k < kLanes; ++k) r[k] = c[k];
+}
+
 struct SumD {
   double s[kLanes] = {0, 0, 0, 0};
   inline void add(VF a) {
     for (int i = 0; i < kLanes; ++i) s[i] += a.v[i];
   }
   inline double total() const { return (s[0] + s[1]) + (s[2] + s[3]); }
+  // The per-lane sums (no horizontal sum), rounded to float.
+  inline VF lanes() const {
+    VF r;
+    for (int i = 0; i < kLanes; ++i) r.v[i] = static_cast<float>(s[i]);
+    return r;
+  }
 };
 
 }  // namespace

@@ -320,6 +320,52 @@ void test_softmax_random() {
   }
 }
 
+// Sparse labels with few classes run one row per lane, kLanes (4, 8 or 16) rows at a time: 37 rows
+// give whole blocks and a partial one, with ignored rows, non-finite rows and a confident row
+// inside blocks.
+void test_softmax_lane_blocks() {
+  for (int64_t C : {1LL, 2LL, 3LL, 10LL, 16LL, 20LL, 21LL, 33LL, 64LL, 65LL}) {
+    for (double gamma : {0.0, 0.5, 2.0, 2.7}) {
+      SoftmaxCase c = random_case(37, C, C % 2 ? 6.0f : 2.5f);
+      c.gamma = gamma;
+      if (C % 3 == 0) per_class_alpha(c);
+      const std::string base = fmt("lanes C=%lld gamma=%g", (long long)C, gamma);
+      check_softmax(base, c, run_softmax(c, true));
+      SoftmaxCase confident = c;
+      for (int64_t j = 0; j < C; ++j) confident.logits[20 * C + j] = -1.0f;
+      confident.logits[20 * C + confident.sparse[20]] = 40.0f;
+      check_softmax(base + " confident row", confident, run_softmax(confident, true));
+      SoftmaxCase ignored = c;
+      ignored.has_ignore = true;
+      ignored.ignore = -100;
+      for (int r : {0, 17, 36}) ignored.sparse[r] = -100;
+      SoftmaxResult res = run_softmax(ignored, true);
+      check_softmax(base + " ignore_index", ignored, res);
+      for (int r : {0, 17, 36}) {
+        ++g_checks;
+        bool zero = res.loss[r] == 0.0f;
+        for (int64_t j = 0; j < C; ++j) zero = zero && res.grad[r * C + j] == 0.0f;
+        if (!zero) fail(fmt("%s: ignored row %d not zero", base.c_str(), r));
+      }
+      // A NaN row and a +inf row inside a block leave the other rows as they were.
+      SoftmaxCase broken = c;
+      broken.logits[3 * C] = NAN;
+      broken.logits[18 * C + C - 1] = INFINITY;
+      SoftmaxResult b = run_softmax(broken, true), clean = run_softmax(c, true);
+      for (int r = 0; r < 37; ++r) {
+        ++g_checks;
+        const bool bad_row = r == 3 || r == 18;
+        if (bad_row) {
+          if (std::isfinite(b.loss[r]) || !std::isnan(b.grad[r * C])) fail(fmt("%s: row %d should be NaN/inf", base.c_str(), r));
+        } else if (b.loss[r] != clean.loss[r] ||
+                   std::memcmp(&b.grad[r * C], &clean.grad[r * C], sizeof(float) * C) != 0) {
+          fail(fmt("%s: row %d changed by a non-finite row in its block", base.c_str(), r));
+        }
+      }
+    }
+  }
+}
+
 void test_softmax_extreme() {
   for (const Isa& isa : available_isas()) {
     for (double gamma : {0.0, 0.25, 0.5, 1.0, 2.0, 3.7}) {
@@ -505,9 +551,11 @@ void test_softmax_errors() {
 }
 
 void test_softmax_thread_identity() {
-  for (bool dense : {false, true}) {
-    // Large enough (> pool::kMinParallelWork) to be split over threads.
-    SoftmaxCase c = random_case(1215, 301, 4.0f);
+  for (int variant = 0; variant < 3; ++variant) {
+    const bool dense = variant == 1;
+    // Large enough (> pool::kMinParallelWork) to be split over threads; variant 2: few classes
+    // (rows in blocks, one per lane), chunks that do not start on a block boundary.
+    SoftmaxCase c = variant == 2 ? random_case(20011, 21, 4.0f) : random_case(1215, 301, 4.0f);
     if (dense) make_dense(c, true);
     c.gamma = 1.5;
     focal::set_num_threads(1);
@@ -736,6 +784,7 @@ int main() {
     test_softmax_probabilities();
     test_softmax_errors();
     test_softmax_thread_identity();
+    test_softmax_lane_blocks();
     test_sigmoid();
     test_scale();
     std::printf("-- %s: %d failures\n", level, g_failures - before);
