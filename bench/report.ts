@@ -1,6 +1,7 @@
 // Terminal tables and the markdown report (bench/out/REPORT.md) from the results object.
 import {EFFECT_LOSSES, EffectResult, METRIC_LABELS, METRICS} from './effect';
-import {BackendSpeedResult, CONTENDERS, KernelResult, ShapeResult, ThreadScalingResult} from './speed';
+import {BackendSpeedResult, CONTENDERS, KernelResult, MAX_CALLS_PER_SAMPLE, ShapeResult, ThreadCountTiming,
+        ThreadScalingResult} from './speed';
 import {formatMs, formatRatio, Summary} from './stats';
 import {TorchResult} from './torch';
 
@@ -41,10 +42,13 @@ export interface BenchConfig {
   shapes: string[];
   reps: number;
   warmup: number;
+  warmupMs: number;
+  minSampleMs: number;
   seeds: number;
   epochs: number;
   sections: string[];
   kernelShape: string;
+  threadShapes: string[];
   outDir: string;
   budgetSeconds: number;
 }
@@ -93,22 +97,24 @@ function ratioCell(s: Summary | null): string {
   return `${formatRatio(s.median)} (${formatRatio(s.q1)}–${formatRatio(s.q3)})`;
 }
 
-const SPEED_HEADER = ['shape', 'contender', 'n', 'median ms', 'IQR ms', 'min–max ms', '× softmax CE', '× sigmoid CE'];
-const SPEED_ALIGN = [false, false, true, true, true, true, true, true];
+const SPEED_HEADER = ['shape', 'contender', 'n', 'calls/sample', 'median ms', 'IQR ms', 'min–max ms', '× softmax CE',
+                      '× sigmoid CE'];
+const SPEED_ALIGN = [false, false, true, true, true, true, true, true, true];
 
 export function speedRows(shape: ShapeResult): string[][] {
   const rows: string[][] = [];
   for (const c of shape.contenders) {
     if (c.error !== undefined) {
-      rows.push([shape.shape, c.label, '', 'error', c.error.slice(0, 60), '', '', '']);
+      rows.push([shape.shape, c.label, '', '', 'error', c.error.slice(0, 60), '', '', '']);
       continue;
     }
-    rows.push([shape.shape, c.label, String(c.summary.n), formatMs(c.summary.median), spreadMs(c.summary), rangeMs(c.summary),
+    rows.push([shape.shape, c.label, String(c.summary.n), String(c.callsPerSample), formatMs(c.summary.median),
+               spreadMs(c.summary), rangeMs(c.summary),
                c.id === 'ce' ? '1 (baseline)' : ratioCell(c.ratioVsCe),
                c.id === 'sigmoid_ce' ? '1 (baseline)' : ratioCell(c.ratioVsSigmoidCe)]);
   }
   rows.push([shape.shape, '(consume op alone: tf.sum of a JS-held array)', String(shape.consumeOnly.n),
-             formatMs(shape.consumeOnly.median),
+             String(shape.consumeOnlyCallsPerSample), formatMs(shape.consumeOnly.median),
              spreadMs(shape.consumeOnly), rangeMs(shape.consumeOnly), '', '']);
   return rows;
 }
@@ -118,21 +124,36 @@ export function speedTextTable(result: BackendSpeedResult, shapes = result.shape
 }
 
 export function kernelRows(kernel: KernelResult): string[][] {
-  return kernel.cases.map((c) => [c.label, formatMs(c.summary.median), spreadMs(c.summary),
+  return kernel.cases.map((c) => [c.label, String(c.callsPerSample), formatMs(c.summary.median), spreadMs(c.summary),
                                   c.gigabytesPerSecond.toFixed(1)]);
 }
 
-const KERNEL_HEADER = ['case', 'median ms', 'IQR ms', 'GB/s'];
+const KERNEL_HEADER = ['case', 'calls/sample', 'median ms', 'IQR ms', 'GB/s'];
+const KERNEL_ALIGN = [false, true, true, true, true];
 
+/** Two rows per backend and shape: the full tfjs step and the kernel alone, at every thread count. */
 export function threadRows(threads: ThreadScalingResult[]): string[][] {
-  return threads.map((t) => [t.backend, t.shape, ...t.threads.map((x) => `${formatMs(x.summary.median)} (${spreadMs(x.summary)})`),
-                             `${formatRatio(t.speedup.median)} (${formatRatio(t.speedup.q1)}–${formatRatio(t.speedup.q3)})`]);
+  const row = (t: ThreadScalingResult, what: string, timings: ThreadCountTiming[]) => [
+    t.backend, t.shape, what,
+    ...timings.map((x) => `${formatMs(x.summary.median)} (${spreadMs(x.summary)})`),
+    ...timings.slice(1).map((x) => ratioCell(x.speedup)),
+    timings.map((x) => String(x.callsPerSample)).join(' / '),
+  ];
+  return threads.flatMap((t) => [row(t, 'focalLoss step (tfjs)', t.step), row(t, 'kernel alone', t.kernel)]);
+}
+
+function threadCounts(threads: ThreadScalingResult[]): number[] {
+  return threads.length > 0 ? threads[0].step.map((t) => t.threads) : [1, 2];
 }
 
 function threadHeader(threads: ThreadScalingResult[]): string[] {
-  const counts = threads.length > 0 ? threads[0].threads.map((t) => t.threads) : [1, 2];
-  return ['backend', 'shape', ...counts.map((n) => `${n} thread${n > 1 ? 's' : ''}: median ms (IQR)`),
-          `speedup ${counts[0]}→${counts[counts.length - 1]}`];
+  const counts = threadCounts(threads);
+  return ['backend', 'shape', 'measured', ...counts.map((n) => `${n} thread${n > 1 ? 's' : ''}: median ms (IQR)`),
+          ...counts.slice(1).map((n) => `speedup ${counts[0]}→${n}`), 'calls/sample'];
+}
+
+function threadAlign(threads: ThreadScalingResult[]): boolean[] {
+  return threadHeader(threads).map((_, i) => i >= 3);
 }
 
 function pct(v: number): string {
@@ -175,12 +196,13 @@ export function terminalSummary(results: BenchResults): string {
   }
   if (results.kernel) {
     parts.push(`\nKernel alone at ${results.kernel.shape} (sparse labels, gamma 2), direct addon call:`);
-    parts.push(textTable(KERNEL_HEADER, kernelRows(results.kernel), [false, true, true, true]));
+    parts.push(textTable(KERNEL_HEADER, kernelRows(results.kernel), KERNEL_ALIGN));
     parts.push(`kernel / copy: ${formatRatio(results.kernel.kernelOverCopy.median)} (per-round median)`);
   }
   if (results.threads.length > 0) {
-    parts.push('\nThread scaling of focalLoss (sparse labels, full tfjs call):');
-    parts.push(textTable(threadHeader(results.threads), threadRows(results.threads)));
+    parts.push('\nThread scaling of focalLoss (sparse labels): full tfjs call and the kernel alone; speedup = ' +
+               'per-round t(1 thread) / t(n threads), median (IQR):');
+    parts.push(textTable(threadHeader(results.threads), threadRows(results.threads), threadAlign(results.threads)));
   }
   if (results.torch) {
     parts.push(`\nPyTorch comparison at ${results.torch.shape}:`);
@@ -248,7 +270,9 @@ export function markdownReport(results: BenchResults): string {
     ['library environment variables', Object.entries(meta.environment).map(([k, v]) => `${k}=${v}`).join(', ') || 'none set'],
     ['git commit', meta.gitCommit ?? 'unknown'],
     ['seconds per section', Object.entries(meta.sectionSeconds).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')],
-    ['settings', `backends ${config.backends.join(', ')}; reps ${config.reps}, warm-up ${config.warmup}; ` +
+    ['settings', `backends ${config.backends.join(', ')}; reps ${config.reps}, warm-up at least ${config.warmup} ` +
+                 `pass${config.warmup === 1 ? '' : 'es'} and ${config.warmupMs} ms, samples of at least ` +
+                 `${config.minSampleMs} ms; ` +
                  `seeds ${config.seeds}, epochs ${config.epochs}; sections ${config.sections.join(', ')}`],
   ]));
   out.push('');
@@ -275,12 +299,7 @@ export function markdownReport(results: BenchResults): string {
              'the CE baselines take one-hot labels; the sigmoid contenders take the one-hot matrix as ' +
              'multi-label targets. Logits ~ N(0, 2²), labels uniform, fixed seed.');
     out.push('');
-    out.push(`Method: ${config.warmup} warm-up calls per contender, then ${config.reps} rounds; each round calls every ` +
-             'contender once, in an order rotated every round, so slow drifts of the machine hit all alike. ' +
-             `A shape whose rounds would take more than ${config.budgetSeconds} s in all stops early, after at least 5 ` +
-             'rounds (and its warm-up after one pass once that took a quarter of the budget); column n gives the rounds. ' +
-             'Median and interquartile range (IQR) of the per-call times; ratios (× softmax CE, × sigmoid CE) are ' +
-             'per-round ratios (same round, seconds apart) summarised by median (IQR). Below 1 = faster than the baseline.');
+    out.push(methodText(config));
     out.push('');
     for (const backend of results.speed) {
       out.push(`### Backend \`${backend.backend}\``);
@@ -310,9 +329,10 @@ export function markdownReport(results: BenchResults): string {
              `the gradient, reading ${(k.bytesMoved / 2 / 1e6).toFixed(1)} MB of logits and writing ` +
              `${(k.bytesMoved / 2 / 1e6).toFixed(1)} MB of gradient. The copy reads and writes the same bytes ` +
              '(`Float32Array.prototype.set`, one thread): the floor for any implementation that reads the logits once ' +
-             'and writes the gradient once. Same interleaved method as above. GB/s counts bytes read + written.');
+             'and writes the gradient once. Same steady-state, interleaved method as in the speed section (warm-up, ' +
+             'calls per sample, rotated rounds). GB/s counts bytes read + written.');
     out.push('');
-    out.push(markdownTable(KERNEL_HEADER, kernelRows(k), [false, true, true, true]));
+    out.push(markdownTable(KERNEL_HEADER, kernelRows(k), KERNEL_ALIGN));
     out.push('');
     out.push(`Kernel (forward + gradient, ${k.defaultThreads} threads) / copy: **${formatRatio(k.kernelOverCopy.median)}** ` +
              `(per-round median; IQR ${formatRatio(k.kernelOverCopy.q1)}–${formatRatio(k.kernelOverCopy.q3)}).`);
@@ -321,12 +341,24 @@ export function markdownReport(results: BenchResults): string {
   if (results.threads.length > 0) {
     out.push('## Thread scaling of focalLoss');
     out.push('');
-    out.push('Full tfjs call as in the speed section (focalLoss with sparse labels), the kernel\'s thread count set ' +
-             'with `setNumThreads` before each call, counts interleaved. The tfjs bookkeeping and the consume op ' +
-             'do not depend on the kernel\'s threads, which bounds the speedup; on a machine with as many cores as ' +
-             'threads, TensorFlow\'s own pool threads may still be busy (spinning) from the preceding ops.');
+    const counts = threadCounts(results.threads);
+    out.push(`At each shape (${config.threadShapes.join(', ')}) and kernel thread count (${counts.join(', ')}: one, ` +
+             'two, and all logical cores when the machine has more than two; set with `setNumThreads` before each ' +
+             'call), two things in ' +
+             'the same interleaved rounds, with the steady-state method of the speed section: **focalLoss step ' +
+             '(tfjs)**, the full tfjs call as in the speed section (sparse labels), and **kernel alone**, the ' +
+             'direct addon call as in the kernel section (forward + gradient into preallocated outputs). Speedup = ' +
+             'per-round t(1 thread) / t(n threads), median (IQR); calls/sample lists the calls per sample at each ' +
+             'thread count. The kernel alone shows what threads can do at that shape: with many classes per row ' +
+             'the kernel streams many bytes per unit of work and is bound by memory bandwidth, which more threads ' +
+             'may not raise (compare the copy in the kernel section); with few classes and many rows it is bound by ' +
+             'computation and scales closer to the thread count. The tfjs bookkeeping and the consume op of the ' +
+             'full step do not depend on the kernel\'s threads, which bounds its speedup further; on a machine with ' +
+             'as many cores as threads, TensorFlow\'s own pool threads may still be busy (spinning) from the ' +
+             'preceding ops — interleaved with the steps, they can also take cores from the kernel alone, which is ' +
+             'why its rows, the same call under each backend, may differ between backends.');
     out.push('');
-    out.push(markdownTable(threadHeader(results.threads), threadRows(results.threads)));
+    out.push(markdownTable(threadHeader(results.threads), threadRows(results.threads), threadAlign(results.threads)));
     out.push('');
   }
   if (results.torch) {
@@ -409,6 +441,29 @@ export function markdownReport(results: BenchResults): string {
     out.push('');
   }
   return out.join('\n');
+}
+
+/** How the speed section times a call: warm-up, calls per sample, interleaved rounds, budget. */
+function methodText(config: BenchConfig): string {
+  return `Method (steady state: training runs thousands of steps, so what matters is the time per call once V8 has ` +
+         `optimised the JS around the kernels): per shape, a warm-up of at least ${config.warmup} ` +
+         `pass${config.warmup === 1 ? '' : 'es'} over all ` +
+         `contenders and at least ${config.warmupMs} ms; in each pass every contender runs a batch of ` +
+         'back-to-back calls as long as one sample (one call in the first pass), so fast contenders get as much of ' +
+         'the warm-up time as slow ones, and many more calls. Each contender then keeps a number of ' +
+         'back-to-back calls per sample (column calls/sample): the first of 1, 2, 5, 10, 20, 50, … (as Python\'s ' +
+         `\`timeit\` autorange; at most ${MAX_CALLS_PER_SAMPLE}) that makes a sample last at least ` +
+         `${config.minSampleMs} ms, judged by the fastest of its last warm-up batches, so sub-millisecond calls are not ` +
+         'lost in timer and scheduling noise; contenders slower than that keep one call per sample. A sample is the ' +
+         'mean time per call over its calls, which reuse the same inputs (in cache at small shapes, as in training, ' +
+         `where the layer before has just written the logits). Then ${config.reps} rounds; each round takes one ` +
+         'sample of every contender, in an order rotated every round, so slow drifts of the machine hit all alike; ' +
+         'garbage is collected between rounds, outside the timed calls, when node runs with --expose-gc. ' +
+         `A shape whose rounds would take more than ${config.budgetSeconds} s in all stops early, after at least 5 ` +
+         'rounds (and its warm-up after one pass once that took a quarter of the budget); column n gives the rounds. ' +
+         'Median and interquartile range (IQR) of the per-call times of the samples; ratios (× softmax CE, × sigmoid ' +
+         'CE) are per-round ratios (same round, milliseconds to seconds apart) summarised by median (IQR). Below 1 = ' +
+         'faster than the baseline.';
 }
 
 /** One plain paragraph: which differences the numbers support and which they do not. */

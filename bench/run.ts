@@ -4,8 +4,8 @@
 // SVG figures; prints tables on stdout and progress on stderr.
 //
 //   node dist/bench/run.js [--backend tensorflow|cpu|both] [--shapes 256x10,4096x1000]
-//       [--reps N] [--warmup N] [--seeds N] [--epochs N]
-//       [--sections speed,effect,figures,kernel,torch] [--out DIR] [--quick]
+//       [--reps N] [--warmup N] [--warmup-ms N] [--min-sample-ms N] [--seeds N] [--epochs N]
+//       [--sections speed,effect,figures,kernel,torch] [--thread-shapes LIST] [--out DIR] [--quick]
 import * as childProcess from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -17,7 +17,8 @@ import * as focal from '../lib/index';
 import {measureEffect} from './effect';
 import {focalCurveChart, speedChart, trainingCurvesChart, writeSvg} from './figures';
 import {BenchResults, FigureInfo, markdownReport, terminalSummary} from './report';
-import {BackendName, measureKernel, measureSpeed, measureThreadScaling, parseShape, ShapeSpec} from './speed';
+import {BackendName, DEFAULT_WARMUP_MS, measureKernel, measureSpeed, measureThreadScaling, parseShape, ShapeSpec,
+        TimingOptions} from './speed';
 import {runTorch} from './torch';
 
 export const SECTIONS = ['speed', 'kernel', 'torch', 'effect', 'figures'] as const;
@@ -25,19 +26,30 @@ export type Section = typeof SECTIONS[number];
 
 export const FULL_SHAPES = ['256x10', '1024x100', '4096x1000', '65536x20', '8x128x128x21'];
 export const QUICK_SHAPES = ['256x10', '1024x100', '4x32x32x21'];
+/** A memory-bandwidth-bound shape (many classes) and a compute-bound one (few classes, many rows). */
+export const FULL_THREAD_SHAPES = ['4096x1000', '65536x20'];
+export const QUICK_THREAD_SHAPES = ['1024x1000', '16384x20'];
 
 export interface BenchOptions {
   backends: BackendName[];
   shapes: ShapeSpec[];
+  /** Timed rounds per measurement (one sample of every case each). */
   reps: number;
+  /** Least warm-up passes over all cases per measurement. */
   warmup: number;
+  /** Least warm-up wall time per measurement, ms. */
+  warmupMs: number;
+  /** Shortest sample, ms: faster calls are repeated back to back within a sample. */
+  minSampleMs: number;
   seeds: number;
   epochs: number;
   sections: Section[];
   outDir: string;
   quick: boolean;
-  /** Shape of the kernel-alone, thread-scaling and PyTorch measurements. */
+  /** Shape of the kernel-alone and PyTorch measurements. */
   kernelShape: ShapeSpec;
+  /** Shapes of the thread-scaling measurement (full tfjs step and kernel alone). */
+  threadShapes: ShapeSpec[];
   /** Training images of the most common class in the effect section. */
   datasetMaxCount: number;
   testPerClass: number;
@@ -51,15 +63,24 @@ export interface BenchOptions {
 export const USAGE = `Usage: node dist/bench/run.js [options]
   --backend tensorflow|cpu|both   tfjs backends to measure (default both)
   --shapes LIST                   comma list of shapes, rows x classes, e.g. 256x10,4096x1000,8x128x128x21
-  --reps N                        timed rounds per shape (default 20; --quick 5)
-  --warmup N                      warm-up calls per contender (default 3; --quick 1)
+  --reps N                        timed rounds per shape; each round takes one sample of every
+                                  contender (default 20; --quick 5)
+  --warmup N                      least warm-up passes (one call of every contender each) before the
+                                  timed rounds (default 3; --quick 1)
+  --warmup-ms N                   least warm-up wall time per measurement, ms: steady state, not cold
+                                  JIT (default 2000; --quick 100)
+  --min-sample-ms N               shortest sample, ms: a faster contender is called 1, 2, 5, 10, 20, ...
+                                  times back to back per sample and the mean taken; 0 = one call per
+                                  sample (default 5; --quick 2)
   --seeds N                       training seeds in the effect section (default 5; --quick 2)
   --epochs N                      training epochs per run (default 20; --quick 3)
   --sections LIST                 any of ${SECTIONS.join(',')} (default all)
   --budget SECONDS                timed-round budget per backend and shape: slow ones stop early, after
                                   at least 5 rounds (default 30; --quick 5)
-  --kernel-shape RxC              shape of the kernel / threads / PyTorch sections (default 4096x1000;
-                                  --quick 1024x1000)
+  --kernel-shape RxC              shape of the kernel-alone and PyTorch measurements (default
+                                  4096x1000; --quick 1024x1000)
+  --thread-shapes LIST            shapes of the thread scaling in the kernel section (default
+                                  ${FULL_THREAD_SHAPES.join(',')}; --quick ${QUICK_THREAD_SHAPES.join(',')})
   --dataset-max N                 training images of the most common digit (default 800; --quick 300)
   --out DIR                       output folder (default bench/out)
   --quick                         reduced run (well under a minute): small shapes, few reps, seeds, epochs
@@ -89,8 +110,8 @@ export function parseArgs(argv: string[]): BenchOptions {
     }
     const eq = arg.indexOf('=');
     const [flag, inline] = arg.startsWith('--') && eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
-    const known = ['--backend', '--shapes', '--reps', '--warmup', '--seeds', '--epochs', '--sections', '--out',
-                   '--kernel-shape', '--dataset-max', '--budget'];
+    const known = ['--backend', '--shapes', '--reps', '--warmup', '--warmup-ms', '--min-sample-ms', '--seeds',
+                   '--epochs', '--sections', '--out', '--kernel-shape', '--thread-shapes', '--dataset-max', '--budget'];
     if (!known.includes(flag)) {
       throw new RangeError(`unknown argument '${arg}'\n${USAGE}`);
     }
@@ -109,8 +130,10 @@ export function parseArgs(argv: string[]): BenchOptions {
     throw new RangeError(`--backend expects tensorflow, cpu or both; received '${backendArg}'`);
   }
   const backends: BackendName[] = backendArg === 'both' ? ['tensorflow', 'cpu'] : [backendArg as BackendName];
-  const shapes = (values.get('--shapes')?.split(',') ?? (quick ? QUICK_SHAPES : FULL_SHAPES))
-                     .filter((s) => s.trim() !== '').map(parseShape);
+  const shapeList = (flag: string, defaults: string[]): ShapeSpec[] =>
+      (values.get(flag)?.split(',') ?? defaults).filter((s) => s.trim() !== '').map(parseShape);
+  const shapes = shapeList('--shapes', quick ? QUICK_SHAPES : FULL_SHAPES);
+  const threadShapes = shapeList('--thread-shapes', quick ? QUICK_THREAD_SHAPES : FULL_THREAD_SHAPES);
   const sections = (values.get('--sections')?.split(',').map((s) => s.trim()).filter((s) => s !== '') ??
                     [...SECTIONS]) as Section[];
   for (const s of sections) {
@@ -120,9 +143,13 @@ export function parseArgs(argv: string[]): BenchOptions {
   }
   const kernelShape = parseShape(values.get('--kernel-shape') ?? (quick ? '1024x1000' : '4096x1000'));
   return {
-    backends, shapes, sections, quick, kernelShape,
+    backends, shapes, sections, quick, kernelShape, threadShapes,
     reps: values.has('--reps') ? positiveInteger('--reps', values.get('--reps')) : quick ? 5 : 20,
     warmup: values.has('--warmup') ? positiveInteger('--warmup', values.get('--warmup'), true) : quick ? 1 : 3,
+    warmupMs: values.has('--warmup-ms') ? positiveInteger('--warmup-ms', values.get('--warmup-ms'), true) :
+                                          quick ? 100 : DEFAULT_WARMUP_MS,
+    minSampleMs: values.has('--min-sample-ms') ?
+        positiveInteger('--min-sample-ms', values.get('--min-sample-ms'), true) : quick ? 2 : 5,
     seeds: values.has('--seeds') ? positiveInteger('--seeds', values.get('--seeds')) : quick ? 2 : 5,
     epochs: values.has('--epochs') ? positiveInteger('--epochs', values.get('--epochs')) : quick ? 3 : 20,
     datasetMaxCount: values.has('--dataset-max') ? positiveInteger('--dataset-max', values.get('--dataset-max')) :
@@ -239,6 +266,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     }
   };
   const has = (s: Section) => options.sections.includes(s);
+  const timing: TimingOptions = {reps: options.reps, warmup: options.warmup, warmupMs: options.warmupMs,
+                                 minSampleMs: options.minSampleMs};
   const cpus = os.cpus();
   const results: BenchResults = {
     meta: {
@@ -264,8 +293,10 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     },
     config: {
       backends: [...options.backends], shapes: options.shapes.map((s) => s.label), reps: options.reps,
-      warmup: options.warmup, seeds: options.seeds, epochs: options.epochs, sections: [...options.sections],
-      kernelShape: options.kernelShape.label, outDir: options.outDir, budgetSeconds: options.budgetSeconds,
+      warmup: options.warmup, warmupMs: options.warmupMs, minSampleMs: options.minSampleMs, seeds: options.seeds,
+      epochs: options.epochs, sections: [...options.sections], kernelShape: options.kernelShape.label,
+      threadShapes: options.threadShapes.map((s) => s.label), outDir: options.outDir,
+      budgetSeconds: options.budgetSeconds,
     },
     speed: [], threads: [], kernel: null, torch: null, effect: null, figures: [], notes: [], errors: [],
   };
@@ -305,8 +336,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     for (const backend of backends) {
       await section(`speed/${backend}`, async () => {
         await activateBackend(backend);
-        const result = measureSpeed({backend, shapes: options.shapes, reps: options.reps, warmup: options.warmup,
-                                     progress: progress.update, budgetSeconds: options.budgetSeconds});
+        const result = measureSpeed({...timing, backend, shapes: options.shapes, progress: progress.update,
+                                     budgetSeconds: options.budgetSeconds});
         results.speed.push(result);
         progress.done();
         print(terminalSummary({...results, speed: [result], threads: [], kernel: null, torch: null, effect: null, errors: []}));
@@ -315,13 +346,14 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   }
   if (has('kernel')) {
     await section('kernel', () => {
-      results.kernel = measureKernel(options.kernelShape, options.reps, options.warmup, progress.update);
+      results.kernel = measureKernel(options.kernelShape, timing, progress.update);
     });
     for (const backend of backends) {
       await section(`threads/${backend}`, async () => {
         await activateBackend(backend);
-        results.threads.push(measureThreadScaling(backend, options.kernelShape, options.reps, options.warmup,
-                                                  progress.update));
+        for (const shape of options.threadShapes) {
+          results.threads.push(measureThreadScaling(backend, shape, timing, progress.update));
+        }
       });
     }
     progress.done();
@@ -330,7 +362,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   if (has('torch') && backends.length > 0) {
     await section('torch', async () => {
       await activateBackend(backends[0]);
-      results.torch = runTorch(backends[0], options.kernelShape, options.reps, options.warmup, 2, progress.update);
+      results.torch = runTorch(backends[0], options.kernelShape, timing, 2, progress.update);
       progress.done();
       print(terminalSummary({...results, speed: [], threads: [], kernel: null, effect: null, errors: []}));
     });

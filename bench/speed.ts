@@ -9,9 +9,21 @@
 // matmul backward reads it); one cheap backend op whose scalar result we read forces the gradient
 // to exist in the backend, and every contender pays the same op. Its cost alone is measured too.
 //
-// Contenders run round-robin (one call of each per round, the order rotated every round) after a
-// warm-up, so slow drifts of a shared machine hit all of them alike; ratios against the baseline are
-// taken per round (same moment) and summarised by their median.
+// Steady state, not cold calls: training runs thousands of steps, so what users see is the time per
+// call once V8 has optimised the JS around the kernels (which takes thousands of calls) and caches
+// are warm. Hence runInterleaved first warms up for at least `warmup` passes over all contenders AND
+// at least `warmupMs` of wall time; then it picks per contender a number of back-to-back calls per
+// sample (1, 2, 5, 10, 20, 50, ... as Python's timeit.autorange) so that one sample lasts at least
+// `minSampleMs`: a single sub-millisecond call would mostly measure timer and scheduling noise. A
+// sample is the mean time per call over its calls. Slow contenders keep one call per sample. The
+// warm-up already calls each contender in such batches, so that a fast contender (which needs the
+// most calls to reach steady state) gets as much of the warm-up time as a slow one.
+//
+// Contenders run round-robin (one sample of each per round, the order rotated every round), so slow
+// drifts of a shared machine hit all of them alike; ratios against the baseline are taken per round
+// (same moment) and summarised by their median.
+import * as os from 'os';
+
 import * as tf from '@tensorflow/tfjs-core';
 
 import * as focal from '../lib/index';
@@ -71,7 +83,10 @@ export const BASELINE_ID = 'ce';
 export const SIGMOID_BASELINE_ID = 'sigmoid_ce';
 
 export interface ContenderResult extends ContenderInfo {
+  /** One per round: the mean milliseconds per call over `callsPerSample` back-to-back calls. */
   samplesMs: number[];
+  /** Back-to-back calls per sample, chosen after the warm-up (see runInterleaved). */
+  callsPerSample: number;
   summary: Summary;
   /** Per-round time / softmax CE time. */
   ratioVsCe: Summary | null;
@@ -89,6 +104,7 @@ export interface ShapeResult {
   contenders: ContenderResult[];
   /** tf.sum + dataSync of a fresh gradient-sized JS-held array: the consume op alone. */
   consumeOnly: Summary;
+  consumeOnlyCallsPerSample: number;
   /** tf.memory().numTensors after minus before the whole measurement (should be 0). */
   leakedTensors: number;
 }
@@ -119,30 +135,101 @@ function maybeCollectGarbage(): void {
 /** Fewest timed rounds a time budget may cut a measurement down to. */
 export const MIN_REPS = 5;
 
+/** Default wall time of the warm-up per measurement (see runInterleaved). */
+export const DEFAULT_WARMUP_MS = 2000;
+/** Default shortest sample: calls faster than this are repeated back to back within one sample. */
+export const DEFAULT_MIN_SAMPLE_MS = 5;
+/** Most back-to-back calls in one sample. */
+export const MAX_CALLS_PER_SAMPLE = 10000;
+/** Last warm-up batches per case whose fastest time per call sets the calls per sample. */
+const CALIBRATION_BATCHES = 5;
+
+/** How many warm-up passes, timed rounds and calls per sample a measurement uses. */
+export interface TimingOptions {
+  /** Least number of warm-up passes over all cases. */
+  warmup: number;
+  /** Timed rounds (one sample of every case each). */
+  reps: number;
+  /** Least wall time of the warm-up, in ms (default DEFAULT_WARMUP_MS). */
+  warmupMs?: number;
+  /** Shortest sample in ms: faster cases get several calls per sample (default DEFAULT_MIN_SAMPLE_MS). */
+  minSampleMs?: number;
+}
+
+export interface InterleavedSamples {
+  /** Per case id, one sample per round (index r = round r): mean milliseconds per call. */
+  samples: Map<string, number[]>;
+  /** Per case id, the back-to-back calls each of its samples averages. */
+  callsPerSample: Map<string, number>;
+}
+
 /**
- * Runs each case `warmup` times, then up to `reps` rounds of one call per case, rotating the order
- * every round. Returns the per-call milliseconds by case id, in round order (index r = round r).
+ * The first of 1, 2, 5, 10, 20, 50, ... (as Python's timeit.autorange) whose calls take at least
+ * `minSampleMs` at `perCallMs` each, at most MAX_CALLS_PER_SAMPLE.
+ */
+export function autorangeCalls(perCallMs: number, minSampleMs: number): number {
+  for (let decade = 1; ; decade *= 10) {
+    for (const step of [1, 2, 5]) {
+      const calls = step * decade;
+      if (calls >= MAX_CALLS_PER_SAMPLE || calls * perCallMs >= minSampleMs) {
+        return Math.min(calls, MAX_CALLS_PER_SAMPLE);
+      }
+    }
+  }
+}
+
+/**
+ * Warms up, then runs up to `reps` rounds of one sample per case, rotating the order every round.
+ *
+ * Warm-up: passes over all cases until both `warmup` passes and `warmupMs` of wall time are done.
+ * In a pass every case runs one batch of back-to-back calls, as many as a sample would take given
+ * its calls so far (one call in the first pass): so each case gets a similar share of the warm-up
+ * time rather than the same number of calls, and the fast ones, which take thousands of calls
+ * before V8 has optimised the JS around them, get the most. After the warm-up each case keeps the
+ * calls per sample given by the fastest time per call of its last few batches (autorangeCalls); a
+ * sample is that many back-to-back calls timed together, divided by their number. With no warm-up
+ * at all (`warmup` and `warmupMs` both 0) nothing is known about the cases and every sample is one
+ * cold call.
  *
  * With `budgetMs`, a slow configuration (e.g. composed ops on the pure-JS backend at millions of
  * elements, seconds per call) stops early: warm-up passes stop once they used a quarter of the
  * budget (at least one pass), and rounds stop when the next one would overrun the budget, but never
  * before MIN_REPS rounds. Fast configurations get all `reps` rounds.
  */
-export function runInterleaved(cases: TimedCase[], warmup: number, reps: number,
-                               onRound?: (round: number) => void, budgetMs = Infinity): Map<string, number[]> {
+export function runInterleaved(cases: TimedCase[], timing: TimingOptions, onRound?: (round: number) => void,
+                               budgetMs = Infinity): InterleavedSamples {
+  const warmupMs = timing.warmupMs ?? DEFAULT_WARMUP_MS;
+  const minSampleMs = timing.minSampleMs ?? DEFAULT_MIN_SAMPLE_MS;
+  const recentPerCallMs = new Map<string, number[]>(cases.map((c) => [c.id, []]));
+  const callsFor = (id: string): number => {
+    const recent = recentPerCallMs.get(id)!;
+    // The fastest: GC pauses, preemption and a still-cold first call only ever make a batch slower.
+    return recent.length === 0 ? 1 : autorangeCalls(Math.min(...recent), minSampleMs);
+  };
   const warmupStart = nowMs();
-  for (let pass = 0; pass < warmup; pass++) {
+  for (let pass = 0; pass < timing.warmup || nowMs() - warmupStart < warmupMs; pass++) {
     for (const c of cases) {
-      c.run();
+      const calls = callsFor(c.id);
+      const batchStart = nowMs();
+      for (let i = 0; i < calls; i++) {
+        c.run();
+      }
+      const recent = recentPerCallMs.get(c.id)!;
+      recent.push((nowMs() - batchStart) / calls);
+      if (recent.length > CALIBRATION_BATCHES) {
+        recent.shift();
+      }
     }
     if (nowMs() - warmupStart > budgetMs / 4) {
       break;
     }
   }
+  const callsPerSample = new Map<string, number>(cases.map((c) => [c.id, callsFor(c.id)]));
+
   const samples = new Map<string, number[]>(cases.map((c) => [c.id, []]));
   const start = nowMs();
   let lastRoundMs = 0;
-  for (let round = 0; round < reps; round++) {
+  for (let round = 0; round < timing.reps; round++) {
     if (round >= MIN_REPS && nowMs() - start + lastRoundMs > budgetMs) {
       break;
     }
@@ -151,14 +238,17 @@ export function runInterleaved(cases: TimedCase[], warmup: number, reps: number,
     maybeCollectGarbage();
     for (let k = 0; k < cases.length; k++) {
       const c = cases[(k + round) % cases.length];
-      const callStart = nowMs();
-      c.run();
-      samples.get(c.id)!.push(nowMs() - callStart);
+      const calls = callsPerSample.get(c.id)!;
+      const sampleStart = nowMs();
+      for (let i = 0; i < calls; i++) {
+        c.run();
+      }
+      samples.get(c.id)!.push((nowMs() - sampleStart) / calls);
     }
     lastRoundMs = nowMs() - roundStart;
     onRound?.(round + 1);
   }
-  return samples;
+  return {samples, callsPerSample};
 }
 
 /** Per-round ratios a[r] / b[r] of two interleaved sample lists. */
@@ -253,16 +343,16 @@ function consumeOnlyCall(inputs: SpeedInputs, dims: number[]): () => void {
   };
 }
 
-export interface SpeedOptions {
+export interface SpeedOptions extends TimingOptions {
   backend: BackendName;
   shapes: ShapeSpec[];
-  reps: number;
-  warmup: number;
   contenders?: string[];
   progress?: ProgressFn;
-  /** Time budget per shape for the timed rounds, in seconds (see runInterleaved). */
+  /** Time budget per shape for the warm-up and timed rounds, in seconds (see runInterleaved). */
   budgetSeconds?: number;
 }
+
+const CONSUME_ONLY_ID = '__consume_only';
 
 export function measureShape(options: SpeedOptions, shape: ShapeSpec): ShapeResult {
   const ids = options.contenders ?? CONTENDERS.map((c) => c.id);
@@ -279,9 +369,9 @@ export function measureShape(options: SpeedOptions, shape: ShapeSpec): ShapeResu
       errors.set(id, (e as Error).message);
     }
   }
-  cases.push({id: '__consume_only', run: consumeOnlyCall(inputs, shape.dims)});
+  cases.push({id: CONSUME_ONLY_ID, run: consumeOnlyCall(inputs, shape.dims)});
 
-  const samples = runInterleaved(cases, options.warmup, options.reps, (round) => {
+  const {samples, callsPerSample} = runInterleaved(cases, options, (round) => {
     options.progress?.(`speed ${options.backend} ${shape.label}: round ${round}/${options.reps}`);
   }, (options.budgetSeconds ?? Infinity) * 1000);
   disposeSpeedInputs(inputs);
@@ -298,6 +388,8 @@ export function measureShape(options: SpeedOptions, shape: ShapeSpec): ShapeResu
     contenders.push({
       ...info,
       samplesMs: own,
+      // A contender that failed was not timed: 0 calls per sample.
+      callsPerSample: callsPerSample.get(info.id) ?? 0,
       summary: summarize(own),
       ratioVsCe: ceSamples && own.length > 0 ? summarize(perRoundRatios(own, ceSamples)) : null,
       ratioVsSigmoidCe: info.family === 'sigmoid' && sigmoidCeSamples && own.length > 0 ?
@@ -309,7 +401,8 @@ export function measureShape(options: SpeedOptions, shape: ShapeSpec): ShapeResu
   const classes = shapeClasses(shape.dims);
   return {
     shape: shape.label, dims: shape.dims, rows, classes, bytesLogits: rows * classes * 4,
-    contenders, consumeOnly: summarize(samples.get('__consume_only') ?? []), leakedTensors,
+    contenders, consumeOnly: summarize(samples.get(CONSUME_ONLY_ID) ?? []),
+    consumeOnlyCallsPerSample: callsPerSample.get(CONSUME_ONLY_ID) ?? 0, leakedTensors,
   };
 }
 
@@ -323,66 +416,23 @@ export function measureSpeed(options: SpeedOptions): BackendSpeedResult {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Thread scaling of the library's focalLoss (full tfjs call, as above) at 1 vs 2 threads.
+// The kernel called directly (no tfjs), into preallocated outputs.
 
-export interface ThreadScalingResult {
-  backend: BackendName;
-  shape: string;
-  threads: Array<{threads: number; summary: Summary}>;
-  /** Per-round t(1 thread) / t(2 threads). */
-  speedup: Summary;
-}
+type Addon = ReturnType<typeof addon>;
 
-export function measureThreadScaling(backend: BackendName, shape: ShapeSpec, reps: number,
-                                     warmup: number, progress?: ProgressFn,
-                                     threadCounts: number[] = [1, 2]): ThreadScalingResult {
-  const original = focal.getNumThreads();
-  const inputs = makeSpeedInputs(shape.dims);
-  const call = trainingStepCall(lossFunction('focal_sparse', inputs), inputs.logits);
-  const cases: TimedCase[] = threadCounts.map((n) => ({
-    id: String(n),
-    run: () => {
-      focal.setNumThreads(n);
-      call();
-    },
-  }));
-  try {
-    const samples = runInterleaved(cases, warmup, reps, (round) => {
-      progress?.(`threads ${backend} ${shape.label}: round ${round}/${reps}`);
-    });
-    const first = samples.get(String(threadCounts[0]))!;
-    const last = samples.get(String(threadCounts[threadCounts.length - 1]))!;
-    return {
-      backend, shape: shape.label,
-      threads: threadCounts.map((n) => ({threads: n, summary: summarize(samples.get(String(n))!)})),
-      speedup: summarize(perRoundRatios(first, last)),
-    };
-  } finally {
-    focal.setNumThreads(original);
-    disposeSpeedInputs(inputs);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The kernel alone: one direct addon call (no tfjs) against copying the same bytes.
-
-export interface KernelResult {
-  shape: string;
+interface KernelInputs {
   rows: number;
   classes: number;
-  /** Bytes read (logits) + written (gradient) per call. */
-  bytesMoved: number;
-  defaultThreads: number;
-  cases: Array<{id: string; label: string; summary: Summary; gigabytesPerSecond: number}>;
-  /** Per-round kernel (forward + gradient, default threads) time / copy time. */
-  kernelOverCopy: Summary;
+  logits: Float32Array;
+  labels: Int32Array;
+  lossOut: Float32Array;
+  gradOut: Float32Array;
 }
 
-export function measureKernel(shape: ShapeSpec, reps: number, warmup: number,
-                              progress?: ProgressFn): KernelResult {
-  const native = addon();
-  const rows = shapeRows(shape.dims);
-  const classes = shapeClasses(shape.dims);
+/** Logits ~ N(0, 2^2), sparse labels uniform over the classes, fixed seed; outputs allocated once. */
+function makeKernelInputs(dims: number[]): KernelInputs {
+  const rows = shapeRows(dims);
+  const classes = shapeClasses(dims);
   const random = new SeededRandom(99);
   const logits = new Float32Array(rows * classes);
   for (let i = 0; i < logits.length; i++) {
@@ -392,33 +442,131 @@ export function measureKernel(shape: ShapeSpec, reps: number, warmup: number,
   for (let r = 0; r < rows; r++) {
     labels[r] = random.nextInt(classes);
   }
-  const lossOut = new Float32Array(rows);
-  const gradOut = new Float32Array(rows * classes);
+  return {rows, classes, logits, labels, lossOut: new Float32Array(rows), gradOut: new Float32Array(rows * classes)};
+}
+
+/** One addon call (forward, plus the gradient when asked) on `threads` kernel threads. */
+function kernelCall(native: Addon, inputs: KernelInputs, threads: number, withGradient: boolean): () => void {
+  const {logits, labels, rows, classes, lossOut, gradOut} = inputs;
+  return () => {
+    // Only records the count the next call uses: cheap enough to repeat before every call.
+    native.setNumThreads(threads);
+    native.softmaxFocalLoss({
+      logits, labels, rows, classes, gamma: GAMMA, alpha: ALPHA, labelSmoothing: 0,
+      ignoreIndex: null, fromLogits: true, lossOut, gradOut: withGradient ? gradOut : null,
+    });
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Thread scaling of the library's focalLoss: the full tfjs call (as above) and the kernel alone,
+// at 1, 2 and (on larger machines) all logical cores.
+
+/** 1 and 2 kernel threads, and the machine's parallelism when it is larger (1→16 on 16 cores). */
+export function threadCountsToMeasure(): number[] {
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return cores > 2 ? [1, 2, cores] : [1, 2];
+}
+
+export interface ThreadCountTiming {
+  threads: number;
+  summary: Summary;
+  callsPerSample: number;
+  /** Per-round t(first thread count, 1) / t(this thread count). */
+  speedup: Summary;
+}
+
+export interface ThreadScalingResult {
+  backend: BackendName;
+  shape: string;
+  /** focalLoss with sparse labels, the full tfjs call as in the speed section. */
+  step: ThreadCountTiming[];
+  /** The kernel alone (direct addon call, forward + gradient), in the same rounds as `step`. */
+  kernel: ThreadCountTiming[];
+}
+
+export function measureThreadScaling(backend: BackendName, shape: ShapeSpec, timing: TimingOptions,
+                                     progress?: ProgressFn,
+                                     threadCounts: number[] = threadCountsToMeasure()): ThreadScalingResult {
+  const native = addon();
+  const original = native.getNumThreads();
+  const inputs = makeSpeedInputs(shape.dims);
+  const kernelInputs = makeKernelInputs(shape.dims);
+  const step = trainingStepCall(lossFunction('focal_sparse', inputs), inputs.logits);
+  // Both kinds in one interleaved run: the step and kernel speedups are measured at the same moments.
+  const cases: TimedCase[] = threadCounts.flatMap((n) => [
+    {
+      id: `step_${n}`,
+      run: () => {
+        native.setNumThreads(n);
+        step();
+      },
+    },
+    {id: `kernel_${n}`, run: kernelCall(native, kernelInputs, n, true)},
+  ]);
+  try {
+    const {samples, callsPerSample} = runInterleaved(cases, timing, (round) => {
+      progress?.(`threads ${backend} ${shape.label}: round ${round}/${timing.reps}`);
+    });
+    const timings = (kind: 'step' | 'kernel'): ThreadCountTiming[] => {
+      const first = samples.get(`${kind}_${threadCounts[0]}`)!;
+      return threadCounts.map((n) => {
+        const own = samples.get(`${kind}_${n}`)!;
+        return {threads: n, summary: summarize(own), callsPerSample: callsPerSample.get(`${kind}_${n}`)!,
+                speedup: summarize(perRoundRatios(first, own))};
+      });
+    };
+    return {backend, shape: shape.label, step: timings('step'), kernel: timings('kernel')};
+  } finally {
+    native.setNumThreads(original);
+    disposeSpeedInputs(inputs);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The kernel alone: one direct addon call (no tfjs) against copying the same bytes.
+
+export interface KernelCaseResult {
+  id: string;
+  label: string;
+  summary: Summary;
+  callsPerSample: number;
+  gigabytesPerSecond: number;
+}
+
+export interface KernelResult {
+  shape: string;
+  rows: number;
+  classes: number;
+  /** Bytes read (logits) + written (gradient) per call. */
+  bytesMoved: number;
+  defaultThreads: number;
+  cases: KernelCaseResult[];
+  /** Per-round kernel (forward + gradient, default threads) time / copy time. */
+  kernelOverCopy: Summary;
+}
+
+export function measureKernel(shape: ShapeSpec, timing: TimingOptions, progress?: ProgressFn): KernelResult {
+  const native = addon();
+  const inputs = makeKernelInputs(shape.dims);
+  const {rows, classes, logits} = inputs;
   const copyOut = new Float32Array(rows * classes);
   const defaultThreads = native.getNumThreads();
-  const kernelCall = (withGradient: boolean) => () => native.softmaxFocalLoss({
-    logits, labels, rows, classes, gamma: GAMMA, alpha: ALPHA, labelSmoothing: 0,
-    ignoreIndex: null, fromLogits: true, lossOut, gradOut: withGradient ? gradOut : null,
-  });
-  const withThreads = (n: number, f: () => void) => () => {
-    native.setNumThreads(n);
-    f();
-  };
-  const labels_: Record<string, string> = {
+  const labels: Record<string, string> = {
     kernel: `kernel forward + gradient (${defaultThreads} threads)`,
     kernel_1t: 'kernel forward + gradient (1 thread)',
     kernel_forward: `kernel forward only (${defaultThreads} threads)`,
     copy: 'copy: Float32Array.set (read logits once, write gradient once)',
   };
   const cases: TimedCase[] = [
-    {id: 'kernel', run: withThreads(defaultThreads, kernelCall(true))},
-    {id: 'kernel_1t', run: withThreads(1, kernelCall(true))},
-    {id: 'kernel_forward', run: withThreads(defaultThreads, kernelCall(false))},
+    {id: 'kernel', run: kernelCall(native, inputs, defaultThreads, true)},
+    {id: 'kernel_1t', run: kernelCall(native, inputs, 1, true)},
+    {id: 'kernel_forward', run: kernelCall(native, inputs, defaultThreads, false)},
     {id: 'copy', run: () => copyOut.set(logits)},
   ];
   try {
-    const samples = runInterleaved(cases, warmup, reps, (round) => {
-      progress?.(`kernel ${shape.label}: round ${round}/${reps}`);
+    const {samples, callsPerSample} = runInterleaved(cases, timing, (round) => {
+      progress?.(`kernel ${shape.label}: round ${round}/${timing.reps}`);
     });
     const bytesMoved = 2 * rows * classes * 4;
     return {
@@ -427,7 +575,8 @@ export function measureKernel(shape: ShapeSpec, reps: number, warmup: number,
         const summary = summarize(samples.get(c.id)!);
         // Forward only writes no gradient: it reads the logits once.
         const bytes = c.id === 'kernel_forward' ? bytesMoved / 2 : bytesMoved;
-        return {id: c.id, label: labels_[c.id], summary, gigabytesPerSecond: bytes / (summary.median * 1e6)};
+        return {id: c.id, label: labels[c.id], summary, callsPerSample: callsPerSample.get(c.id)!,
+                gigabytesPerSecond: bytes / (summary.median * 1e6)};
       }),
       kernelOverCopy: summarize(perRoundRatios(samples.get('kernel')!, samples.get('copy')!)),
     };

@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import * as focal from '../lib/index';
-import {BackendName, lossFunction, makeSpeedInputs, disposeSpeedInputs, perRoundRatios, ProgressFn, runInterleaved, ShapeSpec, shapeClasses, shapeRows, trainingStepCall} from './speed';
+import {BackendName, lossFunction, makeSpeedInputs, disposeSpeedInputs, perRoundRatios, ProgressFn, runInterleaved, ShapeSpec, shapeClasses, shapeRows, TimingOptions, trainingStepCall} from './speed';
 import {Summary, summarize} from './stats';
 
 export interface TorchScriptOutput {
@@ -69,7 +69,7 @@ export function findTorchPython(candidates = pythonCandidates()): {python?: stri
   return {reason: `no Python with torch (${reasons.join('; ')})`};
 }
 
-export function runTorch(backend: BackendName, shape: ShapeSpec, reps: number, warmup: number,
+export function runTorch(backend: BackendName, shape: ShapeSpec, timing: TimingOptions,
                          threads: number, progress?: ProgressFn): TorchResult {
   const base: TorchResult = {shape: shape.label, threads};
   if (shape.dims.length !== 2) {
@@ -86,10 +86,10 @@ export function runTorch(backend: BackendName, shape: ShapeSpec, reps: number, w
   const inputs = makeSpeedInputs(shape.dims);
   let library: TorchResult['library'];
   try {
-    const samples = runInterleaved([
+    const {samples} = runInterleaved([
       {id: 'focal', run: trainingStepCall(lossFunction('focal_sparse', inputs), inputs.logits)},
       {id: 'ce', run: trainingStepCall(lossFunction('ce', inputs), inputs.logits)},
-    ], warmup, reps);
+    ], timing);
     library = {
       backend,
       focalSparse: summarize(samples.get('focal')!),
@@ -106,7 +106,7 @@ export function runTorch(backend: BackendName, shape: ShapeSpec, reps: number, w
   const scriptPath = fs.existsSync(script) ? script : path.join(__dirname, 'torch_focal.py');
   const run = childProcess.spawnSync(found.python, [
     scriptPath, '--rows', String(shapeRows(shape.dims)), '--classes', String(shapeClasses(shape.dims)),
-    '--reps', String(reps), '--warmup', String(warmup), '--threads', String(threads),
+    '--reps', String(timing.reps), '--warmup', String(timing.warmup), '--threads', String(threads),
   ], {encoding: 'utf8', timeout: 600000});
   if (run.status !== 0) {
     return {...base, python: found.python, library,

@@ -24,11 +24,27 @@ import {classificationMetrics} from '../bench/effect';
 import {makeScale} from '../bench/figures';
 import {BenchResults} from '../bench/report';
 import {parseArgs} from '../bench/run';
-import {CONTENDERS} from '../bench/speed';
+import {autorangeCalls, CONTENDERS, MAX_CALLS_PER_SAMPLE, runInterleaved, threadCountsToMeasure,
+        TimedCase} from '../bench/speed';
 import {quantile, summarize} from '../bench/stats';
 
 const ROOT = path.resolve(__dirname, '..');
 const backend = process.env.FOCAL_TEST_BACKEND ?? 'tensorflow';
+
+/** The calls per sample autorange can choose: 1, 2, 5, 10, 20, 50, ..., 10000. */
+const AUTORANGE_COUNTS = [0, 1, 2, 3].flatMap((e) => [1, 2, 5].map((m) => m * 10 ** e)).concat([MAX_CALLS_PER_SAMPLE]);
+
+function expectCallsPerSample(calls: number): void {
+  expect(AUTORANGE_COUNTS).toContain(calls);
+}
+
+/** Busy-waits `ms` milliseconds (a case of known duration for the timing harness). */
+function spin(ms: number): void {
+  const end = process.hrtime.bigint() + BigInt(Math.round(ms * 1e6));
+  while (process.hrtime.bigint() < end) {
+    // wait
+  }
+}
 
 /**
  * Minimal XML well-formedness check: every tag closed in order, attributes quoted, no raw '&' or
@@ -104,7 +120,8 @@ describe(`bench smoke run (--quick, tiny sizes, backend ${backend})`, () => {
     const run = childProcess.spawnSync(process.execPath, [
       path.join(compiled, 'bench', 'run.js'),
       '--quick', '--backend', backend, '--shapes', '8x5,2x3x4x6', '--reps', '3', '--warmup', '1',
-      '--seeds', '2', '--epochs', '2', '--kernel-shape', '64x10', '--dataset-max', '40', '--out', outDir,
+      '--warmup-ms', '20', '--min-sample-ms', '1', '--seeds', '2', '--epochs', '2', '--kernel-shape', '64x10',
+      '--thread-shapes', '64x10,256x4', '--dataset-max', '40', '--out', outDir,
     ], {
       cwd: ROOT, encoding: 'utf8', timeout: 120000,
       env: {
@@ -132,6 +149,7 @@ describe(`bench smoke run (--quick, tiny sizes, backend ${backend})`, () => {
   it('prints the tables on stdout and progress on stderr', () => {
     expect(stdout).toContain(`Speed, backend '${backend}'`);
     expect(stdout).toMatch(/median ms/);
+    expect(stdout).toContain('calls/sample');
     expect(stdout).toContain('Effect on imbalanced MNIST');
     expect(stdout).toContain('Wrote ');
     expect(stderr).toMatch(/speed .* 8x5/);
@@ -146,6 +164,8 @@ describe(`bench smoke run (--quick, tiny sizes, backend ${backend})`, () => {
 
   it('writes results.json with every section', () => {
     expect(results.config.shapes).toEqual(['8x5', '2x3x4x6']);
+    expect([results.config.warmup, results.config.warmupMs, results.config.minSampleMs]).toEqual([1, 20, 1]);
+    expect(results.config.threadShapes).toEqual(['64x10', '256x4']);
     expect(results.config.sections).toEqual(['speed', 'kernel', 'torch', 'effect', 'figures']);
     expect(results.speed.map((s) => s.backend)).toEqual([backend]);
     expect(results.effect?.summaries.map((s) => s.loss)).toEqual(['ce', 'cb_ce', 'focal', 'cb_focal']);
@@ -160,12 +180,14 @@ describe(`bench smoke run (--quick, tiny sizes, backend ${backend})`, () => {
       for (const c of shape.contenders) {
         expect({id: c.id, error: c.error}).toEqual({id: c.id, error: undefined});
         expect(c.samplesMs).toHaveLength(3);
+        expectCallsPerSample(c.callsPerSample);
         expect(Number.isFinite(c.summary.median) && c.summary.median > 0).toBe(true);
         expect(c.ratioVsCe).not.toBeNull();
         expect(Number.isFinite(c.ratioVsCe!.median) && c.ratioVsCe!.median > 0).toBe(true);
         expect(c.ratioVsSigmoidCe === null).toBe(c.family === 'softmax');
       }
       expect(Number.isFinite(shape.consumeOnly.median)).toBe(true);
+      expectCallsPerSample(shape.consumeOnlyCallsPerSample);
       expect(shape.leakedTensors).toBe(0);
     }
   });
@@ -176,11 +198,23 @@ describe(`bench smoke run (--quick, tiny sizes, backend ${backend})`, () => {
     for (const c of kernel.cases) {
       expect(Number.isFinite(c.summary.median) && c.summary.median > 0).toBe(true);
       expect(Number.isFinite(c.gigabytesPerSecond)).toBe(true);
+      expectCallsPerSample(c.callsPerSample);
     }
     expect(Number.isFinite(kernel.kernelOverCopy.median)).toBe(true);
-    expect(results.threads).toHaveLength(1);
-    expect(results.threads[0].threads.map((t) => t.threads)).toEqual([1, 2]);
-    expect(Number.isFinite(results.threads[0].speedup.median)).toBe(true);
+    // One result per thread shape (one backend), each with the full step and the kernel alone.
+    expect(results.threads.map((t) => [t.backend, t.shape])).toEqual([[backend, '64x10'], [backend, '256x4']]);
+    for (const t of results.threads) {
+      for (const timings of [t.step, t.kernel]) {
+        expect(timings.map((x) => x.threads)).toEqual(threadCountsToMeasure());
+        for (const x of timings) {
+          expect(x.summary.n).toBe(3);
+          expect(Number.isFinite(x.summary.median) && x.summary.median > 0).toBe(true);
+          expect(Number.isFinite(x.speedup.median) && x.speedup.median > 0).toBe(true);
+          expectCallsPerSample(x.callsPerSample);
+        }
+        expect(timings[0].speedup.median).toBe(1);
+      }
+    }
     expect(results.torch?.skipped).toMatch(/no Python with torch .*no-such-python: not found/);
   });
 
@@ -213,6 +247,9 @@ describe(`bench smoke run (--quick, tiny sizes, backend ${backend})`, () => {
                            '## Figures']) {
       expect(report).toContain(heading);
     }
+    expect(report).toContain('| calls/sample |');
+    expect(report).toMatch(/\| 256x4 \| kernel alone \|/);
+    expect(report).toContain('at least 20 ms');
     expect(report).toContain('PyTorch skipped:');
     expect(report).toContain(results.meta.simdLevel);
     expect(report).not.toMatch(/NaN|undefined/);
@@ -323,7 +360,68 @@ describe('bench helpers', () => {
     expect(() => parseArgs(['--reps', '0'])).toThrow(/--reps expects an integer >= 1; received 0/);
     expect(() => parseArgs(['--sections', 'speed,plots'])).toThrow(/unknown section 'plots'/);
     expect(() => parseArgs(['--fast'])).toThrow(/unknown argument '--fast'/);
+    expect(() => parseArgs(['--warmup-ms', '-1'])).toThrow(/--warmup-ms expects an integer >= 0; received -1/);
+    expect(() => parseArgs(['--min-sample-ms', 'x'])).toThrow(/--min-sample-ms expects an integer >= 0; received x/);
+    expect(() => parseArgs(['--thread-shapes', '64'])).toThrow(/shape '64'/);
     const quick = parseArgs(['--quick']);
     expect([quick.reps, quick.seeds, quick.backends]).toEqual([5, 2, ['tensorflow', 'cpu']]);
+    expect([quick.warmup, quick.warmupMs, quick.minSampleMs]).toEqual([1, 100, 2]);
+    const full = parseArgs([]);
+    expect([full.reps, full.warmup, full.warmupMs, full.minSampleMs]).toEqual([20, 3, 2000, 5]);
+    expect(full.threadShapes.map((s) => s.label)).toEqual(['4096x1000', '65536x20']);
+    expect(parseArgs(['--warmup-ms=0', '--min-sample-ms', '0']).minSampleMs).toBe(0);
+  });
+
+  it('chooses calls per sample as timeit.autorange does (1, 2, 5, 10, ...), capped', () => {
+    expect(autorangeCalls(12, 5)).toBe(1);          // slow: one call per sample
+    expect(autorangeCalls(5, 5)).toBe(1);
+    expect(autorangeCalls(3, 5)).toBe(2);
+    expect(autorangeCalls(0.3, 5)).toBe(20);        // 10 calls = 3 ms < 5 ms, 20 calls = 6 ms
+    expect(autorangeCalls(0.001, 5)).toBe(5000);
+    expect(autorangeCalls(0, 5)).toBe(MAX_CALLS_PER_SAMPLE);
+    expect(autorangeCalls(0.5, 0)).toBe(1);         // --min-sample-ms 0: one call per sample
+  });
+
+  it('warms up for the passes and the wall time asked, then times samples of several fast calls', () => {
+    const calls = new Map<string, number>();
+    const counted = (id: string, ms: number): TimedCase => {
+      calls.set(id, 0);
+      return {
+        id,
+        run: () => {
+          calls.set(id, calls.get(id)! + 1);
+          spin(ms);
+        },
+      };
+    };
+    const cases = [counted('fast', 0.2), counted('slow', 3)];
+    const started = Date.now();
+    let afterFirstRound = new Map<string, number>();
+    const {samples, callsPerSample} = runInterleaved(cases, {warmup: 2, reps: 4, warmupMs: 60, minSampleMs: 2},
+                                                     (round) => {
+      if (round === 1) {
+        afterFirstRound = new Map(calls);
+      }
+    });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(60);
+    // 3 ms per call: one call per sample; 0.2 ms per call: several (10 on an idle machine).
+    expect(callsPerSample.get('slow')).toBe(1);
+    expect(callsPerSample.get('fast')).toBeGreaterThan(1);
+    for (const c of cases) {
+      expect(samples.get(c.id)).toHaveLength(4);
+      // Rounds 2..4 made callsPerSample calls each; the warm-up made at least 2 passes.
+      expect(calls.get(c.id)! - afterFirstRound.get(c.id)!).toBe(3 * callsPerSample.get(c.id)!);
+      expect(afterFirstRound.get(c.id)! - callsPerSample.get(c.id)!).toBeGreaterThanOrEqual(2);
+    }
+    // A sample is the mean time per call.
+    expect(Math.min(...samples.get('fast')!)).toBeGreaterThanOrEqual(0.2);
+    expect(Math.min(...samples.get('slow')!)).toBeGreaterThanOrEqual(3);
+  });
+
+  it('without any warm-up times single cold calls', () => {
+    const {samples, callsPerSample} = runInterleaved([{id: 'a', run: () => spin(0.05)}],
+                                                     {warmup: 0, reps: 2, warmupMs: 0, minSampleMs: 5});
+    expect(callsPerSample.get('a')).toBe(1);
+    expect(samples.get('a')).toHaveLength(2);
   });
 });
