@@ -388,116 +388,147 @@ inline void sparse_row(const SoftmaxFocalArgs& a, int64_t row, const Gamma& gm) 
 // rows at once in float (every quantity is computed without cancellation, as in sparse_row, so
 // float keeps the loss and gradient within a few ulp of the float64 reference), and the gradient
 // is written over the block's contiguous kLanes x C floats with full-width stores: 23 ns a row at
-// C = 20. Rows that need the special cases of sparse_row
-// (ignored label, non-finite logits) are redone by sparse_row. A row's result does not depend on
-// which block or chunk it falls in (lanes never mix), so results stay bit-identical whatever the
-// thread count.
+// C = 20. Rows that need the special cases of sparse_row (ignored label, non-finite logits) are
+// redone by sparse_row. A row's result does not depend on which block or chunk it falls in (lanes
+// never mix), so results stay bit-identical whatever the thread count.
 
-// Up to this many classes rows go through sparse_rows_lanes (the transposed block is kept in
-// registers and on the stack: kMaxLaneClasses vectors).
+// Up to this many classes rows go through the lane kernels (sparse_rows_lanes, dense_rows_lanes;
+// a block is kept on the stack as kMaxLaneClasses vectors per operand).
 constexpr int64_t kMaxLaneClasses = 64;
+
+// Offsets of the rows of the block starting at row0 (n rows) from row0's: lanes past the last row
+// read row row0 again, and their results are never stored.
+inline void block_row_starts(int n, int64_t C, int32_t* row_start) {
+  for (int i = 0; i < W; ++i) row_start[i] = static_cast<int32_t>((i < n ? i : 0) * C);
+}
+
+// column[j], lane i = base[row_start[i] + j] for j < C: the block transposed kLanes columns at a
+// time, by row loads and an in-register transpose (vector gathers and scalar copies were both
+// slower). column must have room for C rounded up to a multiple of kLanes.
+inline void transpose_block(const float* base, const int32_t* row_start, int64_t C, VF* column) {
+  // The next block's rows, a block ahead: the loads of a block stride over its rows, and the
+  // hardware prefetchers alone left them waiting on memory (measured: the row loads took half of
+  // the dense kernel's time at 65536 x 20). Prefetching past the end of the array is harmless.
+  const float* next = base + W * C;
+  for (int64_t k = 0; k < W * C; k += 64 / static_cast<int64_t>(sizeof(float))) __builtin_prefetch(next + k);
+  for (int64_t j0 = 0; j0 < C; j0 += W) {
+    const int width = C - j0 < W ? static_cast<int>(C - j0) : W;
+    for (int i = 0; i < W; ++i) {
+      const float* z = base + row_start[i] + j0;
+      column[j0 + i] = width == W ? loadu(z) : load_partial(z, width, 0.0f);
+    }
+    transpose(column + j0);
+  }
+}
+
+// The sparse-label focal loss of one block of n rows (logits transposed in `column`, classes
+// `label` in [0, C)): writes the rows' losses and gradients. A row with a NaN or infinite logit (a
+// non-finite max or sum) gets nonfinite[i] = true (the function returns whether any has): its
+// outputs must be recomputed by the row kernels.
+inline bool sparse_block(const SoftmaxFocalArgs& a, int64_t row0, int n, const int32_t* row_start,
+                         const int32_t* label, const int32_t* row_of, const VF* column,
+                         const Gamma& gm, bool* nonfinite) {
+  const int64_t C = a.classes;
+  const VF one = set1(1.0f), zero = set1(0.0f), minus_one = set1(-1.0f), vgamma = set1(gm.gf);
+  const float* zb = a.logits + row0 * C;
+  int32_t label_index[W];
+  for (int i = 0; i < W; ++i) label_index[i] = row_start[i] + label[i];
+  VF m = set1(-kInf);
+  for (int64_t j = 0; j < C; ++j) m = max(m, column[j]);
+  const VF zt = gather(zb, label_index);
+  const VF t = int_to_float(label);
+  // Sum over j != t of exp(z_j - m). Compensated exps: when t is a max, 1 - p_t is this sum
+  // over 1 + the sum, and its relative accuracy goes into the loss. Two float additions per
+  // term at most (relative error <= 2^-23), then the sum in double, rounded to float once.
+  SumD sum;
+  int64_t j = 0;
+  for (; j + 4 <= C; j += 4) {
+    VF e[4];
+    for (int u = 0; u < 4; ++u) {
+      e[u] = zero_unless(neq(t, set1(static_cast<float>(j + u))), vexp_diff(column[j + u], m));
+    }
+    sum.add(add(add(e[0], e[1]), add(e[2], e[3])));
+  }
+  for (; j < C; ++j) sum.add(zero_unless(neq(t, set1(static_cast<float>(j))), vexp_diff(column[j], m)));
+  const VF others = sum.lanes();
+  const MF t_is_max = eq(zt, m);
+  // t a max: S = 1 + others, log p_t = -log1p(others), 1 - p_t = others / S.
+  // Otherwise: S = others + e_t >= 1 (it holds the max's exp(0)), p_t = e_t / S < 1/2.
+  const VF e_t = vexp_diff(zt, m);
+  const VF S = add(others, select(t_is_max, one, e_t));
+  const VF inv_s = div(one, S);
+  const VF lp = select(t_is_max, sub(zero, vlog1p(others)), sub(sub(zt, m), vlog(S)));
+  const VF p = select(t_is_max, inv_s, mul(e_t, inv_s));
+  const VF q = select(t_is_max, mul(others, inv_s), sub(one, p));
+  // focal_terms, per lane: f = -q^gamma log p, d = q^gamma (gamma p r - 1), r = log p / q.
+  const VF mod = vpow_gamma_accurate(q, gm);
+  const MF q_pos = gt(q, zero);
+  const VF r = select(q_pos, div(lp, select(q_pos, q, one)), minus_one);
+  const VF pr = zero_unless(gt(p, zero), mul(p, r));
+  const VF alpha_t = a.alpha ? gather(a.alpha, label) : set1(static_cast<float>(a.alpha_scalar));
+  store_partial(a.loss_out + row0, mul(alpha_t, mul(sub(zero, mod), lp)), n);
+  if (a.grad_out) {
+    // dL/dz_j = c (delta_jt - p_j), c = alpha_t d: -c / S exp(z_j - m), and c q at j = t; over
+    // the block's contiguous n x C floats, each lane's m and scale picked by its row.
+    const VF c = mul(alpha_t, mul(mod, fma(vgamma, pr, minus_one)));
+    const VF scale = mul(sub(zero, c), inv_s);
+    float* gb = a.grad_out + row0 * C;
+    const int64_t block_floats = n * C;
+    int64_t k = 0;
+    for (; k + W <= block_floats; k += W) {
+      const VF e = vexp_diff(loadu(zb + k), permute(m, row_of + k));
+      storeu(gb + k, mul(e, permute(scale, row_of + k)));
+    }
+    if (k < block_floats) {
+      const int rest = static_cast<int>(block_floats - k);
+      const VF e = vexp_diff(load_partial(zb + k, rest, 0.0f), permute(m, row_of + k));
+      store_partial(gb + k, mul(e, permute(scale, row_of + k)), rest);
+    }
+    float at_label[W];
+    storeu(at_label, mul(c, q));
+    for (int i = 0; i < n; ++i) gb[i * C + label[i]] = at_label[i];
+  }
+  const MF finite = mand(lt(abs(m), set1(kInf)), eq(S, S));
+  if (!any(mand(mnot(finite), tail_mask(n)))) return false;
+  float m_lanes[W], s_lanes[W];
+  storeu(m_lanes, m);
+  storeu(s_lanes, S);
+  for (int i = 0; i < W; ++i) nonfinite[i] = !(m_lanes[i] < kInf && m_lanes[i] > -kInf) || s_lanes[i] != s_lanes[i];
+  return true;
+}
+
+// row_of[p]: the row (lane) of flat position p in a block of kLanes rows of C classes.
+inline void block_row_of(int64_t C, int32_t* row_of) {
+  for (int64_t p = 0; p < C * W; ++p) row_of[p] = static_cast<int32_t>(p / C);
+}
 
 inline void sparse_rows_lanes(const SoftmaxFocalArgs& a, int64_t row_begin, int64_t row_end,
                               const Gamma& gm) {
   const int64_t C = a.classes;
-  const VF one = set1(1.0f), zero = set1(0.0f), minus_one = set1(-1.0f), vgamma = set1(gm.gf);
-  // row_of[p]: the row (lane) of flat position p in a block of kLanes rows.
   int32_t row_of[kMaxLaneClasses * W];
-  for (int64_t p = 0; p < C * W; ++p) row_of[p] = static_cast<int32_t>(p / C);
-  VF column[kMaxLaneClasses + W];  // column[j], lane i: logit j of row row0 + i (+ W: the last tile)
+  block_row_of(C, row_of);
+  VF column[kMaxLaneClasses + W];
   for (int64_t row0 = row_begin; row0 < row_end; row0 += W) {
     const int n = row_end - row0 < W ? static_cast<int>(row_end - row0) : W;
-    const float* zb = a.logits + row0 * C;
-    // Lanes past the last row read row row0 again and are never stored.
-    int32_t row_start[W], label[W], label_index[W];
-    bool special = false;
+    int32_t row_start[W], label[W];
+    bool redo[W] = {}, any_redo = false;
+    block_row_starts(n, C, row_start);
     for (int i = 0; i < W; ++i) {
       const int32_t t = i < n ? a.sparse_labels[row0 + i] : 0;
-      const bool ignored = i < n && a.has_ignore_index && t == a.ignore_index;
-      special |= ignored;
-      row_start[i] = static_cast<int32_t>((i < n ? i : 0) * C);
-      label[i] = ignored ? 0 : t;  // labels were validated: in [0, C) unless ignored
-      label_index[i] = row_start[i] + label[i];
+      redo[i] = i < n && a.has_ignore_index && t == a.ignore_index;
+      any_redo |= redo[i];
+      label[i] = redo[i] ? 0 : t;  // labels were validated: in [0, C) unless ignored
     }
-    // The block transposed kLanes columns at a time: row loads, then an in-register transpose
-    // (vector gathers and scalar copies were both slower).
-    for (int64_t j0 = 0; j0 < C; j0 += W) {
-      const int width = C - j0 < W ? static_cast<int>(C - j0) : W;
-      VF* tile = column + j0;
-      for (int i = 0; i < W; ++i) {
-        const float* z = zb + row_start[i] + j0;
-        tile[i] = width == W ? loadu(z) : load_partial(z, width, 0.0f);
-      }
-      transpose(tile);
+    transpose_block(a.logits + row0 * C, row_start, C, column);
+    bool nonfinite[W];
+    if (sparse_block(a, row0, n, row_start, label, row_of, column, gm, nonfinite)) {
+      for (int i = 0; i < n; ++i) redo[i] = redo[i] || nonfinite[i];
+      any_redo = true;
     }
-    VF m = set1(-kInf);
-    for (int64_t j = 0; j < C; ++j) m = max(m, column[j]);
-    const VF zt = gather(zb, label_index);
-    const VF t = int_to_float(label);
-    // Sum over j != t of exp(z_j - m). Compensated exps: when t is a max, 1 - p_t is this sum
-    // over 1 + the sum, and its relative accuracy goes into the loss. Two float additions per
-    // term at most (relative error <= 2^-23), then the sum in double, rounded to float once.
-    SumD sum;
-    int64_t j = 0;
-    for (; j + 4 <= C; j += 4) {
-      VF e[4];
-      for (int u = 0; u < 4; ++u) {
-        e[u] = zero_unless(neq(t, set1(static_cast<float>(j + u))), vexp_diff(column[j + u], m));
-      }
-      sum.add(add(add(e[0], e[1]), add(e[2], e[3])));
-    }
-    for (; j < C; ++j) sum.add(zero_unless(neq(t, set1(static_cast<float>(j))), vexp_diff(column[j], m)));
-    const VF others = sum.lanes();
-    const MF t_is_max = eq(zt, m);
-    // t a max: S = 1 + others, log p_t = -log1p(others), 1 - p_t = others / S.
-    // Otherwise: S = others + e_t >= 1 (it holds the max's exp(0)), p_t = e_t / S < 1/2.
-    const VF e_t = vexp_diff(zt, m);
-    const VF S = add(others, select(t_is_max, one, e_t));
-    const VF inv_s = div(one, S);
-    const VF lp = select(t_is_max, sub(zero, vlog1p(others)), sub(sub(zt, m), vlog(S)));
-    const VF p = select(t_is_max, inv_s, mul(e_t, inv_s));
-    const VF q = select(t_is_max, mul(others, inv_s), sub(one, p));
-    // focal_terms, per lane: f = -q^gamma log p, d = q^gamma (gamma p r - 1), r = log p / q.
-    const VF mod = vpow_gamma_accurate(q, gm);
-    const MF q_pos = gt(q, zero);
-    const VF r = select(q_pos, div(lp, select(q_pos, q, one)), minus_one);
-    const VF pr = zero_unless(gt(p, zero), mul(p, r));
-    const VF alpha_t = a.alpha ? gather(a.alpha, label) : set1(static_cast<float>(a.alpha_scalar));
-    const VF loss = mul(alpha_t, mul(sub(zero, mod), lp));
-    store_partial(a.loss_out + row0, loss, n);
-    // Rows with a NaN or infinite logit (a non-finite max or sum) go to sparse_row below.
-    const MF finite = mand(lt(abs(m), set1(kInf)), eq(S, S));
-    if (any(mand(mnot(finite), tail_mask(n)))) special = true;
-    if (a.grad_out) {
-      // dL/dz_j = c (delta_jt - p_j), c = alpha_t d: -c / S exp(z_j - m), and c q at j = t.
-      const VF c = mul(alpha_t, mul(mod, fma(vgamma, pr, minus_one)));
-      const VF scale = mul(sub(zero, c), inv_s);
-      float* gb = a.grad_out + row0 * C;
-      const int64_t block_floats = n * C;
-      int64_t k = 0;
-      for (; k + W <= block_floats; k += W) {
-        const VF e = vexp_diff(loadu(zb + k), permute(m, row_of + k));
-        storeu(gb + k, mul(e, permute(scale, row_of + k)));
-      }
-      if (k < block_floats) {
-        const int rest = static_cast<int>(block_floats - k);
-        const VF e = vexp_diff(load_partial(zb + k, rest, 0.0f), permute(m, row_of + k));
-        store_partial(gb + k, mul(e, permute(scale, row_of + k)), rest);
-      }
-      float at_label[W];
-      storeu(at_label, mul(c, q));
-      for (int i = 0; i < n; ++i) gb[i * C + label[i]] = at_label[i];
-    }
-    if (special) {
-      float m_lanes[W], s_lanes[W];
-      storeu(m_lanes, m);
-      storeu(s_lanes, S);
-      for (int i = 0; i < n; ++i) {
-        const bool ignored = a.has_ignore_index && a.sparse_labels[row0 + i] == a.ignore_index;
-        if (ignored || !(m_lanes[i] < kInf && m_lanes[i] > -kInf) || s_lanes[i] != s_lanes[i]) {
-          sparse_row(a, row0 + i, gm);
-        }
-      }
+    if (!any_redo) continue;
+    // Ignored rows and rows with non-finite logits: sparse_row's special cases.
+    for (int i = 0; i < n; ++i) {
+      if (redo[i]) sparse_row(a, row0 + i, gm);
     }
   }
 }
@@ -630,6 +661,170 @@ inline void dense_row(const SoftmaxFocalArgs& a, int64_t row, int32_t target, co
   g[am] = static_cast<float>(w_am * q_am - inv_s * w_others);
 }
 
+// One row of the dense path: dense labels, or sparse labels with smoothing (an ignored label gives
+// loss 0 and gradient 0).
+inline void dense_path_row(const SoftmaxFocalArgs& a, int64_t row, const Gamma& gm, float* scratch_e,
+                           float* scratch_w) {
+  if (a.dense_labels) {
+    dense_row(a, row, -1, gm, scratch_e, scratch_w);
+    return;
+  }
+  const int32_t t = a.sparse_labels[row];
+  if (a.has_ignore_index && t == a.ignore_index) {
+    a.loss_out[row] = 0.0f;
+    if (a.grad_out) fill_zero(a.grad_out + row * a.classes, a.classes);
+    return;
+  }
+  dense_row(a, row, t, gm, scratch_e, scratch_w);
+}
+
+// Whether the first n lanes of the block's transposed dense labels are one-hot (a single 1, zeros
+// elsewhere); if so their classes go to `label` (0 for lanes past n).
+inline bool one_hot_block(const VF* labels, int64_t C, int n, int32_t* label) {
+  const VF zero = set1(0.0f), one = set1(1.0f);
+  VF count = zero, index = zero;
+  MF other = mnone();  // a nonzero label that is not 1 (NaN included)
+  for (int64_t j = 0; j < C; ++j) {
+    const MF nonzero = neq(labels[j], zero);
+    other = mor(other, mand(nonzero, neq(labels[j], one)));
+    count = add(count, zero_unless(nonzero, one));
+    index = add(index, zero_unless(nonzero, set1(static_cast<float>(j))));
+  }
+  if (any(mand(mor(other, neq(count, one)), tail_mask(n)))) return false;
+  float index_lanes[W];
+  storeu(index_lanes, index);
+  for (int i = 0; i < W; ++i) label[i] = i < n ? static_cast<int32_t>(index_lanes[i]) : 0;
+  return true;
+}
+
+// Dense labels (or sparse labels with smoothing), few classes: one row per lane, kLanes rows at a
+// time, for the reasons and in the way of sparse_rows_lanes. The formulas are dense_row's: the
+// argmax class a (the only one whose p can be near 1) gets 1 - p_a = others / S and
+// log p_a = -log1p(others) from the sum over the other classes, the others q = 1 - p >= 1/2.
+// The gradient is computed by columns and transposed back tile by tile. A block of one-hot labels
+// without smoothing is the sparse case, and goes through sparse_block (half the work). One-hot
+// 65536 x 20, 1 thread: 78 ns a row with dense_row, 32 ns here.
+inline void dense_rows_lanes(const SoftmaxFocalArgs& a, int64_t row_begin, int64_t row_end,
+                             const Gamma& gm, float* scratch_e, float* scratch_w) {
+  const int64_t C = a.classes;
+  const double ls = a.label_smoothing;
+  const VF y_scale = set1(static_cast<float>(1.0 - ls)), y_add = set1(static_cast<float>(ls / static_cast<double>(C)));
+  const VF one = set1(1.0f), zero = set1(0.0f), minus_one = set1(-1.0f), vgamma = set1(gm.gf);
+  int32_t row_of[kMaxLaneClasses * W];
+  block_row_of(C, row_of);
+  VF column[kMaxLaneClasses + W];    // logits, then the gradient, by column (lane i: row row0 + i)
+  VF labels[kMaxLaneClasses + W];    // dense labels by column
+  VF exps[kMaxLaneClasses];          // exp(z_j - m)
+  VF weights[kMaxLaneClasses];       // w_j (dense_row)
+  for (int64_t row0 = row_begin; row0 < row_end; row0 += W) {
+    const int n = row_end - row0 < W ? static_cast<int>(row_end - row0) : W;
+    int32_t row_start[W], label[W];
+    bool redo[W] = {}, any_redo = false;
+    block_row_starts(n, C, row_start);
+    for (int i = 0; i < W; ++i) {
+      label[i] = 0;
+      if (!a.dense_labels && i < n) {
+        const int32_t t = a.sparse_labels[row0 + i];
+        redo[i] = a.has_ignore_index && t == a.ignore_index;
+        any_redo |= redo[i];
+        label[i] = redo[i] ? 0 : t;
+      }
+    }
+    transpose_block(a.logits + row0 * C, row_start, C, column);
+    if (a.dense_labels) {
+      transpose_block(a.dense_labels + row0 * C, row_start, C, labels);
+      bool nonfinite[W];
+      if (ls == 0.0 && one_hot_block(labels, C, n, label)) {
+        if (sparse_block(a, row0, n, row_start, label, row_of, column, gm, nonfinite)) {
+          for (int i = 0; i < n; ++i) {
+            if (nonfinite[i]) dense_path_row(a, row0 + i, gm, scratch_e, scratch_w);
+          }
+        }
+        continue;
+      }
+    }
+    VF m = set1(-kInf);
+    for (int64_t j = 0; j < C; ++j) m = max(m, column[j]);
+    VF am = set1(static_cast<float>(C));  // first class at the max
+    for (int64_t j = C - 1; j >= 0; --j) am = select(eq(column[j], m), set1(static_cast<float>(j)), am);
+    const VF t = int_to_float(label);
+    // Sum of exp(z_j - m) over j != a; compensated exps, as the relative accuracy of this sum is
+    // that of 1 - p_a. Two float additions per term at most, then double.
+    SumD others_sum;
+    for (int64_t j0 = 0; j0 < C; j0 += 4) {
+      VF part = zero;
+      for (int64_t j = j0; j < j0 + 4 && j < C; ++j) {
+        exps[j] = vexp_diff(column[j], m);
+        part = add(part, zero_unless(neq(am, set1(static_cast<float>(j))), exps[j]));
+      }
+      others_sum.add(part);
+    }
+    const VF others = others_sum.lanes();
+    const VF S = add(one, others), inv_s = div(one, S);
+    const VF log_s = vlog1p(others);
+    const VF q_am = mul(others, inv_s);
+    const VF mod_am = vpow_gamma_accurate(q_am, gm);  // q_am may be tiny: exact powers
+    SumD lp_sum, w_others_sum;  // sum of alpha y mod log p (= -loss); sum of w over j != a
+    VF w_am = zero;
+    for (int64_t j = 0; j < C; ++j) {
+      const VF vj = set1(static_cast<float>(j));
+      const MF is_am = eq(am, vj);
+      const VF y = a.dense_labels ? fma(labels[j], y_scale, y_add)
+                                  : select(eq(t, vj), add(y_add, y_scale), y_add);
+      const VF alpha = set1(a.alpha ? a.alpha[j] : static_cast<float>(a.alpha_scalar));
+      const VF lp = select(is_am, sub(zero, log_s), sub(sub(column[j], m), log_s));
+      const VF p = select(is_am, inv_s, mul(exps[j], inv_s));
+      const VF q = select(is_am, q_am, sub(one, p));
+      const VF mod = select(is_am, mod_am, vpow_gamma(q, gm));  // q >= 1/2 off the argmax
+      const MF q_pos = gt(q, zero);
+      const VF r = select(q_pos, div(lp, select(q_pos, q, one)), minus_one);
+      const VF pr = zero_unless(gt(p, zero), mul(p, r));
+      const MF weighted = neq(y, zero);  // (0 * log 0 of a -inf logit would be NaN)
+      const VF aym = mul(mul(alpha, y), mod);
+      const VF w = zero_unless(weighted, mul(aym, fma(vgamma, pr, minus_one)));
+      lp_sum.add(zero_unless(weighted, mul(aym, lp)));
+      w_others_sum.add(zero_unless(mnot(is_am), w));
+      w_am = add(w_am, zero_unless(is_am, w));
+      weights[j] = w;
+    }
+    store_partial(a.loss_out + row0, sub(zero, lp_sum.lanes()), n);
+    if (a.grad_out) {
+      // dL/dz_k = w_k - p_k W; at the argmax w_a q_a - p_a (W - w_a), W - w_a summed directly.
+      const VF w_others = w_others_sum.lanes();
+      const VF kw = mul(add(w_am, w_others), inv_s);
+      const VF g_am = fnma(inv_s, w_others, mul(w_am, q_am));
+      for (int64_t j = 0; j < C; ++j) {
+        column[j] = select(eq(am, set1(static_cast<float>(j))), g_am, fnma(exps[j], kw, weights[j]));
+      }
+      float* gb = a.grad_out + row0 * C;
+      for (int64_t j0 = 0; j0 < C; j0 += W) {
+        const int width = C - j0 < W ? static_cast<int>(C - j0) : W;
+        transpose(column + j0);
+        for (int i = 0; i < n; ++i) {
+          if (width == W) storeu(gb + i * C + j0, column[j0 + i]);
+          else store_partial(gb + i * C + j0, column[j0 + i], width);
+        }
+      }
+    }
+    // Ignored rows and rows with a NaN or infinite logit (a non-finite max or sum): dense_row's
+    // special cases.
+    const MF finite = mand(lt(abs(m), set1(kInf)), eq(S, S));
+    if (any(mand(mnot(finite), tail_mask(n)))) {
+      float m_lanes[W], s_lanes[W];
+      storeu(m_lanes, m);
+      storeu(s_lanes, S);
+      for (int i = 0; i < n; ++i) {
+        redo[i] = redo[i] || !(m_lanes[i] < kInf && m_lanes[i] > -kInf) || s_lanes[i] != s_lanes[i];
+      }
+      any_redo = true;
+    }
+    if (!any_redo) continue;
+    for (int i = 0; i < n; ++i) {
+      if (redo[i]) dense_path_row(a, row0 + i, gm, scratch_e, scratch_w);
+    }
+  }
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -648,19 +843,15 @@ void softmax_logits_rows(const SoftmaxFocalArgs& args, int64_t row_begin, int64_
     sparse_rows_lanes(args, row_begin, row_end, gm);
     return;
   }
+  if (dense && C <= kMaxLaneClasses) {
+    dense_rows_lanes(args, row_begin, row_end, gm, scratch_e, scratch_w);
+    return;
+  }
   for (int64_t row = row_begin; row < row_end; ++row) {
-    if (!dense) {
-      sparse_row(args, row, gm);
-    } else if (args.dense_labels) {
-      dense_row(args, row, -1, gm, scratch_e, scratch_w);
+    if (dense) {
+      dense_path_row(args, row, gm, scratch_e, scratch_w);
     } else {
-      const int32_t t = args.sparse_labels[row];
-      if (args.has_ignore_index && t == args.ignore_index) {
-        args.loss_out[row] = 0.0f;
-        if (args.grad_out) fill_zero(args.grad_out + row * C, C);
-        continue;
-      }
-      dense_row(args, row, t, gm, scratch_e, scratch_w);
+      sparse_row(args, row, gm);
     }
   }
 }

@@ -320,32 +320,46 @@ void test_softmax_random() {
   }
 }
 
-// Sparse labels with few classes run one row per lane, kLanes (4, 8 or 16) rows at a time: 37 rows
-// give whole blocks and a partial one, with ignored rows, non-finite rows and a confident row
-// inside blocks.
+// With few classes rows run one per lane, kLanes (4, 8 or 16) rows at a time: 37 rows give whole
+// blocks and a partial one, with ignored rows, non-finite rows and a confident row inside blocks;
+// sparse labels, one-hot labels (which take the sparse block code), one-hot labels with one soft
+// row (which do not), soft labels and smoothing.
 void test_softmax_lane_blocks() {
   for (int64_t C : {1LL, 2LL, 3LL, 10LL, 16LL, 20LL, 21LL, 33LL, 64LL, 65LL}) {
     for (double gamma : {0.0, 0.5, 2.0, 2.7}) {
-      SoftmaxCase c = random_case(37, C, C % 2 ? 6.0f : 2.5f);
-      c.gamma = gamma;
-      if (C % 3 == 0) per_class_alpha(c);
-      const std::string base = fmt("lanes C=%lld gamma=%g", (long long)C, gamma);
+      SoftmaxCase sparse = random_case(37, C, C % 2 ? 6.0f : 2.5f);
+      sparse.gamma = gamma;
+      if (C % 3 == 0) per_class_alpha(sparse);
+      for (int kind = 0; kind < 5; ++kind) {
+      SoftmaxCase c = sparse;
+      const char* kind_name[] = {"sparse", "one-hot", "one-hot, soft/two-hot/zero rows", "soft", "sparse ls=0.1"};
+      if (kind == 1 || kind == 2) make_dense(c, false);
+      if (kind == 2) {  // a soft row, a two-hot row and an all-zero row in three blocks
+        for (int64_t j = 0; j < C; ++j) c.dense[5 * C + j] = 1.0f / static_cast<float>(C);
+        if (C > 1) c.dense[17 * C + (sparse.sparse[17] + 1) % C] = 1.0f;
+        for (int64_t j = 0; j < C; ++j) c.dense[33 * C + j] = 0.0f;
+      }
+      if (kind == 3) make_dense(c, true);
+      if (kind == 4) c.ls = 0.1;
+      const std::string base = fmt("lanes C=%lld gamma=%g %s", (long long)C, gamma, kind_name[kind]);
       check_softmax(base, c, run_softmax(c, true));
       SoftmaxCase confident = c;
       for (int64_t j = 0; j < C; ++j) confident.logits[20 * C + j] = -1.0f;
-      confident.logits[20 * C + confident.sparse[20]] = 40.0f;
+      confident.logits[20 * C + sparse.sparse[20]] = 40.0f;  // the label of row 20 (one-hot too)
       check_softmax(base + " confident row", confident, run_softmax(confident, true));
-      SoftmaxCase ignored = c;
-      ignored.has_ignore = true;
-      ignored.ignore = -100;
-      for (int r : {0, 17, 36}) ignored.sparse[r] = -100;
-      SoftmaxResult res = run_softmax(ignored, true);
-      check_softmax(base + " ignore_index", ignored, res);
-      for (int r : {0, 17, 36}) {
-        ++g_checks;
-        bool zero = res.loss[r] == 0.0f;
-        for (int64_t j = 0; j < C; ++j) zero = zero && res.grad[r * C + j] == 0.0f;
-        if (!zero) fail(fmt("%s: ignored row %d not zero", base.c_str(), r));
+      if (c.dense.empty()) {
+        SoftmaxCase ignored = c;
+        ignored.has_ignore = true;
+        ignored.ignore = -100;
+        for (int r : {0, 17, 36}) ignored.sparse[r] = -100;
+        SoftmaxResult res = run_softmax(ignored, true);
+        check_softmax(base + " ignore_index", ignored, res);
+        for (int r : {0, 17, 36}) {
+          ++g_checks;
+          bool zero = res.loss[r] == 0.0f;
+          for (int64_t j = 0; j < C; ++j) zero = zero && res.grad[r * C + j] == 0.0f;
+          if (!zero) fail(fmt("%s: ignored row %d not zero", base.c_str(), r));
+        }
       }
       // A NaN row and a +inf row inside a block leave the other rows as they were.
       SoftmaxCase broken = c;
@@ -361,6 +375,7 @@ void test_softmax_lane_blocks() {
                    std::memcmp(&b.grad[r * C], &clean.grad[r * C], sizeof(float) * C) != 0) {
           fail(fmt("%s: row %d changed by a non-finite row in its block", base.c_str(), r));
         }
+      }
       }
     }
   }
@@ -551,11 +566,11 @@ void test_softmax_errors() {
 }
 
 void test_softmax_thread_identity() {
-  for (int variant = 0; variant < 3; ++variant) {
-    const bool dense = variant == 1;
-    // Large enough (> pool::kMinParallelWork) to be split over threads; variant 2: few classes
+  for (int variant = 0; variant < 4; ++variant) {
+    const bool dense = variant == 1 || variant == 3;
+    // Large enough (> pool::kMinParallelWork) to be split over threads; variants 2, 3: few classes
     // (rows in blocks, one per lane), chunks that do not start on a block boundary.
-    SoftmaxCase c = variant == 2 ? random_case(20011, 21, 4.0f) : random_case(1215, 301, 4.0f);
+    SoftmaxCase c = variant >= 2 ? random_case(20011, 21, 4.0f) : random_case(1215, 301, 4.0f);
     if (dense) make_dense(c, true);
     c.gamma = 1.5;
     focal::set_num_threads(1);
