@@ -287,9 +287,11 @@ export function markdownReport(results: BenchResults): string {
     out.push('## Speed: forward + gradient of the loss per call');
     out.push('');
     out.push('What is timed, per call: `g = tf.tidy(() => tf.grad(loss)(logits)); s = tf.sum(g); s.dataSync(); ' +
-             'tf.dispose([g, s])`. The `tf.sum` is the *consume op*: on the `tensorflow` backend the library\'s ' +
-             'kernels return their outputs as JS arrays that TensorFlow copies in only when an op uses them, ' +
-             'so stopping the clock at `tf.grad` would not count that copy. A training step does consume the ' +
+             'tf.dispose([g, s])`. The `tf.sum` is the *consume op*: on the `cpu` backend, and on `tensorflow` ' +
+             'where the library falls back to JS arrays (`TFJS_FOCAL_LOSS_TF_OPS=0`), the library\'s kernels ' +
+             'return their outputs as JS arrays that TensorFlow copies in only when an op uses them, so ' +
+             'stopping the clock at `tf.grad` would not count that copy (with the TensorFlow ops, the default ' +
+             'on tfjs-node, the gradient is already a TensorFlow tensor). A training step does consume the ' +
              'gradient (the next backward matmul reads it), so every contender pays the same cheap backend op ' +
              'whose scalar result is read; its cost alone, on a gradient-sized JS-held array (copy-in + sum), ' +
              'is the last row of each shape.');

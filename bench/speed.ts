@@ -5,9 +5,10 @@
 // The sum is the "consume" op: on the tensorflow backend's JS-array path (and on the cpu backend)
 // the library's kernels hand their outputs over as JS arrays that TensorFlow only copies in when an
 // op uses them, so stopping the clock at tf.grad would leave that copy untimed (with the TensorFlow
-// ops, the default on tfjs-node, the gradient is already a TensorFlow tensor). A training step does consume the gradient (the
-// matmul backward reads it); one cheap backend op whose scalar result we read forces the gradient
-// to exist in the backend, and every contender pays the same op. Its cost alone is measured too.
+// ops, the default on tfjs-node, the gradient is already a TensorFlow tensor). A training step
+// does consume the gradient (the matmul backward reads it); one cheap backend op whose scalar
+// result we read forces the gradient to exist in the backend, and every contender pays the same
+// op. Its cost alone is measured too.
 //
 // Steady state, not cold calls: training runs thousands of steps, so what users see is the time per
 // call once V8 has optimised the JS around the kernels (which takes thousands of calls) and caches
