@@ -332,7 +332,9 @@ export function markdownReport(results: BenchResults): string {
              `${(k.bytesMoved / 2 / 1e6).toFixed(1)} MB of gradient. The copy reads and writes the same bytes ` +
              '(`Float32Array.prototype.set`, one thread): the floor for any implementation that reads the logits once ' +
              'and writes the gradient once. Same steady-state, interleaved method as in the speed section (warm-up, ' +
-             'calls per sample, rotated rounds). GB/s counts bytes read + written.');
+             'calls per sample, rotated rounds), except that every case gets the same calls per sample: 32 MB ' +
+             'repeated back to back stays partly in the last-level cache, so unequal repetition would compare ' +
+             'different cache states. GB/s counts bytes read + written.');
     out.push('');
     out.push(markdownTable(KERNEL_HEADER, kernelRows(k), KERNEL_ALIGN));
     out.push('');
