@@ -502,6 +502,19 @@ inline void block_row_of(int64_t C, int32_t* row_of) {
   for (int64_t p = 0; p < C * W; ++p) row_of[p] = static_cast<int32_t>(p / C);
 }
 
+// The sparse labels of the block's n rows into `label` (0 for ignored rows and lanes past n: a
+// valid class to gather with); ignored rows get redo[i] = true. Returns whether any row is ignored.
+inline bool block_sparse_labels(const SoftmaxFocalArgs& a, int64_t row0, int n, int32_t* label, bool* redo) {
+  bool any_ignored = false;
+  for (int i = 0; i < W; ++i) {
+    const int32_t t = i < n ? a.sparse_labels[row0 + i] : 0;
+    redo[i] = i < n && a.has_ignore_index && t == a.ignore_index;
+    any_ignored |= redo[i];
+    label[i] = redo[i] ? 0 : t;  // labels were validated: in [0, C) unless ignored
+  }
+  return any_ignored;
+}
+
 inline void sparse_rows_lanes(const SoftmaxFocalArgs& a, int64_t row_begin, int64_t row_end,
                               const Gamma& gm) {
   const int64_t C = a.classes;
@@ -511,14 +524,9 @@ inline void sparse_rows_lanes(const SoftmaxFocalArgs& a, int64_t row_begin, int6
   for (int64_t row0 = row_begin; row0 < row_end; row0 += W) {
     const int n = row_end - row0 < W ? static_cast<int>(row_end - row0) : W;
     int32_t row_start[W], label[W];
-    bool redo[W] = {}, any_redo = false;
+    bool redo[W];
     block_row_starts(n, C, row_start);
-    for (int i = 0; i < W; ++i) {
-      const int32_t t = i < n ? a.sparse_labels[row0 + i] : 0;
-      redo[i] = i < n && a.has_ignore_index && t == a.ignore_index;
-      any_redo |= redo[i];
-      label[i] = redo[i] ? 0 : t;  // labels were validated: in [0, C) unless ignored
-    }
+    bool any_redo = block_sparse_labels(a, row0, n, label, redo);
     transpose_block(a.logits + row0 * C, row_start, C, column);
     bool nonfinite[W];
     if (sparse_block(a, row0, n, row_start, label, row_of, column, gm, nonfinite)) {
@@ -718,18 +726,10 @@ inline void dense_rows_lanes(const SoftmaxFocalArgs& a, int64_t row_begin, int64
   VF weights[kMaxLaneClasses];       // w_j (dense_row)
   for (int64_t row0 = row_begin; row0 < row_end; row0 += W) {
     const int n = row_end - row0 < W ? static_cast<int>(row_end - row0) : W;
-    int32_t row_start[W], label[W];
-    bool redo[W] = {}, any_redo = false;
+    int32_t row_start[W], label[W] = {};
+    bool redo[W] = {};
     block_row_starts(n, C, row_start);
-    for (int i = 0; i < W; ++i) {
-      label[i] = 0;
-      if (!a.dense_labels && i < n) {
-        const int32_t t = a.sparse_labels[row0 + i];
-        redo[i] = a.has_ignore_index && t == a.ignore_index;
-        any_redo |= redo[i];
-        label[i] = redo[i] ? 0 : t;
-      }
-    }
+    bool any_redo = !a.dense_labels && block_sparse_labels(a, row0, n, label, redo);
     transpose_block(a.logits + row0 * C, row_start, C, column);
     if (a.dense_labels) {
       transpose_block(a.dense_labels + row0 * C, row_start, C, labels);
