@@ -149,7 +149,8 @@ std::string softmax_focal_loss(const SoftmaxFocalArgs& args) {
                                 : (args.dense_labels || args.label_smoothing > 0.0)
                                     ? pool::kNsPerDenseSoftmaxElement
                                     : pool::kNsPerSoftmaxElement;
-  pool::parallel_for(args.rows, pool::work_ns(args.rows * C, ns_per_element), [&](int64_t begin, int64_t end, int) {
+  const int64_t work = pool::work_ns(args.rows * C, ns_per_element) + pool::work_ns(args.rows, pool::kNsPerSoftmaxRow);
+  pool::parallel_for(args.rows, work, [&](int64_t begin, int64_t end, int) {
     KernelError error;
     // Per-chunk scratch (one row of doubles); malloc failure is reported, never thrown.
     const size_t bytes = static_cast<size_t>(detail::softmax_scratch_floats(C)) * 2 * sizeof(float);
