@@ -65,8 +65,8 @@ export const USAGE = `Usage: node dist/bench/run.js [options]
   --shapes LIST                   comma list of shapes, rows x classes, e.g. 256x10,4096x1000,8x128x128x21
   --reps N                        timed rounds per shape; each round takes one sample of every
                                   contender (default 20; --quick 5)
-  --warmup N                      least warm-up passes (one call of every contender each) before the
-                                  timed rounds (default 3; --quick 1)
+  --warmup N                      least warm-up passes (a batch of calls of every contender each)
+                                  before the timed rounds (default 3; --quick 1)
   --warmup-ms N                   least warm-up wall time per measurement, ms: steady state, not cold
                                   JIT (default 2000; --quick 100)
   --min-sample-ms N               shortest sample, ms: a faster contender is called 1, 2, 5, 10, 20, ...

@@ -418,6 +418,17 @@ describe('bench helpers', () => {
     expect(Math.min(...samples.get('slow')!)).toBeGreaterThanOrEqual(3);
   });
 
+  it('gives every case the same calls per sample when asked (the most any case needs)', () => {
+    const cases: TimedCase[] = [{id: 'fast', run: () => spin(0.2)}, {id: 'slow', run: () => spin(3)}];
+    const timing = {warmup: 2, reps: 1, warmupMs: 0, minSampleMs: 2};
+    const own = runInterleaved(cases, timing).callsPerSample;
+    const same = runInterleaved(cases, {...timing, sameCallsPerSample: true}).callsPerSample;
+    expect(own.get('slow')).toBe(1);
+    expect(own.get('fast')).toBeGreaterThan(1);
+    expect(same.get('fast')).toBeGreaterThan(1);
+    expect(same.get('slow')).toBe(same.get('fast'));
+  });
+
   it('without any warm-up times single cold calls', () => {
     const {samples, callsPerSample} = runInterleaved([{id: 'a', run: () => spin(0.05)}],
                                                      {warmup: 0, reps: 2, warmupMs: 0, minSampleMs: 5});
