@@ -24,6 +24,9 @@ namespace FOCAL_ISA {
 namespace {
 
 constexpr int W = kLanes;
+#ifndef NT_GRAD
+#define NT_GRAD 1
+#endif
 #define FOCAL_INLINE inline __attribute__((always_inline))
 constexpr float kInf = __builtin_inff();
 
@@ -273,36 +276,92 @@ inline int64_t first_index_of(const float* z, int64_t C, float m) {
 // accuracy goes straight into the loss (and is multiplied by gamma). Otherwise the sum only enters
 // through log S with S >= 1 and p <= 1/2, where the uncompensated exps are accurate enough and
 // save a fifth of the work.
-template <bool kCompensated>
-inline double exp_pass(const float* z, int64_t C, float m, float* e, int64_t skip) {
-  const VF vm = set1(m);
-  SumD sum0;
-  const int64_t skip_chunk = skip >= 0 ? skip - skip % W : -1;
-  int64_t j = 0;
-  for (; j + 4 * W <= C; j += 4 * W) {
-    VF v[4];
-    for (int u = 0; u < 4; ++u) {
-      const VF zv = loadu(z + j + u * W);
-      v[u] = kCompensated ? vexp_diff(zv, vm) : vexp_diff_fast(zv, vm);
-      if (e) storeu(e + j + u * W, v[u]);
-      if (j + u * W == skip_chunk) v[u] = zero_unless(not_lane_mask(static_cast<int>(skip - j - u * W)), v[u]);
+// A later row's inputs, brought into L1 while this row's exps are computed (null: nothing).
+// The row kernels read a row in three passes: the max pass streams it from memory, the exp and
+// gradient passes work in L1. Without help the memory sits idle during the two compute passes (the
+// hardware prefetchers stop at page boundaries, about one row of 1000 classes), so with two
+// threads on a memory-bound shape the time was the sum of the two. Prefetching the next rows' logits
+// (and dense labels) from within the exp pass overlaps them: 4096 x 1000 with 2 threads went from
+// 1.8-2.0 to 1.3-1.5 ms when memory was slow, about 3% slower when the data stayed in L3 (A/B runs on
+// the 2-core VM). Prefetching the gradient rows for writing (prefetchw) was measured slower.
+struct RowPrefetch {
+  const float* logits = nullptr;
+  const float* labels = nullptr;
+};
+
+// How far ahead rows are prefetched: about 4 KB of logits, at least one row.
+constexpr int64_t kPrefetchAheadFloats = 1024;
+inline RowPrefetch prefetch_for(const SoftmaxFocalArgs& a, int64_t row, int64_t row_end) {
+  const int64_t C = a.classes;
+  const int64_t ahead = row + (C < kPrefetchAheadFloats ? kPrefetchAheadFloats / C : 1);
+  RowPrefetch pf;
+  if (ahead < row_end) {
+    pf.logits = a.logits + ahead * C;
+    if (a.dense_labels) pf.labels = a.dense_labels + ahead * C;
+  }
+  return pf;
+}
+
+constexpr int kFloatsPerCacheLine = 16;
+
+// exp(z_j - m) for the 4 W classes from j: stored to e + j (kStore), and summed over all but
+// class `skip` (no class left out if skip is outside the four vectors). The same classes of the
+// row in `pf` are prefetched.
+template <bool kCompensated, bool kStore>
+FOCAL_INLINE VF exp_quad(const float* z, float* e, int64_t j, VF vm, int64_t skip, RowPrefetch pf) {
+  if (pf.logits) {
+    for (int k = 0; k < 4 * W; k += kFloatsPerCacheLine) {
+      __builtin_prefetch(pf.logits + j + k, 0, 3);
+      if (pf.labels) __builtin_prefetch(pf.labels + j + k, 0, 3);
     }
-    // Two float additions per term at most (relative error <= 2^-23), then the row sum in double.
-    sum0.add(add(add(v[0], v[1]), add(v[2], v[3])));
+  }
+  VF v[4];
+#pragma GCC unroll 4
+  for (int u = 0; u < 4; ++u) {
+    const VF zv = loadu(z + j + u * W);
+    v[u] = kCompensated ? vexp_diff(zv, vm) : vexp_diff_fast(zv, vm);
+    if (kStore) storeu(e + j + u * W, v[u]);
+  }
+#pragma GCC unroll 4
+  for (int u = 0; u < 4; ++u) {
+    if (skip >= j + u * W && skip < j + (u + 1) * W) v[u] = zero_unless(not_lane_mask(static_cast<int>(skip - j - u * W)), v[u]);
+  }
+  // Two float additions per term at most (relative error <= 2^-23); the caller sums in double.
+  return add(add(v[0], v[1]), add(v[2], v[3]));
+}
+
+template <bool kCompensated, bool kStore>
+inline double exp_pass_impl(const float* z, int64_t C, float m, float* e, int64_t skip, RowPrefetch pf) {
+  const VF vm = set1(m);
+  SumD sum;
+  const int64_t quads_end = C - C % (4 * W);
+  // Only the group of four vectors holding `skip` has a lane to leave out: the loops around it
+  // carry no per-vector test.
+  const int64_t skip_quad = skip >= 0 && skip < quads_end ? skip - skip % (4 * W) : quads_end;
+  int64_t j = 0;
+  for (; j < skip_quad; j += 4 * W) sum.add(exp_quad<kCompensated, kStore>(z, e, j, vm, -1, pf));
+  if (j < quads_end) {
+    sum.add(exp_quad<kCompensated, kStore>(z, e, j, vm, skip, pf));
+    for (j += 4 * W; j < quads_end; j += 4 * W) sum.add(exp_quad<kCompensated, kStore>(z, e, j, vm, -1, pf));
   }
   for (; j < C; j += W) {
     const int n = C - j < W ? static_cast<int>(C - j) : W;
     // Lanes past the row are exp(-inf) = 0.
     const VF zv = n == W ? loadu(z + j) : load_partial(z + j, n, -kInf);
     VF a = kCompensated ? vexp_diff(zv, vm) : vexp_diff_fast(zv, vm);
-    if (e) {
+    if (kStore) {
       if (n == W) storeu(e + j, a);
       else store_partial(e + j, a, n);
     }
-    if (j == skip_chunk) a = zero_unless(not_lane_mask(static_cast<int>(skip - j)), a);
-    sum0.add(a);
+    if (skip >= j && skip < j + W) a = zero_unless(not_lane_mask(static_cast<int>(skip - j)), a);
+    sum.add(a);
   }
-  return sum0.total();
+  return sum.total();
+}
+
+template <bool kCompensated>
+inline double exp_pass(const float* z, int64_t C, float m, float* e, int64_t skip, RowPrefetch pf = {}) {
+  return e ? exp_pass_impl<kCompensated, true>(z, C, m, e, skip, pf) : exp_pass_impl<kCompensated, false>(z, C, m, e, skip, pf);
 }
 
 inline void fill_zero(float* p, int64_t n) {
@@ -330,7 +389,7 @@ inline void scale_pass(float* g, int64_t C, float k) {
 // Sparse labels, no label smoothing: L = -alpha_t (1 - p_t)^gamma log p_t,
 // dL/dz_j = c (delta_jt - p_j) with c = alpha_t d (focal_terms).
 
-inline void sparse_row(const SoftmaxFocalArgs& a, int64_t row, const Gamma& gm) {
+inline void sparse_row(const SoftmaxFocalArgs& a, int64_t row, const Gamma& gm, RowPrefetch pf = {}) {
   const int64_t C = a.classes;
   const float* z = a.logits + row * C;
   float* g = a.grad_out ? a.grad_out + row * C : nullptr;
@@ -350,7 +409,7 @@ inline void sparse_row(const SoftmaxFocalArgs& a, int64_t row, const Gamma& gm) 
   // If the target is a max, leave it out of the sum: then 1 - p_t = others / (1 + others) and
   // log p_t = -log1p(others) keep full precision as p_t -> 1.
   const bool t_is_max = z[t] == mf;
-  const double others = t_is_max ? exp_pass<true>(z, C, mf, g, t) : exp_pass<false>(z, C, mf, g, -1);
+  const double others = t_is_max ? exp_pass<true>(z, C, mf, g, t, pf) : exp_pass<false>(z, C, mf, g, -1, pf);
   if (others != others) {  // a NaN logit
     poison_row(a, row);
     return;
@@ -579,7 +638,7 @@ inline bool chunk_all_zero(const DenseCtx& c, int64_t j, int n) {
 }
 
 inline void dense_row(const SoftmaxFocalArgs& a, int64_t row, int32_t target, const Gamma& gm,
-                      float* scratch_e, float* scratch_w) {
+                      float* scratch_e, float* scratch_w, RowPrefetch pf) {
   const int64_t C = a.classes;
   const float* z = a.logits + row * C;
   float* g = a.grad_out ? a.grad_out + row * C : nullptr;
@@ -595,7 +654,7 @@ inline void dense_row(const SoftmaxFocalArgs& a, int64_t row, int32_t target, co
   const double ls = a.label_smoothing;
   const float* y_row = a.dense_labels ? a.dense_labels + row * C : nullptr;
   const bool am_weighted = ls > 0.0 || (y_row ? y_row[am] != 0.0f : am == target);
-  const double others = am_weighted ? exp_pass<true>(z, C, mf, e, am) : exp_pass<false>(z, C, mf, e, am);
+  const double others = am_weighted ? exp_pass<true>(z, C, mf, e, am, pf) : exp_pass<false>(z, C, mf, e, am, pf);
   if (others != others) {  // a NaN logit
     poison_row(a, row);
     return;
@@ -672,9 +731,9 @@ inline void dense_row(const SoftmaxFocalArgs& a, int64_t row, int32_t target, co
 // One row of the dense path: dense labels, or sparse labels with smoothing (an ignored label gives
 // loss 0 and gradient 0).
 inline void dense_path_row(const SoftmaxFocalArgs& a, int64_t row, const Gamma& gm, float* scratch_e,
-                           float* scratch_w) {
+                           float* scratch_w, RowPrefetch pf = {}) {
   if (a.dense_labels) {
-    dense_row(a, row, -1, gm, scratch_e, scratch_w);
+    dense_row(a, row, -1, gm, scratch_e, scratch_w, pf);
     return;
   }
   const int32_t t = a.sparse_labels[row];
@@ -683,7 +742,7 @@ inline void dense_path_row(const SoftmaxFocalArgs& a, int64_t row, const Gamma& 
     if (a.grad_out) fill_zero(a.grad_out + row * a.classes, a.classes);
     return;
   }
-  dense_row(a, row, t, gm, scratch_e, scratch_w);
+  dense_row(a, row, t, gm, scratch_e, scratch_w, pf);
 }
 
 // Whether the first n lanes of the block's transposed dense labels are one-hot (a single 1, zeros
@@ -837,8 +896,10 @@ void softmax_logits_rows(const SoftmaxFocalArgs& args, int64_t row_begin, int64_
   const int64_t C = args.classes;
   float* scratch_e = scratch;
   float* scratch_w = scratch + softmax_scratch_floats(C);
-  // (Non-temporal gradient stores were tried: 1.7x slower on the 2-core test VM, where a 16 MB
-  // gradient largely stays in the 32 MB L3. The gradient is written with ordinary stores.)
+  // (Non-temporal gradient stores were tried twice on the 2-core test VM, the second time with
+  // the bench's interleaved copy evicting the caches: at 4096 x 1000, 2 threads, 1.5-1.7 ms against
+  // 0.9-1.1 ms with ordinary stores. The gradient is written with ordinary stores, and is still in
+  // cache for the op that reads it next.)
   if (!dense && C <= kMaxLaneClasses) {
     sparse_rows_lanes(args, row_begin, row_end, gm);
     return;
@@ -849,9 +910,9 @@ void softmax_logits_rows(const SoftmaxFocalArgs& args, int64_t row_begin, int64_
   }
   for (int64_t row = row_begin; row < row_end; ++row) {
     if (dense) {
-      dense_path_row(args, row, gm, scratch_e, scratch_w);
+      dense_path_row(args, row, gm, scratch_e, scratch_w, prefetch_for(args, row, row_end));
     } else {
-      sparse_row(args, row, gm);
+      sparse_row(args, row, gm, prefetch_for(args, row, row_end));
     }
   }
 }
