@@ -7,6 +7,9 @@
 //   node scripts/compare-kernels.js /tmp/base.node build/Release/focal_loss.node
 // Options: --shapes 65536x20,256x10 (rows x classes)  --labels sparse|one-hot  --threads N
 //          --label-smoothing X
+//          --copy  after every pair of calls, copy the logits into a third array (as the bench's
+//                  kernel section does): the caches no longer hold the working set, as when
+//                  memory is the limit; the copy's median is printed too
 // Prints per shape the min and median microseconds of each build and the largest differences of
 // their outputs (the builds need not agree bit for bit, only within the tests' tolerances).
 'use strict';
@@ -14,7 +17,7 @@ const path = require('path');
 
 function parseArgs(argv) {
   const options = {shapes: '65536x20,131072x21,256x10,1024x64,4096x1000', labels: 'sparse', threads: 1,
-                   labelSmoothing: 0, builds: []};
+                   labelSmoothing: 0, copy: false, builds: []};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -25,6 +28,7 @@ function parseArgs(argv) {
     else if (arg === '--labels') options.labels = value();
     else if (arg === '--threads') options.threads = Number(value());
     else if (arg === '--label-smoothing') options.labelSmoothing = Number(value());
+    else if (arg === '--copy') options.copy = true;
     else if (arg.startsWith('--')) throw new Error(`unknown option ${arg}`);
     else options.builds.push(arg);
   }
@@ -61,9 +65,14 @@ function main() {
     }
     const outputs = builds.map(() => ({loss: new Float32Array(rows), grad: new Float32Array(rows * classes)}));
     const samples = builds.map(() => []);
+    const copyOut = options.copy ? new Float32Array(rows * classes) : null;
+    const copySamples = [];
     const calls = Math.max(30, Math.min(2000, Math.floor(2e8 / (rows * classes))));
     for (let call = 0; call < calls; call++) {
-      builds.forEach((build, k) => {
+      // The build called first alternates, so neither always follows the copy.
+      const order = call % 2 === 0 ? [0, 1] : [1, 0];
+      order.forEach((k) => {
+        const build = builds[k];
         build.setNumThreads(options.threads);
         const start = process.hrtime.bigint();
         build.softmaxFocalLoss({logits, labels, rows, classes, gamma: 2, alpha: 0.25,
@@ -71,6 +80,11 @@ function main() {
                                 lossOut: outputs[k].loss, gradOut: outputs[k].grad});
         if (call >= 5) samples[k].push(Number(process.hrtime.bigint() - start) / 1e3);
       });
+      if (copyOut) {
+        const start = process.hrtime.bigint();
+        copyOut.set(logits);
+        if (call >= 5) copySamples.push(Number(process.hrtime.bigint() - start) / 1e3);
+      }
     }
     let lossRel = 0;
     let gradAbs = 0;
@@ -82,6 +96,7 @@ function main() {
     console.log(`${shape} ${options.labels}${options.labelSmoothing ? ` ls=${options.labelSmoothing}` : ''} ` +
                 `${options.threads} thread(s): base min ${base.min.toFixed(1)} median ${base.median.toFixed(1)} us | ` +
                 `new min ${next.min.toFixed(1)} median ${next.median.toFixed(1)} us | ` +
+                (copyOut ? `copy median ${statistics(copySamples).median.toFixed(1)} us | ` : '') +
                 `largest loss difference ${lossRel.toExponential(2)} (relative), gradient ${gradAbs.toExponential(2)} (absolute)`);
   }
 }
