@@ -24,9 +24,6 @@ namespace FOCAL_ISA {
 namespace {
 
 constexpr int W = kLanes;
-#ifndef NT_GRAD
-#define NT_GRAD 1
-#endif
 #define FOCAL_INLINE inline __attribute__((always_inline))
 constexpr float kInf = __builtin_inff();
 
@@ -270,12 +267,6 @@ inline int64_t first_index_of(const float* z, int64_t C, float m) {
   return 0;  // unreachable: m is an element of z
 }
 
-// Pass 2: e_j = exp(z_j - m) into `e` (if not null); returns the sum over j != skip in double.
-// kCompensated: exps accurate to ~1 ulp whatever |z - m|. Needed when a class at the max carries
-// label weight: then 1 - p of that class is (sum of the other exps) / S, and that sum's relative
-// accuracy goes straight into the loss (and is multiplied by gamma). Otherwise the sum only enters
-// through log S with S >= 1 and p <= 1/2, where the uncompensated exps are accurate enough and
-// save a fifth of the work.
 // A later row's inputs, brought into L1 while this row's exps are computed (null: nothing).
 // The row kernels read a row in three passes: the max pass streams it from memory, the exp and
 // gradient passes work in L1. Without help the memory sits idle during the two compute passes (the
@@ -293,7 +284,7 @@ struct RowPrefetch {
 constexpr int64_t kPrefetchAheadFloats = 1024;
 inline RowPrefetch prefetch_for(const SoftmaxFocalArgs& a, int64_t row, int64_t row_end) {
   const int64_t C = a.classes;
-  const int64_t ahead = row + (C < kPrefetchAheadFloats ? kPrefetchAheadFloats / C : 1);
+  const int64_t ahead = row + (C >= kPrefetchAheadFloats ? 1 : kPrefetchAheadFloats / (C > 0 ? C : 1));
   RowPrefetch pf;
   if (ahead < row_end) {
     pf.logits = a.logits + ahead * C;
@@ -302,7 +293,7 @@ inline RowPrefetch prefetch_for(const SoftmaxFocalArgs& a, int64_t row, int64_t 
   return pf;
 }
 
-constexpr int kFloatsPerCacheLine = 16;
+constexpr int kFloatsPerCacheLine = 16;  // 64-byte lines
 
 // exp(z_j - m) for the 4 W classes from j: stored to e + j (kStore), and summed over all but
 // class `skip` (no class left out if skip is outside the four vectors). The same classes of the
@@ -324,7 +315,9 @@ FOCAL_INLINE VF exp_quad(const float* z, float* e, int64_t j, VF vm, int64_t ski
   }
 #pragma GCC unroll 4
   for (int u = 0; u < 4; ++u) {
-    if (skip >= j + u * W && skip < j + (u + 1) * W) v[u] = zero_unless(not_lane_mask(static_cast<int>(skip - j - u * W)), v[u]);
+    if (skip >= j + u * W && skip < j + (u + 1) * W) {
+      v[u] = zero_unless(not_lane_mask(static_cast<int>(skip - j - u * W)), v[u]);
+    }
   }
   // Two float additions per term at most (relative error <= 2^-23); the caller sums in double.
   return add(add(v[0], v[1]), add(v[2], v[3]));
@@ -359,9 +352,16 @@ inline double exp_pass_impl(const float* z, int64_t C, float m, float* e, int64_
   return sum.total();
 }
 
+// Pass 2: e_j = exp(z_j - m) into `e` (if not null); returns the sum over j != skip in double.
+// kCompensated: exps accurate to ~1 ulp whatever |z - m|. Needed when a class at the max carries
+// label weight: then 1 - p of that class is (sum of the other exps) / S, and that sum's relative
+// accuracy goes straight into the loss (and is multiplied by gamma). Otherwise the sum only enters
+// through log S with S >= 1 and p <= 1/2, where the uncompensated exps are accurate enough and
+// save a fifth of the work.
 template <bool kCompensated>
-inline double exp_pass(const float* z, int64_t C, float m, float* e, int64_t skip, RowPrefetch pf = {}) {
-  return e ? exp_pass_impl<kCompensated, true>(z, C, m, e, skip, pf) : exp_pass_impl<kCompensated, false>(z, C, m, e, skip, pf);
+inline double exp_pass(const float* z, int64_t C, float m, float* e, int64_t skip, RowPrefetch pf) {
+  return e ? exp_pass_impl<kCompensated, true>(z, C, m, e, skip, pf)
+           : exp_pass_impl<kCompensated, false>(z, C, m, e, skip, pf);
 }
 
 inline void fill_zero(float* p, int64_t n) {
@@ -409,7 +409,8 @@ inline void sparse_row(const SoftmaxFocalArgs& a, int64_t row, const Gamma& gm, 
   // If the target is a max, leave it out of the sum: then 1 - p_t = others / (1 + others) and
   // log p_t = -log1p(others) keep full precision as p_t -> 1.
   const bool t_is_max = z[t] == mf;
-  const double others = t_is_max ? exp_pass<true>(z, C, mf, g, t, pf) : exp_pass<false>(z, C, mf, g, -1, pf);
+  const double others =
+      t_is_max ? exp_pass<true>(z, C, mf, g, t, pf) : exp_pass<false>(z, C, mf, g, -1, pf);
   if (others != others) {  // a NaN logit
     poison_row(a, row);
     return;
@@ -480,6 +481,36 @@ inline void transpose_block(const float* base, const int32_t* row_start, int64_t
   }
 }
 
+// The per-row terms of the sparse-label focal loss for kLanes rows at once, in float, from each
+// row's max m, target logit zt and `others`, the sum of exp(z_j - m) over j != t. Every quantity is
+// formed without cancellation (as sparse_row does in double), which keeps the loss and gradient
+// within a few ulp of the float64 reference.
+struct SparseTerms {
+  VF loss;      // -alpha_t (1 - p_t)^gamma log p_t
+  VF scale;     // gradient at j != t: scale * exp(z_j - m)  (= -c / S, c = alpha_t d)
+  VF at_label;  // gradient at j = t: c (1 - p_t)
+  VF S;         // sum of exp(z_j - m) over all j: NaN if a logit is NaN
+};
+inline SparseTerms sparse_terms(VF m, VF zt, VF others, VF alpha_t, const Gamma& gm) {
+  const VF one = set1(1.0f), zero = set1(0.0f), minus_one = set1(-1.0f), vgamma = set1(gm.gf);
+  const MF t_is_max = eq(zt, m);
+  // t a max: S = 1 + others, log p_t = -log1p(others), 1 - p_t = others / S.
+  // Otherwise: S = others + e_t >= 1 (it holds the max's exp(0)), p_t = e_t / S < 1/2.
+  const VF e_t = vexp_diff(zt, m);
+  const VF S = add(others, select(t_is_max, one, e_t));
+  const VF inv_s = div(one, S);
+  const VF lp = select(t_is_max, sub(zero, vlog1p(others)), sub(sub(zt, m), vlog(S)));
+  const VF p = select(t_is_max, inv_s, mul(e_t, inv_s));
+  const VF q = select(t_is_max, mul(others, inv_s), sub(one, p));
+  // focal_terms, per lane: f = -q^gamma log p, d = q^gamma (gamma p r - 1), r = log p / q.
+  const VF mod = vpow_gamma_accurate(q, gm);
+  const MF q_pos = gt(q, zero);
+  const VF r = select(q_pos, div(lp, select(q_pos, q, one)), minus_one);
+  const VF pr = zero_unless(gt(p, zero), mul(p, r));
+  const VF c = mul(alpha_t, mul(mod, fma(vgamma, pr, minus_one)));
+  return {mul(alpha_t, mul(sub(zero, mod), lp)), mul(sub(zero, c), inv_s), mul(c, q), S};
+}
+
 // The sparse-label focal loss of one block of n rows (logits transposed in `column`, classes
 // `label` in [0, C)): writes the rows' losses and gradients. A row with a NaN or infinite logit (a
 // non-finite max or sum) gets nonfinite[i] = true (the function returns whether any has): its
@@ -488,7 +519,6 @@ inline bool sparse_block(const SoftmaxFocalArgs& a, int64_t row0, int n, const i
                          const int32_t* label, const int32_t* row_of, const VF* column,
                          const Gamma& gm, bool* nonfinite) {
   const int64_t C = a.classes;
-  const VF one = set1(1.0f), zero = set1(0.0f), minus_one = set1(-1.0f), vgamma = set1(gm.gf);
   const float* zb = a.logits + row0 * C;
   int32_t label_index[W];
   for (int i = 0; i < W; ++i) label_index[i] = row_start[i] + label[i];
@@ -510,27 +540,13 @@ inline bool sparse_block(const SoftmaxFocalArgs& a, int64_t row0, int n, const i
   }
   for (; j < C; ++j) sum.add(zero_unless(neq(t, set1(static_cast<float>(j))), vexp_diff(column[j], m)));
   const VF others = sum.lanes();
-  const MF t_is_max = eq(zt, m);
-  // t a max: S = 1 + others, log p_t = -log1p(others), 1 - p_t = others / S.
-  // Otherwise: S = others + e_t >= 1 (it holds the max's exp(0)), p_t = e_t / S < 1/2.
-  const VF e_t = vexp_diff(zt, m);
-  const VF S = add(others, select(t_is_max, one, e_t));
-  const VF inv_s = div(one, S);
-  const VF lp = select(t_is_max, sub(zero, vlog1p(others)), sub(sub(zt, m), vlog(S)));
-  const VF p = select(t_is_max, inv_s, mul(e_t, inv_s));
-  const VF q = select(t_is_max, mul(others, inv_s), sub(one, p));
-  // focal_terms, per lane: f = -q^gamma log p, d = q^gamma (gamma p r - 1), r = log p / q.
-  const VF mod = vpow_gamma_accurate(q, gm);
-  const MF q_pos = gt(q, zero);
-  const VF r = select(q_pos, div(lp, select(q_pos, q, one)), minus_one);
-  const VF pr = zero_unless(gt(p, zero), mul(p, r));
   const VF alpha_t = a.alpha ? gather(a.alpha, label) : set1(static_cast<float>(a.alpha_scalar));
-  store_partial(a.loss_out + row0, mul(alpha_t, mul(sub(zero, mod), lp)), n);
+  const SparseTerms terms = sparse_terms(m, zt, others, alpha_t, gm);
+  store_partial(a.loss_out + row0, terms.loss, n);
   if (a.grad_out) {
     // dL/dz_j = c (delta_jt - p_j), c = alpha_t d: -c / S exp(z_j - m), and c q at j = t; over
     // the block's contiguous n x C floats, each lane's m and scale picked by its row.
-    const VF c = mul(alpha_t, mul(mod, fma(vgamma, pr, minus_one)));
-    const VF scale = mul(sub(zero, c), inv_s);
+    const VF scale = terms.scale;
     float* gb = a.grad_out + row0 * C;
     const int64_t block_floats = n * C;
     int64_t k = 0;
@@ -544,14 +560,14 @@ inline bool sparse_block(const SoftmaxFocalArgs& a, int64_t row0, int n, const i
       store_partial(gb + k, mul(e, permute(scale, row_of + k)), rest);
     }
     float at_label[W];
-    storeu(at_label, mul(c, q));
+    storeu(at_label, terms.at_label);
     for (int i = 0; i < n; ++i) gb[i * C + label[i]] = at_label[i];
   }
-  const MF finite = mand(lt(abs(m), set1(kInf)), eq(S, S));
+  const MF finite = mand(lt(abs(m), set1(kInf)), eq(terms.S, terms.S));
   if (!any(mand(mnot(finite), tail_mask(n)))) return false;
   float m_lanes[W], s_lanes[W];
   storeu(m_lanes, m);
-  storeu(s_lanes, S);
+  storeu(s_lanes, terms.S);
   for (int i = 0; i < W; ++i) nonfinite[i] = !(m_lanes[i] < kInf && m_lanes[i] > -kInf) || s_lanes[i] != s_lanes[i];
   return true;
 }
@@ -594,6 +610,72 @@ inline void sparse_rows_lanes(const SoftmaxFocalArgs& a, int64_t row_begin, int6
     }
     if (!any_redo) continue;
     // Ignored rows and rows with non-finite logits: sparse_row's special cases.
+    for (int i = 0; i < n; ++i) {
+      if (redo[i]) sparse_row(a, row0 + i, gm);
+    }
+  }
+}
+
+// Sparse labels, no label smoothing, more classes than the lane kernels take: the passes over a
+// row's classes (max; exps into the gradient row) run one row at a time, as in sparse_row, but the
+// per-row terms (log, exp, divisions, the focal power) are computed for kLanes rows at once by
+// sparse_terms instead of in scalar double per row, whose libm calls and dependent divisions were
+// about half of a row's fixed cost. A row's result does not depend on the other rows of its group,
+// so results stay bit-identical whatever the thread count. Special rows (ignored label, non-finite
+// logits) are redone by sparse_row.
+inline void sparse_rows_grouped(const SoftmaxFocalArgs& a, int64_t row_begin, int64_t row_end,
+                                const Gamma& gm) {
+  const int64_t C = a.classes;
+  for (int64_t row0 = row_begin; row0 < row_end; row0 += W) {
+    const int n = row_end - row0 < W ? static_cast<int>(row_end - row0) : W;
+    int32_t label[W];
+    bool redo[W];
+    bool any_redo = block_sparse_labels(a, row0, n, label, redo);
+    // Lanes past n, and rows to redo, get harmless finite values (results not stored or overwritten).
+    float m_lanes[W], zt_lanes[W], others_lanes[W];
+    for (int i = 0; i < W; ++i) {
+      m_lanes[i] = 0.0f;
+      zt_lanes[i] = 0.0f;
+      others_lanes[i] = 1.0f;
+    }
+    for (int i = 0; i < n; ++i) {
+      if (redo[i]) continue;
+      const int64_t row = row0 + i;
+      const float* z = a.logits + row * C;
+      float* g = a.grad_out ? a.grad_out + row * C : nullptr;
+      const int32_t t = label[i];
+      float mf;
+      if (!row_max(z, C, &mf)) {
+        redo[i] = any_redo = true;
+        continue;
+      }
+      // The sum leaves the target out (sparse_terms adds it back); compensated exps when the
+      // target is a max, as in sparse_row.
+      const RowPrefetch pf = prefetch_for(a, row, row_end);
+      const double others = z[t] == mf ? exp_pass<true>(z, C, mf, g, t, pf) : exp_pass<false>(z, C, mf, g, t, pf);
+      if (others != others) {  // a NaN logit
+        redo[i] = any_redo = true;
+        continue;
+      }
+      m_lanes[i] = mf;
+      zt_lanes[i] = z[t];
+      others_lanes[i] = static_cast<float>(others);
+    }
+    const VF alpha_t = a.alpha ? gather(a.alpha, label) : set1(static_cast<float>(a.alpha_scalar));
+    const SparseTerms terms = sparse_terms(loadu(m_lanes), loadu(zt_lanes), loadu(others_lanes), alpha_t, gm);
+    store_partial(a.loss_out + row0, terms.loss, n);
+    if (a.grad_out) {
+      float scale[W], at_label[W];
+      storeu(scale, terms.scale);
+      storeu(at_label, terms.at_label);
+      for (int i = 0; i < n; ++i) {
+        if (redo[i]) continue;
+        float* g = a.grad_out + (row0 + i) * C;
+        scale_pass(g, C, scale[i]);
+        g[label[i]] = at_label[i];
+      }
+    }
+    if (!any_redo) continue;
     for (int i = 0; i < n; ++i) {
       if (redo[i]) sparse_row(a, row0 + i, gm);
     }
@@ -654,7 +736,8 @@ inline void dense_row(const SoftmaxFocalArgs& a, int64_t row, int32_t target, co
   const double ls = a.label_smoothing;
   const float* y_row = a.dense_labels ? a.dense_labels + row * C : nullptr;
   const bool am_weighted = ls > 0.0 || (y_row ? y_row[am] != 0.0f : am == target);
-  const double others = am_weighted ? exp_pass<true>(z, C, mf, e, am, pf) : exp_pass<false>(z, C, mf, e, am, pf);
+  const double others =
+      am_weighted ? exp_pass<true>(z, C, mf, e, am, pf) : exp_pass<false>(z, C, mf, e, am, pf);
   if (others != others) {  // a NaN logit
     poison_row(a, row);
     return;
@@ -908,12 +991,12 @@ void softmax_logits_rows(const SoftmaxFocalArgs& args, int64_t row_begin, int64_
     dense_rows_lanes(args, row_begin, row_end, gm, scratch_e, scratch_w);
     return;
   }
+  if (!dense) {
+    sparse_rows_grouped(args, row_begin, row_end, gm);
+    return;
+  }
   for (int64_t row = row_begin; row < row_end; ++row) {
-    if (dense) {
-      dense_path_row(args, row, gm, scratch_e, scratch_w, prefetch_for(args, row, row_end));
-    } else {
-      sparse_row(args, row, gm, prefetch_for(args, row, row_end));
-    }
+    dense_path_row(args, row, gm, scratch_e, scratch_w, prefetch_for(args, row, row_end));
   }
 }
 
