@@ -6,10 +6,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-/** Arguments of `softmaxFocalLoss` (native/addon.cc). Int32Array labels = sparse class indices. */
+/**
+ * Arguments of `softmaxFocalLoss` (native/addon.cc). Int32Array labels = sparse class indices,
+ * unless denseLabels is true: then rows * classes dense labels held as integers.
+ */
 export interface NativeSoftmaxFocalArgs {
   logits: Float32Array;
   labels: Int32Array | Float32Array;
+  denseLabels?: boolean;
   rows: number;
   classes: number;
   gamma: number;
@@ -24,7 +28,7 @@ export interface NativeSoftmaxFocalArgs {
 /** Arguments of `sigmoidFocalLoss` (native/addon.cc); alpha null or negative = no class balancing. */
 export interface NativeSigmoidFocalArgs {
   logits: Float32Array;
-  labels: Float32Array;
+  labels: Float32Array | Int32Array;
   gamma: number;
   alpha: number | null;
   labelSmoothing: number;

@@ -220,9 +220,9 @@ float* optional_grad_out(const Args& args, const Napi::Object& o, int64_t n, con
 
 Napi::Value SoftmaxFocalLoss(const Napi::CallbackInfo& info) {
   Args args(info, "softmaxFocalLoss");
-  Napi::Object o = args.object(info, {"logits", "labels", "rows", "classes", "gamma", "alpha",
-                                      "labelSmoothing", "ignoreIndex", "fromLogits", "lossOut",
-                                      "gradOut"});
+  Napi::Object o = args.object(info, {"logits", "labels", "denseLabels", "rows", "classes", "gamma",
+                                      "alpha", "labelSmoothing", "ignoreIndex", "fromLogits",
+                                      "lossOut", "gradOut"});
   focal::SoftmaxFocalArgs a;
   a.rows = args.size(o.Get("rows"), "args.rows");
   a.classes = args.size(o.Get("classes"), "args.classes");
@@ -234,22 +234,36 @@ Napi::Value SoftmaxFocalLoss(const Napi::CallbackInfo& info) {
   a.logits = logits.Data();
   std::vector<Span> inputs{span_of(logits, "args.logits")};
 
+  // labels: an Int32Array of class indices (sparse), a Float32Array of rows * classes (dense), or,
+  // with denseLabels: true, an Int32Array of rows * classes (dense labels that tfjs's 'cpu' backend
+  // holds as integers; converted block by block in the kernel, never copied whole).
   Napi::Value labels_v = o.Get("labels");
-  Napi::Int32Array sparse;
-  Napi::Float32Array dense;
-  if (labels_v.IsTypedArray() && labels_v.As<Napi::TypedArray>().TypedArrayType() == napi_int32_array) {
-    sparse = labels_v.As<Napi::Int32Array>();
+  Napi::Value dense_v = o.Get("denseLabels");
+  const bool int32_dense = !dense_v.IsUndefined() && args.boolean(dense_v, "args.denseLabels");
+  const bool is_int32 = labels_v.IsTypedArray() &&
+                        labels_v.As<Napi::TypedArray>().TypedArrayType() == napi_int32_array;
+  const bool is_float32 = labels_v.IsTypedArray() &&
+                          labels_v.As<Napi::TypedArray>().TypedArrayType() == napi_float32_array;
+  if (is_int32 && int32_dense) {
+    Napi::Int32Array dense = labels_v.As<Napi::Int32Array>();
+    args.expect_length(dense, "args.labels (Int32Array: dense labels)", n, "rows * classes");
+    a.dense_labels_int32 = dense.Data();
+    inputs.push_back(span_of(dense, "args.labels"));
+  } else if (is_int32) {
+    Napi::Int32Array sparse = labels_v.As<Napi::Int32Array>();
     args.expect_length(sparse, "args.labels (Int32Array: sparse class indices)", a.rows, "rows");
     a.sparse_labels = sparse.Data();
     inputs.push_back(span_of(sparse, "args.labels"));
-  } else if (labels_v.IsTypedArray() &&
-             labels_v.As<Napi::TypedArray>().TypedArrayType() == napi_float32_array) {
-    dense = labels_v.As<Napi::Float32Array>();
+  } else if (is_float32) {
+    Napi::Float32Array dense = labels_v.As<Napi::Float32Array>();
     args.expect_length(dense, "args.labels (Float32Array: dense labels)", n, "rows * classes");
     a.dense_labels = dense.Data();
     inputs.push_back(span_of(dense, "args.labels"));
   } else {
-    args.type_error("args.labels", "an Int32Array (sparse) or a Float32Array (dense)", labels_v);
+    args.type_error("args.labels",
+                    int32_dense ? "an Int32Array or a Float32Array of rows * classes dense labels"
+                                : "an Int32Array (sparse) or a Float32Array (dense)",
+                    labels_v);
   }
 
   a.gamma = args.number(o.Get("gamma"), "args.gamma");
@@ -289,9 +303,9 @@ Napi::Value SoftmaxFocalLoss(const Napi::CallbackInfo& info) {
     const double ii = args.number(ignore_v, "args.ignoreIndex");
     if (!(std::floor(ii) == ii && ii >= -2147483648.0 && ii <= 2147483647.0))
       args.range_error("args.ignoreIndex", "an int32 integer or null", format_number(ii));
-    if (a.dense_labels) {
-      throw_type(args.env(), args.fn() + ": args.ignoreIndex must be null with dense (Float32Array) "
-                             "labels, got " + format_number(ii));
+    if (!a.sparse_labels) {
+      throw_type(args.env(), args.fn() + ": args.ignoreIndex must be null with dense labels, got " +
+                             format_number(ii));
     }
     a.has_ignore_index = true;
     a.ignore_index = static_cast<int32_t>(ii);
@@ -320,10 +334,24 @@ Napi::Value SigmoidFocalLoss(const Napi::CallbackInfo& info) {
   const int64_t n = static_cast<int64_t>(logits.ElementLength());
   a.count = n;
   a.logits = logits.Data();
-  Napi::Float32Array labels = args.f32(o.Get("labels"), "args.labels");
-  args.expect_length(labels, "args.labels", n, "logits.length");
-  a.labels = labels.Data();
-  std::vector<Span> inputs{span_of(logits, "args.logits"), span_of(labels, "args.labels")};
+  // labels: a Float32Array, or an Int32Array (labels that tfjs's 'cpu' backend holds as integers;
+  // converted block by block in the kernel, never copied whole).
+  Napi::Value labels_v = o.Get("labels");
+  std::vector<Span> inputs{span_of(logits, "args.logits")};
+  if (labels_v.IsTypedArray() && labels_v.As<Napi::TypedArray>().TypedArrayType() == napi_int32_array) {
+    Napi::Int32Array labels = labels_v.As<Napi::Int32Array>();
+    args.expect_length(labels, "args.labels", n, "logits.length");
+    a.labels_int32 = labels.Data();
+    inputs.push_back(span_of(labels, "args.labels"));
+  } else {
+    if (!labels_v.IsTypedArray() ||
+        labels_v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+      args.type_error("args.labels", "a Float32Array or an Int32Array", labels_v);
+    Napi::Float32Array labels = labels_v.As<Napi::Float32Array>();
+    args.expect_length(labels, "args.labels", n, "logits.length");
+    a.labels = labels.Data();
+    inputs.push_back(span_of(labels, "args.labels"));
+  }
 
   a.gamma = args.number(o.Get("gamma"), "args.gamma");
   if (!(std::isfinite(a.gamma) && a.gamma >= 0))

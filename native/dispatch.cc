@@ -116,6 +116,16 @@ std::string ErrorCollector::message(int64_t classes) const {
   return "unknown kernel error";
 }
 
+int64_t label_block_rows(int64_t classes) {
+  const int64_t rows = kLabelBlockElements / (classes > 0 ? classes : 1);
+  if (rows >= 16) return rows - rows % 16;
+  return rows > 0 ? rows : 1;
+}
+
+void int32_to_float(const int32_t* in, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(in[i]);
+}
+
 }  // namespace detail
 
 void scale_rows(const float* grad, const float* dy, int64_t rows, int64_t classes, float* out) {

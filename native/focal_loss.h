@@ -13,8 +13,14 @@ namespace focal {
 struct SoftmaxFocalArgs {
   int64_t rows = 0, classes = 0;          // logits are [rows, classes], row-major, contiguous
   const float* logits = nullptr;           // logits, or probabilities when from_logits == false
-  const int32_t* sparse_labels = nullptr;  // [rows]; exactly one of sparse_labels/dense_labels
+  // Exactly one of the three label arrays:
+  const int32_t* sparse_labels = nullptr;  // [rows] class indices
   const float* dense_labels = nullptr;     // [rows, classes] (one-hot or soft)
+  // [rows, classes] dense labels held as integers: what tfjs's 'cpu' backend stores for a float32
+  // tensor cast from int32 (tf.cast(tf.oneHot(t, C), 'float32')). Read as if converted to float
+  // first (same results as dense_labels), one block of rows at a time, so no converted copy of the
+  // whole tensor is ever made.
+  const int32_t* dense_labels_int32 = nullptr;
   const float* alpha = nullptr;            // [classes] per-class alpha, or nullptr -> alpha_scalar
   float alpha_scalar = 0.25f;
   double gamma = 2.0;                      // any real >= 0
@@ -30,7 +36,8 @@ struct SoftmaxFocalArgs {
 struct SigmoidFocalArgs {  // elementwise over `count` elements
   int64_t count = 0;
   const float* logits = nullptr;  // or probabilities when from_logits == false
-  const float* labels = nullptr;  // same shape, values in [0, 1]
+  const float* labels = nullptr;  // same shape, values in [0, 1]; or, instead:
+  const int32_t* labels_int32 = nullptr;  // labels held as integers (see dense_labels_int32)
   double gamma = 2.0;
   bool class_balancing = true;    // alpha_t = alpha y + (1 - alpha)(1 - y) when balancing
   double alpha = 0.25;

@@ -29,7 +29,7 @@ enum class InputError : int {
 
 struct KernelError {
   InputError code = InputError::kNone;
-  int64_t index = -1;  // flat element index (or row index for kProbabilityRowSum)
+  int64_t index = -1;  // flat element index (for kProbabilityRowSum: of the row's first element)
   double value = 0;
 };
 
@@ -85,6 +85,15 @@ class ErrorCollector {
   KernelError first_;
   std::mutex mutex_;
 };
+
+// Integer-held labels (SoftmaxFocalArgs::dense_labels_int32, SigmoidFocalArgs::labels_int32) are
+// converted to float one block at a time, into per-chunk scratch that stays in L2, and the block
+// goes through the float kernels. label_block_rows: rows of `classes` labels per block (about 64 KB
+// of floats, a multiple of 16 rows when that many fit, at least one row); kLabelBlockElements:
+// elements per block of the elementwise (sigmoid) kernels.
+constexpr int64_t kLabelBlockElements = 16384;
+int64_t label_block_rows(int64_t classes);
+void int32_to_float(const int32_t* in, int64_t n, float* out);
 
 // Counts one call of a public kernel entry point (call_count()).
 void count_call();

@@ -1,7 +1,9 @@
 // sigmoid_focal_loss: argument checks, the parallel split, and the probability-input path
 // (from_logits == false, Keras binary_focal_crossentropy semantics), computed here in double.
 #include <cmath>
+#include <cstdlib>
 #include <limits>
+#include <memory>
 #include <string>
 
 #include "kernels.h"
@@ -57,8 +59,10 @@ void probability_elements(const SigmoidFocalArgs& a, int64_t begin, int64_t end,
 
 std::string check_args(const SigmoidFocalArgs& a) {
   if (a.count < 0) return "count must be >= 0, got " + std::to_string(a.count);
-  if (a.count > 0 && (a.logits == nullptr || a.labels == nullptr || a.loss_out == nullptr))
-    return "logits, labels and loss_out must not be null";
+  if (a.count > 0 && (a.logits == nullptr || a.loss_out == nullptr))
+    return "logits and loss_out must not be null";
+  if (a.count > 0 && (a.labels == nullptr) == (a.labels_int32 == nullptr))
+    return "exactly one of labels and labels_int32 must be given";
   if (!(a.gamma >= 0.0 && std::isfinite(a.gamma)))
     return "gamma must be a finite number >= 0, got " + detail::format_number(a.gamma);
   if (a.class_balancing && !(a.alpha >= 0.0 && a.alpha <= 1.0))
@@ -81,14 +85,45 @@ std::string sigmoid_focal_loss(const SigmoidFocalArgs& args) {
   const int64_t blocks = (args.count + 15) / 16;
   const double ns_per_element =
       args.from_logits ? pool::kNsPerSigmoidElement : pool::kNsPerProbabilityElement;
+  // Elements [first, last) of `a`, with float labels.
+  auto run_elements = [&](const SigmoidFocalArgs& a, int64_t first, int64_t last, KernelError* error) {
+    if (args.from_logits) {
+      k.sigmoid_logits_elements(a, first, last, error);
+    } else {
+      probability_elements(a, first, last, error);
+    }
+  };
   pool::parallel_for(blocks, pool::work_ns(args.count, ns_per_element), [&](int64_t begin, int64_t end, int) {
     KernelError error;
     const int64_t first = begin * 16;
     const int64_t last = end * 16 < args.count ? end * 16 : args.count;
-    if (args.from_logits) {
-      k.sigmoid_logits_elements(args, first, last, &error);
-    } else {
-      probability_elements(args, first, last, &error);
+    if (!args.labels_int32) {
+      run_elements(args, first, last, &error);
+      errors.add(error);
+      return;
+    }
+    // Integer labels: converted one block at a time (kernels.h), the block run with its slices.
+    std::unique_ptr<float, void (*)(void*)> scratch(
+        static_cast<float*>(std::malloc(detail::kLabelBlockElements * sizeof(float))), std::free);
+    if (!scratch) {
+      error.code = InputError::kOutOfMemory;
+      error.index = first;
+      errors.add(error);
+      return;
+    }
+    float* labels = scratch.get();
+    for (int64_t b = first; b < last && error.code == InputError::kNone; b += detail::kLabelBlockElements) {
+      const int64_t n = last - b < detail::kLabelBlockElements ? last - b : detail::kLabelBlockElements;
+      detail::int32_to_float(args.labels_int32 + b, n, labels);
+      SigmoidFocalArgs block = args;
+      block.count = n;
+      block.logits = args.logits + b;
+      block.labels_int32 = nullptr;
+      block.labels = labels;
+      block.loss_out = args.loss_out + b;
+      if (args.grad_out) block.grad_out = args.grad_out + b;
+      run_elements(block, 0, n, &error);
+      if (error.code != InputError::kNone) error.index += b;  // back to the whole tensor's index
     }
     errors.add(error);
   });

@@ -84,8 +84,8 @@ std::string check_args(const SoftmaxFocalArgs& a) {
   if (a.classes < 1) return "classes must be >= 1, got " + std::to_string(a.classes);
   if (a.rows > std::numeric_limits<int64_t>::max() / a.classes / 2)
     return "rows * classes is too large: " + std::to_string(a.rows) + " * " + std::to_string(a.classes);
-  if ((a.sparse_labels == nullptr) == (a.dense_labels == nullptr))
-    return "exactly one of sparse_labels and dense_labels must be given";
+  if ((a.sparse_labels != nullptr) + (a.dense_labels != nullptr) + (a.dense_labels_int32 != nullptr) != 1)
+    return "exactly one of sparse_labels, dense_labels and dense_labels_int32 must be given";
   if (a.rows > 0 && (a.logits == nullptr || a.loss_out == nullptr))
     return "logits and loss_out must not be null";
   if (!(a.gamma >= 0.0 && std::isfinite(a.gamma)))
@@ -99,7 +99,7 @@ std::string check_args(const SoftmaxFocalArgs& a) {
   } else if (!std::isfinite(a.alpha_scalar)) {
     return "alpha must be finite, got " + detail::format_number(a.alpha_scalar);
   }
-  if (a.has_ignore_index && a.dense_labels)
+  if (a.has_ignore_index && !a.sparse_labels)
     return "ignoreIndex applies to sparse (int32) labels only, but dense labels were given";
   if (a.sparse_labels) {
     for (int64_t r = 0; r < a.rows; ++r) {
@@ -146,34 +146,63 @@ std::string softmax_focal_loss(const SoftmaxFocalArgs& args) {
   const auto& k = detail::kernels();
   const bool probabilities = !args.from_logits;
   const double ns_per_element = probabilities ? pool::kNsPerProbabilityElement
-                                : (args.dense_labels || args.label_smoothing > 0.0)
+                                : (!args.sparse_labels || args.label_smoothing > 0.0)
                                     ? pool::kNsPerDenseSoftmaxElement
                                     : pool::kNsPerSoftmaxElement;
   const int64_t work = pool::work_ns(args.rows * C, ns_per_element) + pool::work_ns(args.rows, pool::kNsPerSoftmaxRow);
+  // Rows [begin, end) of `a`, with float or sparse labels.
+  auto run_rows = [&](const SoftmaxFocalArgs& a, int64_t begin, int64_t end, float* scratch,
+                      KernelError* error) {
+    if (!probabilities) {
+      k.softmax_logits_rows(a, begin, end, scratch, error);
+      return;
+    }
+    double* g = reinterpret_cast<double*>(scratch);
+    for (int64_t row = begin; row < end && error->code == InputError::kNone; ++row) {
+      if (a.sparse_labels && a.has_ignore_index && a.sparse_labels[row] == a.ignore_index) {
+        a.loss_out[row] = 0.0f;
+        if (a.grad_out)
+          for (int64_t j = 0; j < C; ++j) a.grad_out[row * C + j] = 0.0f;
+        continue;
+      }
+      probability_row(a, row, g, error);
+    }
+  };
+  // Integer dense labels: blocks of rows whose labels, converted, fill about 64 KB (at least one
+  // row) go through the float path with the block's slices of every array.
+  const int64_t block_rows = detail::label_block_rows(C);
   pool::parallel_for(args.rows, work, [&](int64_t begin, int64_t end, int) {
     KernelError error;
-    // Per-chunk scratch (one row of doubles); malloc failure is reported, never thrown.
-    const size_t bytes = static_cast<size_t>(detail::softmax_scratch_floats(C)) * 2 * sizeof(float);
-    std::unique_ptr<float, void (*)(void*)> scratch(static_cast<float*>(std::malloc(bytes)), std::free);
+    // Per-chunk scratch (one row of doubles, then the converted labels of one block); malloc
+    // failure is reported, never thrown.
+    const size_t row_floats = static_cast<size_t>(detail::softmax_scratch_floats(C)) * 2;
+    const size_t label_floats = args.dense_labels_int32 ? static_cast<size_t>(block_rows * C) : 0;
+    std::unique_ptr<float, void (*)(void*)> scratch(
+        static_cast<float*>(std::malloc((row_floats + label_floats) * sizeof(float))), std::free);
     if (!scratch) {
       error.code = InputError::kOutOfMemory;
       error.index = begin * C;
       errors.add(error);
       return;
     }
-    if (probabilities) {
-      double* g = reinterpret_cast<double*>(scratch.get());
-      for (int64_t row = begin; row < end && error.code == InputError::kNone; ++row) {
-        if (args.sparse_labels && args.has_ignore_index && args.sparse_labels[row] == args.ignore_index) {
-          args.loss_out[row] = 0.0f;
-          if (args.grad_out)
-            for (int64_t j = 0; j < C; ++j) args.grad_out[row * C + j] = 0.0f;
-          continue;
-        }
-        probability_row(args, row, g, &error);
-      }
-    } else {
-      k.softmax_logits_rows(args, begin, end, scratch.get(), &error);
+    if (!args.dense_labels_int32) {
+      run_rows(args, begin, end, scratch.get(), &error);
+      errors.add(error);
+      return;
+    }
+    float* labels = scratch.get() + row_floats;
+    for (int64_t b = begin; b < end && error.code == InputError::kNone; b += block_rows) {
+      const int64_t n = end - b < block_rows ? end - b : block_rows;
+      detail::int32_to_float(args.dense_labels_int32 + b * C, n * C, labels);
+      SoftmaxFocalArgs block = args;
+      block.rows = n;
+      block.logits = args.logits + b * C;
+      block.dense_labels_int32 = nullptr;
+      block.dense_labels = labels;
+      block.loss_out = args.loss_out + b;
+      if (args.grad_out) block.grad_out = args.grad_out + b * C;
+      run_rows(block, 0, n, scratch.get(), &error);
+      if (error.code != InputError::kNone) error.index += b * C;  // back to the whole tensor's index
     }
     errors.add(error);
   });

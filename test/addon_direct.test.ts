@@ -54,6 +54,12 @@ describe('raw addon: wrong arguments throw, never crash', () => {
     ['labelSmoothing above 1', (a) => { a.labelSmoothing = 2; }, /labelSmoothing/],
     ['fromLogits not boolean', (a) => { a.fromLogits = 'yes'; }, /fromLogits/],
     ['an unknown key', (a) => { a.gama = 2; }, /gama/],
+    ['denseLabels not boolean', (a) => { a.denseLabels = 1; }, /denseLabels/],
+    ['denseLabels with an Int32Array of rows labels', (a) => { a.denseLabels = true; }, /labels.*rows \* classes/],
+    ['denseLabels with labels of another type', (a) => { a.denseLabels = true; a.labels = new Uint8Array(rows * classes); }, /labels/],
+    ['ignoreIndex with dense Int32Array labels', (a) => {
+      a.denseLabels = true; a.labels = new Int32Array(rows * classes); a.ignoreIndex = 0;
+    }, /ignoreIndex/],
   ];
   test.each(softmaxCases)('softmaxFocalLoss: %s', (_name, mutate, message) => {
     const args = validSoftmaxArgs();
@@ -73,11 +79,32 @@ describe('raw addon: wrong arguments throw, never crash', () => {
     ['gradOut too short', (a) => { a.gradOut = new Float32Array(2); }, /gradOut/],
     ['gamma Infinity', (a) => { a.gamma = Infinity; }, /gamma/],
     ['logits an Int32Array', (a) => { a.logits = new Int32Array(6); }, /logits/],
+    ['Int32Array labels outside [0, 1]', (a) => { a.labels = Int32Array.of(0, 1, 0, 0, 3, 0); }, /labels\[4\] = 3/],
+    ['Int32Array labels too short', (a) => { a.labels = new Int32Array(5); }, /labels/],
+    ['labels a Float64Array', (a) => { a.labels = new Float64Array(6); }, /labels/],
   ];
   test.each(sigmoidCases)('sigmoidFocalLoss: %s', (_name, mutate, message) => {
     const args = validSigmoidArgs();
     mutate(args);
     expect(() => addon.sigmoidFocalLoss(args)).toThrow(message);
+  });
+
+  test('dense labels given as an Int32Array (denseLabels: true) give what the same Float32Array gives', () => {
+    const ints = Int32Array.of(0, 1, 0, 0, 2, 0, 0, 1, 0, 0, 0, 0);
+    const logits = Float32Array.from({ length: rows * classes }, (_, i) => Math.sin(i) * 3);
+    const run = (labels: Int32Array | Float32Array, denseLabels: boolean) => {
+      const a = { ...validSoftmaxArgs(), logits, labels, denseLabels, labelSmoothing: 0.1 };
+      addon.softmaxFocalLoss(a);
+      return [a.lossOut, a.gradOut];
+    };
+    const want = run(Float32Array.from(ints), true);
+    expect(Array.from(want[0] as Float32Array).every((v) => Number.isFinite(v) && v > 0)).toBe(true);
+    expect(run(ints, true)).toEqual(want);
+    const s = { ...validSigmoidArgs(), logits: logits.slice(0, 6), labels: Int32Array.of(0, 1, 1, 0, 0, 1) };
+    addon.sigmoidFocalLoss(s);
+    const f = { ...validSigmoidArgs(), logits: logits.slice(0, 6), labels: Float32Array.of(0, 1, 1, 0, 0, 1) };
+    addon.sigmoidFocalLoss(f);
+    expect([s.lossOut, s.gradOut]).toEqual([f.lossOut, f.gradOut]);
   });
 
   test('scaleRows / scaleElements check their buffers', () => {

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import {addon} from '../native';
 import {FocalLossGrad} from './FocalLossGrad';
-import {BACKENDS, gradientIsRecorded, makeFloat32Output, readFloat32, readInt32, ReadableBackend, refuseRecordedBackward, registerGradientOnce, registerKernelOnce, KernelReduction, reduceLosses, REDUCTION_CODES, reductionFactor, rethrowNative, runForwardOp, saveGradient} from './kernel_utils';
+import {BACKENDS, gradientIsRecorded, makeFloat32Output, readFloat32, readFloat32Labels, readInt32, ReadableBackend, refuseRecordedBackward, registerGradientOnce, registerKernelOnce, KernelReduction, reduceLosses, REDUCTION_CODES, reductionFactor, rethrowNative, runForwardOp, saveGradient} from './kernel_utils';
 import {tensorflowOps} from './tensorflow_ops';
 
 export const FocalLoss = 'FocalLoss';
@@ -75,7 +75,8 @@ export function focalLossKernel(
   try {
     addon().softmaxFocalLoss({
       logits: readFloat32(backend, logits),
-      labels: sparse ? readInt32(backend, labels) : readFloat32(backend, labels),
+      labels: sparse ? readInt32(backend, labels) : readFloat32Labels(backend, labels),
+      denseLabels: !sparse,
       rows,
       classes,
       gamma: attrs.gamma,

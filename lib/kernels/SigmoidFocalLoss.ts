@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import {addon} from '../native';
-import {BACKENDS, gradientIsRecorded, makeFloat32Output, readFloat32, ReadableBackend, refuseRecordedBackward, registerGradientOnce, registerKernelOnce, KernelReduction, reduceLosses, REDUCTION_CODES, reductionFactor, rethrowNative, runForwardOp, saveGradient} from './kernel_utils';
+import {BACKENDS, gradientIsRecorded, makeFloat32Output, readFloat32, readFloat32Labels, ReadableBackend, refuseRecordedBackward, registerGradientOnce, registerKernelOnce, KernelReduction, reduceLosses, REDUCTION_CODES, reductionFactor, rethrowNative, runForwardOp, saveGradient} from './kernel_utils';
 import {tensorflowOps} from './tensorflow_ops';
 import {SigmoidFocalLossGrad} from './SigmoidFocalLossGrad';
 
@@ -67,7 +67,7 @@ export function sigmoidFocalLossKernel(
     // The addon rejects labels outside [0, 1], NaN included, with their index.
     addon().sigmoidFocalLoss({
       logits: readFloat32(backend, logits),
-      labels: readFloat32(backend, labels),
+      labels: readFloat32Labels(backend, labels),
       gamma: attrs.gamma,
       alpha: attrs.alpha < 0 ? null : attrs.alpha,
       labelSmoothing: attrs.labelSmoothing,

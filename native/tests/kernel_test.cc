@@ -623,6 +623,138 @@ void test_softmax_thread_identity() {
   focal::set_num_threads(2);
 }
 
+// Integer-held dense labels (dense_labels_int32, labels_int32) give bit for bit what the same
+// labels as floats give: shapes with one block, several blocks (a partial last one), blocks of one
+// row and rows longer than a block, split over threads; errors report the whole tensor's index.
+void test_integer_labels() {
+  struct Shape { int64_t rows, classes; };
+  for (Shape sh : {Shape{40000, 1}, Shape{12000, 3}, Shape{2000, 21}, Shape{1500, 65}, Shape{50, 1000},
+                   Shape{3, 16385}}) {
+    SoftmaxCase c = random_case(sh.rows, sh.classes, 3.0f);
+    std::vector<int32_t> ints(sh.rows * sh.classes, 0);
+    for (int64_t r = 0; r < sh.rows; ++r) {
+      ints[r * sh.classes + c.sparse[r]] = 1;
+      if (r % 7 == 3) ints[r * sh.classes + randint(static_cast<int32_t>(sh.classes))] += 1;  // 2 or two ones
+      if (r % 11 == 5) ints[r * sh.classes + c.sparse[r]] = 0;                              // no label
+    }
+    c.sparse.clear();
+    c.dense.assign(ints.begin(), ints.end());
+    for (int variant = 0; variant < 4; ++variant) {
+      SoftmaxCase v = c;
+      v.ls = variant == 1 ? 0.1 : 0.0;
+      v.gamma = variant == 2 ? 1.5 : 2.0;
+      if (variant == 3) {
+        v.from_logits = false;
+        for (auto& x : v.logits) x = uniform(0.01f, 1.0f);
+      }
+      for (bool with_grad : {true, false}) {
+        for (int threads : {1, 2, 3}) {
+          focal::set_num_threads(threads);
+          SoftmaxResult want = run_softmax(v, with_grad);
+          SoftmaxCase as_int = v;
+          as_int.dense.clear();
+          SoftmaxResult got;
+          got.loss.assign(v.rows, -1.0f);
+          if (with_grad) got.grad.assign(v.rows * v.classes, -1.0f);
+          focal::SoftmaxFocalArgs a;
+          a.rows = v.rows;
+          a.classes = v.classes;
+          a.logits = v.logits.data();
+          a.dense_labels_int32 = ints.data();
+          a.gamma = v.gamma;
+          a.label_smoothing = v.ls;
+          a.from_logits = v.from_logits;
+          a.loss_out = got.loss.data();
+          a.grad_out = with_grad ? got.grad.data() : nullptr;
+          got.error = focal::softmax_focal_loss(a);
+          ++g_checks;
+          if (!got.error.empty() || !want.error.empty() ||
+              std::memcmp(got.loss.data(), want.loss.data(), got.loss.size() * 4) != 0 ||
+              got.grad.size() != want.grad.size() ||
+              (!got.grad.empty() && std::memcmp(got.grad.data(), want.grad.data(), got.grad.size() * 4) != 0)) {
+            fail(fmt("int32 dense labels %lldx%lld variant %d grad=%d threads=%d differ from float "
+                     "labels ('%s' / '%s')", (long long)sh.rows, (long long)sh.classes, variant,
+                     with_grad, threads, got.error.c_str(), want.error.c_str()));
+          }
+          if (variant == 0 && threads == 1 && with_grad)  // the float run itself, loss only
+            check_softmax(fmt("int32 dense labels %lldx%lld", (long long)sh.rows, (long long)sh.classes),
+                          v, want, false);
+        }
+      }
+    }
+  }
+  focal::set_num_threads(2);
+  // A bad probability in a later block, and the argument checks.
+  SoftmaxCase c = random_case(50, 1000, 1.0f);
+  std::vector<int32_t> ints(50 * 1000, 0);
+  for (int64_t r = 0; r < 50; ++r) ints[r * 1000 + c.sparse[r]] = 1;
+  c.from_logits = false;
+  for (auto& x : c.logits) x = 0.5f;
+  c.logits[37 * 1000 + 5] = -0.5f;
+  std::vector<float> loss(50), grad(50 * 1000);
+  focal::SoftmaxFocalArgs a;
+  a.rows = 50;
+  a.classes = 1000;
+  a.logits = c.logits.data();
+  a.dense_labels_int32 = ints.data();
+  a.from_logits = false;
+  a.loss_out = loss.data();
+  a.grad_out = grad.data();
+  expect_error("int32 dense labels, bad probability", focal::softmax_focal_loss(a),
+               "logits[37005] (row 37, class 5) = -0.5");
+  for (int j = 0; j < 1000; ++j) c.logits[41 * 1000 + j] = 0.0f;
+  c.logits[37 * 1000 + 5] = 0.5f;
+  expect_error("int32 dense labels, zero row", focal::softmax_focal_loss(a), "logits row 41 sums to 0");
+  a.from_logits = true;
+  a.has_ignore_index = true;
+  expect_error("int32 dense labels with ignoreIndex", focal::softmax_focal_loss(a), "ignoreIndex applies to sparse");
+  a.has_ignore_index = false;
+  a.sparse_labels = c.sparse.data();
+  expect_error("two label arrays", focal::softmax_focal_loss(a), "exactly one of sparse_labels, dense_labels");
+
+  // Sigmoid.
+  const int64_t n = 40000;  // 3 blocks, the last partial
+  std::vector<float> x(n), yf(n), l1(n), g1(n), l2(n), g2(n);
+  std::vector<int32_t> yi(n);
+  for (int64_t i = 0; i < n; ++i) {
+    yi[i] = randint(2);
+    yf[i] = static_cast<float>(yi[i]);
+  }
+  for (bool from_logits : {true, false}) {
+    for (int64_t i = 0; i < n; ++i) x[i] = from_logits ? normal(4) : uniform(0.0f, 1.0f);
+    for (int threads : {1, 2, 3}) {
+      focal::set_num_threads(threads);
+      focal::SigmoidFocalArgs s;
+      s.count = n;
+      s.logits = x.data();
+      s.from_logits = from_logits;
+      s.labels = yf.data();
+      s.loss_out = l1.data();
+      s.grad_out = g1.data();
+      const std::string want = focal::sigmoid_focal_loss(s);
+      s.labels = nullptr;
+      s.labels_int32 = yi.data();
+      s.loss_out = l2.data();
+      s.grad_out = g2.data();
+      const std::string got = focal::sigmoid_focal_loss(s);
+      ++g_checks;
+      if (!want.empty() || !got.empty() || std::memcmp(l1.data(), l2.data(), n * 4) != 0 ||
+          std::memcmp(g1.data(), g2.data(), n * 4) != 0)
+        fail(fmt("sigmoid int32 labels differ from float labels (from_logits=%d, threads=%d)", from_logits, threads));
+    }
+  }
+  focal::set_num_threads(2);
+  yi[35000] = 2;
+  focal::SigmoidFocalArgs s;
+  s.count = n;
+  s.logits = x.data();
+  s.labels_int32 = yi.data();
+  s.loss_out = l2.data();
+  expect_error("sigmoid int32 label range", focal::sigmoid_focal_loss(s), "labels[35000] = 2");
+  s.labels = yf.data();
+  expect_error("sigmoid two label arrays", focal::sigmoid_focal_loss(s), "exactly one of labels and labels_int32");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Sigmoid.
 
@@ -801,6 +933,7 @@ int main() {
     test_softmax_thread_identity();
     test_softmax_lane_blocks();
     test_sigmoid();
+    test_integer_labels();
     test_scale();
     std::printf("-- %s: %d failures\n", level, g_failures - before);
   }
