@@ -455,6 +455,7 @@ export function focalCurveChart(gammas?: number[]): string {
 /** Short names for chart legends. */
 export const CONTENDER_SHORT_NAMES: Record<string, string> = {
   ce: 'softmax CE (baseline)', focal_sparse: 'focalLoss sparse', focal_dense: 'focalLoss one-hot',
+  focal_cast_onehot: 'focalLoss one-hot (tf.cast(tf.oneHot))',
   composed_focal: 'composed focal (tfjs ops)', sigmoid_ce: 'sigmoid CE', sigmoid_focal: 'sigmoidFocalLoss',
   composed_sigmoid_focal: 'composed sigmoid focal',
 };

@@ -299,7 +299,11 @@ export function markdownReport(results: BenchResults): string {
     out.push(`Loss settings: gamma ${2}, alpha 0.25 (scalar), mean over rows. Contenders: ` +
              CONTENDERS.map((c) => `**${c.label}** (${c.role})`).join('; ') + '. The composed versions and ' +
              'the CE baselines take one-hot labels; the sigmoid contenders take the one-hot matrix as ' +
-             'multi-label targets. Logits ~ N(0, 2²), labels uniform, fixed seed.');
+             'multi-label targets; all of them use one-hot labels made from a JS Float32Array, ' +
+             'except the contender that takes the same labels made by tfjs ops (as training code ' +
+             'usually makes them: on `cpu` such a float32 tensor keeps the storage of the int32 ' +
+             'one-hot tensor, which the library reads in place). Logits ~ N(0, 2²), labels uniform, ' +
+             'fixed seed.');
     out.push('');
     out.push(methodText(config));
     out.push('');

@@ -74,6 +74,8 @@ export const CONTENDERS: ContenderInfo[] = [
   {id: 'ce', label: 'tf.losses.softmaxCrossEntropy', family: 'softmax', role: 'baseline (one-hot labels)'},
   {id: 'focal_sparse', label: 'focalLoss, sparse int32 labels', family: 'softmax', role: 'library'},
   {id: 'focal_dense', label: 'focalLoss, one-hot labels', family: 'softmax', role: 'library'},
+  {id: 'focal_cast_onehot', label: 'focalLoss, one-hot labels from tf.cast(tf.oneHot(…))', family: 'softmax',
+   role: 'library (one-hot labels made by tfjs ops)'},
   {id: 'composed_focal', label: 'focal loss composed of tfjs ops', family: 'softmax', role: 'no library (autodiff)'},
   {id: 'sigmoid_ce', label: 'tf.losses.sigmoidCrossEntropy', family: 'sigmoid', role: 'sigmoid baseline'},
   {id: 'sigmoid_focal', label: 'sigmoidFocalLoss', family: 'sigmoid', role: 'library'},
@@ -278,6 +280,8 @@ export interface SpeedInputs {
   logits: tf.Tensor;
   sparseLabels: tf.Tensor;
   oneHotLabels: tf.Tensor;
+  /** The same one-hot labels as users make them with tfjs ops: tf.cast(tf.oneHot(...), 'float32'). */
+  castOneHotLabels: tf.Tensor;
   gradientSizedValues: Float32Array;
 }
 
@@ -296,21 +300,23 @@ export function makeSpeedInputs(dims: number[], seed = 1234): SpeedInputs {
     labelValues[r] = random.nextInt(classes);
     oneHotValues[r * classes + labelValues[r]] = 1;
   }
+  const sparseLabels = tf.tensor(labelValues, dims.slice(0, -1), 'int32');
   return {
     logits: tf.tensor(logitValues, dims, 'float32'),
-    sparseLabels: tf.tensor(labelValues, dims.slice(0, -1), 'int32'),
+    sparseLabels,
     oneHotLabels: tf.tensor(oneHotValues, dims, 'float32'),
+    castOneHotLabels: tf.tidy(() => tf.cast(tf.oneHot(sparseLabels, classes), 'float32')),
     gradientSizedValues: new Float32Array(rows * classes).fill(0.5),
   };
 }
 
 export function disposeSpeedInputs(inputs: SpeedInputs): void {
-  tf.dispose([inputs.logits, inputs.sparseLabels, inputs.oneHotLabels]);
+  tf.dispose([inputs.logits, inputs.sparseLabels, inputs.oneHotLabels, inputs.castOneHotLabels]);
 }
 
 /** The scalar loss each contender differentiates, as a function of the logits. */
 export function lossFunction(id: string, inputs: SpeedInputs): (logits: tf.Tensor) => tf.Scalar {
-  const {sparseLabels, oneHotLabels} = inputs;
+  const {sparseLabels, oneHotLabels, castOneHotLabels} = inputs;
   switch (id) {
     case 'ce':
       return (x) => tf.losses.softmaxCrossEntropy(oneHotLabels, x) as tf.Scalar;
@@ -318,6 +324,8 @@ export function lossFunction(id: string, inputs: SpeedInputs): (logits: tf.Tenso
       return (x) => focal.focalLoss(sparseLabels, x, {gamma: GAMMA, alpha: ALPHA}) as tf.Scalar;
     case 'focal_dense':
       return (x) => focal.focalLoss(oneHotLabels, x, {gamma: GAMMA, alpha: ALPHA}) as tf.Scalar;
+    case 'focal_cast_onehot':
+      return (x) => focal.focalLoss(castOneHotLabels, x, {gamma: GAMMA, alpha: ALPHA}) as tf.Scalar;
     case 'composed_focal':
       return (x) => composedFocalLoss(oneHotLabels, x, GAMMA, ALPHA);
     case 'sigmoid_ce':
