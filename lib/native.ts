@@ -25,7 +25,10 @@ export interface NativeSoftmaxFocalArgs {
   gradOut: Float32Array | null;
 }
 
-/** Arguments of `sigmoidFocalLoss` (native/addon.cc); alpha null or negative = no class balancing. */
+/**
+ * Arguments of `sigmoidFocalLoss` (native/addon.cc); alpha null or negative = no class balancing.
+ * Int32Array labels: labels held as integers (the 'cpu' backend's storage of a tensor cast from int32).
+ */
 export interface NativeSigmoidFocalArgs {
   logits: Float32Array;
   labels: Float32Array | Int32Array;
