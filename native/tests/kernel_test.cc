@@ -55,6 +55,7 @@ struct SoftmaxCase {
   std::vector<float> logits;
   std::vector<int32_t> sparse;
   std::vector<float> dense;
+  std::vector<int32_t> dense_int32;  // the kernel's integer-held dense labels (not read by ref_label)
   std::vector<float> alpha;  // empty: scalar
   float alpha_scalar = 0.25f;
   double gamma = 2, ls = 0;
@@ -142,6 +143,7 @@ SoftmaxResult run_softmax(const SoftmaxCase& c, bool with_grad,
   a.logits = c.logits.data();
   a.sparse_labels = c.sparse.empty() ? nullptr : c.sparse.data();
   a.dense_labels = c.dense.empty() ? nullptr : c.dense.data();
+  a.dense_labels_int32 = c.dense_int32.empty() ? nullptr : c.dense_int32.data();
   a.alpha = c.alpha.empty() ? nullptr : c.alpha.data();
   a.alpha_scalar = c.alpha_scalar;
   a.gamma = c.gamma;
@@ -653,20 +655,8 @@ void test_integer_labels() {
           SoftmaxResult want = run_softmax(v, with_grad);
           SoftmaxCase as_int = v;
           as_int.dense.clear();
-          SoftmaxResult got;
-          got.loss.assign(v.rows, -1.0f);
-          if (with_grad) got.grad.assign(v.rows * v.classes, -1.0f);
-          focal::SoftmaxFocalArgs a;
-          a.rows = v.rows;
-          a.classes = v.classes;
-          a.logits = v.logits.data();
-          a.dense_labels_int32 = ints.data();
-          a.gamma = v.gamma;
-          a.label_smoothing = v.ls;
-          a.from_logits = v.from_logits;
-          a.loss_out = got.loss.data();
-          a.grad_out = with_grad ? got.grad.data() : nullptr;
-          got.error = focal::softmax_focal_loss(a);
+          as_int.dense_int32 = ints;
+          SoftmaxResult got = run_softmax(as_int, with_grad);
           ++g_checks;
           if (!got.error.empty() || !want.error.empty() ||
               std::memcmp(got.loss.data(), want.loss.data(), got.loss.size() * 4) != 0 ||
@@ -686,31 +676,24 @@ void test_integer_labels() {
   focal::set_num_threads(2);
   // A bad probability in a later block, and the argument checks.
   SoftmaxCase c = random_case(50, 1000, 1.0f);
-  std::vector<int32_t> ints(50 * 1000, 0);
-  for (int64_t r = 0; r < 50; ++r) ints[r * 1000 + c.sparse[r]] = 1;
-  c.from_logits = false;
-  for (auto& x : c.logits) x = 0.5f;
-  c.logits[37 * 1000 + 5] = -0.5f;
-  std::vector<float> loss(50), grad(50 * 1000);
-  focal::SoftmaxFocalArgs a;
-  a.rows = 50;
-  a.classes = 1000;
-  a.logits = c.logits.data();
-  a.dense_labels_int32 = ints.data();
-  a.from_logits = false;
-  a.loss_out = loss.data();
-  a.grad_out = grad.data();
-  expect_error("int32 dense labels, bad probability", focal::softmax_focal_loss(a),
+  SoftmaxCase e = c;
+  e.sparse.clear();
+  e.dense_int32.assign(50 * 1000, 0);
+  for (int64_t r = 0; r < 50; ++r) e.dense_int32[r * 1000 + c.sparse[r]] = 1;
+  e.from_logits = false;
+  for (auto& x : e.logits) x = 0.5f;
+  e.logits[37 * 1000 + 5] = -0.5f;
+  expect_error("int32 dense labels, bad probability", run_softmax(e, true).error,
                "logits[37005] (row 37, class 5) = -0.5");
-  for (int j = 0; j < 1000; ++j) c.logits[41 * 1000 + j] = 0.0f;
-  c.logits[37 * 1000 + 5] = 0.5f;
-  expect_error("int32 dense labels, zero row", focal::softmax_focal_loss(a), "logits row 41 sums to 0");
-  a.from_logits = true;
-  a.has_ignore_index = true;
-  expect_error("int32 dense labels with ignoreIndex", focal::softmax_focal_loss(a), "ignoreIndex applies to sparse");
-  a.has_ignore_index = false;
-  a.sparse_labels = c.sparse.data();
-  expect_error("two label arrays", focal::softmax_focal_loss(a), "exactly one of sparse_labels, dense_labels");
+  for (int j = 0; j < 1000; ++j) e.logits[41 * 1000 + j] = 0.0f;
+  e.logits[37 * 1000 + 5] = 0.5f;
+  expect_error("int32 dense labels, zero row", run_softmax(e, true).error, "logits row 41 sums to 0");
+  e.from_logits = true;
+  e.has_ignore = true;
+  expect_error("int32 dense labels with ignoreIndex", run_softmax(e, true).error, "ignoreIndex applies to sparse");
+  e.has_ignore = false;
+  e.sparse = c.sparse;
+  expect_error("two label arrays", run_softmax(e, true).error, "exactly one of sparse_labels, dense_labels");
 
   // Sigmoid.
   const int64_t n = 40000;  // 3 blocks, the last partial
