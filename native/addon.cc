@@ -36,6 +36,10 @@ const char* typed_array_name(napi_typedarray_type type) {
   }
 }
 
+bool is_typed_array(const Napi::Value& v, napi_typedarray_type type) {
+  return v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == type;
+}
+
 std::string format_number(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
@@ -135,7 +139,7 @@ class Args {
 
   template <typename T>
   Napi::TypedArrayOf<T> typed(const Napi::Value& v, const std::string& name, napi_typedarray_type type) const {
-    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type)
+    if (!is_typed_array(v, type))
       type_error(name, std::string("a ") + typed_array_name(type), v);
     return v.As<Napi::TypedArrayOf<T>>();
   }
@@ -206,8 +210,7 @@ float* optional_grad_out(const Args& args, const Napi::Object& o, int64_t n, con
                          const std::vector<Span>& inputs, const Span& loss_span) {
   Napi::Value grad_v = o.Get("gradOut");
   if (grad_v.IsNull() || grad_v.IsUndefined()) return nullptr;
-  if (!grad_v.IsTypedArray() ||
-      grad_v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+  if (!is_typed_array(grad_v, napi_float32_array))
     args.type_error("args.gradOut", "a Float32Array or null", grad_v);
   Napi::Float32Array grad_out = grad_v.As<Napi::Float32Array>();
   args.expect_length(grad_out, "args.gradOut", n, n_name);
@@ -240,10 +243,8 @@ Napi::Value SoftmaxFocalLoss(const Napi::CallbackInfo& info) {
   Napi::Value labels_v = o.Get("labels");
   Napi::Value dense_v = o.Get("denseLabels");
   const bool int32_dense = !dense_v.IsUndefined() && args.boolean(dense_v, "args.denseLabels");
-  const bool is_int32 = labels_v.IsTypedArray() &&
-                        labels_v.As<Napi::TypedArray>().TypedArrayType() == napi_int32_array;
-  const bool is_float32 = labels_v.IsTypedArray() &&
-                          labels_v.As<Napi::TypedArray>().TypedArrayType() == napi_float32_array;
+  const bool is_int32 = is_typed_array(labels_v, napi_int32_array);
+  const bool is_float32 = is_typed_array(labels_v, napi_float32_array);
   if (is_int32 && int32_dense) {
     Napi::Int32Array dense = labels_v.As<Napi::Int32Array>();
     args.expect_length(dense, "args.labels (Int32Array: dense labels)", n, "rows * classes");
@@ -280,8 +281,7 @@ Napi::Value SoftmaxFocalLoss(const Napi::CallbackInfo& info) {
     a.alpha_scalar = static_cast<float>(al);
     if (!std::isfinite(a.alpha_scalar))
       args.range_error("args.alpha", "a number representable as float32", format_number(al));
-  } else if (alpha_v.IsTypedArray() &&
-             alpha_v.As<Napi::TypedArray>().TypedArrayType() == napi_float32_array) {
+  } else if (is_typed_array(alpha_v, napi_float32_array)) {
     alpha = alpha_v.As<Napi::Float32Array>();
     args.expect_length(alpha, "args.alpha (per-class Float32Array)", a.classes, "classes");
     for (size_t j = 0; j < alpha.ElementLength(); ++j) {
@@ -338,14 +338,13 @@ Napi::Value SigmoidFocalLoss(const Napi::CallbackInfo& info) {
   // converted block by block in the kernel, never copied whole).
   Napi::Value labels_v = o.Get("labels");
   std::vector<Span> inputs{span_of(logits, "args.logits")};
-  if (labels_v.IsTypedArray() && labels_v.As<Napi::TypedArray>().TypedArrayType() == napi_int32_array) {
+  if (is_typed_array(labels_v, napi_int32_array)) {
     Napi::Int32Array labels = labels_v.As<Napi::Int32Array>();
     args.expect_length(labels, "args.labels", n, "logits.length");
     a.labels_int32 = labels.Data();
     inputs.push_back(span_of(labels, "args.labels"));
   } else {
-    if (!labels_v.IsTypedArray() ||
-        labels_v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    if (!is_typed_array(labels_v, napi_float32_array))
       args.type_error("args.labels", "a Float32Array or an Int32Array", labels_v);
     Napi::Float32Array labels = labels_v.As<Napi::Float32Array>();
     args.expect_length(labels, "args.labels", n, "logits.length");
