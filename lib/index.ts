@@ -1,33 +1,24 @@
-// Public API of tfjs-focal-loss. Importing this module registers the 'FocalLoss' and
-// 'SigmoidFocalLoss' kernels, their backward kernels and their gradients for the 'tensorflow'
-// (@tensorflow/tfjs-node) and 'cpu' backends.
+// Public API of tfjs-focal-loss. Importing it registers the 'FocalLoss' and 'SigmoidFocalLoss'
+// kernels, their backward kernels and their gradients for the 'tensorflow' (@tensorflow/tfjs-node)
+// and 'cpu' backends.
 import '@tensorflow/tfjs-backend-cpu';
 // tfjs-core's CommonJS bundle registers no gradients for its own ops; the @tensorflow/tfjs bundle
 // registers all of them in the global registry. The reductions and the labels gradients are
 // ordinary tfjs ops, so without this tf.grad / model.fit through focalLoss fails on 'cpu' with
 // "gradient function not found for Sum" (tfjs-node loads @tensorflow/tfjs anyway).
 import '@tensorflow/tfjs';
-import './kernels/FocalLossGrad';
-import './kernels/SigmoidFocalLossGrad';
-import './kernels/FocalLoss';
-import './kernels/SigmoidFocalLoss';
 
-export {classBalancedAlpha} from './class_balance';
-export type {ClassBalancedAlphaOptions} from './class_balance';
-export {focalLoss} from './focal_loss';
-export type {FocalLossOptions} from './focal_loss';
-export {binaryFocalCrossentropy, categoricalFocalCrossentropy, sparseCategoricalFocalCrossentropy} from './keras';
-export type {BinaryFocalCrossentropyConfig, CategoricalFocalCrossentropyConfig, FocalLossFunction} from './keras';
-export {FocalLoss} from './kernels/FocalLoss';
-export type {FocalLossAttrs, FocalLossInputs} from './kernels/FocalLoss';
-export {FocalLossGrad} from './kernels/FocalLossGrad';
-export type {FocalLossGradInputs} from './kernels/FocalLossGrad';
-export {SigmoidFocalLoss} from './kernels/SigmoidFocalLoss';
-export type {SigmoidFocalLossAttrs, SigmoidFocalLossInputs} from './kernels/SigmoidFocalLoss';
-export {SigmoidFocalLossGrad} from './kernels/SigmoidFocalLossGrad';
-export type {SigmoidFocalLossGradInputs} from './kernels/SigmoidFocalLossGrad';
+export {FocalLoss, FocalLossGrad} from './kernels/FocalLoss';
+export type {FocalLossGradInputs, FocalLossInputs} from './kernels/FocalLoss';
+export {SigmoidFocalLoss, SigmoidFocalLossGrad} from './kernels/SigmoidFocalLoss';
+export type {SigmoidFocalLossGradInputs, SigmoidFocalLossInputs} from './kernels/SigmoidFocalLoss';
+export type {KernelReduction} from './kernels/engine';
+export {classBalancedAlpha} from './losses/class_balance';
+export type {ClassBalancedAlphaOptions} from './losses/class_balance';
+export {categoricalFocalCrossentropy, FOCAL_LOSS_SCHEMA, focalLoss, sparseCategoricalFocalCrossentropy} from './losses/focal_loss';
+export type {CategoricalFocalCrossentropyConfig, FocalLossAttrs, FocalLossOptions} from './losses/focal_loss';
+export type {FocalLossFunction} from './losses/keras';
+export {binaryFocalCrossentropy, SIGMOID_FOCAL_LOSS_SCHEMA, sigmoidFocalLoss} from './losses/sigmoid_focal_loss';
+export type {BinaryFocalCrossentropyConfig, SigmoidFocalLossAttrs, SigmoidFocalLossOptions} from './losses/sigmoid_focal_loss';
 export {getNumThreads, setNumThreads, simdLevel} from './native';
-export {sigmoidFocalLoss} from './sigmoid_focal_loss';
-export type {SigmoidFocalLossOptions} from './sigmoid_focal_loss';
-export {tensorflowOpsStatus} from './kernels/tensorflow_ops';
-export type {KernelReduction} from './kernels/kernel_utils';
+export {tensorflowOpsStatus} from './paths/tensorflow_op';

@@ -1,4 +1,4 @@
-// The kernels as TensorFlow ops (native/tensorflow_ops.cc, lib/kernels/tensorflow_ops.ts): on the
+// The kernels as TensorFlow ops (native/bindings, lib/paths/tensorflow_op.ts): on the
 // 'tensorflow' backend they must be active (unless TFJS_FOCAL_LOSS_TF_OPS=0 asks for the JS-array
 // path), compute exactly what the addon's JS entry point computes, reduce inside the op like the
 // composed reduction, and release every tensor they create, including saved gradients that are
@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import './register_gradients';
 import {focalLoss, sigmoidFocalLoss, tensorflowOpsStatus} from '../lib';
-import {TF_OPS_ENV} from '../lib/kernels/tensorflow_ops';
+import {TF_OPS_ENV} from '../lib/paths/tensorflow_op';
 import {addon} from '../lib/native';
 import {Rng} from './numeric_helpers';
 

@@ -13,7 +13,7 @@ import * as tfd from '@tensorflow/tfjs-data';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {binaryFocalCrossentropy, categoricalFocalCrossentropy, FocalLoss, FocalLossGrad, focalLoss, sigmoidFocalLoss, SigmoidFocalLoss, SigmoidFocalLossGrad, sparseCategoricalFocalCrossentropy, tensorflowOpsStatus} from '../lib';
-import {tensorflowOps} from '../lib/kernels/tensorflow_ops';
+import {tensorflowOps} from '../lib/paths/tensorflow_op';
 import {addon} from '../lib/native';
 
 const CLASSES = 3;
@@ -297,7 +297,7 @@ describe('the registered kernels run through the native addon', () => {
     const ops = tensorflowOps(tf.backend());
     const run = ops === null ? null : jest.spyOn(ops, 'run');
     const wantedGradient = (opName: string): Array<boolean | undefined> => viaOps ?
-        run!.mock.calls.filter((c) => c[0] === opName).map((c) => c[1].compute_gradient as boolean) :
+        run!.mock.calls.filter((c) => c[0] === opName).map((c) => (c[1].compute_gradient as {bool: boolean}).bool) :
         (opName.includes('Softmax') ? softmax : sigmoid).mock.calls.map(
             (c) => c[0].gradOut === null ? false : c[0].gradOut!.length === 6 ? true : undefined);
     try {

@@ -1,13 +1,19 @@
-// 'FocalLoss' kernel: softmax focal loss over the last axis, one native pass per row that also
-// writes dL_row/dlogits when the engine records a gradient. Registered for 'tensorflow' and 'cpu'.
+// 'FocalLoss' (softmax focal loss over the last axis) and its backward 'FocalLossGrad', for the
+// 'tensorflow' and 'cpu' backends. The forward kernel runs the fused native pass, as a TensorFlow
+// op where the backend allows it, else on JS arrays; while a gradient is recorded the same pass
+// writes dL_row/dlogits, which the backward kernel scales by dy in place.
 import * as tf from '@tensorflow/tfjs-core';
 
+import type {FocalLossAttrs} from '../losses/focal_loss';
+import {ForwardCall, readFloat32, readFloat32Labels, readInt32, ReadableBackend, runOnArrays, scaleGradientCopy} from '../paths/js_arrays';
+import {AttrValue, tensorflowOps} from '../paths/tensorflow_op';
 import {addon} from '../native';
-import {FocalLossGrad} from './FocalLossGrad';
-import {BACKENDS, gradientIsRecorded, makeFloat32Output, readFloat32, readFloat32Labels, readInt32, ReadableBackend, refuseRecordedBackward, registerGradientOnce, registerKernelOnce, KernelReduction, reduceLosses, REDUCTION_CODES, reductionFactor, rethrowNative, runForwardOp, saveGradient} from './kernel_utils';
-import {tensorflowOps} from './tensorflow_ops';
+import {gradientIsRecorded, KernelArgs, reductionFactor, refuseRecordedBackward, refuseSecondOrder, registerForBackends, registerGradientOnce} from './engine';
+import {checkDyShape, takeSavedGradient} from './saved_gradients';
 
 export const FocalLoss = 'FocalLoss';
+export const FocalLossGrad = 'FocalLossGrad';
+const OP = 'focalLoss';
 
 export interface FocalLossInputs extends tf.NamedTensorInfoMap {
   /** int32 class indices of shape logits.shape[:-1], or float32 (soft) one-hot of logits.shape. */
@@ -16,112 +22,86 @@ export interface FocalLossInputs extends tf.NamedTensorInfoMap {
   logits: tf.TensorInfo;
 }
 
-export interface FocalLossAttrs {
-  gamma: number;
-  /** Scalar alpha, or one alpha per class (length C). */
-  alpha: number | number[];
-  labelSmoothing: number;
-  /** Sparse labels equal to this get loss 0 and gradient 0; null: none. */
-  ignoreIndex: number | null;
-  fromLogits: boolean;
-  /** 'none' (default): per-row losses; 'sum' / 'mean': reduced inside the op to a scalar. */
-  reduction?: KernelReduction;
+export interface FocalLossGradInputs extends tf.NamedTensorInfoMap {
+  /** Upstream gradient of the loss: shape logits.shape[:-1], or [] for a loss reduced in the op. */
+  dy: tf.TensorInfo;
+  /**
+   * Either `grad`: dL_row/dlogits of shape logits.shape (a direct call; left untouched), or
+   * `loss`: the forward kernel's output, whose saved gradient is scaled in place (the registered
+   * gradient).
+   */
+  grad?: tf.TensorInfo;
+  loss?: tf.TensorInfo;
 }
 
-/**
- * Output: the per-row loss, shape logits.shape[:-1] (or its sum or mean, a scalar, with
- * attrs.reduction). While a gradient is being recorded the same
- * pass writes dL_row/dlogits, kept beside the loss (saveGradient) for the backward kernel. On
- * tfjs-node the pass runs as a TensorFlow op where it can (tensorflow_ops.ts), else on JS arrays.
- */
-export function focalLossKernel(
-    args: {inputs: tf.NamedTensorInfoMap, backend: {}, attrs?: tf.NamedAttrMap}): tf.TensorInfo {
-  const {labels, logits} = args.inputs as FocalLossInputs;
-  const attrs = args.attrs as unknown as FocalLossAttrs;
-  const backend = args.backend as ReadableBackend;
+/** The attributes of the TensorFlow op (native/bindings), from the kernel's attrs. */
+export function focalLossOpAttrs(attrs: FocalLossAttrs, sparse: boolean):
+    {[name: string]: AttrValue} {
+  const ignore = sparse && attrs.ignoreIndex !== null;
+  return {
+    TLabels: {dtype: sparse ? 'int32' : 'float32'},
+    gamma: {float: attrs.gamma},
+    alpha: {floats: typeof attrs.alpha === 'number' ? [attrs.alpha] : attrs.alpha},
+    label_smoothing: {float: attrs.labelSmoothing},
+    has_ignore_index: {bool: ignore},
+    ignore_index: {int: ignore ? attrs.ignoreIndex! : 0},
+    from_logits: {bool: attrs.fromLogits},
+  };
+}
 
+/** Output: the per-row loss, shape logits.shape[:-1], or its sum or mean with attrs.reduction. */
+function focalLossKernel({inputs, backend, attrs}: KernelArgs): tf.TensorInfo {
+  const {labels, logits} = inputs as FocalLossInputs;
+  const a = attrs as unknown as FocalLossAttrs;
   const classes = logits.shape[logits.shape.length - 1];
   const lossShape = logits.shape.slice(0, -1);
-  const rows = lossShape.reduce((a, b) => a * b, 1);
-  const wantGrad = gradientIsRecorded();
-  const reduction = attrs.reduction ?? 'none';
-  const factor = reductionFactor(reduction, rows);
-  const outShape = reduction === 'none' ? lossShape : [];
-  if (rows === 0) {
-    const empty = makeFloat32Output(backend, outShape, reduceLosses(new Float32Array(0), reduction));
-    if (wantGrad) saveGradient(empty.dataId, new Float32Array(0), logits.shape.slice(), factor);
-    return empty;
-  }
-
+  const rows = lossShape.reduce((x, y) => x * y, 1);
+  const reduction = a.reduction ?? 'none';
   const sparse = labels.dtype === 'int32';
-  const shapes = {labels: labels.shape, logits: logits.shape};
-  const ops = tensorflowOps(backend);
+  const call: ForwardCall = {
+    opName: OP, backend: backend as ReadableBackend, count: rows,
+    outShape: reduction === 'none' ? lossShape : [], gradShape: logits.shape.slice(), reduction,
+    factor: reductionFactor(reduction, rows), wantGrad: gradientIsRecorded(),
+    shapes: {labels: labels.shape, logits: logits.shape},
+  };
+  const ops = rows > 0 ? tensorflowOps(backend) : null;
   if (ops !== null) {
-    return runForwardOp(ops, ops.softmax, 'focalLoss', {
-      TLabels: {dtype: sparse ? 'int32' : 'float32'},
-      gamma: attrs.gamma,
-      alpha: typeof attrs.alpha === 'number' ? [attrs.alpha] : attrs.alpha,
-      label_smoothing: attrs.labelSmoothing,
-      has_ignore_index: sparse && attrs.ignoreIndex !== null,
-      ignore_index: sparse && attrs.ignoreIndex !== null ? attrs.ignoreIndex : 0,
-      from_logits: attrs.fromLogits,
-      compute_gradient: wantGrad,
-      reduction: REDUCTION_CODES[reduction],
-    }, [logits, labels], wantGrad, shapes, factor);
+    return ops.forward(ops.names.softmax, focalLossOpAttrs(a, sparse), [logits, labels], call);
   }
-
-  const lossOut = new Float32Array(rows);
-  const gradOut = wantGrad ? new Float32Array(rows * classes) : null;
-  try {
-    addon().softmaxFocalLoss({
-      logits: readFloat32(backend, logits),
-      labels: sparse ? readInt32(backend, labels) : readFloat32Labels(backend, labels),
-      denseLabels: !sparse,
-      rows,
-      classes,
-      gamma: attrs.gamma,
-      alpha: typeof attrs.alpha === 'number' ? attrs.alpha : Float32Array.from(attrs.alpha),
-      labelSmoothing: attrs.labelSmoothing,
-      ignoreIndex: sparse ? attrs.ignoreIndex : null,
-      fromLogits: attrs.fromLogits,
-      lossOut,
-      gradOut,
-    });
-  } catch (e) {
-    rethrowNative('focalLoss', e, shapes);
-  }
-  const loss = makeFloat32Output(backend, outShape, reduceLosses(lossOut, reduction));
-  if (gradOut !== null) saveGradient(loss.dataId, gradOut, logits.shape.slice(), factor);
-  return loss;
+  return runOnArrays(call, rows * classes, (lossOut, gradOut) => addon().softmaxFocalLoss({
+    logits: readFloat32(call.backend, logits),
+    labels: sparse ? readInt32(call.backend, labels) : readFloat32Labels(call.backend, labels),
+    denseLabels: !sparse,
+    rows,
+    classes,
+    gamma: a.gamma,
+    alpha: typeof a.alpha === 'number' ? a.alpha : Float32Array.from(a.alpha),
+    labelSmoothing: a.labelSmoothing,
+    ignoreIndex: sparse ? a.ignoreIndex : null,
+    fromLogits: a.fromLogits,
+    lossOut,
+    gradOut,
+  }));
 }
 
-/**
- * Gradient: logits get dy[..., None] * saved grad through the native 'FocalLossGrad' kernel (no
- * second pass over the logits). Dense labels get the analytic derivative
- * dL/dy_j = -(1 - ls) alpha_j (1 - p_j)^gamma log p_j * dy, composed from tfjs ops and only
- * evaluated when a gradient with respect to the labels is requested; sparse labels are indices and
- * get zeros.
- */
-export const focalLossGradConfig: tf.GradConfig = {
-  kernelName: FocalLoss,
-  inputsToSave: ['labels', 'logits'],
-  outputsToSave: [true],
-  gradFunc: (dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
-    const dy = (Array.isArray(dys) ? dys[0] : dys);
-    const [labels, logits, loss] = saved;
-    refuseRecordedBackward('focalLoss');
-    const focalAttrs = attrs as unknown as FocalLossAttrs;
-    return {
-      logits: () => tf.engine().runKernel(FocalLossGrad, {dy, loss}) as tf.Tensor,
-      labels: () => labels.dtype === 'int32' ?
-          tf.zeros(labels.shape, 'float32') :
-          denseLabelsGradient(logits, dy, focalAttrs),
-    };
-  },
-};
+/** out[..., j] = dy[...] * dL_row/dlogits[..., j] (no second pass over the logits). */
+function focalLossGradKernel({inputs, backend}: KernelArgs): tf.TensorInfo {
+  const {dy, grad, loss} = inputs as FocalLossGradInputs;
+  if (grad !== undefined) {
+    checkDyShape(OP, {shape: grad.shape}, dy, true);
+    return scaleGradientCopy(OP, backend as ReadableBackend, grad, dy, true);
+  }
+  const saved = takeSavedGradient(OP, loss);
+  checkDyShape(OP, saved, dy, true);
+  return saved.scale(dy, true);
+}
 
 const KERAS_EPSILON = 1e-7;
 
+/**
+ * dL/dy_j = -(1 - ls) alpha_j (1 - p_j)^gamma log p_j * dy for dense labels, composed from tfjs
+ * ops and evaluated only when a gradient with respect to the labels is requested.
+ */
 function denseLabelsGradient(logits: tf.Tensor, dy: tf.Tensor, attrs: FocalLossAttrs): tf.Tensor {
   return tf.tidy(() => {
     let logP: tf.Tensor;
@@ -147,8 +127,25 @@ function denseLabelsGradient(logits: tf.Tensor, dy: tf.Tensor, attrs: FocalLossA
   });
 }
 
-export const focalLossConfigs: tf.KernelConfig[] = BACKENDS.map(
-    (backendName) => ({kernelName: FocalLoss, backendName, kernelFunc: focalLossKernel}));
+/** Logits get the saved fused gradient; dense labels their analytic derivative; sparse labels 0. */
+export const focalLossGradConfig: tf.GradConfig = {
+  kernelName: FocalLoss,
+  inputsToSave: ['labels', 'logits'],
+  outputsToSave: [true],
+  gradFunc: (dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+    const dy = Array.isArray(dys) ? dys[0] : dys;
+    const [labels, logits, loss] = saved;
+    refuseRecordedBackward(OP);
+    return {
+      logits: () => tf.engine().runKernel(FocalLossGrad, {dy, loss}) as tf.Tensor,
+      labels: () => labels.dtype === 'int32' ?
+          tf.zeros(labels.shape, 'float32') :
+          denseLabelsGradient(logits, dy, attrs as unknown as FocalLossAttrs),
+    };
+  },
+};
 
-focalLossConfigs.forEach(registerKernelOnce);
+registerForBackends(FocalLoss, focalLossKernel);
+registerForBackends(FocalLossGrad, focalLossGradKernel);
 registerGradientOnce(focalLossGradConfig);
+refuseSecondOrder(FocalLossGrad, OP);

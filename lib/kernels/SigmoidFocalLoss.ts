@@ -1,14 +1,19 @@
-// 'SigmoidFocalLoss' kernel: elementwise sigmoid (binary / multi-label) focal loss, RetinaNet and
-// Keras BinaryFocalCrossentropy form, with dL/dlogits written in the same native pass when the
-// engine records a gradient. Registered for 'tensorflow' and 'cpu'.
+// 'SigmoidFocalLoss' (elementwise sigmoid focal loss: binary / multi-label, RetinaNet and Keras
+// BinaryFocalCrossentropy form) and its backward 'SigmoidFocalLossGrad', for the 'tensorflow' and
+// 'cpu' backends. Same structure as FocalLoss.ts: one fused native pass forward (loss, and
+// dL/dlogits while a gradient is recorded), an in-place scale by dy backward.
 import * as tf from '@tensorflow/tfjs-core';
 
+import type {SigmoidFocalLossAttrs} from '../losses/sigmoid_focal_loss';
+import {ForwardCall, readFloat32, readFloat32Labels, ReadableBackend, runOnArrays, scaleGradientCopy} from '../paths/js_arrays';
+import {AttrValue, tensorflowOps} from '../paths/tensorflow_op';
 import {addon} from '../native';
-import {BACKENDS, gradientIsRecorded, makeFloat32Output, readFloat32, readFloat32Labels, ReadableBackend, refuseRecordedBackward, registerGradientOnce, registerKernelOnce, KernelReduction, reduceLosses, REDUCTION_CODES, reductionFactor, rethrowNative, runForwardOp, saveGradient} from './kernel_utils';
-import {tensorflowOps} from './tensorflow_ops';
-import {SigmoidFocalLossGrad} from './SigmoidFocalLossGrad';
+import {gradientIsRecorded, KernelArgs, reductionFactor, refuseRecordedBackward, refuseSecondOrder, registerForBackends, registerGradientOnce} from './engine';
+import {checkDyShape, takeSavedGradient} from './saved_gradients';
 
 export const SigmoidFocalLoss = 'SigmoidFocalLoss';
+export const SigmoidFocalLossGrad = 'SigmoidFocalLossGrad';
+const OP = 'sigmoidFocalLoss';
 
 export interface SigmoidFocalLossInputs extends tf.NamedTensorInfoMap {
   /** float32 targets in [0, 1], same shape as logits. */
@@ -17,90 +22,66 @@ export interface SigmoidFocalLossInputs extends tf.NamedTensorInfoMap {
   logits: tf.TensorInfo;
 }
 
-export interface SigmoidFocalLossAttrs {
-  gamma: number;
-  /** alpha_t = alpha y + (1 - alpha)(1 - y); a negative value turns class balancing off. */
-  alpha: number;
-  labelSmoothing: number;
-  fromLogits: boolean;
-  /** 'none' (default): elementwise losses; 'sum' / 'mean': reduced inside the op to a scalar. */
-  reduction?: KernelReduction;
+export interface SigmoidFocalLossGradInputs extends tf.NamedTensorInfoMap {
+  /** Upstream gradient of the elementwise loss (logits.shape), or [] for a loss reduced in the op. */
+  dy: tf.TensorInfo;
+  /** Either `grad` (a direct call; left untouched) or `loss` (the registered gradient). */
+  grad?: tf.TensorInfo;
+  loss?: tf.TensorInfo;
 }
 
-/**
- * Output: the elementwise loss (logits.shape), or its sum or mean (a scalar) with
- * attrs.reduction; dL/dlogits is kept beside it while a gradient is recorded.
- */
-export function sigmoidFocalLossKernel(
-    args: {inputs: tf.NamedTensorInfoMap, backend: {}, attrs?: tf.NamedAttrMap}): tf.TensorInfo {
-  const {labels, logits} = args.inputs as SigmoidFocalLossInputs;
-  const attrs = args.attrs as unknown as SigmoidFocalLossAttrs;
-  const backend = args.backend as ReadableBackend;
+/** The attributes of the TensorFlow op (native/bindings), from the kernel's attrs. */
+export function sigmoidFocalLossOpAttrs(attrs: SigmoidFocalLossAttrs):
+    {[name: string]: AttrValue} {
+  return {
+    gamma: {float: attrs.gamma},
+    alpha: {float: attrs.alpha < 0 ? 0 : attrs.alpha},
+    class_balancing: {bool: attrs.alpha >= 0},
+    label_smoothing: {float: attrs.labelSmoothing},
+    from_logits: {bool: attrs.fromLogits},
+  };
+}
 
+/** Output: the elementwise loss (logits.shape), or its sum or mean with attrs.reduction. */
+function sigmoidFocalLossKernel({inputs, backend, attrs}: KernelArgs): tf.TensorInfo {
+  const {labels, logits} = inputs as SigmoidFocalLossInputs;
+  const a = attrs as unknown as SigmoidFocalLossAttrs;
   const shape = logits.shape.slice();
-  const count = shape.reduce((a, b) => a * b, 1);
-  const wantGrad = gradientIsRecorded();
-  const reduction = attrs.reduction ?? 'none';
-  const factor = reductionFactor(reduction, count);
-  const outShape = reduction === 'none' ? shape : [];
-  if (count === 0) {
-    const empty = makeFloat32Output(backend, outShape, reduceLosses(new Float32Array(0), reduction));
-    if (wantGrad) saveGradient(empty.dataId, new Float32Array(0), logits.shape.slice(), factor);
-    return empty;
-  }
-  const shapes = {labels: labels.shape, logits: logits.shape};
-  const ops = tensorflowOps(backend);
+  const count = shape.reduce((x, y) => x * y, 1);
+  const reduction = a.reduction ?? 'none';
+  const call: ForwardCall = {
+    opName: OP, backend: backend as ReadableBackend, count,
+    outShape: reduction === 'none' ? shape : [], gradShape: shape, reduction,
+    factor: reductionFactor(reduction, count), wantGrad: gradientIsRecorded(),
+    shapes: {labels: labels.shape, logits: logits.shape},
+  };
+  const ops = count > 0 ? tensorflowOps(backend) : null;
   if (ops !== null) {
-    return runForwardOp(ops, ops.sigmoid, 'sigmoidFocalLoss', {
-      gamma: attrs.gamma,
-      alpha: attrs.alpha < 0 ? 0 : attrs.alpha,
-      class_balancing: attrs.alpha >= 0,
-      label_smoothing: attrs.labelSmoothing,
-      from_logits: attrs.fromLogits,
-      compute_gradient: wantGrad,
-      reduction: REDUCTION_CODES[reduction],
-    }, [logits, labels], wantGrad, shapes, factor);
+    return ops.forward(ops.names.sigmoid, sigmoidFocalLossOpAttrs(a), [logits, labels], call);
   }
-  const lossOut = new Float32Array(count);
-  const gradOut = wantGrad ? new Float32Array(count) : null;
-  try {
-    // The addon rejects labels outside [0, 1], NaN included, with their index.
-    addon().sigmoidFocalLoss({
-      logits: readFloat32(backend, logits),
-      labels: readFloat32Labels(backend, labels),
-      gamma: attrs.gamma,
-      alpha: attrs.alpha < 0 ? null : attrs.alpha,
-      labelSmoothing: attrs.labelSmoothing,
-      fromLogits: attrs.fromLogits,
-      lossOut,
-      gradOut,
-    });
-  } catch (e) {
-    rethrowNative('sigmoidFocalLoss', e, shapes);
-  }
-  const loss = makeFloat32Output(backend, outShape, reduceLosses(lossOut, reduction));
-  if (gradOut !== null) saveGradient(loss.dataId, gradOut, logits.shape.slice(), factor);
-  return loss;
+  return runOnArrays(call, count, (lossOut, gradOut) => addon().sigmoidFocalLoss({
+    logits: readFloat32(call.backend, logits),
+    labels: readFloat32Labels(call.backend, labels),
+    gamma: a.gamma,
+    alpha: a.alpha < 0 ? null : a.alpha,
+    labelSmoothing: a.labelSmoothing,
+    fromLogits: a.fromLogits,
+    lossOut,
+    gradOut,
+  }));
 }
 
-/**
- * Gradient: logits get dy * saved grad through the native 'SigmoidFocalLossGrad' kernel; labels
- * (soft targets) get the analytic derivative, composed from tfjs ops and evaluated only when asked.
- */
-export const sigmoidFocalLossGradConfig: tf.GradConfig = {
-  kernelName: SigmoidFocalLoss,
-  inputsToSave: ['labels', 'logits'],
-  outputsToSave: [true],
-  gradFunc: (dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
-    const dy = Array.isArray(dys) ? dys[0] : dys;
-    const [labels, logits, loss] = saved;
-    refuseRecordedBackward('sigmoidFocalLoss');
-    return {
-      logits: () => tf.engine().runKernel(SigmoidFocalLossGrad, {dy, loss}) as tf.Tensor,
-      labels: () => labelsGradient(labels, logits, dy, attrs as unknown as SigmoidFocalLossAttrs),
-    };
-  },
-};
+/** out[k] = dy[k] * dL/dlogits[k]. */
+function sigmoidFocalLossGradKernel({inputs, backend}: KernelArgs): tf.TensorInfo {
+  const {dy, grad, loss} = inputs as SigmoidFocalLossGradInputs;
+  if (grad !== undefined) {
+    checkDyShape(OP, {shape: grad.shape}, dy, false);
+    return scaleGradientCopy(OP, backend as ReadableBackend, grad, dy, false);
+  }
+  const saved = takeSavedGradient(OP, loss);
+  checkDyShape(OP, saved, dy, false);
+  return saved.scale(dy, false);
+}
 
 const KERAS_EPSILON = 1e-7;
 
@@ -164,9 +145,23 @@ function labelsGradient(labels: tf.Tensor, logits: tf.Tensor, dy: tf.Tensor,
   });
 }
 
-export const sigmoidFocalLossConfigs: tf.KernelConfig[] = BACKENDS.map(
-    (backendName) =>
-        ({kernelName: SigmoidFocalLoss, backendName, kernelFunc: sigmoidFocalLossKernel}));
+/** Logits get the saved fused gradient; labels (soft targets) their analytic derivative. */
+export const sigmoidFocalLossGradConfig: tf.GradConfig = {
+  kernelName: SigmoidFocalLoss,
+  inputsToSave: ['labels', 'logits'],
+  outputsToSave: [true],
+  gradFunc: (dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+    const dy = Array.isArray(dys) ? dys[0] : dys;
+    const [labels, logits, loss] = saved;
+    refuseRecordedBackward(OP);
+    return {
+      logits: () => tf.engine().runKernel(SigmoidFocalLossGrad, {dy, loss}) as tf.Tensor,
+      labels: () => labelsGradient(labels, logits, dy, attrs as unknown as SigmoidFocalLossAttrs),
+    };
+  },
+};
 
-sigmoidFocalLossConfigs.forEach(registerKernelOnce);
+registerForBackends(SigmoidFocalLoss, sigmoidFocalLossKernel);
+registerForBackends(SigmoidFocalLossGrad, sigmoidFocalLossGradKernel);
 registerGradientOnce(sigmoidFocalLossGradConfig);
+refuseSecondOrder(SigmoidFocalLossGrad, OP);

@@ -1,7 +1,9 @@
 // classBalancedAlpha: per-class alpha from class frequencies, for focalLoss({alpha}).
 import * as tf from '@tensorflow/tfjs-core';
 
-import {checkOptionKeys, checkTensor, describeValue, shapeString} from './options';
+import {describeValue, shapeString} from '../validation/describe';
+import {checkTensor} from '../validation/inputs';
+import {checkOptionKeys} from '../validation/options';
 
 export interface ClassBalancedAlphaOptions {
   /**

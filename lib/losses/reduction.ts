@@ -1,12 +1,23 @@
-// Weighted reduction of a per-sample loss, with tf.losses.computeWeightedLoss semantics.
+// How the losses reduce their per-sample losses: tf.Reduction with tf.losses.computeWeightedLoss
+// semantics, inside the kernel when there are no weights, with tfjs ops otherwise.
 import * as tf from '@tensorflow/tfjs-core';
+
+import type {KernelReduction} from '../kernels/engine';
+
+/**
+ * The unweighted tf.Reduction as an in-op reduction: without weights, MEAN and
+ * SUM_BY_NONZERO_WEIGHTS are both the mean over the samples (0 for none, as below).
+ */
+export function kernelReduction(reduction: tf.Reduction): KernelReduction {
+  return reduction === tf.Reduction.NONE ? 'none' : reduction === tf.Reduction.SUM ? 'sum' : 'mean';
+}
 
 /**
  * Reduces `losses` like `tf.losses.computeWeightedLoss(losses, weights, reduction)`, with one
  * difference: a zero denominator (an empty batch, every row ignored, or all weights 0) gives 0
  * instead of NaN, as TensorFlow's own `compute_weighted_loss` does (div_no_nan). The numerator is
  * then 0 as well, so the result and its gradients are exact zeros rather than NaN that would poison
- * a training step. `weights` must already be rank 0 or broadcastable to `losses` (checkWeights).
+ * a training step. `weights` must already be rank 0 or broadcastable to `losses` (validated).
  */
 export function reduceWeightedLoss(
     losses: tf.Tensor, weights: tf.Tensor | null, reduction: tf.Reduction): tf.Tensor {

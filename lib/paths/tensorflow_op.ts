@@ -1,14 +1,18 @@
-// The 'tensorflow' backend's fast path: the native kernels registered as TensorFlow ops
-// (native/tensorflow_ops.cc) and run through tfjs-node's own op executor, so logits, labels, loss
-// and gradient stay in TensorFlow's memory. Without it every call copies the logits out of
-// TensorFlow into a fresh ArrayBuffer, and TensorFlow copies the gradient back in when it uses it.
+// The TensorFlow-op path of backend 'tensorflow': the native kernels registered as TensorFlow ops
+// in the TensorFlow that tfjs-node loaded (native/bindings) and run through tfjs-node's own op
+// executor, so logits, labels, loss and gradient stay in TensorFlow's memory. This file is the one
+// owner of that plumbing (tfjs-node's binding, its tensor map, the op attributes).
 //
 // Used when the backend is tfjs-node's NodeJSKernelBackend and the addon could register the ops
 // (Linux, a TensorFlow whose C API has the kernel and op registration functions). Otherwise, or
-// with env TFJS_FOCAL_LOSS_TF_OPS=0, the kernels keep the JS-array path of kernel_utils.ts.
+// with env TFJS_FOCAL_LOSS_TF_OPS=0, the kernels take the JS-array path.
 import * as tf from '@tensorflow/tfjs-core';
 
+import {rethrowNative} from '../errors';
+import {KernelReduction} from '../kernels/engine';
+import {SavedGradient, saveGradient} from '../kernels/saved_gradients';
 import {addon} from '../native';
+import {ForwardCall} from './js_arrays';
 
 export const TF_OPS_ENV = 'TFJS_FOCAL_LOSS_TF_OPS';
 
@@ -38,19 +42,32 @@ interface NodeKernelBackend {
   disposeData(dataId: object, force?: boolean): boolean;
 }
 
-export type AttrValue = number | boolean | number[] | {dtype: 'int32' | 'float32'};
+/** An op attribute value; the kind is explicit so that 1 can be an int or a float attribute. */
+export type AttrValue = {float: number} | {floats: number[]} | {int: number} | {bool: boolean} |
+    {dtype: 'int32' | 'float32'};
+
+/** The code of the ops' `reduction` attribute. */
+export const REDUCTION_CODES: {[r in KernelReduction]: number} = {none: 0, sum: 1, mean: 2};
+
+/** The names under which the addon registered its ops. */
+export interface OpNames {
+  softmax: string;
+  sigmoid: string;
+  scaleGradient: string;
+}
 
 /** Runs the addon's TensorFlow ops on one tfjs-node backend. */
 export class TensorflowOps {
-  readonly softmax: string;
-  readonly sigmoid: string;
-  readonly scaleGradient: string;
+  constructor(private readonly backend: NodeKernelBackend, readonly names: OpNames) {}
 
-  constructor(private readonly backend: NodeKernelBackend,
-              names: {softmax: string, sigmoid: string, scaleGradient: string}) {
-    this.softmax = names.softmax;
-    this.sigmoid = names.sigmoid;
-    this.scaleGradient = names.scaleGradient;
+  private toOpAttr(name: string, value: AttrValue): OpAttr {
+    const binding = this.backend.binding;
+    if ('float' in value) return {name, type: binding.TF_ATTR_FLOAT, value: value.float};
+    if ('floats' in value) return {name, type: binding.TF_ATTR_FLOAT, value: value.floats};
+    if ('int' in value) return {name, type: binding.TF_ATTR_INT, value: value.int};
+    if ('bool' in value) return {name, type: binding.TF_ATTR_BOOL, value: value.bool};
+    return {name, type: binding.TF_ATTR_TYPE,
+            value: value.dtype === 'int32' ? binding.TF_INT32 : binding.TF_FLOAT};
   }
 
   /**
@@ -60,25 +77,9 @@ export class TensorflowOps {
    */
   run(name: string, attrs: {[name: string]: AttrValue}, inputs: tf.TensorInfo[],
       numOutputs: number): tf.TensorInfo[] {
-    const binding = this.backend.binding;
-    const opAttrs: OpAttr[] = Object.keys(attrs).map((attrName) => {
-      const value = attrs[attrName];
-      if (typeof value === 'boolean') {
-        return {name: attrName, type: binding.TF_ATTR_BOOL, value};
-      }
-      if (typeof value === 'number' || Array.isArray(value)) {
-        const isInt = attrName === 'ignore_index' || attrName === 'reduction';
-        return {name: attrName, type: isInt ? binding.TF_ATTR_INT : binding.TF_ATTR_FLOAT, value};
-      }
-      return {name: attrName, type: binding.TF_ATTR_TYPE,
-              value: value.dtype === 'int32' ? binding.TF_INT32 : binding.TF_FLOAT};
-    });
-    let outputs: Array<{id: number, shape: number[], dtype: number}>;
-    try {
-      outputs = binding.executeOp(name, opAttrs, this.backend.getInputTensorIds(inputs), numOutputs);
-    } catch (e) {
-      throw fromTensorflowError(e);
-    }
+    const opAttrs = Object.keys(attrs).map((attrName) => this.toOpAttr(attrName, attrs[attrName]));
+    const outputs = this.backend.binding.executeOp(
+        name, opAttrs, this.backend.getInputTensorIds(inputs), numOutputs);
     return outputs.map((meta) => {
       const dataId = {};
       this.backend.tensorMap.set(
@@ -91,19 +92,53 @@ export class TensorflowOps {
   dispose(info: tf.TensorInfo): void {
     this.backend.disposeData(info.dataId, true);
   }
-}
 
-/**
- * tfjs-node reports a failed op as Error("Invalid TF_Status: <code>\nMessage: <message>"). The
- * ops fail with INVALID_ARGUMENT (3) for bad inputs, their message naming the entry point as the
- * addon does ("softmaxFocalLoss: labels[2] = 7 is out of range [0, 5)"): that becomes the
- * RangeError the addon would have thrown. Anything else is passed on unchanged.
- */
-function fromTensorflowError(error: unknown): unknown {
-  const message = error instanceof Error ? error.message : '';
-  const match = /^Invalid TF_Status: 3\nMessage: ((?:softmaxFocalLoss|sigmoidFocalLoss|TfjsFocalLoss\w*): [^]*)$/
-                    .exec(message);
-  return match === null ? error : new RangeError(match[1]);
+  /**
+   * Runs a forward op (outputs: loss, gradient) and keeps the gradient for the backward kernel
+   * when a gradient is recorded; otherwise the op wrote none ([0]) and it is released.
+   */
+  forward(opName: string, attrs: {[name: string]: AttrValue}, inputs: tf.TensorInfo[],
+          call: ForwardCall): tf.TensorInfo {
+    let outputs: tf.TensorInfo[];
+    try {
+      outputs = this.run(opName, {
+        ...attrs,
+        compute_gradient: {bool: call.wantGrad},
+        reduction: {int: REDUCTION_CODES[call.reduction]},
+      }, inputs, 2);
+    } catch (e) {
+      rethrowNative(call.opName, e, call.shapes);
+    }
+    const [loss, gradient] = outputs;
+    if (call.wantGrad) {
+      saveGradient(loss.dataId, this.savedTensor(call, gradient), true);
+    } else {
+      this.dispose(gradient);
+    }
+    return loss;
+  }
+
+  private savedTensor(call: ForwardCall, gradient: tf.TensorInfo): SavedGradient {
+    const {opName, factor} = call;
+    return {
+      shape: gradient.shape.slice(), factor,
+      scale: (dy, perRow) => {
+        try {
+          return this.run(this.names.scaleGradient, {
+            per_row: {bool: perRow},
+            reduced: {bool: factor !== undefined},
+            factor: {float: factor ?? 1},
+          }, [gradient, dy], 1)[0];
+        } catch (e) {
+          rethrowNative(`${opName} gradient`, e);
+        } finally {
+          // The op's output shares the buffer; this only drops the input's TensorFlow handle.
+          this.dispose(gradient);
+        }
+      },
+      release: () => this.dispose(gradient),
+    };
+  }
 }
 
 interface OpsState {

@@ -1,0 +1,85 @@
+// What every kernel of this package shares with the tfjs engine: the backends it registers for,
+// idempotent registration, whether a gradient is being recorded, and the in-op reductions.
+import * as tf from '@tensorflow/tfjs-core';
+
+/** The backends this package registers its kernels for. */
+export const BACKENDS = ['tensorflow', 'cpu'] as const;
+
+/** The signature of a kernel function as tfjs calls it. */
+export type KernelArgs = {inputs: tf.NamedTensorInfoMap, backend: {}, attrs?: tf.NamedAttrMap};
+
+/**
+ * Registers `config` unless a kernel of that name is already registered for that backend: a test
+ * runner that re-evaluates this package against the same global tfjs registry must not trigger
+ * tfjs's "already registered" warnings.
+ */
+export function registerKernelOnce(config: tf.KernelConfig): void {
+  if (tf.getKernel(config.kernelName, config.backendName) === undefined) {
+    tf.registerKernel(config);
+  }
+}
+
+export function registerGradientOnce(config: tf.GradConfig): void {
+  if (tf.getGradient(config.kernelName) === undefined) {
+    tf.registerGradient(config);
+  }
+}
+
+/** Registers `kernelFunc` as `kernelName` for every backend in BACKENDS. */
+export function registerForBackends(kernelName: string, kernelFunc: tf.KernelFunc): void {
+  for (const backendName of BACKENDS) {
+    registerKernelOnce({kernelName, backendName, kernelFunc});
+  }
+}
+
+/**
+ * Whether the engine will keep this kernel's outputs for backprop. The engine runs a kernel with
+ * kernelDepth incremented and records it on the tape only when `gradientDepth > 0` and the kernel
+ * was invoked from outside any other kernel (kernelDepth 1 while it runs); a call nested in a
+ * customGrad forward function is not taped, so computing its gradient would be wasted work.
+ */
+export function gradientIsRecorded(): boolean {
+  const state = tf.engine().state;
+  return state.gradientDepth > 0 && state.kernelDepth <= 1;
+}
+
+/**
+ * Called at the start of a registered gradient. The saved gradient is an output of the forward
+ * kernel that tfjs's tape cannot connect back to the logits, so a gradient of this backward pass
+ * (a second-order gradient, e.g. a gradient penalty) would silently miss the Hessian term. When
+ * the backward pass is itself being recorded (an enclosing tf.grad / variableGrads), refuse.
+ */
+export function refuseRecordedBackward(opName: string): void {
+  if (tf.engine().state.gradientDepth > 0) {
+    throw new Error(`${opName}: second-order gradients (differentiating a gradient of ${
+        opName}, e.g. tf.grad inside tf.grad) are not supported; the fused kernel only provides ` +
+        `first derivatives`);
+  }
+}
+
+/**
+ * Registers, for a backward kernel, a gradient that refuses: its input is the saved gradient, an
+ * output of the forward kernel whose own derivative is not defined, so a second-order gradient
+ * would silently drop terms.
+ */
+export function refuseSecondOrder(kernelName: string, opName: string): void {
+  registerGradientOnce({
+    kernelName,
+    gradFunc: () => {
+      throw new Error(`${opName}: second-order gradients (a gradient of a gradient) are not ` +
+          'supported; the fused kernel only provides first derivatives');
+    },
+  });
+}
+
+/**
+ * How a forward kernel reduces its per-sample losses: 'none' (the loss output is per sample), or
+ * 'sum' / 'mean' inside the op (a scalar output). The losses use the in-op reduction when there
+ * are no weights: it saves the engine several small ops per step, forward and backward.
+ */
+export type KernelReduction = 'none' | 'sum' | 'mean';
+
+/** The backward factor of an in-op reduction over `samples` losses (undefined: not reduced). */
+export function reductionFactor(reduction: KernelReduction, samples: number): number | undefined {
+  return reduction === 'none' ? undefined : reduction === 'sum' ? 1 : 1 / Math.max(1, samples);
+}

@@ -1,0 +1,138 @@
+// Softmax focal loss (Lin et al. 2017) over the last axis: its options, the tfjs-style
+// `focalLoss` and the Keras-style `categoricalFocalCrossentropy` and
+// `sparseCategoricalFocalCrossentropy`. The mathematics: docs/DESIGN.md#softmax-focal-loss.
+import * as tf from '@tensorflow/tfjs-core';
+
+import type {KernelReduction} from '../kernels/engine';
+import {FocalLoss} from '../kernels/FocalLoss';
+import {checkCategoricalTargets, checkSparseTargets, validateSoftmaxCall} from '../validation/inputs';
+import {boolean, classIndex, classWeights, nonNegativeNumber, OptionsOf, reduction, resolveOptions, ResolvedOf, unitInterval, weights, withDefault} from '../validation/options';
+import {FocalLossFunction, makeLossFunction} from './keras';
+import {kernelReduction, reduceWeightedLoss} from './reduction';
+
+/** Every option of focalLoss: its valid values, default and meaning (README: Options). */
+export const FOCAL_LOSS_SCHEMA = {
+  gamma: nonNegativeNumber(2, 'Focusing parameter γ; 0 gives α-weighted cross-entropy.'),
+  alpha: classWeights(0.25, 'Class weight α, for all classes or per class (see `classBalancedAlpha`).'),
+  weights: weights('Weights of the per-row losses (shape `logits.shape[:-1]` or broadcastable).'),
+  reduction: reduction(tf.Reduction.SUM_BY_NONZERO_WEIGHTS,
+                       'How the per-row losses are reduced (`tf.losses` semantics; a zero denominator gives 0).'),
+  labelSmoothing: unitInterval(0, 'Label smoothing: y′ = y (1 − ls) + ls / C.'),
+  ignoreIndex: classIndex('Sparse labels equal to this get loss 0 and weight 0 (PyTorch `ignore_index`).'),
+  fromLogits: boolean(true, '`false`: `logits` are probabilities (Keras: each row divided by its sum, clipped to [1e-7, 1 − 1e-7]).'),
+};
+
+export type FocalLossOptions = OptionsOf<typeof FOCAL_LOSS_SCHEMA>;
+type ResolvedFocalLossOptions = ResolvedOf<typeof FOCAL_LOSS_SCHEMA>;
+
+/** The attributes of the 'FocalLoss' kernel: the options its native pass reads. */
+export type FocalLossAttrs =
+    Pick<ResolvedFocalLossOptions, 'gamma' | 'alpha' | 'labelSmoothing' | 'ignoreIndex' | 'fromLogits'> &
+    {
+      /** 'none' (default): per-row losses; 'sum' / 'mean': reduced inside the op to a scalar. */
+      reduction?: KernelReduction;
+    };
+
+/**
+ * Softmax focal loss over the last axis:
+ * `L = -sum_j alpha_j y_j (1 - p_j)^gamma log p_j` per row, `p = softmax(logits)`.
+ *
+ * @param labels int32 class indices of shape `logits.shape[:-1]` (sparse), or float32 one-hot /
+ *     soft labels of shape `logits.shape` (dense, Keras `categorical_focal_crossentropy`).
+ * @param logits float32 `[..., C]` with C > 0 (probabilities when `fromLogits` is false).
+ * @param options see FOCAL_LOSS_SCHEMA; unknown keys throw.
+ * @returns the reduced loss (a scalar), or the per-row loss of shape `logits.shape[:-1]` with
+ *     `reduction: tf.Reduction.NONE`.
+ *
+ * Differentiable with respect to logits (native fused gradient) and dense labels. Sparse labels out
+ * of [0, C) (other than ignoreIndex) throw a RangeError; NaN or infinite labels or weights throw. An
+ * empty batch gives an empty per-row loss, and 0 for every other reduction.
+ */
+export function focalLoss(labels: tf.Tensor, logits: tf.Tensor, options?: FocalLossOptions):
+    tf.Tensor {
+  return focalLossAs('focalLoss', labels, logits, options);
+}
+
+/** focalLoss whose errors are reported under the name `fn` (the Keras-style objects). */
+function focalLossAs(fn: string, labels: unknown, logits: unknown, options: unknown): tf.Tensor {
+  const call = validateSoftmaxCall(fn, FOCAL_LOSS_SCHEMA, labels, logits, options);
+  const {weights, reduction, ...attrs} = call.options;
+  const inputs = {labels: call.labels, logits: call.logits};
+  if (weights === null && attrs.ignoreIndex === null) {
+    // Unweighted: the kernel reduces in the same native pass (one op forward, one backward).
+    return runFocalLoss(inputs, {...attrs, reduction: kernelReduction(reduction)});
+  }
+  return tf.tidy(() => {
+    const perRow = runFocalLoss(inputs, attrs);
+    let rowWeights: tf.Tensor | null = weights === null ? null :
+        typeof weights === 'number' ? tf.scalar(weights) : tf.cast(weights, 'float32');
+    if (attrs.ignoreIndex !== null) {
+      const kept = tf.cast(tf.notEqual(call.labels, attrs.ignoreIndex), 'float32');
+      rowWeights = rowWeights === null ? kept : tf.mul(rowWeights, kept);
+    }
+    return reduceWeightedLoss(perRow, rowWeights, reduction);
+  });
+}
+
+function runFocalLoss(inputs: {labels: tf.Tensor, logits: tf.Tensor}, attrs: FocalLossAttrs):
+    tf.Tensor {
+  return tf.engine().runKernel(FocalLoss, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+}
+
+// ---- Keras-style objects --------------------------------------------------------------------
+
+/** The config of categoricalFocalCrossentropy and its sparse variant (Keras 3 defaults). */
+export const CATEGORICAL_FOCAL_CROSSENTROPY_SCHEMA = {
+  alpha: FOCAL_LOSS_SCHEMA.alpha,
+  gamma: FOCAL_LOSS_SCHEMA.gamma,
+  fromLogits: withDefault(FOCAL_LOSS_SCHEMA.fromLogits, false),
+  labelSmoothing: FOCAL_LOSS_SCHEMA.labelSmoothing,
+};
+
+export type CategoricalFocalCrossentropyConfig =
+    OptionsOf<typeof CATEGORICAL_FOCAL_CROSSENTROPY_SCHEMA>;
+type ResolvedCategoricalConfig = ResolvedOf<typeof CATEGORICAL_FOCAL_CROSSENTROPY_SCHEMA>;
+
+function categoricalLoss(
+    fn: string, className: string, config: unknown,
+    targets: (fn: string, yTrue: unknown, yPred: unknown) => [tf.Tensor, tf.Tensor]):
+    FocalLossFunction<ResolvedCategoricalConfig> {
+  // The per-class alpha's length is checked against the classes at each call.
+  const resolved = resolveOptions(fn, CATEGORICAL_FOCAL_CROSSENTROPY_SCHEMA, config, {}, 'config');
+  return makeLossFunction(fn, className, resolved, (yTrue, yPred) => tf.tidy(() => {
+    const [labels, logits] = targets(fn, yTrue, yPred);
+    return focalLossAs(fn, labels, logits, {...resolved, reduction: tf.Reduction.NONE});
+  }));
+}
+
+/**
+ * Keras `CategoricalFocalCrossentropy`: `yTrue` one-hot (or soft) labels of the shape of `yPred`,
+ * `yPred` probabilities (default) or logits (`fromLogits: true`) with classes on the last axis.
+ * Returns the per-sample loss `sum_j -alpha_j y_j (1 - p_j)^gamma log p_j` of shape
+ * `yPred.shape[:-1]`.
+ *
+ * ```js
+ * model.compile({optimizer: 'adam', loss: categoricalFocalCrossentropy({gamma: 2})});
+ * ```
+ */
+export function categoricalFocalCrossentropy(config?: CategoricalFocalCrossentropyConfig):
+    FocalLossFunction<ResolvedCategoricalConfig> {
+  return categoricalLoss('categoricalFocalCrossentropy', 'CategoricalFocalCrossentropy', config,
+                         checkCategoricalTargets);
+}
+
+/**
+ * Sparse variant of categoricalFocalCrossentropy: `yTrue` holds class indices, of shape
+ * `yPred.shape[:-1]` or `yPred.shape[:-1] + [1]`, int32 or float32 with integer values (what
+ * tfjs-layers feeds). Same config and result as the dense function on `oneHot(yTrue)`.
+ *
+ * tfjs-layers' `model.fit` checks targets against the model's output shape for every loss except
+ * its own sparseCategoricalCrossentropy, so sparse targets `[N]` / `[N, 1]` are rejected there
+ * before this function runs; train with `model.fitDataset` or an `optimizer.minimize` loop
+ * instead (both pass targets through unchanged).
+ */
+export function sparseCategoricalFocalCrossentropy(config?: CategoricalFocalCrossentropyConfig):
+    FocalLossFunction<ResolvedCategoricalConfig> {
+  return categoricalLoss('sparseCategoricalFocalCrossentropy', 'SparseCategoricalFocalCrossentropy',
+                         config, checkSparseTargets);
+}

@@ -1,0 +1,117 @@
+// Sigmoid focal loss, elementwise (binary / multi-label; RetinaNet, torchvision
+// sigmoid_focal_loss, Keras BinaryFocalCrossentropy): its options, the tfjs-style
+// `sigmoidFocalLoss` and the Keras-style `binaryFocalCrossentropy`. The mathematics:
+// docs/DESIGN.md#sigmoid-focal-loss.
+import * as tf from '@tensorflow/tfjs-core';
+
+import type {KernelReduction} from '../kernels/engine';
+import {SigmoidFocalLoss} from '../kernels/SigmoidFocalLoss';
+import {checkBinaryTargets, validateElementwiseCall} from '../validation/inputs';
+import {balancingAlpha, boolean, nonNegativeNumber, OptionsOf, reduction, resolveOptions, ResolvedOf, unitInterval, weights, withDefault} from '../validation/options';
+import {FocalLossFunction, makeLossFunction} from './keras';
+import {kernelReduction, reduceWeightedLoss} from './reduction';
+
+/** Every option of sigmoidFocalLoss: its valid values, default and meaning (README: Options). */
+export const SIGMOID_FOCAL_LOSS_SCHEMA = {
+  gamma: nonNegativeNumber(2, 'Focusing parameter γ; 0 gives (balanced) binary cross-entropy.'),
+  alpha: balancingAlpha(0.25, 'Class balancing: α_t = α y + (1 − α)(1 − y); `null` turns it off (torchvision `alpha=-1`).'),
+  weights: weights('Weights of the elementwise losses (shape `logits.shape` or broadcastable).'),
+  reduction: reduction(tf.Reduction.SUM_BY_NONZERO_WEIGHTS,
+                       'How the elementwise losses are reduced; not with `normalizeByPositives`.'),
+  labelSmoothing: unitInterval(0, 'Binary label smoothing: y′ = y (1 − ls) + ls / 2.'),
+  fromLogits: boolean(true, '`false`: `logits` are probabilities, clipped to [1e-7, 1 − 1e-7] (Keras).'),
+  normalizeByPositives: boolean(false, 'RetinaNet: the (weighted) sum divided by max(1, number of labels > 0); replaces `reduction`.'),
+};
+
+export type SigmoidFocalLossOptions = OptionsOf<typeof SIGMOID_FOCAL_LOSS_SCHEMA>;
+type ResolvedSigmoidFocalLossOptions = ResolvedOf<typeof SIGMOID_FOCAL_LOSS_SCHEMA>;
+
+/** The attributes of the 'SigmoidFocalLoss' kernel (alpha < 0: no class balancing). */
+export type SigmoidFocalLossAttrs =
+    Pick<ResolvedSigmoidFocalLossOptions, 'gamma' | 'alpha' | 'labelSmoothing' | 'fromLogits'> &
+    {
+      /** 'none' (default): elementwise losses; 'sum' / 'mean': reduced inside the op to a scalar. */
+      reduction?: KernelReduction;
+    };
+
+/**
+ * Sigmoid focal loss, elementwise:
+ * `L = alpha_t * BCE(x, y) * (1 - p_t)^gamma`, `p = sigmoid(x)`, `p_t = p y + (1 - p)(1 - y)`.
+ *
+ * @param labels float32 targets in [0, 1], same shape as logits (multi-hot for multi-label).
+ * @param logits float32 of any shape (probabilities when `fromLogits` is false).
+ * @param options see SIGMOID_FOCAL_LOSS_SCHEMA; unknown keys throw.
+ * @returns the reduced loss (a scalar), or the elementwise loss with `reduction: NONE`.
+ *
+ * Differentiable with respect to logits (native fused gradient) and labels. NaN or infinite labels
+ * or weights throw. An empty input gives an empty elementwise loss, and 0 for every reduction.
+ */
+export function sigmoidFocalLoss(labels: tf.Tensor, logits: tf.Tensor,
+                                 options?: SigmoidFocalLossOptions): tf.Tensor {
+  return sigmoidFocalLossAs('sigmoidFocalLoss', labels, logits, options);
+}
+
+/** sigmoidFocalLoss whose errors are reported under the name `fn` (the Keras-style object). */
+function sigmoidFocalLossAs(fn: string, labels: unknown, logits: unknown, options: unknown):
+    tf.Tensor {
+  const call = validateElementwiseCall(fn, SIGMOID_FOCAL_LOSS_SCHEMA, labels, logits, options);
+  const {weights, reduction, normalizeByPositives, ...attrs} = call.options;
+  const inputs = {labels: call.labels, logits: call.logits};
+  if (weights === null && !normalizeByPositives) {
+    // Unweighted: the kernel reduces in the same native pass (one op forward, one backward).
+    return runSigmoidFocalLoss(inputs, {...attrs, reduction: kernelReduction(reduction)});
+  }
+  return tf.tidy(() => {
+    const elementwise = runSigmoidFocalLoss(inputs, attrs);
+    const elementWeights = weights === null ? null :
+        typeof weights === 'number' ? tf.scalar(weights) : tf.cast(weights, 'float32');
+    if (normalizeByPositives) {
+      const summed = reduceWeightedLoss(elementwise, elementWeights, tf.Reduction.SUM);
+      const positives = tf.sum(tf.cast(tf.greater(call.labels, 0), 'float32'));
+      return tf.div(summed, tf.maximum(positives, 1));
+    }
+    return reduceWeightedLoss(elementwise, elementWeights, reduction);
+  });
+}
+
+function runSigmoidFocalLoss(inputs: {labels: tf.Tensor, logits: tf.Tensor},
+                             attrs: SigmoidFocalLossAttrs): tf.Tensor {
+  return tf.engine().runKernel(SigmoidFocalLoss, inputs,
+                               attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+}
+
+// ---- Keras-style object ---------------------------------------------------------------------
+
+/** The config of binaryFocalCrossentropy (Keras 3 defaults). */
+export const BINARY_FOCAL_CROSSENTROPY_SCHEMA = {
+  applyClassBalancing: boolean(false, 'Weight positives by `alpha` and negatives by 1 − `alpha`.'),
+  alpha: unitInterval(0.25, 'The balancing weight, used only with `applyClassBalancing`.'),
+  gamma: SIGMOID_FOCAL_LOSS_SCHEMA.gamma,
+  fromLogits: withDefault(SIGMOID_FOCAL_LOSS_SCHEMA.fromLogits, false),
+  labelSmoothing: SIGMOID_FOCAL_LOSS_SCHEMA.labelSmoothing,
+};
+
+export type BinaryFocalCrossentropyConfig = OptionsOf<typeof BINARY_FOCAL_CROSSENTROPY_SCHEMA>;
+type ResolvedBinaryConfig = ResolvedOf<typeof BINARY_FOCAL_CROSSENTROPY_SCHEMA>;
+
+/**
+ * Keras `BinaryFocalCrossentropy`: elementwise sigmoid focal loss averaged over the last axis.
+ * `yTrue` in [0, 1] of the shape of `yPred` (or `yPred.shape[:-1]` when the last axis of `yPred`
+ * is 1); `yPred` probabilities (default) or logits. Returns a loss of shape `yPred.shape[:-1]`.
+ */
+export function binaryFocalCrossentropy(config?: BinaryFocalCrossentropyConfig):
+    FocalLossFunction<ResolvedBinaryConfig> {
+  const fn = 'binaryFocalCrossentropy';
+  const resolved = resolveOptions(fn, BINARY_FOCAL_CROSSENTROPY_SCHEMA, config, {}, 'config');
+  return makeLossFunction(fn, 'BinaryFocalCrossentropy', resolved, (yTrue, yPred) => tf.tidy(() => {
+    const [labels, logits] = checkBinaryTargets(fn, yTrue, yPred);
+    const elementwise = sigmoidFocalLossAs(fn, labels, logits, {
+      alpha: resolved.applyClassBalancing ? resolved.alpha : null,
+      gamma: resolved.gamma,
+      fromLogits: resolved.fromLogits,
+      labelSmoothing: resolved.labelSmoothing,
+      reduction: tf.Reduction.NONE,
+    });
+    return tf.mean(elementwise, -1);
+  }));
+}

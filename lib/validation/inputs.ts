@@ -1,0 +1,239 @@
+// Validation of a loss call: the tensors, their dtypes and shapes, and the options through the
+// loss's schema (./options.ts). Every check runs before any tensor is created or any path is
+// chosen, and every error names the function, the argument, what was expected and what was
+// received. The kernels and the native code trust what passes here.
+import * as tf from '@tensorflow/tfjs-core';
+
+import {describeValue, shapeString} from './describe';
+import {resolveOptions, ResolvedOf, Schema} from './options';
+
+/** Checks that `x` is a live tf.Tensor. */
+export function checkTensor(fn: string, argName: string, x: unknown): tf.Tensor {
+  if (!(x instanceof tf.Tensor)) {
+    throw new TypeError(`${fn}: ${argName} must be a tf.Tensor; received ${describeValue(x)}${
+        Array.isArray(x) || typeof x === 'number' ? ` (wrap it with tf.tensor(...))` : ''}`);
+  }
+  if (x.isDisposed) {
+    throw new Error(`${fn}: ${argName} must be a live tf.Tensor; received a Tensor of shape [${
+        x.shape.join(',')}] that has already been disposed`);
+  }
+  return x;
+}
+
+function checkFloatLogits(fn: string, logits: unknown): tf.Tensor {
+  const $logits = checkTensor(fn, 'logits', logits);
+  if ($logits.dtype !== 'float32') {
+    throw new TypeError(`${fn}: logits must have dtype float32; received dtype ${
+        $logits.dtype} (cast with tf.cast(logits, 'float32'))`);
+  }
+  return $logits;
+}
+
+/** Softmax losses: sparse int32 labels of logits.shape[:-1] or dense float32 of logits.shape. */
+function checkSoftmaxInputs(fn: string, labels: unknown, logits: unknown): [tf.Tensor, tf.Tensor] {
+  const $logits = checkFloatLogits(fn, logits);
+  const $labels = checkTensor(fn, 'labels', labels);
+  if ($logits.rank < 2) {
+    throw new RangeError(`${fn}: logits must have rank >= 2 ([..., numClasses], class axis last); ` +
+        `received shape ${shapeString($logits.shape)}${
+            $logits.rank === 1 ? ' (for a single sample use logits.expandDims(0))' : ''}`);
+  }
+  const classes = $logits.shape[$logits.rank - 1];
+  if (classes === 0) {
+    throw new RangeError(`${fn}: the class axis (last axis) of logits must have size > 0; ` +
+        `received shape ${shapeString($logits.shape)}`);
+  }
+  const sparseShape = $logits.shape.slice(0, -1);
+  if ($labels.dtype === 'int32') {
+    if (!tf.util.arraysEqual($labels.shape, sparseShape)) {
+      throw new RangeError(`${fn}: sparse int32 labels must have shape logits.shape[:-1] = ${
+          shapeString(sparseShape)}; received shape ${shapeString($labels.shape)}${
+          tf.util.arraysEqual($labels.shape, $logits.shape) ?
+              ' (one-hot labels must be float32: tf.cast(labels, \'float32\'))' :
+              ($labels.rank === $logits.rank && $labels.shape[$labels.rank - 1] === 1 ?
+                   ' (squeeze the last axis: labels.squeeze([-1]))' : '')}`);
+    }
+  } else if ($labels.dtype === 'float32') {
+    if (!tf.util.arraysEqual($labels.shape, $logits.shape)) {
+      throw new RangeError(`${fn}: dense float32 labels must have the shape of logits ${
+          shapeString($logits.shape)}; received shape ${shapeString($labels.shape)}${
+          tf.util.arraysEqual($labels.shape, sparseShape) ?
+              ' (class-index labels must be int32: tf.cast(labels, \'int32\'))' : ''}`);
+    }
+  } else {
+    throw new TypeError(`${fn}: labels must be int32 class indices of shape ${
+        shapeString(sparseShape)} or float32 (one-hot or soft) labels of shape ${
+        shapeString($logits.shape)}; received dtype ${$labels.dtype}`);
+  }
+  return [$labels, $logits];
+}
+
+/** Elementwise (sigmoid) losses: float32 targets of the shape of the logits. */
+function checkElementwiseInputs(fn: string, labels: unknown, logits: unknown):
+    [tf.Tensor, tf.Tensor] {
+  const $logits = checkFloatLogits(fn, logits);
+  const $labels = checkTensor(fn, 'labels', labels);
+  if ($labels.dtype !== 'float32') {
+    throw new TypeError(`${fn}: labels must be float32 targets in [0, 1] of the shape of logits ${
+        shapeString($logits.shape)}; received dtype ${$labels.dtype} (cast with tf.cast(labels, ` +
+        `'float32'))`);
+  }
+  if (!tf.util.arraysEqual($labels.shape, $logits.shape)) {
+    throw new RangeError(`${fn}: labels must have the shape of logits ${
+        shapeString($logits.shape)}; received shape ${shapeString($labels.shape)}`);
+  }
+  return [$labels, $logits];
+}
+
+/** A validated call: the tensors and the options with defaults filled in. */
+export interface ValidatedCall<S extends Schema> {
+  labels: tf.Tensor;
+  logits: tf.Tensor;
+  options: ResolvedOf<S>;
+}
+
+/**
+ * A softmax loss call (class axis last). `ignoreIndex`, where the schema has it, applies to
+ * sparse labels only.
+ */
+export function validateSoftmaxCall<S extends Schema>(
+    fn: string, schema: S, labels: unknown, logits: unknown, options: unknown): ValidatedCall<S> {
+  const [$labels, $logits] = checkSoftmaxInputs(fn, labels, logits);
+  const resolved = resolveOptions(fn, schema, options, {
+    classes: $logits.shape[$logits.rank - 1],
+    lossShape: $logits.shape.slice(0, -1),
+  });
+  const ignoreIndex = (resolved as {ignoreIndex?: number | null}).ignoreIndex;
+  if (ignoreIndex != null && $labels.dtype !== 'int32') {
+    throw new TypeError(`${fn}: options.ignoreIndex applies only to sparse int32 labels; ` +
+        `received dense ${$labels.dtype} labels of shape ${shapeString($labels.shape)} ` +
+        `(give ignored rows weight 0 through options.weights instead)`);
+  }
+  return {labels: $labels, logits: $logits, options: resolved};
+}
+
+/**
+ * An elementwise (sigmoid) loss call. `normalizeByPositives`, where the schema has it, replaces
+ * `reduction`, so the two cannot be given together.
+ */
+export function validateElementwiseCall<S extends Schema>(
+    fn: string, schema: S, labels: unknown, logits: unknown, options: unknown): ValidatedCall<S> {
+  const [$labels, $logits] = checkElementwiseInputs(fn, labels, logits);
+  const resolved = resolveOptions(fn, schema, options, {lossShape: $logits.shape});
+  const given = (options ?? {}) as {reduction?: unknown};
+  if ((resolved as {normalizeByPositives?: boolean}).normalizeByPositives &&
+      given.reduction !== undefined) {
+    throw new TypeError(`${fn}: options.reduction cannot be combined with ` +
+        `options.normalizeByPositives (which already divides the summed loss by the number of ` +
+        `positive labels); received reduction ${String(given.reduction)}`);
+  }
+  return {labels: $labels, logits: $logits, options: resolved};
+}
+
+// ---- Keras-style objects: (yTrue, yPred) -------------------------------------------------------
+
+/** yPred must be float32 with at least `minRank` axes (errors name yPred, not logits). */
+function checkYPred(fn: string, yPred: unknown, minRank: number): tf.Tensor {
+  const $yPred = checkTensor(fn, 'yPred', yPred);
+  if ($yPred.dtype !== 'float32') {
+    throw new TypeError(`${fn}: yPred must have dtype float32; received dtype ${$yPred.dtype}`);
+  }
+  if ($yPred.rank < minRank) {
+    throw new RangeError(`${fn}: yPred must have rank >= ${minRank}${
+        minRank === 2 ? ' ([..., numClasses], classes on the last axis)' :
+                        ' (the loss is averaged over the last axis)'}; received shape ${
+        shapeString($yPred.shape)}`);
+  }
+  return $yPred;
+}
+
+/** yTrue must be a numeric tensor. */
+function checkYTrue(fn: string, yTrue: unknown): tf.Tensor {
+  const $yTrue = checkTensor(fn, 'yTrue', yTrue);
+  if ($yTrue.dtype !== 'float32' && $yTrue.dtype !== 'int32' && $yTrue.dtype !== 'bool') {
+    throw new TypeError(`${fn}: yTrue must be numeric (float32, int32 or bool); received dtype ${
+        $yTrue.dtype}`);
+  }
+  return $yTrue;
+}
+
+/**
+ * Float class indices must be integers; returns them as int32 of `targetShape`. One boolean is
+ * read back; the values themselves only on the error path.
+ */
+function classIndicesAsInt32(fn: string, yTrue: tf.Tensor, targetShape: number[]):
+    tf.Tensor {
+  if (yTrue.dtype === 'int32') {
+    return tf.reshape(yTrue, targetShape);
+  }
+  const integral = tf.tidy(() => tf.all(tf.logicalAnd(tf.isFinite(yTrue),
+                                                       tf.equal(yTrue, tf.round(yTrue)))));
+  const ok = integral.dataSync()[0] !== 0;
+  integral.dispose();
+  if (!ok) {
+    const values = yTrue.dataSync();
+    const bad = values.findIndex((v) => !Number.isInteger(v));
+    throw new RangeError(`${fn}: yTrue must hold integer class indices; received yTrue[${bad}] = ${
+        values[bad]}`);
+  }
+  return tf.reshape(tf.cast(yTrue, 'int32'), targetShape);
+}
+
+/**
+ * Keras categorical: yTrue one-hot (or soft) labels of the shape of yPred, returned as float32
+ * (Keras casts y_true to the dtype of y_pred). Call inside tf.tidy, as the other target checks.
+ */
+export function checkCategoricalTargets(fn: string, yTrue: unknown, yPred: unknown):
+    [tf.Tensor, tf.Tensor] {
+  const $yPred = checkYPred(fn, yPred, 2);
+  const $yTrue = checkYTrue(fn, yTrue);
+  if (!tf.util.arraysEqual($yTrue.shape, $yPred.shape)) {
+    throw new RangeError(`${fn}: yTrue must be one-hot (or soft) labels of the shape of yPred ${
+        shapeString($yPred.shape)}; received shape ${shapeString($yTrue.shape)}${
+        tf.util.arraysEqual($yTrue.shape, [...$yPred.shape.slice(0, -1), 1]) ||
+                tf.util.arraysEqual($yTrue.shape, $yPred.shape.slice(0, -1)) ?
+            ' (class indices: use sparseCategoricalFocalCrossentropy)' : ''}`);
+  }
+  return [$yTrue.dtype === 'float32' ? $yTrue : tf.cast($yTrue, 'float32'), $yPred];
+}
+
+/**
+ * Keras sparse categorical: yTrue class indices of shape yPred.shape[:-1] (or with a unit last
+ * axis), int32 or float32 holding integers; returned as int32 of shape yPred.shape[:-1].
+ */
+export function checkSparseTargets(fn: string, yTrue: unknown, yPred: unknown):
+    [tf.Tensor, tf.Tensor] {
+  const $yPred = checkYPred(fn, yPred, 2);
+  const $yTrue = checkYTrue(fn, yTrue);
+  const sparseShape = $yPred.shape.slice(0, -1);
+  const withUnitAxis = [...sparseShape, 1];
+  if (!tf.util.arraysEqual($yTrue.shape, sparseShape) &&
+      !tf.util.arraysEqual($yTrue.shape, withUnitAxis)) {
+    throw new RangeError(`${fn}: yTrue must hold class indices of shape ${
+        shapeString(sparseShape)} or ${shapeString(withUnitAxis)} (yPred has shape ${
+        shapeString($yPred.shape)}); received shape ${shapeString($yTrue.shape)}`);
+  }
+  if ($yTrue.dtype === 'bool') {
+    throw new TypeError(`${fn}: yTrue must be int32 or float32 class indices; received dtype ` +
+        `bool`);
+  }
+  return [classIndicesAsInt32(fn, $yTrue, sparseShape), $yPred];
+}
+
+/**
+ * Keras binary: yTrue of the shape of yPred, or of yPred.shape[:-1] when the last axis of yPred
+ * is 1 (returned with that unit axis), as float32.
+ */
+export function checkBinaryTargets(fn: string, yTrue: unknown, yPred: unknown):
+    [tf.Tensor, tf.Tensor] {
+  const $yPred = checkYPred(fn, yPred, 1);
+  const $yTrue = checkYTrue(fn, yTrue);
+  const needsUnitAxis = $yPred.shape[$yPred.rank - 1] === 1 &&
+      tf.util.arraysEqual($yTrue.shape, $yPred.shape.slice(0, -1));
+  if (!needsUnitAxis && !tf.util.arraysEqual($yTrue.shape, $yPred.shape)) {
+    throw new RangeError(`${fn}: yTrue must have the shape of yPred ${
+        shapeString($yPred.shape)}; received shape ${shapeString($yTrue.shape)}`);
+  }
+  const asFloat = $yTrue.dtype === 'float32' ? $yTrue : tf.cast($yTrue, 'float32');
+  return [needsUnitAxis ? tf.expandDims(asFloat, -1) : asFloat, $yPred];
+}
