@@ -1,0 +1,98 @@
+// The option schemas are the one declaration of every option: the README's tables, the defaults
+// the functions use and the attributes that reach the kernels must all follow from them.
+import * as fs from 'fs';
+import * as path from 'path';
+
+import * as tf from '@tensorflow/tfjs-core';
+
+import {binaryFocalCrossentropy, categoricalFocalCrossentropy, FocalLoss, focalLoss, SigmoidFocalLoss, sigmoidFocalLoss} from '../lib';
+import {BINARY_FOCAL_CROSSENTROPY_SCHEMA, SIGMOID_FOCAL_LOSS_SCHEMA} from '../lib/losses/sigmoid_focal_loss';
+import {CATEGORICAL_FOCAL_CROSSENTROPY_SCHEMA, FOCAL_LOSS_SCHEMA} from '../lib/losses/focal_loss';
+import {optionsTable, Schema} from '../lib/validation/options';
+
+const SCHEMAS: Array<[string, Schema]> = [
+  ['focalLoss', FOCAL_LOSS_SCHEMA],
+  ['sigmoidFocalLoss', SIGMOID_FOCAL_LOSS_SCHEMA],
+  ['categoricalFocalCrossentropy', CATEGORICAL_FOCAL_CROSSENTROPY_SCHEMA],
+  ['binaryFocalCrossentropy', BINARY_FOCAL_CROSSENTROPY_SCHEMA],
+];
+
+function defaultsOf(schema: Schema): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(schema)) {
+    out[key] = schema[key].defaultValue;
+  }
+  return out;
+}
+
+describe('the README documents every option as its schema declares it', () => {
+  const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+  test.each(SCHEMAS)('%s', (name, schema) => {
+    const table = optionsTable(schema);
+    // The table to paste is in the failure message.
+    expect({name, inReadme: readme.includes(table), table}).toEqual({name, inReadme: true, table});
+  });
+});
+
+describe('the functions use the schema defaults', () => {
+  const logits = tf.tensor2d([[1.5, -0.5, 0.25], [0, 2, -1], [3, 0.5, 0.5]]);
+  const sparse = tf.tensor1d([0, 1, 2], 'int32');
+  const targets = tf.tensor2d([[1, 0, 0], [0, 1, 0], [0, 0.5, 1]]);
+  const probs = tf.softmax(logits);
+  afterAll(() => tf.dispose([logits, sparse, targets, probs]));
+
+  test('focalLoss without options equals focalLoss with the schema defaults', () => {
+    const implicit = focalLoss(sparse, logits, {reduction: tf.Reduction.NONE});
+    const {weights: _w, ...defaults} = defaultsOf(FOCAL_LOSS_SCHEMA);
+    const explicit = focalLoss(sparse, logits, {...defaults, reduction: tf.Reduction.NONE});
+    expect(Array.from(implicit.dataSync())).toEqual(Array.from(explicit.dataSync()));
+    // and a default that differs changes the result (the comparison can fail)
+    const other = focalLoss(sparse, logits, {gamma: 1, reduction: tf.Reduction.NONE});
+    expect(Array.from(other.dataSync())).not.toEqual(Array.from(implicit.dataSync()));
+    tf.dispose([implicit, explicit, other]);
+  });
+
+  test('sigmoidFocalLoss without options equals sigmoidFocalLoss with the schema defaults', () => {
+    const implicit = sigmoidFocalLoss(targets, logits);
+    const {weights: _w, reduction: _r, ...defaults} = defaultsOf(SIGMOID_FOCAL_LOSS_SCHEMA);
+    const explicit = sigmoidFocalLoss(targets, logits,
+                                      {...defaults, normalizeByPositives: false} as object);
+    expect(implicit.dataSync()[0]).toBe(explicit.dataSync()[0]);
+    tf.dispose([implicit, explicit]);
+  });
+
+  test('the Keras objects resolve their configs to the schema defaults', () => {
+    expect(categoricalFocalCrossentropy().config)
+        .toEqual(defaultsOf(CATEGORICAL_FOCAL_CROSSENTROPY_SCHEMA));
+    expect(binaryFocalCrossentropy().config).toEqual(defaultsOf(BINARY_FOCAL_CROSSENTROPY_SCHEMA));
+    expect(categoricalFocalCrossentropy().config.fromLogits).toBe(false);  // Keras, unlike focalLoss
+    expect(FOCAL_LOSS_SCHEMA.fromLogits.defaultValue).toBe(true);
+  });
+});
+
+describe('every option that is not about the reduction reaches the kernel as an attr', () => {
+  const API_LEVEL = ['weights', 'reduction', 'normalizeByPositives'];
+
+  function kernelAttrs(kernelName: string, run: () => tf.Tensor): string[] {
+    const spy = jest.spyOn(tf.engine(), 'runKernel');
+    try {
+      tf.dispose(run());
+      const call = spy.mock.calls.find((c) => c[0] === kernelName);
+      expect(call).toBeDefined();
+      return Object.keys(call![2] as object).sort();
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  test.each([
+    ['FocalLoss', FOCAL_LOSS_SCHEMA, () => tf.tidy(() => focalLoss(
+        tf.tensor1d([0, 1], 'int32'), tf.tensor2d([[1, 2], [3, 4]])))],
+    ['SigmoidFocalLoss', SIGMOID_FOCAL_LOSS_SCHEMA, () => tf.tidy(() => sigmoidFocalLoss(
+        tf.tensor1d([0, 1]), tf.tensor1d([1, 2])))],
+  ] as Array<[string, Schema, () => tf.Tensor]>)('%s', (kernelName, schema, run) => {
+    expect([FocalLoss, SigmoidFocalLoss]).toContain(kernelName);
+    const expected = [...Object.keys(schema).filter((k) => !API_LEVEL.includes(k)), 'reduction'];
+    expect(kernelAttrs(kernelName, run)).toEqual(expected.sort());
+  });
+});
