@@ -1,7 +1,7 @@
 // The library's Keras-style losses and sigmoidFocalLoss against numbers produced by Keras 3
 // (keras.losses.CategoricalFocalCrossentropy / BinaryFocalCrossentropy, reduction=None) and
 // torchvision.ops.sigmoid_focal_loss on fixed inputs: test/fixtures/*.json, written by
-// scripts/gen_fixtures.py (Python is not needed at test time).
+// tools/gen_fixtures.py (Python is not needed at test time).
 //
 // Documented difference: Keras clips softmax probabilities to [1e-7, 1 - 1e-7] even when
 // from_logits=True; the library does not clamp on the logits path (exact gradients for any logit).

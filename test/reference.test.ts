@@ -206,7 +206,7 @@ describe('float64 reference vs Keras and torchvision (fixtures)', () => {
   test.each(torchvision.cases.map((c: { name: string }) => [c.name, c] as [string, any]))('torchvision %s', (_name, c) => {
     const { loss } = sigmoidFocalElements(flat(c.logits), flat(c.targets), { gamma: c.options.gamma, alpha: c.options.alpha });
     // torchvision's own float64 value cancels for saturated logits; lossExact is its formula in
-    // 60-digit arithmetic (see scripts/gen_fixtures.py).
+    // 60-digit arithmetic (see tools/gen_fixtures.py).
     expectAllClose(c.name, loss, flat(c.lossExact), 1e-12, 1e-300);
   });
 

@@ -2,7 +2,7 @@
 // Leak soak: forward + gradient of focalLoss and sigmoidFocalLoss, 10,000 iterations each, reporting
 // tf.memory().numTensors and the process RSS along the way. Fails (exit 1) if the tensor count moves
 // or RSS keeps growing after warm-up.
-//   node scripts/soak.js [--backend tensorflow|cpu] [--iterations 10000] [--rows 256] [--classes 100]
+//   node tools/soak.js [--backend tensorflow|cpu] [--iterations 10000] [--rows 256] [--classes 100]
 'use strict';
 process.env.TF_CPP_MIN_LOG_LEVEL = process.env.TF_CPP_MIN_LOG_LEVEL || '2';
 const path = require('path');

@@ -4,7 +4,7 @@
 The tests compare the library against these numbers without needing Python at test time.
 Run from the repository root with a Python that has tensorflow-cpu, keras 3, torch and torchvision:
 
-    python scripts/gen_fixtures.py
+    python tools/gen_fixtures.py
 
 Inputs are drawn from a fixed seed and rounded to float32 (the library's dtype), so the library and
 Python see exactly the same input values. Keras is evaluated twice:
@@ -344,7 +344,7 @@ def main():
         "torch": torch.__version__,
         "torchvision": TORCHVISION_VERSION,
     }
-    generator = "scripts/gen_fixtures.py"
+    generator = "tools/gen_fixtures.py"
     rng = np.random.default_rng(20240917)
     write("keras_categorical_focal.json", {
         "generator": generator, "versions": versions,
