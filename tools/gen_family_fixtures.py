@@ -296,19 +296,29 @@ def reduce_torch(losses, weights, reduction):
     return total / (denominator if denominator != 0 else 1.0)
 
 
-def reductions_block(loss_fn, x_np, weights):
-    """Reduced values without and with weights, and d(reduced)/d(logits) for the weighted ones."""
+def reductions_block(loss_fn, x_np, weights, kept=None):
+    """Reduced values without and with `weights`, and d(reduced)/d(logits) for the weighted ones.
+
+    `kept` (rows not ignored by ignoreIndex) multiplies the weights, and stands for them in the
+    unweighted reductions: ignored rows leave MEAN and SUM_BY_NONZERO_WEIGHTS, as in the library.
+    """
+    unweighted, weighted = None, weights
+    if kept is not None:
+        shape = list(kept.shape)
+        unweighted = {"shape": shape, "values": to_list(kept.ravel())}
+        w = np.broadcast_to(np.asarray(weights["values"]).reshape(weights["shape"]), shape) * kept
+        weighted = {"shape": shape, "values": to_list(w.ravel())}
     block = {"weights": weights, "unweighted": {}, "weighted": {}, "weightedGrad": {}}
     for reduction in ["sum", "mean", "sumByNonzeroWeights"]:
         x = t64(x_np).requires_grad_(True)
-        block["unweighted"][reduction] = float(reduce_torch(loss_fn(x), None, reduction).detach())
+        block["unweighted"][reduction] = float(reduce_torch(loss_fn(x), unweighted, reduction).detach())
         x = t64(x_np).requires_grad_(True)
-        value = reduce_torch(loss_fn(x), weights, reduction)
+        value = reduce_torch(loss_fn(x), weighted, reduction)
         value.backward()
         block["weighted"][reduction] = float(value.detach())
         block["weightedGrad"][reduction] = to_list(x.grad)
     x = t64(x_np)
-    block["weighted"]["none"] = to_list(reduce_torch(loss_fn(x), weights, "none").detach())
+    block["weighted"]["none"] = to_list(reduce_torch(loss_fn(x), weighted, "none").detach())
     return block
 
 
@@ -385,10 +395,6 @@ def softmax_case(rng, check, name, logits, *, sparse=None, dense=None, gamma=2.0
     loss, grad = loss_and_grad(loss_fn, logits)
     loss_shape = list(logits.shape[:-1])
     weights = weights_for(rng, loss_shape, weights_kind)
-    if ignore_index is not None:
-        # ignored rows get weight 0 (they leave MEAN and SUM_BY_NONZERO_WEIGHTS)
-        w = np.broadcast_to(np.asarray(weights["values"]).reshape(weights["shape"]), loss_shape) * kept
-        weights = {"shape": loss_shape, "values": to_list(w.ravel())}
     options = {"gamma": gamma, "alpha": alpha, "labelSmoothing": smoothing}
     if eps != 0.0 or adjustment is None:
         options["polyEpsilon"] = eps
@@ -407,7 +413,8 @@ def softmax_case(rng, check, name, logits, *, sparse=None, dense=None, gamma=2.0
         case["adjustedLogits"] = to_list(logits.astype(np.float64) + shift)
     case["loss"] = to_list(loss)
     case["grad"] = to_list(grad)
-    case["reductions"] = reductions_block(loss_fn, logits, weights)
+    case["reductions"] = reductions_block(loss_fn, logits, weights,
+                                          kept.astype(np.float64) if ignore_index is not None else None)
     if extreme_note:
         case["reference"] = extreme_note
 
