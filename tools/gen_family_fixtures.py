@@ -726,9 +726,12 @@ def quality_focal_cases(rng, check):
 def write(name, payload):
     os.makedirs(OUT_DIR, exist_ok=True)
     path = os.path.join(OUT_DIR, name)
+    # compact numbers, one case per line: small files whose diffs still show which case changed
+    header = {k: v for k, v in payload.items() if k != "cases"}
     with open(path, "w") as f:
-        json.dump(payload, f, indent=None, separators=(",", ":"))
-        f.write("\n")
+        f.write(json.dumps(header, indent=1)[:-2] + ',\n "cases": [\n')
+        f.write(",\n".join(json.dumps(c, separators=(",", ":")) for c in payload["cases"]))
+        f.write("\n ]\n}\n")
     print(f"wrote {os.path.relpath(path)} ({os.path.getsize(path)} bytes)")
 
 
