@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "../focal_loss.h"
-#include "../kernels.h"
+#include "include/focal_loss.h"
+#include "kernels/isa_kernels.h"
 
 namespace {
 
@@ -158,9 +158,9 @@ SoftmaxResult run_softmax(const SoftmaxCase& c, bool with_grad,
     std::vector<float> scratch(2 * focal::detail::softmax_scratch_floats(c.classes));
     focal::detail::KernelError e;
     isa_rows(a, 0, c.rows, scratch.data(), &e);
-    if (e.code != focal::detail::InputError::kNone) res.error = "kernel error";
+    if (e.code != focal::ErrorCode::kNone) res.error = "kernel error";
   } else {
-    res.error = focal::softmax_focal_loss(a);
+    res.error = focal::describe(focal::softmax_focal_loss(a));
   }
   return res;
 }
@@ -513,9 +513,9 @@ void expect_error(const std::string& name, const std::string& got, const std::st
 void test_softmax_errors() {
   SoftmaxCase c = random_case(30, 10, 1.0f);
   c.sparse[17] = 12;
-  expect_error("label out of range", run_softmax(c, true).error, "labels[17] = 12 is out of range [0, 10)");
+  expect_error("label out of range", run_softmax(c, true).error, "FOCAL_LABEL_OUT_OF_RANGE: labels[17] = 12 (classes 10)");
   c.sparse[17] = -1;
-  expect_error("negative label", run_softmax(c, true).error, "labels[17] = -1 is out of range [0, 10)");
+  expect_error("negative label", run_softmax(c, true).error, "FOCAL_LABEL_OUT_OF_RANGE: labels[17] = -1 (classes 10)");
   c.sparse[17] = 3;
   // NaN logits, or a row of only -Inf: that row's loss and gradient are NaN (as TensorFlow's
   // softmax cross-entropy gives); a single +Inf logit whose class is not the target: loss +Inf,
@@ -555,16 +555,13 @@ void test_softmax_errors() {
   c.ls = 0;
   for (int r : {5, 7, 9})
     for (int j = 0; j < 10; ++j) c.logits[r * 10 + j] = 0.5f;
-  c.gamma = -1;
-  expect_error("negative gamma", run_softmax(c, true).error, "gamma must be a finite number >= 0, got -1");
-  c.gamma = 2;
   c.from_logits = false;
   for (auto& v : c.logits) v = 0.1f;
   c.logits[44] = -0.5f;
-  expect_error("negative probability", run_softmax(c, true).error, "logits[44] (row 4, class 4) = -0.5");
+  expect_error("negative probability", run_softmax(c, true).error, "FOCAL_PROBABILITY_INVALID: logits[44] = -0.5 (classes 10)");
   c.logits[44] = 0.0f;
   for (int j = 0; j < 10; ++j) c.logits[40 + j] = 0.0f;
-  expect_error("zero row", run_softmax(c, true).error, "logits row 4 sums to 0");
+  expect_error("zero row", run_softmax(c, true).error, "FOCAL_PROBABILITY_ROW_SUM: logits[40] = 0 (classes 10)");
 }
 
 void test_softmax_thread_identity() {
@@ -684,16 +681,24 @@ void test_integer_labels() {
   for (auto& x : e.logits) x = 0.5f;
   e.logits[37 * 1000 + 5] = -0.5f;
   expect_error("int32 dense labels, bad probability", run_softmax(e, true).error,
-               "logits[37005] (row 37, class 5) = -0.5");
+               "FOCAL_PROBABILITY_INVALID: logits[37005] = -0.5 (classes 1000)");
   for (int j = 0; j < 1000; ++j) e.logits[41 * 1000 + j] = 0.0f;
   e.logits[37 * 1000 + 5] = 0.5f;
-  expect_error("int32 dense labels, zero row", run_softmax(e, true).error, "logits row 41 sums to 0");
+  expect_error("int32 dense labels, zero row", run_softmax(e, true).error, "FOCAL_PROBABILITY_ROW_SUM: logits[41000] = 0 (classes 1000)");
   e.from_logits = true;
-  e.has_ignore = true;
-  expect_error("int32 dense labels with ignoreIndex", run_softmax(e, true).error, "ignoreIndex applies to sparse");
-  e.has_ignore = false;
+  {
+    // ignore_index applies to sparse labels only: with dense labels it changes nothing.
+    const SoftmaxResult plain = run_softmax(e, true);
+    e.has_ignore = true;
+    e.ignore = 0;
+    const SoftmaxResult with_ignore = run_softmax(e, true);
+    e.has_ignore = false;
+    ++g_checks;
+    if (!plain.error.empty() || with_ignore.loss != plain.loss || with_ignore.grad != plain.grad)
+      fail("int32 dense labels: ignore_index changed the result");
+  }
   e.sparse = c.sparse;
-  expect_error("two label arrays", run_softmax(e, true).error, "exactly one of sparse_labels, dense_labels");
+  expect_error("two label arrays", run_softmax(e, true).error, "FOCAL_INVALID_ARGUMENT: exactly one of sparse_labels, dense_labels");
 
   // Sigmoid.
   const int64_t n = 40000;  // 3 blocks, the last partial
@@ -714,12 +719,12 @@ void test_integer_labels() {
       s.labels = yf.data();
       s.loss_out = l1.data();
       s.grad_out = g1.data();
-      const std::string want = focal::sigmoid_focal_loss(s);
+      const std::string want = focal::describe(focal::sigmoid_focal_loss(s));
       s.labels = nullptr;
       s.labels_int32 = yi.data();
       s.loss_out = l2.data();
       s.grad_out = g2.data();
-      const std::string got = focal::sigmoid_focal_loss(s);
+      const std::string got = focal::describe(focal::sigmoid_focal_loss(s));
       ++g_checks;
       if (!want.empty() || !got.empty() || std::memcmp(l1.data(), l2.data(), n * 4) != 0 ||
           std::memcmp(g1.data(), g2.data(), n * 4) != 0)
@@ -733,9 +738,11 @@ void test_integer_labels() {
   s.logits = x.data();
   s.labels_int32 = yi.data();
   s.loss_out = l2.data();
-  expect_error("sigmoid int32 label range", focal::sigmoid_focal_loss(s), "labels[35000] = 2");
+  expect_error("sigmoid int32 label range", focal::describe(focal::sigmoid_focal_loss(s)),
+               "FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL: labels[35000] = 2");
   s.labels = yf.data();
-  expect_error("sigmoid two label arrays", focal::sigmoid_focal_loss(s), "exactly one of labels and labels_int32");
+  expect_error("sigmoid two label arrays", focal::describe(focal::sigmoid_focal_loss(s)),
+               "FOCAL_INVALID_ARGUMENT: exactly one of labels and labels_int32");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -780,7 +787,7 @@ void check_sigmoid(const std::string& name, const SigmoidCase& c, bool check_gra
   a.from_logits = c.from_logits;
   a.loss_out = loss.data();
   a.grad_out = grad.data();
-  std::string err = focal::sigmoid_focal_loss(a);
+  std::string err = focal::describe(focal::sigmoid_focal_loss(a));
   if (!err.empty()) {
     fail(name + ": unexpected error " + err);
     return;
@@ -853,20 +860,22 @@ void test_sigmoid() {
   a.logits = c.x.data();
   a.labels = c.y.data();
   a.loss_out = loss.data();
-  expect_error("sigmoid label range", focal::sigmoid_focal_loss(a), "labels[1] = 1.5");
+  expect_error("sigmoid label range", focal::describe(focal::sigmoid_focal_loss(a)),
+               "FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL: labels[1] = 1.5");
   c.y[1] = 1.0f;
   c.x[2] = NAN;
   a.grad_out = nullptr;
   ++g_checks;
-  if (!focal::sigmoid_focal_loss(a).empty() || !std::isnan(loss[2]) || !std::isfinite(loss[0]))
+  if (!focal::sigmoid_focal_loss(a).ok() || !std::isnan(loss[2]) || !std::isfinite(loss[0]))
     fail("sigmoid: a NaN logit must give a NaN loss for its element only");
   c.x[2] = 0.5f;
   c.x[1] = 1.5f;
   a.from_logits = false;
-  expect_error("sigmoid probability > 1", focal::sigmoid_focal_loss(a), "logits[1] = 1.5");
+  expect_error("sigmoid probability > 1", focal::describe(focal::sigmoid_focal_loss(a)),
+               "FOCAL_PROBABILITY_OUTSIDE_UNIT_INTERVAL: logits[1] = 1.5");
   c.x[1] = 0.2f;
   ++g_checks;
-  if (!focal::sigmoid_focal_loss(a).empty()) fail("sigmoid: valid probabilities rejected");
+  if (!focal::sigmoid_focal_loss(a).ok()) fail("sigmoid: valid probabilities rejected");
 }
 
 void test_scale() {
