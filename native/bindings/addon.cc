@@ -1,232 +1,85 @@
-// N-API module (node-addon-api). This file only converts: it checks every argument's type, length
-// and range, throws a JS TypeError/RangeError naming the argument, what was expected and what was
-// received, calls the plain C++ kernels and turns their error strings into JS exceptions.
+// N-API module (node-addon-api). This file only converts: it checks what the kernels need to stay
+// memory-safe (types, typed-array types and lengths consistent with rows and classes, sizes that
+// could overflow; napi_args.h), calls the plain C++ kernels of include/focal_loss.h, and turns
+// their errors into JS exceptions whose properties carry the structured fields (code, argument,
+// index, value, classes, ignoreIndex). lib/errors.ts formats the user's message from them.
+// docs/DESIGN.md#errors
 //
 // Context-aware (NODE_API_MODULE), and it keeps no JS handles between calls, so it can be loaded
 // in several worker_threads at once.
 #include <napi.h>
 
-#include <atomic>
 #include <cmath>
 #include <cstdint>
-#include <set>
+#include <cstring>
 #include <string>
+#include <vector>
 
-#include "focal_loss.h"
-#include "tensorflow_ops.h"
+#include "bindings/napi_args.h"
+#include "bindings/tensorflow_ops.h"
+#include "include/focal_loss.h"
 
+namespace focal {
+namespace napi {
 namespace {
 
-constexpr double kMaxSafeInteger = 9007199254740991.0;  // 2^53 - 1
+// The keys each entry point reads from its options object: the entry points read through
+// ArgObject, which refuses a key missing here, and argumentKeys() returns these lists, so the
+// TypeScript layer can test that it passes exactly these. Unknown keys are not refused here.
+struct KeyList {
+  const char* const* keys;
+  size_t count;
+};
+constexpr const char* kSoftmaxKeyNames[] = {"logits", "labels", "denseLabels", "rows", "classes",
+                                            "gamma", "alpha", "labelSmoothing", "ignoreIndex",
+                                            "fromLogits", "lossOut", "gradOut"};
+constexpr const char* kSigmoidKeyNames[] = {"logits", "labels", "gamma", "alpha", "labelSmoothing",
+                                            "fromLogits", "lossOut", "gradOut"};
+constexpr KeyList kSoftmaxKeys{kSoftmaxKeyNames, sizeof kSoftmaxKeyNames / sizeof *kSoftmaxKeyNames};
+constexpr KeyList kSigmoidKeys{kSigmoidKeyNames, sizeof kSigmoidKeyNames / sizeof *kSigmoidKeyNames};
 
-const char* typed_array_name(napi_typedarray_type type) {
-  switch (type) {
-    case napi_int8_array: return "Int8Array";
-    case napi_uint8_array: return "Uint8Array";
-    case napi_uint8_clamped_array: return "Uint8ClampedArray";
-    case napi_int16_array: return "Int16Array";
-    case napi_uint16_array: return "Uint16Array";
-    case napi_int32_array: return "Int32Array";
-    case napi_uint32_array: return "Uint32Array";
-    case napi_float32_array: return "Float32Array";
-    case napi_float64_array: return "Float64Array";
-    case napi_bigint64_array: return "BigInt64Array";
-    case napi_biguint64_array: return "BigUint64Array";
-    default: return "TypedArray";
-  }
-}
-
-bool is_typed_array(const Napi::Value& v, napi_typedarray_type type) {
-  return v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == type;
-}
-
-std::string format_number(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
-
-// "a Float64Array of length 3", "the number 2.5", "null", "a string", ...
-std::string describe(const Napi::Value& v) {
-  if (v.IsUndefined()) return "undefined";
-  if (v.IsNull()) return "null";
-  if (v.IsBoolean()) return std::string("the boolean ") + (v.As<Napi::Boolean>().Value() ? "true" : "false");
-  if (v.IsNumber()) return "the number " + format_number(v.As<Napi::Number>().DoubleValue());
-  if (v.IsString()) return "a string";
-  if (v.IsBigInt()) return "a bigint";
-  if (v.IsSymbol()) return "a symbol";
-  if (v.IsFunction()) return "a function";
-  if (v.IsTypedArray()) {
-    auto ta = v.As<Napi::TypedArray>();
-    return std::string("a ") + typed_array_name(ta.TypedArrayType()) + " of length " +
-           std::to_string(ta.ElementLength());
-  }
-  if (v.IsArray()) return "an Array of length " + std::to_string(v.As<Napi::Array>().Length());
-  if (v.IsArrayBuffer()) return "an ArrayBuffer";
-  return "an object";
-}
-
-[[noreturn]] void throw_type(Napi::Env env, const std::string& msg) {
-  throw Napi::TypeError::New(env, msg);
-}
-[[noreturn]] void throw_range(Napi::Env env, const std::string& msg) {
-  throw Napi::RangeError::New(env, msg);
-}
-
-// Argument access with the function name and argument path in every message.
-class Args {
+class ArgObject {
  public:
-  Args(const Napi::CallbackInfo& info, const char* fn) : env_(info.Env()), fn_(fn) {}
-
-  Napi::Env env() const { return env_; }
-
-  [[noreturn]] void type_error(const std::string& name, const std::string& expected,
-                               const Napi::Value& got) const {
-    throw_type(env_, fn_ + ": " + name + " must be " + expected + ", got " + describe(got));
-  }
-  [[noreturn]] void range_error(const std::string& name, const std::string& expected,
-                                const std::string& got) const {
-    throw_range(env_, fn_ + ": " + name + " must be " + expected + ", got " + got);
-  }
-
-  Napi::Object object(const Napi::CallbackInfo& info, const std::set<std::string>& allowed) const {
-    if (info.Length() != 1) {
-      throw_type(env_, fn_ + ": expected exactly 1 argument (an options object), got " +
-                           std::to_string(info.Length()));
+  ArgObject(Napi::Object object, const KeyList& keys) : object_(object), keys_(keys) {}
+  Napi::Value Get(const char* key) const {
+    for (size_t i = 0; i < keys_.count; ++i) {
+      if (std::strcmp(keys_.keys[i], key) == 0) return object_.Get(key);
     }
-    Napi::Value v = info[0];
-    if (!v.IsObject() || v.IsArray() || v.IsTypedArray() || v.IsFunction())
-      type_error("args", "an object", v);
-    Napi::Object obj = v.As<Napi::Object>();
-    Napi::Array keys = obj.GetPropertyNames();
-    for (uint32_t i = 0; i < keys.Length(); ++i) {
-      std::string key = keys.Get(i).ToString().Utf8Value();
-      if (!allowed.count(key)) {
-        std::string list;
-        for (const auto& k : allowed) list += (list.empty() ? "" : ", ") + k;
-        throw_type(env_, fn_ + ": unknown argument '" + key + "' (expected keys: " + list + ")");
-      }
-    }
-    return obj;
+    throw Napi::Error::New(object_.Env(), std::string("internal error: key '") + key +
+                                              "' is not in the entry point's key list");
   }
-
-  void expect_count(const Napi::CallbackInfo& info, size_t n, const char* signature) const {
-    if (info.Length() != n) {
-      throw_type(env_, fn_ + ": expected " + std::to_string(n) + " arguments " + signature +
-                           ", got " + std::to_string(info.Length()));
-    }
-  }
-
-  double number(const Napi::Value& v, const std::string& name) const {
-    if (!v.IsNumber()) type_error(name, "a number", v);
-    return v.As<Napi::Number>().DoubleValue();
-  }
-
-  // Non-negative safe integer (sizes).
-  int64_t size(const Napi::Value& v, const std::string& name) const {
-    const double d = number(v, name);
-    if (!(d >= 0 && d <= kMaxSafeInteger && std::floor(d) == d))
-      range_error(name, "a non-negative integer", format_number(d));
-    return static_cast<int64_t>(d);
-  }
-
-  bool boolean(const Napi::Value& v, const std::string& name) const {
-    if (!v.IsBoolean()) type_error(name, "a boolean", v);
-    return v.As<Napi::Boolean>().Value();
-  }
-
-  template <typename T>
-  Napi::TypedArrayOf<T> typed(const Napi::Value& v, const std::string& name, napi_typedarray_type type) const {
-    if (!is_typed_array(v, type))
-      type_error(name, std::string("a ") + typed_array_name(type), v);
-    return v.As<Napi::TypedArrayOf<T>>();
-  }
-  Napi::Float32Array f32(const Napi::Value& v, const std::string& name) const {
-    return typed<float>(v, name, napi_float32_array);
-  }
-
-  void expect_length(const Napi::TypedArray& a, const std::string& name, int64_t expected,
-                     const std::string& formula) const {
-    const int64_t got = static_cast<int64_t>(a.ElementLength());
-    if (got != expected) {
-      range_error(name, "of length " + formula + " = " + std::to_string(expected),
-                  "length " + std::to_string(got));
-    }
-  }
-
-  const std::string& fn() const { return fn_; }
 
  private:
-  Napi::Env env_;
-  std::string fn_;
+  Napi::Object object_;
+  KeyList keys_;
 };
 
-struct Span {
-  const void* begin;
-  const void* end;
-  std::string name;
-};
-
-template <typename T>
-Span span_of(const Napi::TypedArrayOf<T>& a, const std::string& name) {
-  const T* p = a.Data();
-  return Span{p, p + a.ElementLength(), name};
+Napi::Array to_array(Napi::Env env, const KeyList& list) {
+  Napi::Array out = Napi::Array::New(env, list.count);
+  for (size_t i = 0; i < list.count; ++i) out.Set(static_cast<uint32_t>(i), Napi::String::New(env, list.keys[i]));
+  return out;
 }
 
-// Outputs must not overlap any other buffer (the kernels read inputs after writing outputs);
-// `allow_same` lets an output be exactly the same memory as one input (in-place scaling).
-void check_no_overlap(const Args& args, const Span& out, const std::vector<Span>& others,
-                      const Span* allow_same = nullptr) {
-  if (out.begin == out.end) return;
-  for (const Span& o : others) {
-    if (o.begin == o.end) continue;
-    if (allow_same && o.begin == allow_same->begin && o.name == allow_same->name &&
-        out.begin == o.begin && out.end == o.end)
-      continue;
-    const bool overlap = out.begin < o.end && o.begin < out.end;
-    if (overlap) {
-      throw_range(args.env(), args.fn() + ": " + out.name + " must not share memory with " + o.name);
-    }
-  }
-}
-
-int64_t checked_product(const Args& args, int64_t rows, int64_t classes) {
-  if (classes != 0 && rows > static_cast<int64_t>(kMaxSafeInteger) / classes) {
-    throw_range(args.env(), args.fn() + ": rows * classes = " + std::to_string(rows) + " * " +
-                                std::to_string(classes) + " is too large");
-  }
-  return rows * classes;
-}
-
-void throw_kernel_error(const Args& args, const std::string& err) {
-  if (!err.empty()) throw_range(args.env(), args.fn() + ": " + err);
-}
-
-// The optional gradient output shared by both loss entry points: null/undefined means "no
-// gradient"; otherwise a Float32Array of `n` elements that overlaps neither an input nor lossOut.
-float* optional_grad_out(const Args& args, const Napi::Object& o, int64_t n, const char* n_name,
-                         const std::vector<Span>& inputs, const Span& loss_span) {
-  Napi::Value grad_v = o.Get("gradOut");
-  if (grad_v.IsNull() || grad_v.IsUndefined()) return nullptr;
-  if (!is_typed_array(grad_v, napi_float32_array))
-    args.type_error("args.gradOut", "a Float32Array or null", grad_v);
-  Napi::Float32Array grad_out = grad_v.As<Napi::Float32Array>();
-  args.expect_length(grad_out, "args.gradOut", n, n_name);
-  Span grad_span = span_of(grad_out, "args.gradOut");
-  check_no_overlap(args, grad_span, inputs);
-  check_no_overlap(args, grad_span, {loss_span});
-  // The array stays alive while the caller's argument object holds it, i.e. for the whole call.
-  return grad_out.Data();
+// A kernel error as a JS RangeError: the message is focal::describe's one line (for callers of
+// the raw addon), the properties are the fields lib/errors.ts reads.
+void throw_kernel_error(const Args& args, const Error& error) {
+  if (error.ok()) return;
+  Napi::Env env = args.env();
+  Napi::Error e = Napi::RangeError::New(env, args.fn() + ": " + describe(error));
+  e.Set("code", Napi::String::New(env, error_code_name(error.code)));
+  if (error.argument[0] != '\0') e.Set("argument", Napi::String::New(env, error.argument));
+  if (error.index >= 0) e.Set("index", Napi::Number::New(env, static_cast<double>(error.index)));
+  e.Set("value", Napi::Number::New(env, error.value));
+  if (error.classes > 0) e.Set("classes", Napi::Number::New(env, static_cast<double>(error.classes)));
+  e.Set("ignoreIndex", error.has_ignore_index ? Napi::Value(Napi::Number::New(env, error.ignore_index))
+                                              : env.Null());
+  throw e;
 }
 
 Napi::Value SoftmaxFocalLoss(const Napi::CallbackInfo& info) {
   Args args(info, "softmaxFocalLoss");
-  Napi::Object o = args.object(info, {"logits", "labels", "denseLabels", "rows", "classes", "gamma",
-                                      "alpha", "labelSmoothing", "ignoreIndex", "fromLogits",
-                                      "lossOut", "gradOut"});
-  focal::SoftmaxFocalArgs a;
+  const ArgObject o(args.object(info), kSoftmaxKeys);
+  SoftmaxFocalArgs a;
   a.rows = args.size(o.Get("rows"), "args.rows");
   a.classes = args.size(o.Get("classes"), "args.classes");
   if (a.classes < 1) args.range_error("args.classes", "an integer >= 1", "0");
@@ -268,26 +121,14 @@ Napi::Value SoftmaxFocalLoss(const Napi::CallbackInfo& info) {
   }
 
   a.gamma = args.number(o.Get("gamma"), "args.gamma");
-  if (!(std::isfinite(a.gamma) && a.gamma >= 0))
-    args.range_error("args.gamma", "a finite number >= 0", format_number(a.gamma));
 
   Napi::Value alpha_v = o.Get("alpha");
   Napi::Float32Array alpha;
   if (alpha_v.IsNumber()) {
-    const double al = alpha_v.As<Napi::Number>().DoubleValue();
-    // A negative class weight would turn the loss into a reward: refuse it here too.
-    if (!std::isfinite(al) || al < 0)
-      args.range_error("args.alpha", "a finite number >= 0", format_number(al));
-    a.alpha_scalar = static_cast<float>(al);
-    if (!std::isfinite(a.alpha_scalar))
-      args.range_error("args.alpha", "a number representable as float32", format_number(al));
+    a.alpha_scalar = static_cast<float>(alpha_v.As<Napi::Number>().DoubleValue());
   } else if (is_typed_array(alpha_v, napi_float32_array)) {
     alpha = alpha_v.As<Napi::Float32Array>();
     args.expect_length(alpha, "args.alpha (per-class Float32Array)", a.classes, "classes");
-    for (size_t j = 0; j < alpha.ElementLength(); ++j) {
-      if (!std::isfinite(alpha[j]) || alpha[j] < 0)
-        args.range_error("args.alpha[" + std::to_string(j) + "]", "finite and >= 0", format_number(alpha[j]));
-    }
     a.alpha = alpha.Data();
     inputs.push_back(span_of(alpha, "args.alpha"));
   } else {
@@ -295,19 +136,14 @@ Napi::Value SoftmaxFocalLoss(const Napi::CallbackInfo& info) {
   }
 
   a.label_smoothing = args.number(o.Get("labelSmoothing"), "args.labelSmoothing");
-  if (!(a.label_smoothing >= 0 && a.label_smoothing <= 1))
-    args.range_error("args.labelSmoothing", "a number in [0, 1]", format_number(a.label_smoothing));
 
   Napi::Value ignore_v = o.Get("ignoreIndex");
   if (!ignore_v.IsNull() && !ignore_v.IsUndefined()) {
     const double ii = args.number(ignore_v, "args.ignoreIndex");
+    // (An int32, or the conversion below would be undefined; dense labels ignore it.)
     if (!(std::floor(ii) == ii && ii >= -2147483648.0 && ii <= 2147483647.0))
       args.range_error("args.ignoreIndex", "an int32 integer or null", format_number(ii));
-    if (!a.sparse_labels) {
-      throw_type(args.env(), args.fn() + ": args.ignoreIndex must be null with dense labels, got " +
-                             format_number(ii));
-    }
-    a.has_ignore_index = true;
+    a.has_ignore_index = a.sparse_labels != nullptr;
     a.ignore_index = static_cast<int32_t>(ii);
   }
 
@@ -318,18 +154,17 @@ Napi::Value SoftmaxFocalLoss(const Napi::CallbackInfo& info) {
   a.loss_out = loss_out.Data();
   Span loss_span = span_of(loss_out, "args.lossOut");
 
-  a.grad_out = optional_grad_out(args, o, n, "rows * classes", inputs, loss_span);
+  a.grad_out = optional_grad_out(args, o.Get("gradOut"), n, "rows * classes", inputs, loss_span);
   check_no_overlap(args, loss_span, inputs);
 
-  throw_kernel_error(args, focal::softmax_focal_loss(a));
+  throw_kernel_error(args, softmax_focal_loss(a));
   return info.Env().Undefined();
 }
 
 Napi::Value SigmoidFocalLoss(const Napi::CallbackInfo& info) {
   Args args(info, "sigmoidFocalLoss");
-  Napi::Object o = args.object(info, {"logits", "labels", "gamma", "alpha", "labelSmoothing",
-                                      "fromLogits", "lossOut", "gradOut"});
-  focal::SigmoidFocalArgs a;
+  const ArgObject o(args.object(info), kSigmoidKeys);
+  SigmoidFocalArgs a;
   Napi::Float32Array logits = args.f32(o.Get("logits"), "args.logits");
   const int64_t n = static_cast<int64_t>(logits.ElementLength());
   a.count = n;
@@ -353,24 +188,17 @@ Napi::Value SigmoidFocalLoss(const Napi::CallbackInfo& info) {
   }
 
   a.gamma = args.number(o.Get("gamma"), "args.gamma");
-  if (!(std::isfinite(a.gamma) && a.gamma >= 0))
-    args.range_error("args.gamma", "a finite number >= 0", format_number(a.gamma));
 
   Napi::Value alpha_v = o.Get("alpha");
   if (alpha_v.IsNull() || alpha_v.IsUndefined()) {
     a.class_balancing = false;
   } else {
     const double al = args.number(alpha_v, "args.alpha");
-    if (std::isnan(al) || al > 1)
-      args.range_error("args.alpha", "a number in [0, 1], or negative or null for no class balancing",
-                       format_number(al));
-    a.class_balancing = al >= 0;
+    a.class_balancing = al >= 0;  // negative (or null): no class balancing
     a.alpha = a.class_balancing ? al : 0.25;
   }
 
   a.label_smoothing = args.number(o.Get("labelSmoothing"), "args.labelSmoothing");
-  if (!(a.label_smoothing >= 0 && a.label_smoothing <= 1))
-    args.range_error("args.labelSmoothing", "a number in [0, 1]", format_number(a.label_smoothing));
   a.from_logits = args.boolean(o.Get("fromLogits"), "args.fromLogits");
 
   Napi::Float32Array loss_out = args.f32(o.Get("lossOut"), "args.lossOut");
@@ -379,9 +207,9 @@ Napi::Value SigmoidFocalLoss(const Napi::CallbackInfo& info) {
   Span loss_span = span_of(loss_out, "args.lossOut");
   check_no_overlap(args, loss_span, inputs);
 
-  a.grad_out = optional_grad_out(args, o, n, "logits.length", inputs, loss_span);
+  a.grad_out = optional_grad_out(args, o.Get("gradOut"), n, "logits.length", inputs, loss_span);
 
-  throw_kernel_error(args, focal::sigmoid_focal_loss(a));
+  throw_kernel_error(args, sigmoid_focal_loss(a));
   return info.Env().Undefined();
 }
 
@@ -399,7 +227,7 @@ Napi::Value ScaleRows(const Napi::CallbackInfo& info) {
   args.expect_length(out, "out", n, "rows * classes");
   Span grad_span = span_of(grad, "grad");
   check_no_overlap(args, span_of(out, "out"), {grad_span, span_of(dy, "dy")}, &grad_span);
-  focal::scale_rows(grad.Data(), dy.Data(), rows, classes, out.Data());
+  scale_rows(grad.Data(), dy.Data(), rows, classes, out.Data());
   return info.Env().Undefined();
 }
 
@@ -414,7 +242,7 @@ Napi::Value ScaleElements(const Napi::CallbackInfo& info) {
   args.expect_length(out, "out", n, "grad.length");
   Span grad_span = span_of(grad, "grad");
   check_no_overlap(args, span_of(out, "out"), {grad_span, span_of(dy, "dy")}, &grad_span);
-  focal::scale_elements(grad.Data(), dy.Data(), n, out.Data());
+  scale_elements(grad.Data(), dy.Data(), n, out.Data());
   return info.Env().Undefined();
 }
 
@@ -424,35 +252,63 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   const double n = args.number(info[0], "n");
   if (!(std::floor(n) == n && n >= 1 && n <= 1024))
     args.range_error("n", "an integer in [1, 1024]", format_number(n));
-  focal::set_num_threads(static_cast<int>(n));
+  set_num_threads(static_cast<int>(n));
   return info.Env().Undefined();
 }
 
 Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), focal::num_threads());
+  return Napi::Number::New(info.Env(), num_threads());
 }
 
 Napi::Value SimdLevel(const Napi::CallbackInfo& info) {
-  return Napi::String::New(info.Env(), focal::simd_level());
+  return Napi::String::New(info.Env(), simd_level());
 }
 
 Napi::Value CallCount(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(focal::call_count()));
+  return Napi::Number::New(info.Env(), static_cast<double>(call_count()));
 }
 
 // Registers the kernels as TensorFlow ops in the TensorFlow that tfjs-node loaded (once per
 // process). Returns {ok, reason, ops: {softmax, sigmoid, scaleGradient}} with the op names.
 Napi::Value RegisterTensorflowOps(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const std::string reason = focal::register_tensorflow_ops();
+  const std::string reason = register_tensorflow_ops();
   Napi::Object result = Napi::Object::New(env);
   result.Set("ok", Napi::Boolean::New(env, reason.empty()));
   result.Set("reason", Napi::String::New(env, reason));
   Napi::Object ops = Napi::Object::New(env);
-  ops.Set("softmax", Napi::String::New(env, focal::kSoftmaxOpName));
-  ops.Set("sigmoid", Napi::String::New(env, focal::kSigmoidOpName));
-  ops.Set("scaleGradient", Napi::String::New(env, focal::kScaleGradientOpName));
+  ops.Set("softmax", Napi::String::New(env, kSoftmaxOpName));
+  ops.Set("sigmoid", Napi::String::New(env, kSigmoidOpName));
+  ops.Set("scaleGradient", Napi::String::New(env, kScaleGradientOpName));
   result.Set("ops", ops);
+  return result;
+}
+
+// The attributes each TensorFlow op registers, from the tables that drive both the registration
+// and the attribute reading: {softmax, sigmoid, scaleGradient}: [{name, type}], `type` as in the
+// op definition ("float", "bool", "int", "list(float) >= 1", "{int32, float}").
+Napi::Value TensorflowOpSpecs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object result = Napi::Object::New(env);
+  for (const OpSpec& op : tensorflow_op_specs()) {
+    Napi::Array attrs = Napi::Array::New(env, op.attr_count);
+    for (size_t i = 0; i < op.attr_count; ++i) {
+      Napi::Object attr = Napi::Object::New(env);
+      attr.Set("name", Napi::String::New(env, op.attrs[i].name));
+      attr.Set("type", Napi::String::New(env, op.attrs[i].type));
+      attrs.Set(static_cast<uint32_t>(i), attr);
+    }
+    result.Set(op.key, attrs);
+  }
+  return result;
+}
+
+// The keys softmaxFocalLoss and sigmoidFocalLoss read from their options object.
+Napi::Value ArgumentKeys(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("softmaxFocalLoss", to_array(env, kSoftmaxKeys));
+  result.Set("sigmoidFocalLoss", to_array(env, kSigmoidKeys));
   return result;
 }
 
@@ -467,9 +323,17 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("callCount", Napi::Function::New(env, CallCount, "callCount"));
   exports.Set("registerTensorflowOps",
               Napi::Function::New(env, RegisterTensorflowOps, "registerTensorflowOps"));
+  exports.Set("tensorflowOpSpecs", Napi::Function::New(env, TensorflowOpSpecs, "tensorflowOpSpecs"));
+  exports.Set("argumentKeys", Napi::Function::New(env, ArgumentKeys, "argumentKeys"));
   return exports;
 }
 
 }  // namespace
+}  // namespace napi
+}  // namespace focal
 
-NODE_API_MODULE(focal_loss, Init)
+namespace {
+Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return focal::napi::Init(env, exports); }
+}  // namespace
+
+NODE_API_MODULE(focal_loss, InitModule)

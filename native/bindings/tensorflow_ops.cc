@@ -1,44 +1,19 @@
-// TensorFlow ops around the focal-loss kernels (see tensorflow_ops.h for why and for the op
-// signatures). This file only adapts: it reads TensorFlow tensors and attributes, allocates the
-// outputs through TensorFlow, calls the plain C++ kernels of focal_loss.h and reports their errors
-// as INVALID_ARGUMENT statuses.
-#include "tensorflow_ops.h"
+// The TensorFlow ops around the kernels: op definitions and their attribute tables, kernel
+// construction (reading the attributes), compute functions, and registration. This file only
+// adapts: it reads TensorFlow tensors and attributes, allocates outputs through TensorFlow, calls
+// the plain C++ kernels of include/focal_loss.h, and reports their errors as INVALID_ARGUMENT
+// statuses in the machine format of include/focal_error.h. docs/DESIGN.md#tensorflow-ops
+#include "bindings/tensorflow_ops.h"
 
-#if defined(__linux__)
-#include <dlfcn.h>
-#include <link.h>
-#define FOCAL_HAVE_TF_OPS 1
-#endif
-
-#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <mutex>
 #include <new>
 #include <string>
-#include <type_traits>
 #include <vector>
 
-#include "focal_loss.h"
-
-// ---------------------------------------------------------------------------------------------
-// The subset of TensorFlow's C API used here (tensorflow/c/c_api.h, tf_tensor.h, tf_status.h,
-// kernels.h, ops.h). These are stable C declarations; the library that provides them is found at
-// run time, so TensorFlow's headers are not needed to build.
-extern "C" {
-struct TF_Status;
-struct TF_Tensor;
-struct TF_OpKernelConstruction;
-struct TF_OpKernelContext;
-struct TF_KernelBuilder;
-struct TF_OpDefinitionBuilder;
-struct TF_ShapeInferenceContext;
-struct TF_Buffer {
-  const void* data;
-  size_t length;
-  void (*data_deallocator)(void* data, size_t length);
-};
-}
+#include "bindings/tf_c_api.h"
+#include "include/focal_loss.h"
 
 namespace focal {
 
@@ -46,215 +21,62 @@ const char* const kSoftmaxOpName = "TfjsFocalLossSoftmax";
 const char* const kSigmoidOpName = "TfjsFocalLossSigmoid";
 const char* const kScaleGradientOpName = "TfjsFocalLossScaleGradient";
 
-#if FOCAL_HAVE_TF_OPS
+#if defined(__linux__)
 namespace {
 
-// TF_DataType and TF_Code values (tf_datatype.h, tf_status.h); part of the C ABI.
-constexpr int kTfFloat = 1;
-constexpr int kTfInt32 = 3;
-constexpr int kTfOk = 0;
-constexpr int kTfInvalidArgument = 3;
+using tf::g_tf;
+using tf::format_shape;
+using tf::kTfFloat;
+using tf::kTfInt32;
+using tf::kTfInvalidArgument;
+using tf::Status;
+using tf::Tensor;
 
-struct TfApi {
-  TF_Status* (*NewStatus)();
-  void (*DeleteStatus)(TF_Status*);
-  void (*SetStatus)(TF_Status*, int code, const char* msg);
-  int (*GetCode)(const TF_Status*);
-  const char* (*Message)(const TF_Status*);
-  TF_Buffer* (*GetAllOpList)();
-  void (*DeleteBuffer)(TF_Buffer*);
-
-  TF_OpDefinitionBuilder* (*NewOpDefinitionBuilder)(const char* op_name);
-  void (*OpDefinitionBuilderAddAttr)(TF_OpDefinitionBuilder*, const char* spec);
-  void (*OpDefinitionBuilderAddInput)(TF_OpDefinitionBuilder*, const char* spec);
-  void (*OpDefinitionBuilderAddOutput)(TF_OpDefinitionBuilder*, const char* spec);
-  void (*OpDefinitionBuilderSetShapeInferenceFunction)(
-      TF_OpDefinitionBuilder*, void (*fn)(TF_ShapeInferenceContext*, TF_Status*));
-  void (*RegisterOpDefinition)(TF_OpDefinitionBuilder*, TF_Status*);
-  void (*ShapeInferenceContextSetUnknownShape)(TF_ShapeInferenceContext*, TF_Status*);
-
-  TF_KernelBuilder* (*NewKernelBuilder)(const char* op_name, const char* device_name,
-                                        void* (*create)(TF_OpKernelConstruction*),
-                                        void (*compute)(void*, TF_OpKernelContext*),
-                                        void (*destroy)(void*));
-  void (*KernelBuilder_TypeConstraint)(TF_KernelBuilder*, const char* attr, int type, TF_Status*);
-  void (*RegisterKernelBuilder)(const char* kernel_name, TF_KernelBuilder*, TF_Status*);
-  void (*DeleteKernelBuilder)(TF_KernelBuilder*);
-
-  void (*GetAttrFloat)(TF_OpKernelConstruction*, const char*, float*, TF_Status*);
-  void (*GetAttrBool)(TF_OpKernelConstruction*, const char*, unsigned char*, TF_Status*);
-  void (*GetAttrInt64)(TF_OpKernelConstruction*, const char*, int64_t*, TF_Status*);
-  void (*GetAttrSize)(TF_OpKernelConstruction*, const char*, int32_t* list_size,
-                      int32_t* total_size, TF_Status*);
-  void (*GetAttrFloatList)(TF_OpKernelConstruction*, const char*, float*, int max, TF_Status*);
-  void (*ConstructionFailure)(TF_OpKernelConstruction*, TF_Status*);
-
-  void (*GetInput)(TF_OpKernelContext*, int i, TF_Tensor**, TF_Status*);
-  TF_Tensor* (*AllocateOutput)(TF_OpKernelContext*, int i, int dtype, const int64_t* dims,
-                               int num_dims, size_t len, TF_Status*);
-  void (*SetOutput)(TF_OpKernelContext*, int i, const TF_Tensor*, TF_Status*);
-  void (*ContextFailure)(TF_OpKernelContext*, TF_Status*);
-
-  int (*TensorType)(const TF_Tensor*);
-  int (*NumDims)(const TF_Tensor*);
-  int64_t (*Dim)(const TF_Tensor*, int);
-  void* (*TensorData)(const TF_Tensor*);
-  int64_t (*TensorElementCount)(const TF_Tensor*);
-  void (*DeleteTensor)(TF_Tensor*);
-};
-
-TfApi g_tf;  // filled once by load_api(), read-only afterwards
-
-// Shared libraries of this process whose path names TensorFlow (libtensorflow*.so*), in load order.
-int collect_tensorflow_libraries(struct dl_phdr_info* info, size_t, void* data) {
-  auto* paths = static_cast<std::vector<std::string>*>(data);
-  if (info->dlpi_name != nullptr && std::strstr(info->dlpi_name, "tensorflow") != nullptr) {
-    paths->push_back(info->dlpi_name);
-  }
-  return 0;
-}
-
-// Fills g_tf from the TensorFlow libraries already loaded (never loads one: RTLD_NOLOAD). The C
-// API is split over libtensorflow*.so and libtensorflow_framework.so depending on the TensorFlow
-// build, so every symbol is looked for in each of them.
-std::string load_api() {
-  std::vector<std::string> paths;
-  dl_iterate_phdr(collect_tensorflow_libraries, &paths);
-  std::vector<void*> handles;
-  for (const std::string& path : paths) {
-    if (void* handle = dlopen(path.c_str(), RTLD_LAZY | RTLD_NOLOAD)) handles.push_back(handle);
-  }
-  if (handles.empty()) return "no TensorFlow library is loaded in this process";
-  std::string missing;
-  auto find = [&](auto& slot, const char* name) {
-    for (void* handle : handles) {
-      if (void* symbol = dlsym(handle, name)) {
-        slot = reinterpret_cast<std::remove_reference_t<decltype(slot)>>(symbol);
-        return;
-      }
-    }
-    missing += missing.empty() ? name : std::string(", ") + name;
-  };
-  find(g_tf.NewStatus, "TF_NewStatus");
-  find(g_tf.DeleteStatus, "TF_DeleteStatus");
-  find(g_tf.SetStatus, "TF_SetStatus");
-  find(g_tf.GetCode, "TF_GetCode");
-  find(g_tf.Message, "TF_Message");
-  find(g_tf.GetAllOpList, "TF_GetAllOpList");
-  find(g_tf.DeleteBuffer, "TF_DeleteBuffer");
-  find(g_tf.NewOpDefinitionBuilder, "TF_NewOpDefinitionBuilder");
-  find(g_tf.OpDefinitionBuilderAddAttr, "TF_OpDefinitionBuilderAddAttr");
-  find(g_tf.OpDefinitionBuilderAddInput, "TF_OpDefinitionBuilderAddInput");
-  find(g_tf.OpDefinitionBuilderAddOutput, "TF_OpDefinitionBuilderAddOutput");
-  find(g_tf.OpDefinitionBuilderSetShapeInferenceFunction, "TF_OpDefinitionBuilderSetShapeInferenceFunction");
-  find(g_tf.RegisterOpDefinition, "TF_RegisterOpDefinition");
-  find(g_tf.ShapeInferenceContextSetUnknownShape, "TF_ShapeInferenceContextSetUnknownShape");
-  find(g_tf.NewKernelBuilder, "TF_NewKernelBuilder");
-  find(g_tf.KernelBuilder_TypeConstraint, "TF_KernelBuilder_TypeConstraint");
-  find(g_tf.RegisterKernelBuilder, "TF_RegisterKernelBuilder");
-  find(g_tf.DeleteKernelBuilder, "TF_DeleteKernelBuilder");
-  find(g_tf.GetAttrFloat, "TF_OpKernelConstruction_GetAttrFloat");
-  find(g_tf.GetAttrBool, "TF_OpKernelConstruction_GetAttrBool");
-  find(g_tf.GetAttrInt64, "TF_OpKernelConstruction_GetAttrInt64");
-  find(g_tf.GetAttrSize, "TF_OpKernelConstruction_GetAttrSize");
-  find(g_tf.GetAttrFloatList, "TF_OpKernelConstruction_GetAttrFloatList");
-  find(g_tf.ConstructionFailure, "TF_OpKernelConstruction_Failure");
-  find(g_tf.GetInput, "TF_GetInput");
-  find(g_tf.AllocateOutput, "TF_AllocateOutput");
-  find(g_tf.SetOutput, "TF_SetOutput");
-  find(g_tf.ContextFailure, "TF_OpKernelContext_Failure");
-  find(g_tf.TensorType, "TF_TensorType");
-  find(g_tf.NumDims, "TF_NumDims");
-  find(g_tf.Dim, "TF_Dim");
-  find(g_tf.TensorData, "TF_TensorData");
-  find(g_tf.TensorElementCount, "TF_TensorElementCount");
-  find(g_tf.DeleteTensor, "TF_DeleteTensor");
-  if (!missing.empty()) return "the loaded TensorFlow lacks C API functions: " + missing;
-  return std::string();
-}
-
-// Owns a TF_Status.
-class Status {
- public:
-  Status() : status_(g_tf.NewStatus()) {}
-  ~Status() { g_tf.DeleteStatus(status_); }
-  Status(const Status&) = delete;
-  Status& operator=(const Status&) = delete;
-  TF_Status* get() const { return status_; }
-  bool ok() const { return g_tf.GetCode(status_) == kTfOk; }
-  std::string message() const { return g_tf.Message(status_); }
-
- private:
-  TF_Status* status_;
-};
-
-// Owns a TF_Tensor wrapper from TF_GetInput / TF_AllocateOutput (the data belongs to TensorFlow).
-class Tensor {
- public:
-  Tensor() = default;
-  ~Tensor() {
-    if (tensor_ != nullptr) g_tf.DeleteTensor(tensor_);
-  }
-  Tensor(const Tensor&) = delete;
-  Tensor& operator=(const Tensor&) = delete;
-  TF_Tensor** out() { return &tensor_; }
-  void reset(TF_Tensor* t) {
-    if (tensor_ != nullptr) g_tf.DeleteTensor(tensor_);
-    tensor_ = t;
-  }
-  TF_Tensor* get() const { return tensor_; }
-  std::vector<int64_t> shape() const {
-    std::vector<int64_t> dims(static_cast<size_t>(g_tf.NumDims(tensor_)));
-    for (size_t i = 0; i < dims.size(); ++i) dims[i] = g_tf.Dim(tensor_, static_cast<int>(i));
-    return dims;
-  }
-  int64_t size() const { return g_tf.TensorElementCount(tensor_); }
-  template <typename T>
-  T* data() const { return static_cast<T*>(g_tf.TensorData(tensor_)); }
-
- private:
-  TF_Tensor* tensor_ = nullptr;
-};
-
-std::string format_shape(const std::vector<int64_t>& dims) {
-  std::string s = "[";
-  for (size_t i = 0; i < dims.size(); ++i) s += (i ? "," : "") + std::to_string(dims[i]);
-  return s + "]";
-}
-
-// Fails the op with INVALID_ARGUMENT. `fn` names the function as the addon does ("softmaxFocalLoss:
-// ..."), so the TypeScript layer reports errors from either path the same way.
-void fail(TF_OpKernelContext* ctx, const char* fn, const std::string& message) {
+// Fails the op with INVALID_ARGUMENT and `error` in the machine format lib/errors.ts decodes.
+void fail(TF_OpKernelContext* ctx, const Error& error) {
   Status status;
-  g_tf.SetStatus(status.get(), kTfInvalidArgument, (std::string(fn) + ": " + message).c_str());
+  g_tf.SetStatus(status.get(), kTfInvalidArgument, to_tensorflow_message(error).c_str());
   g_tf.ContextFailure(ctx, status.get());
 }
 
-bool get_inputs(TF_OpKernelContext* ctx, const char* fn, Tensor* a, Tensor* b) {
+Error message_error(ErrorCode code, const std::string& message) {
+  Error e;
+  e.code = code;
+  e.message = message;
+  return e;
+}
+Error out_of_memory_error(const std::string& message) { return message_error(ErrorCode::kOutOfMemory, message); }
+void fail_invalid(TF_OpKernelContext* ctx, const std::string& message) {
+  fail(ctx, message_error(ErrorCode::kInvalidArgument, message));
+}
+
+bool get_inputs(TF_OpKernelContext* ctx, Tensor* a, Tensor* b) {
   Status status;
   g_tf.GetInput(ctx, 0, a->out(), status.get());
   if (status.ok()) g_tf.GetInput(ctx, 1, b->out(), status.get());
   if (!status.ok()) {
-    fail(ctx, fn, status.message());
+    fail_invalid(ctx, status.message());
     return false;
   }
   return true;
 }
 
 // Allocates output `index` as float32 of `dims`; false (op failed) if TensorFlow could not.
-bool allocate_float_output(TF_OpKernelContext* ctx, const char* fn, int index,
-                           const std::vector<int64_t>& dims, Tensor* out) {
+bool allocate_float_output(TF_OpKernelContext* ctx, int index, const std::vector<int64_t>& dims,
+                           Tensor* out) {
   int64_t count = 1;
   for (int64_t d : dims) count *= d;
   Status status;
   out->reset(g_tf.AllocateOutput(ctx, index, kTfFloat, dims.data(), static_cast<int>(dims.size()),
                                  static_cast<size_t>(count) * sizeof(float), status.get()));
   if (!status.ok()) {
-    fail(ctx, fn, status.message());
+    fail(ctx, out_of_memory_error(status.message()));
     return false;
   }
   return true;
 }
+
+}  // namespace
 
 // Attribute reading at kernel construction. TensorFlow's eager runtime caches a kernel per
 // distinct attribute set, so this runs once per configuration, not once per call.
@@ -294,7 +116,7 @@ class AttrReader {
   Status status_;
 };
 
-// ------------------------------------------------------------------------------ softmax op ----
+namespace {
 
 // Attribute `reduction`: the loss output is per sample (0), or its sum (1) or mean (2) as a scalar.
 enum Reduction : int64_t { kReductionNone = 0, kReductionSum = 1, kReductionMean = 2 };
@@ -323,6 +145,8 @@ class LossBuffer {
   std::unique_ptr<float[]> scratch_;
 };
 
+// ------------------------------------------------------------------------------ softmax op ----
+
 struct SoftmaxConfig {
   int64_t reduction;
   double gamma, label_smoothing;
@@ -331,47 +155,47 @@ struct SoftmaxConfig {
   int32_t ignore_index;
 };
 
-void* softmax_create(TF_OpKernelConstruction* ctx) {
-  auto* c = new SoftmaxConfig();
-  AttrReader attrs(ctx);
-  c->gamma = attrs.get_float("gamma");
-  c->label_smoothing = attrs.get_float("label_smoothing");
-  c->alpha = attrs.get_float_list("alpha");
-  c->has_ignore_index = attrs.get_bool("has_ignore_index");
-  c->ignore_index = static_cast<int32_t>(attrs.get_int("ignore_index"));
-  c->from_logits = attrs.get_bool("from_logits");
-  c->compute_gradient = attrs.get_bool("compute_gradient");
-  c->reduction = attrs.get_int("reduction");
-  return c;
-}
+SoftmaxConfig& softmax_config(void* c) { return *static_cast<SoftmaxConfig*>(c); }
+
+// The op's attributes: registered as "name: type", read into SoftmaxConfig by `read`.
+const AttrSpec kSoftmaxAttrs[] = {
+    {"TLabels", "{int32, float}", nullptr},  // the labels' dtype: one kernel per type
+    {"gamma", "float", [](AttrReader& r, const char* n, void* c) { softmax_config(c).gamma = r.get_float(n); }},
+    {"alpha", "list(float) >= 1", [](AttrReader& r, const char* n, void* c) { softmax_config(c).alpha = r.get_float_list(n); }},
+    {"label_smoothing", "float", [](AttrReader& r, const char* n, void* c) { softmax_config(c).label_smoothing = r.get_float(n); }},
+    {"has_ignore_index", "bool", [](AttrReader& r, const char* n, void* c) { softmax_config(c).has_ignore_index = r.get_bool(n); }},
+    {"ignore_index", "int", [](AttrReader& r, const char* n, void* c) { softmax_config(c).ignore_index = static_cast<int32_t>(r.get_int(n)); }},
+    {"from_logits", "bool", [](AttrReader& r, const char* n, void* c) { softmax_config(c).from_logits = r.get_bool(n); }},
+    {"compute_gradient", "bool", [](AttrReader& r, const char* n, void* c) { softmax_config(c).compute_gradient = r.get_bool(n); }},
+    {"reduction", "int", [](AttrReader& r, const char* n, void* c) { softmax_config(c).reduction = r.get_int(n); }},
+};
 
 void softmax_compute(void* kernel, TF_OpKernelContext* ctx) {
-  const char* fn = "softmaxFocalLoss";
   const auto& c = *static_cast<const SoftmaxConfig*>(kernel);
   Tensor logits, labels;
-  if (!get_inputs(ctx, fn, &logits, &labels)) return;
+  if (!get_inputs(ctx, &logits, &labels)) return;
   const std::vector<int64_t> dims = logits.shape();
   if (dims.empty() || dims.back() < 1) {
-    return fail(ctx, fn, "logits must have at least one axis with >= 1 classes, got shape " +
+    return fail_invalid(ctx, "logits must have at least one axis with >= 1 classes, got shape " +
                              format_shape(dims));
   }
   const int64_t classes = dims.back();
   const std::vector<int64_t> row_dims(dims.begin(), dims.end() - 1);
   const bool sparse = g_tf.TensorType(labels.get()) == kTfInt32;
   if (labels.shape() != (sparse ? row_dims : dims)) {
-    return fail(ctx, fn, std::string("labels of shape ") + format_shape(labels.shape()) +
+    return fail_invalid(ctx, std::string("labels of shape ") + format_shape(labels.shape()) +
                              " do not match logits of shape " + format_shape(dims));
   }
   if (c.alpha.size() != 1 && static_cast<int64_t>(c.alpha.size()) != classes) {
-    return fail(ctx, fn, "alpha has " + std::to_string(c.alpha.size()) + " values for " +
+    return fail_invalid(ctx, "alpha has " + std::to_string(c.alpha.size()) + " values for " +
                              std::to_string(classes) + " classes");
   }
   const int64_t rows = logits.size() / classes;
   LossBuffer losses(c.reduction, rows);
-  if (!losses.ok()) return fail(ctx, fn, "out of memory for " + std::to_string(rows) + " losses");
+  if (!losses.ok()) return fail(ctx, out_of_memory_error("out of memory for " + std::to_string(rows) + " losses"));
   Tensor loss, gradient;
-  if (!allocate_float_output(ctx, fn, 0, losses.output_dims(row_dims), &loss)) return;
-  if (!allocate_float_output(ctx, fn, 1, c.compute_gradient ? dims : std::vector<int64_t>{0},
+  if (!allocate_float_output(ctx, 0, losses.output_dims(row_dims), &loss)) return;
+  if (!allocate_float_output(ctx, 1, c.compute_gradient ? dims : std::vector<int64_t>{0},
                              &gradient)) {
     return;
   }
@@ -396,8 +220,8 @@ void softmax_compute(void* kernel, TF_OpKernelContext* ctx) {
   a.from_logits = c.from_logits;
   a.loss_out = losses.samples(loss);
   a.grad_out = c.compute_gradient ? gradient.data<float>() : nullptr;
-  const std::string error = softmax_focal_loss(a);
-  if (!error.empty()) return fail(ctx, fn, error);
+  const Error error = softmax_focal_loss(a);
+  if (!error.ok()) return fail(ctx, error);
   losses.finish(loss, rows);
 }
 
@@ -409,35 +233,33 @@ struct SigmoidConfig {
   bool class_balancing, from_logits, compute_gradient;
 };
 
-void* sigmoid_create(TF_OpKernelConstruction* ctx) {
-  auto* c = new SigmoidConfig();
-  AttrReader attrs(ctx);
-  c->gamma = attrs.get_float("gamma");
-  c->alpha = attrs.get_float("alpha");
-  c->label_smoothing = attrs.get_float("label_smoothing");
-  c->class_balancing = attrs.get_bool("class_balancing");
-  c->from_logits = attrs.get_bool("from_logits");
-  c->compute_gradient = attrs.get_bool("compute_gradient");
-  c->reduction = attrs.get_int("reduction");
-  return c;
-}
+SigmoidConfig& sigmoid_config(void* c) { return *static_cast<SigmoidConfig*>(c); }
+
+const AttrSpec kSigmoidAttrs[] = {
+    {"gamma", "float", [](AttrReader& r, const char* n, void* c) { sigmoid_config(c).gamma = r.get_float(n); }},
+    {"alpha", "float", [](AttrReader& r, const char* n, void* c) { sigmoid_config(c).alpha = r.get_float(n); }},
+    {"class_balancing", "bool", [](AttrReader& r, const char* n, void* c) { sigmoid_config(c).class_balancing = r.get_bool(n); }},
+    {"label_smoothing", "float", [](AttrReader& r, const char* n, void* c) { sigmoid_config(c).label_smoothing = r.get_float(n); }},
+    {"from_logits", "bool", [](AttrReader& r, const char* n, void* c) { sigmoid_config(c).from_logits = r.get_bool(n); }},
+    {"compute_gradient", "bool", [](AttrReader& r, const char* n, void* c) { sigmoid_config(c).compute_gradient = r.get_bool(n); }},
+    {"reduction", "int", [](AttrReader& r, const char* n, void* c) { sigmoid_config(c).reduction = r.get_int(n); }},
+};
 
 void sigmoid_compute(void* kernel, TF_OpKernelContext* ctx) {
-  const char* fn = "sigmoidFocalLoss";
   const auto& c = *static_cast<const SigmoidConfig*>(kernel);
   Tensor logits, labels;
-  if (!get_inputs(ctx, fn, &logits, &labels)) return;
+  if (!get_inputs(ctx, &logits, &labels)) return;
   const std::vector<int64_t> dims = logits.shape();
   if (labels.shape() != dims) {
-    return fail(ctx, fn, std::string("labels of shape ") + format_shape(labels.shape()) +
+    return fail_invalid(ctx, std::string("labels of shape ") + format_shape(labels.shape()) +
                              " do not match logits of shape " + format_shape(dims));
   }
   const int64_t count = logits.size();
   LossBuffer losses(c.reduction, count);
-  if (!losses.ok()) return fail(ctx, fn, "out of memory for " + std::to_string(count) + " losses");
+  if (!losses.ok()) return fail(ctx, out_of_memory_error("out of memory for " + std::to_string(count) + " losses"));
   Tensor loss, gradient;
-  if (!allocate_float_output(ctx, fn, 0, losses.output_dims(dims), &loss)) return;
-  if (!allocate_float_output(ctx, fn, 1, c.compute_gradient ? dims : std::vector<int64_t>{0},
+  if (!allocate_float_output(ctx, 0, losses.output_dims(dims), &loss)) return;
+  if (!allocate_float_output(ctx, 1, c.compute_gradient ? dims : std::vector<int64_t>{0},
                              &gradient)) {
     return;
   }
@@ -452,8 +274,8 @@ void sigmoid_compute(void* kernel, TF_OpKernelContext* ctx) {
   a.from_logits = c.from_logits;
   a.loss_out = losses.samples(loss);
   a.grad_out = c.compute_gradient ? gradient.data<float>() : nullptr;
-  const std::string error = sigmoid_focal_loss(a);
-  if (!error.empty()) return fail(ctx, fn, error);
+  const Error error = sigmoid_focal_loss(a);
+  if (!error.ok()) return fail(ctx, error);
   losses.finish(loss, count);
 }
 
@@ -465,30 +287,28 @@ struct ScaleConfig {
   float factor;  // reduced: the gradient is scaled by dy * factor (1, or 1/n for a mean)
 };
 
-void* scale_create(TF_OpKernelConstruction* ctx) {
-  auto* c = new ScaleConfig();
-  AttrReader attrs(ctx);
-  c->per_row = attrs.get_bool("per_row");
-  c->reduced = attrs.get_bool("reduced");
-  c->factor = static_cast<float>(attrs.get_float("factor"));
-  return c;
-}
+ScaleConfig& scale_config(void* c) { return *static_cast<ScaleConfig*>(c); }
+
+const AttrSpec kScaleAttrs[] = {
+    {"per_row", "bool", [](AttrReader& r, const char* n, void* c) { scale_config(c).per_row = r.get_bool(n); }},
+    {"reduced", "bool", [](AttrReader& r, const char* n, void* c) { scale_config(c).reduced = r.get_bool(n); }},
+    {"factor", "float", [](AttrReader& r, const char* n, void* c) { scale_config(c).factor = static_cast<float>(r.get_float(n)); }},
+};
 
 // Scales the gradient in place and returns that same buffer as the output. The gradient input is
 // the saved output of a forward op that only the TypeScript layer holds and releases right after
 // this call, so no one else can observe the write; in-place saves a gradient-sized allocation
 // (page faults included) and a pass over memory per backward step.
 void scale_compute(void* kernel, TF_OpKernelContext* ctx) {
-  const char* fn = kScaleGradientOpName;
   const auto& c = *static_cast<const ScaleConfig*>(kernel);
   Tensor gradient, dy;
-  if (!get_inputs(ctx, fn, &gradient, &dy)) return;
+  if (!get_inputs(ctx, &gradient, &dy)) return;
   const std::vector<int64_t> dims = gradient.shape();
   const int64_t count = gradient.size();
   float* g = gradient.data<float>();
   if (c.reduced) {
     if (dy.size() != 1) {
-      return fail(ctx, fn, "dy of shape " + format_shape(dy.shape()) + " must be a scalar for a " +
+      return fail_invalid(ctx, "dy of shape " + format_shape(dy.shape()) + " must be a scalar for a " +
                                "reduced loss");
     }
     // The gradient viewed as rows of its last axis, each row scaled by the same dy * factor.
@@ -500,7 +320,7 @@ void scale_compute(void* kernel, TF_OpKernelContext* ctx) {
     const int64_t classes = c.per_row ? (dims.empty() ? 0 : dims.back()) : 1;
     const int64_t rows = classes > 0 ? count / classes : 0;
     if (c.per_row ? (classes < 1 || dy.size() != rows) : dy.size() != count) {
-      return fail(ctx, fn, "dy of shape " + format_shape(dy.shape()) +
+      return fail_invalid(ctx, "dy of shape " + format_shape(dy.shape()) +
                                " does not fit a gradient of shape " + format_shape(dims));
     }
     if (c.per_row) {
@@ -511,9 +331,22 @@ void scale_compute(void* kernel, TF_OpKernelContext* ctx) {
   }
   Status status;
   g_tf.SetOutput(ctx, 0, gradient.get(), status.get());
-  if (!status.ok()) fail(ctx, fn, status.message());
+  if (!status.ok()) fail_invalid(ctx, status.message());
 }
 
+// Kernel construction: a new Config with every attribute of `attrs` read into it.
+template <typename Config, size_t N>
+void* create_from(TF_OpKernelConstruction* ctx, const AttrSpec (&attrs)[N]) {
+  auto* config = new Config();
+  AttrReader reader(ctx);
+  for (const AttrSpec& attr : attrs) {
+    if (attr.read != nullptr) attr.read(reader, attr.name, config);
+  }
+  return config;
+}
+void* softmax_create(TF_OpKernelConstruction* ctx) { return create_from<SoftmaxConfig>(ctx, kSoftmaxAttrs); }
+void* sigmoid_create(TF_OpKernelConstruction* ctx) { return create_from<SigmoidConfig>(ctx, kSigmoidAttrs); }
+void* scale_create(TF_OpKernelConstruction* ctx) { return create_from<ScaleConfig>(ctx, kScaleAttrs); }
 void destroy_softmax(void* kernel) { delete static_cast<SoftmaxConfig*>(kernel); }
 void destroy_sigmoid(void* kernel) { delete static_cast<SigmoidConfig*>(kernel); }
 void destroy_scale(void* kernel) { delete static_cast<ScaleConfig*>(kernel); }
@@ -540,11 +373,14 @@ bool op_is_registered(const char* name) {
   return haystack.find(needle) != std::string::npos;
 }
 
-std::string register_op(const char* name, const std::vector<const char*>& attrs,
+template <size_t N>
+std::string register_op(const char* name, const AttrSpec (&attrs)[N],
                         const std::vector<const char*>& inputs,
                         const std::vector<const char*>& outputs) {
   TF_OpDefinitionBuilder* builder = g_tf.NewOpDefinitionBuilder(name);
-  for (const char* a : attrs) g_tf.OpDefinitionBuilderAddAttr(builder, a);
+  for (const AttrSpec& a : attrs) {
+    g_tf.OpDefinitionBuilderAddAttr(builder, (std::string(a.name) + ": " + a.type).c_str());
+  }
   for (const char* i : inputs) g_tf.OpDefinitionBuilderAddInput(builder, i);
   for (const char* o : outputs) g_tf.OpDefinitionBuilderAddOutput(builder, o);
   g_tf.OpDefinitionBuilderSetShapeInferenceFunction(builder, unknown_shape);
@@ -568,27 +404,21 @@ std::string register_kernel(const char* name, void* (*create)(TF_OpKernelConstru
 }
 
 std::string register_all() {
-  std::string error = load_api();
+  std::string error = tf::load_api();
   if (!error.empty()) return error;
   if (op_is_registered(kSoftmaxOpName)) return std::string();  // another copy registered them
   const std::vector<std::string (*)()> steps = {
       [] {
-        return register_op(kSoftmaxOpName,
-                           {"TLabels: {int32, float}", "gamma: float", "alpha: list(float) >= 1",
-                            "label_smoothing: float", "has_ignore_index: bool", "ignore_index: int",
-                            "from_logits: bool", "compute_gradient: bool", "reduction: int"},
-                           {"logits: float", "labels: TLabels"}, {"loss: float", "gradient: float"});
+        return register_op(kSoftmaxOpName, kSoftmaxAttrs, {"logits: float", "labels: TLabels"},
+                           {"loss: float", "gradient: float"});
       },
       [] {
-        return register_op(kSigmoidOpName,
-                           {"gamma: float", "alpha: float", "class_balancing: bool",
-                            "label_smoothing: float", "from_logits: bool", "compute_gradient: bool",
-                            "reduction: int"},
-                           {"logits: float", "labels: float"}, {"loss: float", "gradient: float"});
+        return register_op(kSigmoidOpName, kSigmoidAttrs, {"logits: float", "labels: float"},
+                           {"loss: float", "gradient: float"});
       },
       [] {
-        return register_op(kScaleGradientOpName, {"per_row: bool", "reduced: bool", "factor: float"},
-                           {"gradient: float", "dy: float"}, {"scaled: float"});
+        return register_op(kScaleGradientOpName, kScaleAttrs, {"gradient: float", "dy: float"},
+                           {"scaled: float"});
       },
       [] {
         return register_kernel(kSoftmaxOpName, softmax_create, softmax_compute, destroy_softmax,
@@ -616,11 +446,24 @@ std::string register_tensorflow_ops() {
   std::call_once(once, [] { result = register_all(); });
   return result;
 }
+
+const std::vector<OpSpec>& tensorflow_op_specs() {
+  static const std::vector<OpSpec> specs = {
+      {"softmax", kSoftmaxOpName, kSoftmaxAttrs, sizeof kSoftmaxAttrs / sizeof *kSoftmaxAttrs},
+      {"sigmoid", kSigmoidOpName, kSigmoidAttrs, sizeof kSigmoidAttrs / sizeof *kSigmoidAttrs},
+      {"scaleGradient", kScaleGradientOpName, kScaleAttrs, sizeof kScaleAttrs / sizeof *kScaleAttrs},
+  };
+  return specs;
+}
 #else
 // Finding the loaded TensorFlow uses dl_iterate_phdr and RTLD_NOLOAD (glibc); elsewhere the
 // TypeScript layer keeps its JS-array path on the 'tensorflow' backend.
 std::string register_tensorflow_ops() {
   return "TensorFlow ops are only registered on Linux";
+}
+const std::vector<OpSpec>& tensorflow_op_specs() {
+  static const std::vector<OpSpec> specs;
+  return specs;
 }
 #endif
 
