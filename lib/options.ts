@@ -275,15 +275,3 @@ export function checkWeights(
   }
   return weights;
 }
-
-/** Multi-dimensional index of flat element `flat` in `shape`, as "[i, j, k]". */
-export function formatIndex(flat: number, shape: readonly number[]): string {
-  const index: number[] = new Array(shape.length);
-  let rest = flat;
-  for (let axis = shape.length - 1; axis >= 0; axis--) {
-    const size = shape[axis];
-    index[axis] = size > 0 ? rest % size : 0;
-    rest = size > 0 ? Math.floor(rest / size) : 0;
-  }
-  return `[${index.join(', ')}]`;
-}

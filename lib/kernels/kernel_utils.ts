@@ -4,8 +4,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import {addon} from '../native';
-import {formatIndex} from '../options';
+import {rethrowNative} from '../errors';
 import {AttrValue, TensorflowOps} from './tensorflow_ops';
+
+export {rethrowNative};
 
 /** The part of a tfjs backend the kernels use ('cpu' and 'tensorflow' both provide readSync). */
 export interface ReadableBackend {
@@ -82,34 +84,6 @@ export function makeFloat32Output(
 export function gradientIsRecorded(): boolean {
   const state = tf.engine().state;
   return state.gradientDepth > 0 && state.kernelDepth <= 1;
-}
-
-/**
- * Rethrows an error from the addon with the op name in front, keeping its type. The addon indexes
- * the flat buffers it was given ("labels[17] = 12 ..."); `shapes` turns those into the index of the
- * user's tensor ("labels[2, 5] = 12 ...") when it has more than one axis.
- */
-export function rethrowNative(
-    opName: string, error: unknown, shapes: {[name: string]: number[]} = {}): never {
-  const err = error as Error;
-  const nativeMessage = err && err.message !== undefined ? err.message : String(error);
-  // The addon names its own entry point ("softmaxFocalLoss: labels[2] = 7 ..."); the user called
-  // the op, so the op's name replaces it.
-  let message = nativeMessage.replace(
-      /^(softmaxFocalLoss|sigmoidFocalLoss|scaleRows|scaleElements|TfjsFocalLoss\w*): /, '');
-  message = message.replace(/\b([A-Za-z]+)\[(\d+)\]/g, (match, name: string, flat: string) => {
-    const shape = shapes[name];
-    return shape !== undefined && shape.length > 1 ? `${name}${formatIndex(Number(flat), shape)}` :
-                                                     match;
-  });
-  message = `${opName}: ${message}`;
-  if (err instanceof RangeError) {
-    throw new RangeError(message);
-  }
-  if (err instanceof TypeError) {
-    throw new TypeError(message);
-  }
-  throw new Error(message);
 }
 
 /**

@@ -71,6 +71,7 @@ void throw_kernel_error(const Args& args, const Error& error) {
   if (error.index >= 0) e.Set("index", Napi::Number::New(env, static_cast<double>(error.index)));
   e.Set("value", Napi::Number::New(env, error.value));
   if (error.classes > 0) e.Set("classes", Napi::Number::New(env, static_cast<double>(error.classes)));
+  if (!error.message.empty()) e.Set("detail", Napi::String::New(env, error.message));
   e.Set("ignoreIndex", error.has_ignore_index ? Napi::Value(Napi::Number::New(env, error.ignore_index))
                                               : env.Null());
   throw e;

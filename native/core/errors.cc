@@ -67,7 +67,7 @@ std::string to_tensorflow_message(const Error& e) {
   s += ",\"value\":" + json_number(e.value);
   s += ",\"classes\":" + std::to_string(e.classes);
   s += ",\"ignoreIndex\":" + (e.has_ignore_index ? std::to_string(e.ignore_index) : std::string("null"));
-  s += ",\"message\":" + json_string(e.message) + "}";
+  s += ",\"detail\":" + json_string(e.message) + "}";
   return s;
 }
 

@@ -63,7 +63,7 @@ struct Error {
 std::string describe(const Error& error);
 
 // The TF_Status message of a failed TensorFlow op: kTensorflowErrorMarker, a space, then one JSON
-// object {"code", "argument", "index", "value", "classes", "ignoreIndex", "message"} (value: a
+// object {"code", "argument", "index", "value", "classes", "ignoreIndex", "detail"} (value: a
 // JSON number, or the string "NaN", "Infinity" or "-Infinity"; ignoreIndex: a number or null).
 constexpr const char* kTensorflowErrorMarker = "tfjs-focal-loss-error";
 std::string to_tensorflow_message(const Error& error);
