@@ -1,5 +1,5 @@
 // The kernels, written once against the primitives of simd_<isa>.h and compiled once per
-// instruction set. Included by kernels_{generic,avx2,avx512}.cc after their simd header, with
+// instruction set. Included by kernels/kernels_{generic,avx2,avx512}.cc after their simd header, with
 // FOCAL_ISA set to the ISA namespace. Everything lives in focal::detail::FOCAL_ISA; helpers have
 // internal linkage, and no std:: templates are used (ODR safety across differently compiled TUs).
 //
@@ -8,7 +8,7 @@
 //   pass 2  e_j = exp(z_j - m), written into the gradient row, summed in double
 //   scalar  per-row loss and gradient scale in double (log1p/pow/...)
 //   pass 3  gradient = e_j * scale over the row still in L1, one element fixed up
-// Exp is computed once per element. See DESIGN.md for the mathematics.
+// Exp is computed once per element. docs/DESIGN.md#softmax-focal-loss, docs/DESIGN.md#numerics
 #ifndef FOCAL_ISA
 #error "define FOCAL_ISA before including kernel_bodies.h"
 #endif
@@ -29,10 +29,8 @@ void softmax_logits_rows(const SoftmaxFocalArgs& args, int64_t row_begin, int64_
   const int64_t C = args.classes;
   float* scratch_e = scratch;
   float* scratch_w = scratch + softmax_scratch_floats(C);
-  // (Non-temporal gradient stores were tried twice on the 2-core test VM, the second time with
-  // the bench's interleaved copy evicting the caches: at 4096 x 1000, 2 threads, 1.5-1.7 ms against
-  // 0.9-1.1 ms with ordinary stores. The gradient is written with ordinary stores, and is still in
-  // cache for the op that reads it next.)
+  // The gradient is written with ordinary (not non-temporal) stores: it is still in cache for the
+  // op that reads it next.
   if (!dense && C <= kMaxLaneClasses) {
     sparse_rows_lanes(args, row_begin, row_end, gm);
     return;

@@ -180,8 +180,7 @@ inline bool one_hot_block(const VF* labels, int64_t C, int n, int32_t* label) {
 // argmax class a (the only one whose p can be near 1) gets 1 - p_a = others / S and
 // log p_a = -log1p(others) from the sum over the other classes, the others q = 1 - p >= 1/2.
 // The gradient is computed by columns and transposed back tile by tile. A block of one-hot labels
-// without smoothing is the sparse case, and goes through sparse_block (half the work). One-hot
-// 65536 x 20, 1 thread: 78 ns a row with dense_row, 32 ns here.
+// without smoothing is the sparse case, and goes through sparse_block (half the work).
 inline void dense_rows_lanes(const SoftmaxFocalArgs& a, int64_t row_begin, int64_t row_end,
                              const Gamma& gm, float* scratch_e, float* scratch_w) {
   const int64_t C = a.classes;

@@ -86,11 +86,9 @@ inline int64_t first_index_of(const float* z, int64_t C, float m) {
 // A later row's inputs, brought into L1 while this row's exps are computed (null: nothing).
 // The row kernels read a row in three passes: the max pass streams it from memory, the exp and
 // gradient passes work in L1. Without help the memory sits idle during the two compute passes (the
-// hardware prefetchers stop at page boundaries, about one row of 1000 classes), so with two
-// threads on a memory-bound shape the time was about the sum of the two. Prefetching the next
-// rows' logits (and dense labels) from within the exp pass overlaps them: at 4096 x 1000 with 2
-// threads, sparse labels, 6-22% faster when memory was slow, 2-6% slower when the data stayed in L3
-// (A/B runs on the 2-core VM). Prefetching the gradient rows for writing was measured slower.
+// hardware prefetchers stop at page boundaries, about one row of 1000 classes). Prefetching the
+// next rows' logits (and dense labels) from within the exp pass overlaps memory with compute. The
+// gradient rows are not prefetched for writing.
 struct RowPrefetch {
   const float* logits = nullptr;
   const float* labels = nullptr;

@@ -14,14 +14,12 @@ namespace {
 // Sparse labels, no label smoothing, few classes: one row per lane, kLanes rows at a time.
 //
 // With few classes a row is a chain of dependent steps (max, exp, horizontal sums, scalar log and
-// exp, divisions, a masked tail store) whose latency, not the vector work, sets the time: about
-// 53 ns a row at C = 20 (2.6 ns per element, against 0.4 at C = 1000; 1 thread, AVX-512). Here
+// exp, divisions, a masked tail store) whose latency, not the vector work, sets the time. Here
 // lane i of every vector holds row row0 + i: the passes over the classes are plain vertical
 // vector code on the block transposed in registers, the per-row terms are computed for kLanes
 // rows at once in float (every quantity is computed without cancellation, as in sparse_row, so
 // float keeps the loss and gradient within a few ulp of the float64 reference), and the gradient
-// is written over the block's contiguous kLanes x C floats with full-width stores: 23 ns a row at
-// C = 20. Rows that need the special cases of sparse_row (ignored label, non-finite logits) are
+// is written over the block's contiguous kLanes x C floats with full-width stores. Rows that need the special cases of sparse_row (ignored label, non-finite logits) are
 // redone by sparse_row. A row's result does not depend on which block or chunk it falls in (lanes
 // never mix), so results stay bit-identical whatever the thread count.
 
@@ -36,12 +34,11 @@ inline void block_row_starts(int n, int64_t C, int32_t* row_start) {
 }
 
 // column[j], lane i = base[row_start[i] + j] for j < C: the block transposed kLanes columns at a
-// time, by row loads and an in-register transpose (vector gathers and scalar copies were both
-// slower). column must have room for C rounded up to a multiple of kLanes.
+// time, by row loads and an in-register transpose (cheaper than vector gathers or scalar
+// copies). column must have room for C rounded up to a multiple of kLanes.
 inline void transpose_block(const float* base, const int32_t* row_start, int64_t C, VF* column) {
-  // The next block's rows, a block ahead: the loads of a block stride over its rows, and the
-  // hardware prefetchers alone left them waiting on memory (measured: the row loads took half of
-  // the dense kernel's time at 65536 x 20). Prefetching past the end of the array is harmless.
+  // The next block's rows, a block ahead: the loads of a block stride over its rows, which the
+  // hardware prefetchers do not follow well. Prefetching past the end of the array is harmless.
   const float* next = base + W * C;
   for (int64_t k = 0; k < W * C; k += 64 / static_cast<int64_t>(sizeof(float))) __builtin_prefetch(next + k);
   for (int64_t j0 = 0; j0 < C; j0 += W) {
