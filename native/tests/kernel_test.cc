@@ -510,6 +510,43 @@ void expect_error(const std::string& name, const std::string& got, const std::st
     fail(name + ": expected an error containing '" + want_substring + "', got '" + got + "'");
 }
 
+// The structured fields of an error (what the bindings pass on), and the TensorFlow status format.
+void test_error_fields() {
+  // (No random_case here: the other tests' random inputs stay as they are.)
+  std::vector<float> logits(30 * 10, 0.5f);
+  std::vector<int32_t> labels(30, 1);
+  labels[3] = -100;  // ignored
+  labels[21] = 10;
+  labels[25] = -1;
+  focal::SoftmaxFocalArgs a;
+  std::vector<float> loss(30);
+  a.rows = 30;
+  a.classes = 10;
+  a.logits = logits.data();
+  a.sparse_labels = labels.data();
+  a.has_ignore_index = true;
+  a.ignore_index = -100;
+  a.loss_out = loss.data();
+  const focal::Error e = focal::softmax_focal_loss(a);
+  ++g_checks;
+  if (e.code != focal::ErrorCode::kLabelOutOfRange || std::strcmp(e.argument, "labels") != 0 ||
+      e.index != 21 || e.value != 10 || e.classes != 10 || !e.has_ignore_index || e.ignore_index != -100)
+    fail("label out of range: wrong fields: " + focal::describe(e));
+  expect_error("tensorflow format", focal::to_tensorflow_message(e),
+               "tfjs-focal-loss-error {\"code\":\"FOCAL_LABEL_OUT_OF_RANGE\",\"argument\":\"labels\","
+               "\"index\":21,\"value\":10,\"classes\":10,\"ignoreIndex\":-100,\"detail\":\"\"}");
+  focal::Error nan_value;
+  nan_value.code = focal::ErrorCode::kLabelNotFinite;
+  nan_value.argument = "labels";
+  nan_value.value = NAN;
+  expect_error("tensorflow format, NaN", focal::to_tensorflow_message(nan_value), "\"value\":\"NaN\"");
+  nan_value.value = -INFINITY;
+  expect_error("tensorflow format, -Infinity", focal::to_tensorflow_message(nan_value), "\"value\":\"-Infinity\"");
+  const focal::Error contract = focal::softmax_focal_loss(focal::SoftmaxFocalArgs{});
+  expect_error("tensorflow format, detail", focal::to_tensorflow_message(contract),
+               "\"code\":\"FOCAL_INVALID_ARGUMENT\"");
+}
+
 void test_softmax_errors() {
   SoftmaxCase c = random_case(30, 10, 1.0f);
   c.sparse[17] = 12;
@@ -922,6 +959,7 @@ int main() {
     test_softmax_ignore_index();
     test_softmax_probabilities();
     test_softmax_errors();
+    test_error_fields();
     test_softmax_thread_identity();
     test_softmax_lane_blocks();
     test_sigmoid();
