@@ -1,7 +1,7 @@
 # node-gyp fallback build (`npx node-gyp rebuild`): the same sources as CMakeLists.txt, producing
 # build/Release/focal_loss.node. The per-instruction-set kernels are separate static libraries,
 # because gyp sets compiler flags per target, not per source file; dispatch.cc picks one at run
-# time from the CPU's features.
+# time from the CPU's features (native/kernels/dispatch.cc).
 {
   "target_defaults": {
     "include_dirs": [
@@ -26,17 +26,22 @@
     {
       "target_name": "focal_loss",
       "sources": [
-        "native/addon.cc",
-        "native/dispatch.cc",
-        "native/softmax_focal.cc",
-        "native/sigmoid_focal.cc",
-        "native/tensorflow_ops.cc",
-        "native/thread_pool.cc",
-        "native/kernels_generic.cc",
+        "native/bindings/addon.cc",
+        "native/bindings/tensorflow_ops.cc",
+        "native/bindings/tf_c_api.cc",
+        "native/core/backward.cc",
+        "native/core/errors.cc",
+        "native/core/labels.cc",
+        "native/core/probabilities.cc",
+        "native/core/sigmoid_focal.cc",
+        "native/core/softmax_focal.cc",
+        "native/core/thread_pool.cc",
+        "native/kernels/dispatch.cc",
+        "native/kernels/kernels_generic.cc",
       ],
       "conditions": [
         ["target_arch == 'x64'", {"dependencies": ["focal_kernels_avx2", "focal_kernels_avx512"]}],
-        # dlopen/dlsym find the TensorFlow C API at run time (tensorflow_ops.cc).
+        # dlopen/dlsym find the TensorFlow C API at run time (bindings/tf_c_api.cc).
         ["OS == 'linux'", {"libraries": ["-ldl"]}],
       ],
     },
@@ -47,14 +52,14 @@
         {
           "target_name": "focal_kernels_avx2",
           "type": "static_library",
-          "sources": ["native/kernels_avx2.cc"],
+          "sources": ["native/kernels/kernels_avx2.cc"],
           "cflags_cc": ["-mavx2", "-mfma", "-fPIC"],
           "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-mfma"]},
         },
         {
           "target_name": "focal_kernels_avx512",
           "type": "static_library",
-          "sources": ["native/kernels_avx512.cc"],
+          "sources": ["native/kernels/kernels_avx512.cc"],
           "cflags_cc": ["-mavx512f", "-mavx512dq", "-mfma", "-fPIC"],
           "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mavx512f", "-mavx512dq", "-mfma"]},
         },

@@ -1,5 +1,87 @@
-// Errors from native code, as the user sees them. (Interim: replaced by the structured-code
-// decoder of the native layout work.)
+// Errors from native code, decoded in one place. The kernels report what only a pass over the data
+// can see as a code with fields, never as prose: the addon throws a JS Error carrying them as
+// properties, a TensorFlow op puts them in its status message after NATIVE_ERROR_MARKER as JSON
+// (native/include/focal_error.h). This file turns either into the message the user sees, with the
+// op's name in front and flat indices written in the tensor's own coordinates.
+// docs/DESIGN.md#errors
+
+/** The codes of native/include/focal_error.h. */
+export type NativeErrorCode =
+    'FOCAL_LABEL_OUT_OF_RANGE' | 'FOCAL_LABEL_NOT_FINITE' | 'FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL' |
+    'FOCAL_PROBABILITY_INVALID' | 'FOCAL_PROBABILITY_OUTSIDE_UNIT_INTERVAL' |
+    'FOCAL_PROBABILITY_ROW_SUM' | 'FOCAL_OUT_OF_MEMORY' | 'FOCAL_INVALID_ARGUMENT';
+
+/** What a native error says, from either form. */
+export interface NativeError {
+  code: NativeErrorCode;
+  /** The input the index refers to: 'labels' or 'logits' ('' when none). */
+  argument: string;
+  /** Flat element index into `argument` (-1 when none). */
+  index: number;
+  value: number;
+  /** Row length, for the codes that name a row or the class range (0 when none). */
+  classes: number;
+  ignoreIndex: number | null;
+  /** FOCAL_INVALID_ARGUMENT and FOCAL_OUT_OF_MEMORY: what was wrong (already readable prose). */
+  detail: string;
+}
+
+/** The TensorFlow ops' status messages carry the error as `${NATIVE_ERROR_MARKER} {json}`. */
+export const NATIVE_ERROR_MARKER = 'tfjs-focal-loss-error';
+
+const CODES: ReadonlySet<string> = new Set<NativeErrorCode>([
+  'FOCAL_LABEL_OUT_OF_RANGE', 'FOCAL_LABEL_NOT_FINITE', 'FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL',
+  'FOCAL_PROBABILITY_INVALID', 'FOCAL_PROBABILITY_OUTSIDE_UNIT_INTERVAL',
+  'FOCAL_PROBABILITY_ROW_SUM', 'FOCAL_OUT_OF_MEMORY', 'FOCAL_INVALID_ARGUMENT',
+]);
+
+/** The addon's own entry points, named at the start of its messages. */
+const ENTRY_POINT = /^(softmaxFocalLoss|sigmoidFocalLoss|scaleRows|scaleElements|TfjsFocalLoss\w*): /;
+
+function toNumber(v: unknown, fallback: number): number {
+  return typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : fallback;
+}
+
+function fromFields(fields: {[key: string]: unknown}): NativeError | null {
+  if (typeof fields.code !== 'string' || !CODES.has(fields.code)) {
+    return null;
+  }
+  return {
+    code: fields.code as NativeErrorCode,
+    argument: typeof fields.argument === 'string' ? fields.argument : '',
+    index: toNumber(fields.index, -1),
+    // JSON has no NaN or Infinity: the ops write those values as strings.
+    value: toNumber(fields.value, NaN),
+    classes: toNumber(fields.classes, 0),
+    ignoreIndex: typeof fields.ignoreIndex === 'number' ? fields.ignoreIndex : null,
+    detail: typeof fields.detail === 'string' ? fields.detail : '',
+  };
+}
+
+/**
+ * The structured error in `error`, from either form: the addon's Error with a `code` property, or
+ * tfjs-node's Error for a failed op, whose message contains the op's status message. null for any
+ * other error.
+ */
+export function decodeNativeError(error: unknown): NativeError | null {
+  if (error === null || typeof error !== 'object') {
+    return null;
+  }
+  const message = (error as Error).message;
+  if (typeof message === 'string') {
+    const at = message.indexOf(`${NATIVE_ERROR_MARKER} {`);
+    if (at >= 0) {
+      const json = message.slice(at + NATIVE_ERROR_MARKER.length + 1);
+      try {
+        // The JSON object runs to the end of the status message (tfjs-node may add nothing after).
+        return fromFields(JSON.parse(json.slice(0, json.lastIndexOf('}') + 1)));
+      } catch {
+        return null;
+      }
+    }
+  }
+  return fromFields(error as {[key: string]: unknown});
+}
 
 /** Multi-dimensional index of flat element `flat` in `shape`, as "[i, j, k]". */
 export function formatIndex(flat: number, shape: readonly number[]): string {
@@ -13,34 +95,89 @@ export function formatIndex(flat: number, shape: readonly number[]): string {
   return `[${index.join(', ')}]`;
 }
 
-function fromTensorflowError(error: unknown): unknown {
-  const message = error instanceof Error ? error.message : '';
-  const match = /^Invalid TF_Status: 3\nMessage: ((?:softmaxFocalLoss|sigmoidFocalLoss|TfjsFocalLoss\w*): [^]*)$/
-                    .exec(message);
-  return match === null ? error : new RangeError(match[1]);
+/** A float32 value as the messages show it: 9 significant digits, JS spelling (NaN, Infinity). */
+function formatValue(v: number): string {
+  return Number.isFinite(v) ? String(Number(v.toPrecision(9))) : String(v);
+}
+
+/** `name[i, j]` in the tensor's coordinates when `shapes` has its shape with several axes. */
+function element(name: string, flat: number, shapes: {[name: string]: number[]}): string {
+  const shape = shapes[name];
+  return shape !== undefined && shape.length > 1 ? `${name}${formatIndex(flat, shape)}` :
+                                                   `${name}[${flat}]`;
+}
+
+/** The user's message for a decoded error (without the op name), and its error class. */
+export function formatNativeError(e: NativeError, shapes: {[name: string]: number[]} = {}):
+    {message: string, type: 'RangeError' | 'TypeError' | 'Error'} {
+  const at = element(e.argument, e.index, shapes);
+  const value = formatValue(e.value);
+  switch (e.code) {
+    case 'FOCAL_LABEL_OUT_OF_RANGE':
+      return {
+        type: 'RangeError',  // an int32 label: exact
+        message: `${at} = ${e.value} is out of range [0, ${e.classes})` +
+            (e.ignoreIndex !== null ? ` and is not ignoreIndex (${e.ignoreIndex})` : ''),
+      };
+    case 'FOCAL_LABEL_NOT_FINITE':
+      return {type: 'RangeError', message: `labels must contain only finite values; received ${at} = ${value}`};
+    case 'FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL':
+      return {type: 'RangeError', message: `${at} = ${value}: labels must be in [0, 1]`};
+    case 'FOCAL_PROBABILITY_INVALID': {
+      const row = Math.floor(e.index / e.classes);
+      return {
+        type: 'RangeError',
+        message: `${at} (row ${row}, class ${e.index % e.classes}) = ${value}: with ` +
+            `fromLogits=false the inputs are probabilities and must be finite and >= 0`,
+      };
+    }
+    case 'FOCAL_PROBABILITY_OUTSIDE_UNIT_INTERVAL':
+      return {
+        type: 'RangeError',
+        message: `${at} = ${value}: with fromLogits=false the inputs are probabilities and must ` +
+            `be in [0, 1]`,
+      };
+    case 'FOCAL_PROBABILITY_ROW_SUM':
+      return {
+        type: 'RangeError',
+        message: `logits row ${Math.floor(e.index / e.classes)} sums to ${value}: with ` +
+            `fromLogits=false each row of probabilities must have a positive, finite sum`,
+      };
+    case 'FOCAL_OUT_OF_MEMORY':
+      return {type: 'RangeError', message: e.detail || 'out of memory'};
+    case 'FOCAL_INVALID_ARGUMENT':
+      return {type: 'RangeError', message: e.detail};
+  }
 }
 
 /**
- * Rethrows an error from the addon or its TensorFlow ops with the op name in front, keeping its
- * type; `shapes` turns flat indices into the index of the user's tensor.
+ * Rethrows an error from the addon or from one of its TensorFlow ops as the user's error, with the
+ * op name in front and its type kept (RangeError, TypeError). Indices are flat in native code;
+ * `shapes` turns them into the index of the user's tensor ("labels[2, 5] = 12 ...") when it has
+ * more than one axis.
  */
 export function rethrowNative(
     opName: string, error: unknown, shapes: {[name: string]: number[]} = {}): never {
-  const err = fromTensorflowError(error) as Error;
-  const nativeMessage = err && err.message !== undefined ? err.message : String(error);
-  let message = nativeMessage.replace(
-      /^(softmaxFocalLoss|sigmoidFocalLoss|scaleRows|scaleElements|TfjsFocalLoss\w*): /, '');
-  message = message.replace(/\b([A-Za-z]+)\[(\d+)\]/g, (match, name: string, flat: string) => {
-    const shape = shapes[name];
-    return shape !== undefined && shape.length > 1 ? `${name}${formatIndex(Number(flat), shape)}` :
-                                                     match;
-  });
-  message = `${opName}: ${message}`;
-  if (err instanceof RangeError) {
+  const err = error as Error;
+  const decoded = decodeNativeError(error);
+  // No fields, or one of the addon's own memory-safety checks: its message is already the prose.
+  const asProse = decoded === null || (decoded.code === 'FOCAL_INVALID_ARGUMENT' && decoded.detail === '');
+  const {message: text, type} = asProse ? prose(err) : formatNativeError(decoded!, shapes);
+  const message = `${opName}: ${text}`;
+  if (type === 'RangeError') {
     throw new RangeError(message);
   }
-  if (err instanceof TypeError) {
+  if (type === 'TypeError') {
     throw new TypeError(message);
   }
   throw new Error(message);
+}
+
+/** An error that carries no fields: its message without the entry point's name, its type kept. */
+function prose(err: Error): {message: string, type: 'RangeError' | 'TypeError' | 'Error'} {
+  const nativeMessage = err && err.message !== undefined ? err.message : String(err);
+  return {
+    message: nativeMessage.replace(ENTRY_POINT, ''),
+    type: err instanceof RangeError ? 'RangeError' : err instanceof TypeError ? 'TypeError' : 'Error',
+  };
 }

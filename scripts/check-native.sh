@@ -3,7 +3,7 @@
 # Node. Usage:
 #   scripts/check-native.sh            optimised build (-O2), run the test
 #   scripts/check-native.sh --sanitize -O1 with -fsanitize=address,undefined
-#   scripts/check-native.sh --bench    also build and run native/tests/kernel_bench.cc
+#   scripts/check-native.sh --bench    also build and run tools/kernel_bench.cc
 # Env: CXX (default g++), OUT (build dir, default build/native-tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,15 +29,14 @@ else
 fi
 mkdir -p "$OUT"
 
-# One object per source; the ISA kernels get their own target flags (as in CMakeLists.txt).
+# The kernel library: every source of native/core and native/kernels (no Node, no TensorFlow), one
+# object per source; the ISA kernels get their own target flags (as in CMakeLists.txt).
 declare -A ISA_FLAGS=(
   [kernels_avx2]="-mavx2 -mfma"
   [kernels_avx512]="-mavx512f -mavx512dq -mfma"
 )
 OBJS=()
-for src in native/dispatch.cc native/softmax_focal.cc native/sigmoid_focal.cc native/thread_pool.cc \
-           native/kernels_generic.cc native/kernels_avx2.cc native/kernels_avx512.cc; do
-  [ -f "$src" ] || continue
+for src in native/core/*.cc native/kernels/*.cc; do
   base="$(basename "$src" .cc)"
   extra="${ISA_FLAGS[$base]:-}"
   # shellcheck disable=SC2086
@@ -46,14 +45,12 @@ for src in native/dispatch.cc native/softmax_focal.cc native/sigmoid_focal.cc na
 done
 wait
 
-TEST_DEFS=(-DFOCAL_UNUSED=1)
-[ -f native/kernels_avx512.cc ] && TEST_DEFS+=(-DFOCAL_TEST_ALL_ISAS=1)
-"$CXX" "${COMMON[@]}" "${TEST_DEFS[@]}" native/tests/kernel_test.cc "${OBJS[@]}" -o "$OUT/kernel_test"
+"$CXX" "${COMMON[@]}" native/tests/kernel_test.cc "${OBJS[@]}" -o "$OUT/kernel_test"
 echo "== kernel_test ($MODE)"
 "$OUT/kernel_test"
 
 if [ "$BENCH" = 1 ]; then
-  "$CXX" "${COMMON[@]}" native/tests/kernel_bench.cc "${OBJS[@]}" -o "$OUT/kernel_bench"
+  "$CXX" "${COMMON[@]}" tools/kernel_bench.cc "${OBJS[@]}" -o "$OUT/kernel_bench"
   echo "== kernel_bench"
   "$OUT/kernel_bench"
 fi

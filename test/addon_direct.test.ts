@@ -1,6 +1,9 @@
-// The N-API layer checks types, lengths and sizes itself: calling the raw addon with wrong arguments
-// throws a JS TypeError / RangeError naming the argument — it never reaches C++ with a bad buffer,
-// never crashes the process. (The TS layer validates first; this is the second line of defence.)
+// The N-API layer checks what memory safety needs (types, typed-array types and lengths, sizes that
+// could overflow): calling the raw addon with wrong arguments throws a JS TypeError / RangeError
+// naming the argument (code FOCAL_INVALID_ARGUMENT) — it never reaches C++ with a bad buffer, never
+// crashes the process. Option values (gamma, alpha, labelSmoothing ranges, unknown keys) are the TS
+// layer's to validate, not the addon's. What only the kernel pass can see (labels out of range,
+// invalid probabilities) comes back as a RangeError whose properties carry a code and its fields.
 import * as path from 'path';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -41,25 +44,20 @@ describe('raw addon: wrong arguments throw, never crash', () => {
     ['gradOut too short', (a) => { a.gradOut = new Float32Array(5); }, /gradOut/],
     ['labels Int32Array too short', (a) => { a.labels = new Int32Array(2); }, /labels/],
     ['labels of another type', (a) => { a.labels = new Uint8Array(3); }, /labels/],
-    ['sparse label out of range', (a) => { a.labels = new Int32Array([0, 4, 1]); }, /labels\[1\]/],
-    ['negative sparse label', (a) => { a.labels = new Int32Array([-1, 0, 1]); }, /labels\[0\]/],
     ['rows negative', (a) => { a.rows = -3; }, /rows/],
     ['rows not an integer', (a) => { a.rows = 1.5; }, /rows/],
     ['rows * classes beyond the buffers', (a) => { a.rows = 2 ** 40; }, /rows|logits/],
     ['classes a string', (a) => { a.classes = '4'; }, /classes/],
-    ['gamma negative', (a) => { a.gamma = -1; }, /gamma/],
-    ['gamma NaN', (a) => { a.gamma = NaN; }, /gamma/],
+    ['classes 0', (a) => { a.classes = 0; a.logits = new Float32Array(0); a.gradOut = null; }, /classes/],
+    ['gamma a string', (a) => { a.gamma = '2'; }, /gamma/],
+    ['alpha a Float64Array', (a) => { a.alpha = new Float64Array(classes); }, /alpha/],
+    ['ignoreIndex not an int32', (a) => { a.ignoreIndex = 2 ** 40; }, /ignoreIndex/],
+    ['lossOut sharing memory with logits', (a) => { a.lossOut = (a.logits as Float32Array).subarray(0, rows); }, /lossOut/],
     ['alpha of the wrong length', (a) => { a.alpha = new Float32Array(classes + 1); }, /alpha/],
-    ['alpha negative', (a) => { a.alpha = -0.5; }, /alpha/],
-    ['labelSmoothing above 1', (a) => { a.labelSmoothing = 2; }, /labelSmoothing/],
     ['fromLogits not boolean', (a) => { a.fromLogits = 'yes'; }, /fromLogits/],
-    ['an unknown key', (a) => { a.gama = 2; }, /gama/],
     ['denseLabels not boolean', (a) => { a.denseLabels = 1; }, /denseLabels/],
     ['denseLabels with an Int32Array of rows labels', (a) => { a.denseLabels = true; }, /labels.*rows \* classes/],
     ['denseLabels with labels of another type', (a) => { a.denseLabels = true; a.labels = new Uint8Array(rows * classes); }, /labels/],
-    ['ignoreIndex with dense Int32Array labels', (a) => {
-      a.denseLabels = true; a.labels = new Int32Array(rows * classes); a.ignoreIndex = 0;
-    }, /ignoreIndex/],
   ];
   test.each(softmaxCases)('softmaxFocalLoss: %s', (_name, mutate, message) => {
     const args = validSoftmaxArgs();
@@ -68,25 +66,27 @@ describe('raw addon: wrong arguments throw, never crash', () => {
     let thrown: unknown;
     try { call(); } catch (e) { thrown = e; }
     expect(thrown).toBeInstanceOf(Error);
-    expect((thrown as Error).name).toMatch(/TypeError|RangeError|Error/);
+    expect((thrown as Error).name).toMatch(/^(TypeError|RangeError)$/);
     expect((thrown as Error).message).toMatch(message);
+    expect((thrown as {code?: string}).code).toBe('FOCAL_INVALID_ARGUMENT');
   });
 
   const sigmoidCases: Array<[string, (a: Record<string, unknown>) => void, RegExp]> = [
     ['labels length differs from logits', (a) => { a.labels = new Float32Array(5); }, /labels/],
-    ['labels outside [0, 1]', (a) => { a.labels = Float32Array.of(0, 1, 2, 0, 0, 0); }, /labels\[2\]/],
-    ['labels NaN', (a) => { a.labels = Float32Array.of(0, NaN, 0, 0, 0, 0); }, /labels\[1\]/],
     ['gradOut too short', (a) => { a.gradOut = new Float32Array(2); }, /gradOut/],
-    ['gamma Infinity', (a) => { a.gamma = Infinity; }, /gamma/],
     ['logits an Int32Array', (a) => { a.logits = new Int32Array(6); }, /logits/],
-    ['Int32Array labels outside [0, 1]', (a) => { a.labels = Int32Array.of(0, 1, 0, 0, 3, 0); }, /labels\[4\] = 3/],
     ['Int32Array labels too short', (a) => { a.labels = new Int32Array(5); }, /labels/],
     ['labels a Float64Array', (a) => { a.labels = new Float64Array(6); }, /labels/],
+    ['alpha a string', (a) => { a.alpha = '0.25'; }, /alpha/],
   ];
   test.each(sigmoidCases)('sigmoidFocalLoss: %s', (_name, mutate, message) => {
     const args = validSigmoidArgs();
     mutate(args);
-    expect(() => addon.sigmoidFocalLoss(args)).toThrow(message);
+    let thrown: unknown;
+    try { addon.sigmoidFocalLoss(args); } catch (e) { thrown = e; }
+    expect((thrown as Error).message).toMatch(message);
+    expect((thrown as Error).name).toMatch(/^(TypeError|RangeError)$/);
+    expect((thrown as {code?: string}).code).toBe('FOCAL_INVALID_ARGUMENT');
   });
 
   test('dense labels given as an Int32Array (denseLabels: true) give what the same Float32Array gives', () => {
@@ -116,5 +116,114 @@ describe('raw addon: wrong arguments throw, never crash', () => {
     expect(() => addon.scaleElements(g, new Float32Array(12), [1, 2])).toThrow(/out/);
     expect(() => addon.setNumThreads(0)).toThrow();
     expect(() => addon.setNumThreads('2')).toThrow();
+  });
+});
+
+/** Runs `call`, expects a RangeError whose properties are `fields` (and no others of note). */
+function expectCode(call: () => void, fields: Record<string, unknown>): void {
+  let thrown: unknown;
+  try { call(); } catch (e) { thrown = e; }
+  expect(thrown).toBeInstanceOf(RangeError);
+  const got = thrown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(fields)) {
+    expect([key, got[key]]).toEqual([key, value]);
+  }
+}
+
+describe('raw addon: data-dependent errors carry a code and its fields', () => {
+  test('sparse labels outside [0, classes) that are not ignoreIndex', () => {
+    expectCode(() => addon.softmaxFocalLoss({ ...validSoftmaxArgs(), labels: Int32Array.of(0, 4, 1) }),
+               { code: 'FOCAL_LABEL_OUT_OF_RANGE', argument: 'labels', index: 1, value: 4, classes, ignoreIndex: null });
+    expectCode(() => addon.softmaxFocalLoss({ ...validSoftmaxArgs(), labels: Int32Array.of(0, 1, -1) }),
+               { code: 'FOCAL_LABEL_OUT_OF_RANGE', index: 2, value: -1, classes });
+    // -7 is ignored, -100 is not.
+    expectCode(() => addon.softmaxFocalLoss({ ...validSoftmaxArgs(), labels: Int32Array.of(-7, -100, 1), ignoreIndex: -7 }),
+               { code: 'FOCAL_LABEL_OUT_OF_RANGE', index: 1, value: -100, ignoreIndex: -7 });
+    // The first bad label by index, whatever the thread split.
+    const big = 4096;
+    const labels = new Int32Array(big).fill(1);
+    labels[3001] = 9;
+    labels[3999] = -5;
+    expectCode(() => addon.softmaxFocalLoss({ ...validSoftmaxArgs(), rows: big, labels,
+      logits: new Float32Array(big * classes), lossOut: new Float32Array(big), gradOut: null }),
+    { code: 'FOCAL_LABEL_OUT_OF_RANGE', index: 3001, value: 9 });
+  });
+
+  test('NaN or infinite dense labels', () => {
+    const dense = new Float32Array(rows * classes);
+    dense[6] = NaN;
+    expectCode(() => addon.softmaxFocalLoss({ ...validSoftmaxArgs(), labels: dense }),
+               { code: 'FOCAL_LABEL_NOT_FINITE', argument: 'labels', index: 6, value: NaN });
+    dense[6] = 0;
+    dense[11] = -Infinity;
+    expectCode(() => addon.softmaxFocalLoss({ ...validSoftmaxArgs(), labels: dense }),
+               { code: 'FOCAL_LABEL_NOT_FINITE', index: 11, value: -Infinity });
+  });
+
+  test('probabilities (fromLogits false): invalid values and rows that do not sum to > 0', () => {
+    const p = new Float32Array(rows * classes).fill(0.25);
+    p[9] = -0.5;
+    expectCode(() => addon.softmaxFocalLoss({ ...validSoftmaxArgs(), logits: p, fromLogits: false }),
+               { code: 'FOCAL_PROBABILITY_INVALID', argument: 'logits', index: 9, value: -0.5, classes });
+    p[9] = 0.25;
+    p.fill(0, 4, 8);
+    expectCode(() => addon.softmaxFocalLoss({ ...validSoftmaxArgs(), logits: p, fromLogits: false }),
+               { code: 'FOCAL_PROBABILITY_ROW_SUM', argument: 'logits', index: 4, value: 0, classes });
+    expectCode(() => addon.sigmoidFocalLoss({ ...validSigmoidArgs(), logits: Float32Array.of(0.5, 0.5, 1.5, 0, 1, 0), fromLogits: false }),
+               { code: 'FOCAL_PROBABILITY_OUTSIDE_UNIT_INTERVAL', argument: 'logits', index: 2, value: 1.5 });
+  });
+
+  test('sigmoid labels outside [0, 1], as floats or integers', () => {
+    expectCode(() => addon.sigmoidFocalLoss({ ...validSigmoidArgs(), labels: Float32Array.of(0, 1, 2, 0, 0, 0) }),
+               { code: 'FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL', argument: 'labels', index: 2, value: 2 });
+    expectCode(() => addon.sigmoidFocalLoss({ ...validSigmoidArgs(), labels: Float32Array.of(0, NaN, 0, 0, 0, 0) }),
+               { code: 'FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL', index: 1, value: NaN });
+    expectCode(() => addon.sigmoidFocalLoss({ ...validSigmoidArgs(), labels: Int32Array.of(0, 1, 0, 0, 3, 0) }),
+               { code: 'FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL', index: 4, value: 3 });
+  });
+
+  test('option values are not range-checked by the addon (the TS layer validates them once)', () => {
+    // Finite results, no throw: the kernels are memory-safe for any number.
+    for (const change of [{ gamma: -1 }, { gamma: NaN }, { alpha: -0.5 }, { labelSmoothing: 2 }, { gama: 2 }]) {
+      const a = { ...validSoftmaxArgs(), ...change };
+      expect(() => addon.softmaxFocalLoss(a)).not.toThrow();
+    }
+    for (const change of [{ gamma: Infinity }, { alpha: 2 }, { labelSmoothing: -1 }]) {
+      expect(() => addon.sigmoidFocalLoss({ ...validSigmoidArgs(), ...change })).not.toThrow();
+    }
+  });
+});
+
+describe('raw addon: what it exposes for the TS layer\'s checks', () => {
+  test('argumentKeys(): the keys each entry point reads', () => {
+    const keys = addon.argumentKeys();
+    expect([...keys.softmaxFocalLoss].sort()).toEqual([...Object.keys(validSoftmaxArgs()), 'denseLabels'].sort());
+    expect([...keys.sigmoidFocalLoss].sort()).toEqual(Object.keys(validSigmoidArgs()).sort());
+  });
+
+  test('tensorflowOpSpecs(): the attributes each TensorFlow op registers', () => {
+    const specs = addon.tensorflowOpSpecs();
+    if (process.platform !== 'linux') {
+      expect(specs).toEqual({});
+      return;
+    }
+    expect(specs).toEqual({
+      softmax: [
+        { name: 'TLabels', type: '{int32, float}' }, { name: 'gamma', type: 'float' },
+        { name: 'alpha', type: 'list(float) >= 1' }, { name: 'label_smoothing', type: 'float' },
+        { name: 'has_ignore_index', type: 'bool' }, { name: 'ignore_index', type: 'int' },
+        { name: 'from_logits', type: 'bool' }, { name: 'compute_gradient', type: 'bool' },
+        { name: 'reduction', type: 'int' },
+      ],
+      sigmoid: [
+        { name: 'gamma', type: 'float' }, { name: 'alpha', type: 'float' },
+        { name: 'class_balancing', type: 'bool' }, { name: 'label_smoothing', type: 'float' },
+        { name: 'from_logits', type: 'bool' }, { name: 'compute_gradient', type: 'bool' },
+        { name: 'reduction', type: 'int' },
+      ],
+      scaleGradient: [
+        { name: 'per_row', type: 'bool' }, { name: 'reduced', type: 'bool' }, { name: 'factor', type: 'float' },
+      ],
+    });
   });
 });

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "../focal_loss.h"
-#include "../kernels.h"
+#include "include/focal_loss.h"
+#include "kernels/isa_kernels.h"
 
 namespace {
 
@@ -158,9 +158,9 @@ SoftmaxResult run_softmax(const SoftmaxCase& c, bool with_grad,
     std::vector<float> scratch(2 * focal::detail::softmax_scratch_floats(c.classes));
     focal::detail::KernelError e;
     isa_rows(a, 0, c.rows, scratch.data(), &e);
-    if (e.code != focal::detail::InputError::kNone) res.error = "kernel error";
+    if (e.code != focal::ErrorCode::kNone) res.error = "kernel error";
   } else {
-    res.error = focal::softmax_focal_loss(a);
+    res.error = focal::describe(focal::softmax_focal_loss(a));
   }
   return res;
 }
@@ -510,12 +510,49 @@ void expect_error(const std::string& name, const std::string& got, const std::st
     fail(name + ": expected an error containing '" + want_substring + "', got '" + got + "'");
 }
 
+// The structured fields of an error (what the bindings pass on), and the TensorFlow status format.
+void test_error_fields() {
+  // (No random_case here: the other tests' random inputs stay as they are.)
+  std::vector<float> logits(30 * 10, 0.5f);
+  std::vector<int32_t> labels(30, 1);
+  labels[3] = -100;  // ignored
+  labels[21] = 10;
+  labels[25] = -1;
+  focal::SoftmaxFocalArgs a;
+  std::vector<float> loss(30);
+  a.rows = 30;
+  a.classes = 10;
+  a.logits = logits.data();
+  a.sparse_labels = labels.data();
+  a.has_ignore_index = true;
+  a.ignore_index = -100;
+  a.loss_out = loss.data();
+  const focal::Error e = focal::softmax_focal_loss(a);
+  ++g_checks;
+  if (e.code != focal::ErrorCode::kLabelOutOfRange || std::strcmp(e.argument, "labels") != 0 ||
+      e.index != 21 || e.value != 10 || e.classes != 10 || !e.has_ignore_index || e.ignore_index != -100)
+    fail("label out of range: wrong fields: " + focal::describe(e));
+  expect_error("tensorflow format", focal::to_tensorflow_message(e),
+               "tfjs-focal-loss-error {\"code\":\"FOCAL_LABEL_OUT_OF_RANGE\",\"argument\":\"labels\","
+               "\"index\":21,\"value\":10,\"classes\":10,\"ignoreIndex\":-100,\"detail\":\"\"}");
+  focal::Error nan_value;
+  nan_value.code = focal::ErrorCode::kLabelNotFinite;
+  nan_value.argument = "labels";
+  nan_value.value = NAN;
+  expect_error("tensorflow format, NaN", focal::to_tensorflow_message(nan_value), "\"value\":\"NaN\"");
+  nan_value.value = -INFINITY;
+  expect_error("tensorflow format, -Infinity", focal::to_tensorflow_message(nan_value), "\"value\":\"-Infinity\"");
+  const focal::Error contract = focal::softmax_focal_loss(focal::SoftmaxFocalArgs{});
+  expect_error("tensorflow format, detail", focal::to_tensorflow_message(contract),
+               "\"code\":\"FOCAL_INVALID_ARGUMENT\"");
+}
+
 void test_softmax_errors() {
   SoftmaxCase c = random_case(30, 10, 1.0f);
   c.sparse[17] = 12;
-  expect_error("label out of range", run_softmax(c, true).error, "labels[17] = 12 is out of range [0, 10)");
+  expect_error("label out of range", run_softmax(c, true).error, "FOCAL_LABEL_OUT_OF_RANGE: labels[17] = 12 (classes 10)");
   c.sparse[17] = -1;
-  expect_error("negative label", run_softmax(c, true).error, "labels[17] = -1 is out of range [0, 10)");
+  expect_error("negative label", run_softmax(c, true).error, "FOCAL_LABEL_OUT_OF_RANGE: labels[17] = -1 (classes 10)");
   c.sparse[17] = 3;
   // NaN logits, or a row of only -Inf: that row's loss and gradient are NaN (as TensorFlow's
   // softmax cross-entropy gives); a single +Inf logit whose class is not the target: loss +Inf,
@@ -555,16 +592,13 @@ void test_softmax_errors() {
   c.ls = 0;
   for (int r : {5, 7, 9})
     for (int j = 0; j < 10; ++j) c.logits[r * 10 + j] = 0.5f;
-  c.gamma = -1;
-  expect_error("negative gamma", run_softmax(c, true).error, "gamma must be a finite number >= 0, got -1");
-  c.gamma = 2;
   c.from_logits = false;
   for (auto& v : c.logits) v = 0.1f;
   c.logits[44] = -0.5f;
-  expect_error("negative probability", run_softmax(c, true).error, "logits[44] (row 4, class 4) = -0.5");
+  expect_error("negative probability", run_softmax(c, true).error, "FOCAL_PROBABILITY_INVALID: logits[44] = -0.5 (classes 10)");
   c.logits[44] = 0.0f;
   for (int j = 0; j < 10; ++j) c.logits[40 + j] = 0.0f;
-  expect_error("zero row", run_softmax(c, true).error, "logits row 4 sums to 0");
+  expect_error("zero row", run_softmax(c, true).error, "FOCAL_PROBABILITY_ROW_SUM: logits[40] = 0 (classes 10)");
 }
 
 void test_softmax_thread_identity() {
@@ -684,16 +718,24 @@ void test_integer_labels() {
   for (auto& x : e.logits) x = 0.5f;
   e.logits[37 * 1000 + 5] = -0.5f;
   expect_error("int32 dense labels, bad probability", run_softmax(e, true).error,
-               "logits[37005] (row 37, class 5) = -0.5");
+               "FOCAL_PROBABILITY_INVALID: logits[37005] = -0.5 (classes 1000)");
   for (int j = 0; j < 1000; ++j) e.logits[41 * 1000 + j] = 0.0f;
   e.logits[37 * 1000 + 5] = 0.5f;
-  expect_error("int32 dense labels, zero row", run_softmax(e, true).error, "logits row 41 sums to 0");
+  expect_error("int32 dense labels, zero row", run_softmax(e, true).error, "FOCAL_PROBABILITY_ROW_SUM: logits[41000] = 0 (classes 1000)");
   e.from_logits = true;
-  e.has_ignore = true;
-  expect_error("int32 dense labels with ignoreIndex", run_softmax(e, true).error, "ignoreIndex applies to sparse");
-  e.has_ignore = false;
+  {
+    // ignore_index applies to sparse labels only: with dense labels it changes nothing.
+    const SoftmaxResult plain = run_softmax(e, true);
+    e.has_ignore = true;
+    e.ignore = 0;
+    const SoftmaxResult with_ignore = run_softmax(e, true);
+    e.has_ignore = false;
+    ++g_checks;
+    if (!plain.error.empty() || with_ignore.loss != plain.loss || with_ignore.grad != plain.grad)
+      fail("int32 dense labels: ignore_index changed the result");
+  }
   e.sparse = c.sparse;
-  expect_error("two label arrays", run_softmax(e, true).error, "exactly one of sparse_labels, dense_labels");
+  expect_error("two label arrays", run_softmax(e, true).error, "FOCAL_INVALID_ARGUMENT: exactly one of sparse_labels, dense_labels");
 
   // Sigmoid.
   const int64_t n = 40000;  // 3 blocks, the last partial
@@ -714,12 +756,12 @@ void test_integer_labels() {
       s.labels = yf.data();
       s.loss_out = l1.data();
       s.grad_out = g1.data();
-      const std::string want = focal::sigmoid_focal_loss(s);
+      const std::string want = focal::describe(focal::sigmoid_focal_loss(s));
       s.labels = nullptr;
       s.labels_int32 = yi.data();
       s.loss_out = l2.data();
       s.grad_out = g2.data();
-      const std::string got = focal::sigmoid_focal_loss(s);
+      const std::string got = focal::describe(focal::sigmoid_focal_loss(s));
       ++g_checks;
       if (!want.empty() || !got.empty() || std::memcmp(l1.data(), l2.data(), n * 4) != 0 ||
           std::memcmp(g1.data(), g2.data(), n * 4) != 0)
@@ -733,9 +775,11 @@ void test_integer_labels() {
   s.logits = x.data();
   s.labels_int32 = yi.data();
   s.loss_out = l2.data();
-  expect_error("sigmoid int32 label range", focal::sigmoid_focal_loss(s), "labels[35000] = 2");
+  expect_error("sigmoid int32 label range", focal::describe(focal::sigmoid_focal_loss(s)),
+               "FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL: labels[35000] = 2");
   s.labels = yf.data();
-  expect_error("sigmoid two label arrays", focal::sigmoid_focal_loss(s), "exactly one of labels and labels_int32");
+  expect_error("sigmoid two label arrays", focal::describe(focal::sigmoid_focal_loss(s)),
+               "FOCAL_INVALID_ARGUMENT: exactly one of labels and labels_int32");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -780,7 +824,7 @@ void check_sigmoid(const std::string& name, const SigmoidCase& c, bool check_gra
   a.from_logits = c.from_logits;
   a.loss_out = loss.data();
   a.grad_out = grad.data();
-  std::string err = focal::sigmoid_focal_loss(a);
+  std::string err = focal::describe(focal::sigmoid_focal_loss(a));
   if (!err.empty()) {
     fail(name + ": unexpected error " + err);
     return;
@@ -853,20 +897,22 @@ void test_sigmoid() {
   a.logits = c.x.data();
   a.labels = c.y.data();
   a.loss_out = loss.data();
-  expect_error("sigmoid label range", focal::sigmoid_focal_loss(a), "labels[1] = 1.5");
+  expect_error("sigmoid label range", focal::describe(focal::sigmoid_focal_loss(a)),
+               "FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL: labels[1] = 1.5");
   c.y[1] = 1.0f;
   c.x[2] = NAN;
   a.grad_out = nullptr;
   ++g_checks;
-  if (!focal::sigmoid_focal_loss(a).empty() || !std::isnan(loss[2]) || !std::isfinite(loss[0]))
+  if (!focal::sigmoid_focal_loss(a).ok() || !std::isnan(loss[2]) || !std::isfinite(loss[0]))
     fail("sigmoid: a NaN logit must give a NaN loss for its element only");
   c.x[2] = 0.5f;
   c.x[1] = 1.5f;
   a.from_logits = false;
-  expect_error("sigmoid probability > 1", focal::sigmoid_focal_loss(a), "logits[1] = 1.5");
+  expect_error("sigmoid probability > 1", focal::describe(focal::sigmoid_focal_loss(a)),
+               "FOCAL_PROBABILITY_OUTSIDE_UNIT_INTERVAL: logits[1] = 1.5");
   c.x[1] = 0.2f;
   ++g_checks;
-  if (!focal::sigmoid_focal_loss(a).empty()) fail("sigmoid: valid probabilities rejected");
+  if (!focal::sigmoid_focal_loss(a).ok()) fail("sigmoid: valid probabilities rejected");
 }
 
 void test_scale() {
@@ -913,6 +959,7 @@ int main() {
     test_softmax_ignore_index();
     test_softmax_probabilities();
     test_softmax_errors();
+    test_error_fields();
     test_softmax_thread_identity();
     test_softmax_lane_blocks();
     test_sigmoid();

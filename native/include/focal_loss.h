@@ -1,12 +1,16 @@
 // Public C++ API of the focal-loss kernels. Plain functions over float buffers: nothing here knows
-// about Node, so the kernels can be tested and benchmarked alone (native/tests/).
+// about Node or TensorFlow, so the kernels can be tested and benchmarked alone (native/tests/,
+// tools/kernel_bench.cc).
 //
-// Mathematics: /work/shared/DESIGN.md (softmax and sigmoid focal loss and their analytic gradients).
+// Mathematics: docs/DESIGN.md#softmax-focal-loss and docs/DESIGN.md#sigmoid-focal-loss.
+// Option values are not range-checked here (gamma >= 0, alpha, label_smoothing in [0, 1]): the
+// TypeScript layer validates them once, for every path (docs/DESIGN.md#errors). The kernels check
+// what memory safety needs and the data-dependent conditions only a pass over the data can see.
 #ifndef TFJS_FOCAL_LOSS_FOCAL_LOSS_H_
 #define TFJS_FOCAL_LOSS_FOCAL_LOSS_H_
 
 #include <cstdint>
-#include <string>
+#include "include/focal_error.h"
 
 namespace focal {
 
@@ -23,7 +27,7 @@ struct SoftmaxFocalArgs {
   const int32_t* dense_labels_int32 = nullptr;
   const float* alpha = nullptr;            // [classes] per-class alpha, or nullptr -> alpha_scalar
   float alpha_scalar = 0.25f;
-  double gamma = 2.0;                      // any real >= 0
+  double gamma = 2.0;                      // >= 0 (validated by the caller)
   double label_smoothing = 0.0;            // Keras: y' = y (1 - ls) + ls / C (sparse: one-hot(t))
   bool has_ignore_index = false;           // sparse only: rows whose label == ignore_index get
   int32_t ignore_index = -100;             //   loss 0 and a zero gradient row
@@ -47,10 +51,12 @@ struct SigmoidFocalArgs {  // elementwise over `count` elements
   float* grad_out = nullptr;      // [count] or nullptr
 };
 
-// Return an empty string on success, or an error message (e.g. "labels[17] = 12 is out of range
-// [0, 10)"). Never throw, never abort. On error the outputs are unspecified.
-std::string softmax_focal_loss(const SoftmaxFocalArgs& args);
-std::string sigmoid_focal_loss(const SigmoidFocalArgs& args);
+// Return Error::ok() on success, or the first error (the lowest flat index): a data-dependent code
+// (focal_error.h) or kInvalidArgument for a broken contract (null buffers, negative sizes, sizes
+// whose product overflows, not exactly one label array). Never throw, never abort. On error the
+// outputs are unspecified.
+Error softmax_focal_loss(const SoftmaxFocalArgs& args);
+Error sigmoid_focal_loss(const SigmoidFocalArgs& args);
 
 // Backward helpers (used by the registered gradients):
 //   scale_rows:     out[i*C+j] = dy[i] * grad[i*C+j]

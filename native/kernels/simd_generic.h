@@ -1,4 +1,4 @@
-// Portable primitives for kernels_impl.h: 4 float lanes as GCC/Clang vector extensions, which the
+// Portable primitives for kernels/kernel_bodies.h: 4 float lanes as GCC/Clang vector extensions, which the
 // compiler lowers to SSE2, NEON, or scalar code as the target allows; no intrinsics, no target
 // flags. Included only by kernels_generic.cc; internal linkage inside the ISA namespace.
 #ifndef TFJS_FOCAL_LOSS_SIMD_GENERIC_H_

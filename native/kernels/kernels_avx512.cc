@@ -6,6 +6,6 @@
 #endif
 // Kernels for the avx512 instruction set. This translation unit is compiled with its own target
 // flags (-mavx512f -mavx512dq -mfma); dispatch.cc calls it only on CPUs that support them.
-#include "simd_avx512.h"
+#include "kernels/simd_avx512.h"
 #define FOCAL_ISA avx512
-#include "kernels_impl.h"
+#include "kernels/kernel_bodies.h"

@@ -1,5 +1,5 @@
 // Kernels for the avx2 instruction set. This translation unit is compiled with its own target
 // flags (-mavx2 -mfma); dispatch.cc calls it only on CPUs that support them.
-#include "simd_avx2.h"
+#include "kernels/simd_avx2.h"
 #define FOCAL_ISA avx2
-#include "kernels_impl.h"
+#include "kernels/kernel_bodies.h"

@@ -1,5 +1,6 @@
-// Internal interface between the dispatch code (softmax_focal.cc, sigmoid_focal.cc, dispatch.cc)
-// and the per-instruction-set kernel translation units (kernels_{generic,avx2,avx512}.cc).
+// Internal interface between the ISA-independent code (core/, kernels/dispatch.cc) and the
+// per-instruction-set kernel translation units (kernels/kernels_{generic,avx2,avx512}.cc).
+// docs/DESIGN.md#simd-and-dispatch
 //
 // Each ISA translation unit defines the same functions in its own namespace (focal::generic,
 // focal::avx2, focal::avx512) and is compiled with its own target flags. Only plain functions
@@ -9,26 +10,16 @@
 #define TFJS_FOCAL_LOSS_KERNELS_H_
 
 #include <cstdint>
-#include <mutex>
-#include <string>
 
-#include "focal_loss.h"
+#include "include/focal_loss.h"
 
 namespace focal {
 namespace detail {
 
 // The first bad input a kernel met. Kernels do not build strings (no std:: in ISA code); the
-// dispatcher turns this into the message.
-enum class InputError : int {
-  kNone = 0,
-  kProbabilityInvalid,    // from_logits == false: NaN, Infinity or negative (softmax), outside [0, 1] (sigmoid)
-  kProbabilityRowSum,     // from_logits == false softmax: the row sums to 0
-  kLabelOutOfRange,       // sigmoid labels outside [0, 1] or NaN
-  kOutOfMemory,           // scratch allocation failed
-};
-
+// ISA-independent code turns this into an Error (core/errors.h).
 struct KernelError {
-  InputError code = InputError::kNone;
+  ErrorCode code = ErrorCode::kNone;
   int64_t index = -1;  // flat element index (for kProbabilityRowSum: of the row's first element)
   double value = 0;
 };
@@ -71,35 +62,6 @@ const KernelTable& kernels();
 // Tests and benchmarks: switch to the kernel set `name` ("generic", "avx2", "avx512"); false if
 // this CPU cannot run it.
 bool force_kernels(const char* name);
-
-// Collects the first (lowest flat index) error over all chunks of a parallel call, and turns it
-// into the message returned by the public API.
-class ErrorCollector {
- public:
-  void add(const KernelError& error);
-  bool has_error() const { return first_.code != InputError::kNone; }
-  // `classes`: row length for "(row r, class c)" context (1 for elementwise kernels).
-  std::string message(int64_t classes) const;
-
- private:
-  KernelError first_;
-  std::mutex mutex_;
-};
-
-// Integer-held labels (SoftmaxFocalArgs::dense_labels_int32, SigmoidFocalArgs::labels_int32) are
-// converted to float one block at a time, into per-chunk scratch that stays in L2, and the block
-// goes through the float kernels. label_block_rows: rows of `classes` labels per block (about 64 KB
-// of floats, a multiple of 16 rows when that many fit, at least one row); kLabelBlockElements:
-// elements per block of the elementwise (sigmoid) kernels.
-constexpr int64_t kLabelBlockElements = 16384;
-int64_t label_block_rows(int64_t classes);
-void int32_to_float(const int32_t* in, int64_t n, float* out);
-
-// Counts one call of a public kernel entry point (call_count()).
-void count_call();
-
-// JS-style rendering of a number for error messages: 12, 0.5, NaN, Infinity, -Infinity.
-std::string format_number(double v);
 
 }  // namespace detail
 }  // namespace focal

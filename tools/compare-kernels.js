@@ -4,7 +4,7 @@
 // same machine state. For kernel work: build the baseline first and keep a copy, e.g.
 //   git stash && npm run build && cp build/Release/focal_loss.node /tmp/base.node && git stash pop
 //   npm run build
-//   node scripts/compare-kernels.js /tmp/base.node build/Release/focal_loss.node
+//   node tools/compare-kernels.js /tmp/base.node build/Release/focal_loss.node
 // Options: --shapes 65536x20,256x10 (rows x classes)  --labels sparse|one-hot  --threads N
 //          --label-smoothing X
 //          --copy  after every pair of calls, copy the logits into a third array (as the bench's

@@ -7,14 +7,14 @@
 // them and write loss and gradient straight into TensorFlow-allocated outputs: each byte of the
 // logits is read once and each byte of the gradient is written once.
 //
-// Nothing here knows about Node. TensorFlow is not linked at build time: its C API (the stable
-// kernel and op registration functions of tensorflow/c/kernels.h and ops.h) is looked up at run
-// time among the shared libraries already loaded, so this file builds without TensorFlow's headers
-// and the addon still loads, and keeps its other paths, where TensorFlow is absent.
+// Nothing here knows about Node. TensorFlow is not linked at build time: its C API is looked up at
+// run time among the shared libraries already loaded (tf_c_api.h). docs/DESIGN.md#tensorflow-ops
 #ifndef TFJS_FOCAL_LOSS_TENSORFLOW_OPS_H_
 #define TFJS_FOCAL_LOSS_TENSORFLOW_OPS_H_
 
+#include <cstddef>
 #include <string>
+#include <vector>
 
 namespace focal {
 
@@ -40,6 +40,23 @@ extern const char* const kScaleGradientOpName;
 // per process (later calls return the first call's result). Returns "" on success, or why the ops
 // are unavailable (no TensorFlow loaded, a missing C API function, a registration error).
 std::string register_tensorflow_ops();
+
+// One attribute of an op: registered as "name: type" and read at kernel construction by `read`
+// (null for a type attribute, which selects the kernel instead). One table per op drives both.
+class AttrReader;
+struct AttrSpec {
+  const char* name;
+  const char* type;  // as in the op definition: "float", "bool", "int", "list(float) >= 1", ...
+  void (*read)(AttrReader& reader, const char* name, void* config);
+};
+struct OpSpec {
+  const char* key;  // "softmax", "sigmoid", "scaleGradient" (the names registerTensorflowOps returns)
+  const char* op_name;
+  const AttrSpec* attrs;
+  size_t attr_count;
+};
+// The three ops' attribute tables (empty where the ops are not available: not Linux).
+const std::vector<OpSpec>& tensorflow_op_specs();
 
 }  // namespace focal
 

@@ -16,10 +16,9 @@ namespace focal {
 namespace pool {
 
 // `work` passed to parallel_for is an estimate of the single-thread time in nanoseconds (callers
-// use per-element costs measured with native/tests/kernel_bench.cc). Below kMinParallelWork a
-// call runs on the calling thread only: waking a sleeping worker takes tens of microseconds on a
-// loaded machine, and splitting only pays off above ~150 us of work (measured on a 2-core VM:
-// 128 x 1000 softmax rows, 60 us, ran slower on 2 threads; 256 x 1000, 120 us, faster).
+// use per-element costs from tools/kernel_bench.cc). Below kMinParallelWork a call runs on the
+// calling thread only: waking a sleeping worker takes tens of microseconds on a loaded machine,
+// more than splitting a smaller job saves. docs/DESIGN.md#threading-and-determinism
 constexpr int64_t kMinParallelWork = 150000;
 
 // Approximate single-thread cost per element in nanoseconds, for `work` (AVX-512/AVX2 kernels;
@@ -30,7 +29,7 @@ constexpr double kNsPerProbabilityElement = 5.0;
 constexpr double kNsPerSigmoidElement = 2.0;
 constexpr double kNsPerScaledElement = 0.2;
 // Fixed cost per softmax row (horizontal sums, the per-row terms): with few classes it is most
-// of a row's time (C = 20: about 23 ns a row sparse, 32 ns dense, 1 thread, AVX-512).
+// of a row's time.
 constexpr double kNsPerSoftmaxRow = 15.0;
 
 inline int64_t work_ns(int64_t elements, double ns_per_element) {

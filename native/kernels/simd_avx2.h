@@ -1,4 +1,4 @@
-// AVX2/FMA primitives for kernels_impl.h (8 float lanes). Included only by kernels_avx2.cc, which
+// AVX2/FMA primitives for kernels/kernel_bodies.h (8 float lanes). Included only by kernels_avx2.cc, which
 // is compiled with -mavx2 -mfma. Internal linkage inside the ISA namespace (ODR safety).
 #ifndef TFJS_FOCAL_LOSS_SIMD_AVX2_H_
 #define TFJS_FOCAL_LOSS_SIMD_AVX2_H_

@@ -1,4 +1,4 @@
-// AVX-512F/DQ primitives for kernels_impl.h (16 float lanes). Included only by kernels_avx512.cc,
+// AVX-512F/DQ primitives for kernels/kernel_bodies.h (16 float lanes). Included only by kernels_avx512.cc,
 // which is compiled with -mavx512f -mavx512dq -mfma. Everything has internal linkage inside the
 // ISA namespace, so nothing compiled with these flags can be shared with other translation units.
 #ifndef TFJS_FOCAL_LOSS_SIMD_AVX512_H_

@@ -1,5 +1,5 @@
 // Kernels for the generic instruction set. This translation unit is compiled with its own target
 // flags (none (portable C++)); dispatch.cc calls it only on CPUs that support them.
-#include "simd_generic.h"
+#include "kernels/simd_generic.h"
 #define FOCAL_ISA generic
-#include "kernels_impl.h"
+#include "kernels/kernel_bodies.h"

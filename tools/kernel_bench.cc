@@ -14,8 +14,8 @@
 #include <thread>
 #include <vector>
 
-#include "../focal_loss.h"
-#include "../kernels.h"
+#include "include/focal_loss.h"
+#include "kernels/isa_kernels.h"
 
 namespace {
 

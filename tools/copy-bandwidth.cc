@@ -5,7 +5,7 @@
 // compares the kernel with streams its writes (no read of each destination line first) or not:
 // if memcpy takes as long as the ordinary-store loop, it does not.
 //
-//   g++ -O2 -mavx2 -mfma scripts/copy-bandwidth.cc -o /tmp/copy-bandwidth && /tmp/copy-bandwidth
+//   g++ -O2 -mavx2 -mfma tools/copy-bandwidth.cc -o /tmp/copy-bandwidth && /tmp/copy-bandwidth
 #include <immintrin.h>
 
 #include <algorithm>

@@ -1,0 +1,117 @@
+// The probability-input paths (from_logits == false), Keras semantics, in scalar double:
+// categorical_focal_crossentropy (softmax) and binary_focal_crossentropy (sigmoid).
+// docs/DESIGN.md#softmax-focal-loss, docs/DESIGN.md#sigmoid-focal-loss
+#include "core/probabilities.h"
+
+#include <cmath>
+#include <limits>
+
+namespace focal {
+namespace detail {
+namespace {
+
+constexpr double kEpsilon = 1e-7;  // keras.backend.epsilon()
+
+double pow_gamma(double q, double gamma) {
+  if (gamma == 0.0) return 1.0;
+  if (gamma == 2.0) return q * q;
+  return std::pow(q, gamma);
+}
+
+}  // namespace
+
+// Keras probability path for one row:
+//   u = x / sum(x), p = clip(u, eps, 1 - eps), L = -sum_j alpha_j y_j (1 - p_j)^gamma log p_j.
+// The gradient goes through the clip (zero where u is outside [eps, 1 - eps], as TF's
+// clip_by_value gradient) and through the normalisation: dL/dx_k = (g_k - sum_j g_j u_j) / s.
+void probability_row(const SoftmaxFocalArgs& a, int64_t row, double* g, KernelError* error) {
+  const int64_t C = a.classes;
+  const float* x = a.logits + row * C;
+  double s = 0.0;
+  for (int64_t j = 0; j < C; ++j) {
+    const double v = x[j];
+    if (!(v >= 0.0 && v < std::numeric_limits<double>::infinity())) {
+      error->code = ErrorCode::kProbabilityInvalid;
+      error->index = row * C + j;
+      error->value = v;
+      return;
+    }
+    s += v;
+  }
+  if (!(s > 0.0 && s < std::numeric_limits<double>::infinity())) {
+    error->code = ErrorCode::kProbabilityRowSum;
+    error->index = row * C;
+    error->value = s;
+    return;
+  }
+  int32_t target = -1;
+  if (a.sparse_labels) target = a.sparse_labels[row];
+  const double ls = a.label_smoothing, ls_c = ls / static_cast<double>(C), gamma = a.gamma;
+  double loss = 0.0, gu = 0.0;
+  for (int64_t j = 0; j < C; ++j) {
+    const double yj = a.dense_labels ? static_cast<double>(a.dense_labels[row * C + j]) * (1.0 - ls) + ls_c
+                                     : (j == target ? 1.0 - ls : 0.0) + ls_c;
+    g[j] = 0.0;
+    if (yj == 0.0) continue;
+    const double u = static_cast<double>(x[j]) / s;
+    const bool inside = u >= kEpsilon && u <= 1.0 - kEpsilon;
+    const double p = u < kEpsilon ? kEpsilon : (u > 1.0 - kEpsilon ? 1.0 - kEpsilon : u);
+    const double q = 1.0 - p;  // >= 1e-7
+    const double lp = std::log(p);
+    const double mod = pow_gamma(q, gamma);
+    const double aj = (a.alpha ? a.alpha[j] : a.alpha_scalar) * yj;
+    loss += aj * (-mod * lp);
+    if (inside) {
+      // d/dp [-(1-p)^g log p] = g (1-p)^(g-1) log p - (1-p)^g / p
+      const double dmod = gamma == 0.0 ? 0.0 : gamma * std::pow(q, gamma - 1.0);
+      g[j] = aj * (dmod * lp - mod / p);
+      gu += g[j] * u;
+    }
+  }
+  a.loss_out[row] = static_cast<float>(loss);
+  if (!a.grad_out) return;
+  float* out = a.grad_out + row * C;
+  for (int64_t j = 0; j < C; ++j) out[j] = static_cast<float>((g[j] - gu) / s);
+}
+
+// Keras BinaryFocalCrossentropy on probabilities:
+//   bce = -(y log pc + (1 - y) log(1 - pc)) with pc = clip(p, eps, 1 - eps),
+//   1 - p_t = y (1 - p) + (1 - y) p from the unclipped p,
+//   L = alpha_t (1 - p_t)^gamma bce.
+// The gradient of bce goes through the clip (zero outside [eps, 1 - eps], TF clip_by_value).
+void probability_elements(const SigmoidFocalArgs& a, int64_t begin, int64_t end, KernelError* error) {
+  const double ls = a.label_smoothing, gamma = a.gamma;
+  for (int64_t i = begin; i < end; ++i) {
+    const float pf = a.logits[i], yf = a.labels[i];
+    if (!(pf >= 0.0f && pf <= 1.0f)) {
+      error->code = ErrorCode::kProbabilityOutsideUnitInterval;
+      error->index = i;
+      error->value = pf;
+      return;
+    }
+    if (!(yf >= 0.0f && yf <= 1.0f)) {
+      error->code = ErrorCode::kLabelOutsideUnitInterval;
+      error->index = i;
+      error->value = yf;
+      return;
+    }
+    const double p = pf, y = yf * (1.0 - ls) + 0.5 * ls;
+    const bool inside = p >= kEpsilon && p <= 1.0 - kEpsilon;
+    const double pc = p < kEpsilon ? kEpsilon : (p > 1.0 - kEpsilon ? 1.0 - kEpsilon : p);
+    const double bce = -(y * std::log(pc) + (1.0 - y) * std::log(1.0 - pc));
+    const double q = y * (1.0 - p) + (1.0 - y) * p;
+    const double mod = gamma == 0.0 ? 1.0 : (gamma == 2.0 ? q * q : std::pow(q, gamma));
+    const double alpha_t = a.class_balancing ? a.alpha * y + (1.0 - a.alpha) * (1.0 - y) : 1.0;
+    a.loss_out[i] = static_cast<float>(alpha_t * mod * bce);
+    if (a.grad_out) {
+      // d mod/dp = gamma q^(gamma-1) (1 - 2y). At q == 0 with 0 < gamma < 1 this is infinite, as
+      // in TensorFlow (the derivative of q^gamma at 0); it needs p exactly 0 or 1.
+      const double dmod = gamma == 0.0 ? 0.0 : gamma * std::pow(q, gamma - 1.0) * (1.0 - 2.0 * y);
+      const double dbce = inside ? -y / pc + (1.0 - y) / (1.0 - pc) : 0.0;
+      a.grad_out[i] = static_cast<float>(alpha_t * (dmod * bce + mod * dbce));
+    }
+  }
+}
+
+}  // namespace detail
+}  // namespace focal
