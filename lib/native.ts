@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 /**
- * Arguments of `softmaxFocalLoss` (native/addon.cc). Int32Array labels = sparse class indices,
+ * Arguments of `softmaxFocalLoss` (native/bindings/addon.cc). Int32Array labels = sparse class indices,
  * unless denseLabels is true: then rows * classes dense labels held as integers.
  */
 export interface NativeSoftmaxFocalArgs {
@@ -26,7 +26,7 @@ export interface NativeSoftmaxFocalArgs {
 }
 
 /**
- * Arguments of `sigmoidFocalLoss` (native/addon.cc); alpha null or negative = no class balancing.
+ * Arguments of `sigmoidFocalLoss` (native/bindings/addon.cc); alpha null or negative = no class balancing.
  * Int32Array labels: labels held as integers (the 'cpu' backend's storage of a tensor cast from int32).
  */
 export interface NativeSigmoidFocalArgs {
@@ -61,6 +61,10 @@ export interface FocalLossAddon {
    * Registers the kernels as TensorFlow ops in the TensorFlow that tfjs-node loaded (once per
    * process): ok, or the reason they are unavailable, and the op names.
    */
+  /** The attributes each TensorFlow op registers, as registered ("float", "list(float) >= 1", ...). */
+  tensorflowOpSpecs(): {[op in 'softmax' | 'sigmoid' | 'scaleGradient']?: Array<{name: string, type: string}>};
+  /** The argument keys each N-API entry point reads. */
+  argumentKeys(): {softmaxFocalLoss: string[], sigmoidFocalLoss: string[]};
   registerTensorflowOps(): {
     ok: boolean,
     reason: string,

@@ -196,6 +196,15 @@ describe('focalLoss: options', () => {
     expectErrorNoLeak(null, () => focalLoss(sparse, logits, {gamma: -1}), RangeError,
                       'focalLoss: options.gamma must be a finite number >= 0', 'received -1');
     expectError(() => focalLoss(sparse, logits, {gamma: NaN}), RangeError, 'received NaN');
+    // finite as a double, Infinity in the float32 the kernels compute in
+    expectError(() => focalLoss(sparse, logits, {gamma: 1e39}), RangeError,
+                'options.gamma must be a finite number >= 0', 'received 1e+39');
+    expectError(() => focalLoss(sparse, logits, {alpha: 1e39}), RangeError,
+                'options.alpha must be a finite number >= 0', 'received 1e+39');
+    expectError(() => focalLoss(sparse, logits, {alpha: [1, 1e39, 1, 1, 1]}), RangeError,
+                'options.alpha[1] must be a finite number >= 0', 'received 1e+39');
+    expectError(() => sigmoidFocalLoss(dense, logits, {gamma: 3.5e38}), RangeError,
+                'options.gamma must be a finite number >= 0');
     expectError(() => focalLoss(sparse, logits, {gamma: Infinity}), RangeError,
                 'received Infinity');
     expectError(() => focalLoss(sparse, logits, {gamma: '2' as unknown as number}), TypeError,

@@ -8,6 +8,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import {binaryFocalCrossentropy, categoricalFocalCrossentropy, FocalLoss, focalLoss, SigmoidFocalLoss, sigmoidFocalLoss} from '../lib';
 import {BINARY_FOCAL_CROSSENTROPY_SCHEMA, SIGMOID_FOCAL_LOSS_SCHEMA} from '../lib/losses/sigmoid_focal_loss';
 import {CATEGORICAL_FOCAL_CROSSENTROPY_SCHEMA, FOCAL_LOSS_SCHEMA} from '../lib/losses/focal_loss';
+import {focalLossOpAttrs} from '../lib/kernels/FocalLoss';
+import {sigmoidFocalLossOpAttrs} from '../lib/kernels/SigmoidFocalLoss';
+import {addon} from '../lib/native';
+import {AttrValue, forwardOpAttrs} from '../lib/paths/tensorflow_op';
 import {optionsTable, Schema} from '../lib/validation/options';
 
 const SCHEMAS: Array<[string, Schema]> = [
@@ -94,5 +98,59 @@ describe('every option that is not about the reduction reaches the kernel as an 
     expect([FocalLoss, SigmoidFocalLoss]).toContain(kernelName);
     const expected = [...Object.keys(schema).filter((k) => !API_LEVEL.includes(k)), 'reduction'];
     expect(kernelAttrs(kernelName, run)).toEqual(expected.sort());
+  });
+});
+
+describe('what the kernels pass to native code is what native code declares it reads', () => {
+  // The TensorFlow op attribute types as the addon registers them, per kind of AttrValue.
+  const TF_TYPE: {[kind: string]: string} = {
+    float: 'float', floats: 'list(float) >= 1', int: 'int', bool: 'bool', dtype: '{int32, float}',
+  };
+  const attrsOf = (values: {[name: string]: AttrValue}) => Object.keys(values).map(
+      (name) => ({name, type: TF_TYPE[Object.keys(values[name])[0]]}));
+  const byName = (a: {name: string}, b: {name: string}) => a.name.localeCompare(b.name);
+  const specs = addon().tensorflowOpSpecs();
+  const call = {wantGrad: true, reduction: 'none' as const};
+
+  test('FocalLoss: the TensorFlow op attributes, sparse and dense labels', () => {
+    const attrs = {gamma: 2, alpha: [1, 2], labelSmoothing: 0, ignoreIndex: 3, fromLogits: true};
+    for (const sparse of [true, false]) {
+      expect(attrsOf(forwardOpAttrs(focalLossOpAttrs(attrs, sparse), call)).sort(byName))
+          .toEqual([...specs.softmax!].sort(byName));
+    }
+  });
+
+  test('SigmoidFocalLoss: the TensorFlow op attributes, with and without class balancing', () => {
+    for (const alpha of [0.25, -1]) {
+      const attrs = {gamma: 2, alpha, labelSmoothing: 0, fromLogits: true};
+      expect(attrsOf(forwardOpAttrs(sigmoidFocalLossOpAttrs(attrs), call)).sort(byName))
+          .toEqual([...specs.sigmoid!].sort(byName));
+    }
+  });
+
+  test('the N-API entry points receive exactly the keys they read', async () => {
+    const previous = tf.getBackend();
+    await tf.setBackend('cpu');  // the JS-array path calls the entry points
+    const softmax = jest.spyOn(addon(), 'softmaxFocalLoss');
+    const sigmoid = jest.spyOn(addon(), 'sigmoidFocalLoss');
+    try {
+      tf.tidy(() => {
+        const logits = tf.tensor2d([[1, 2], [3, 4]]);
+        focalLoss(tf.tensor1d([0, 1], 'int32'), logits);
+        focalLoss(tf.tensor2d([[0, 1], [1, 0]]), logits, {fromLogits: true});
+        sigmoidFocalLoss(tf.tensor2d([[0, 1], [1, 0]]), logits);
+      });
+      const keys = addon().argumentKeys();
+      expect(softmax.mock.calls.length).toBe(2);
+      for (const [args] of softmax.mock.calls) {
+        expect(Object.keys(args).sort()).toEqual([...keys.softmaxFocalLoss].sort());
+      }
+      expect(sigmoid.mock.calls.length).toBe(1);
+      expect(Object.keys(sigmoid.mock.calls[0][0]).sort()).toEqual([...keys.sigmoidFocalLoss].sort());
+    } finally {
+      softmax.mockRestore();
+      sigmoid.mockRestore();
+      await tf.setBackend(previous);
+    }
   });
 });

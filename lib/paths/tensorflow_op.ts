@@ -49,6 +49,17 @@ export type AttrValue = {float: number} | {floats: number[]} | {int: number} | {
 /** The code of the ops' `reduction` attribute. */
 export const REDUCTION_CODES: {[r in KernelReduction]: number} = {none: 0, sum: 1, mean: 2};
 
+/** A forward op's attributes: the loss's own, and what every forward op takes. */
+export function forwardOpAttrs(attrs: {[name: string]: AttrValue},
+                               call: Pick<ForwardCall, 'wantGrad' | 'reduction'>):
+    {[name: string]: AttrValue} {
+  return {
+    ...attrs,
+    compute_gradient: {bool: call.wantGrad},
+    reduction: {int: REDUCTION_CODES[call.reduction]},
+  };
+}
+
 /** The names under which the addon registered its ops. */
 export interface OpNames {
   softmax: string;
@@ -101,11 +112,7 @@ export class TensorflowOps {
           call: ForwardCall): tf.TensorInfo {
     let outputs: tf.TensorInfo[];
     try {
-      outputs = this.run(opName, {
-        ...attrs,
-        compute_gradient: {bool: call.wantGrad},
-        reduction: {int: REDUCTION_CODES[call.reduction]},
-      }, inputs, 2);
+      outputs = this.run(opName, forwardOpAttrs(attrs, call), inputs, 2);
     } catch (e) {
       rethrowNative(call.opName, e, call.shapes);
     }

@@ -104,12 +104,17 @@ export function optionsTable(schema: Schema): string {
 
 // ---- The kinds of option --------------------------------------------------------------------
 
+/** Finite also as a float32, the precision the kernels compute in (1e39 is not). */
+function isFiniteFloat32(value: number): boolean {
+  return Number.isFinite(Math.fround(value));
+}
+
 function nonNegative(ctx: ParseContext, value: unknown, expected: string): number {
   if (typeof value !== 'number') {
     throw new TypeError(`${ctx.fn}: ${ctx.argName} must be ${expected}; received ${
         describeValue(value)}`);
   }
-  if (!Number.isFinite(value) || value < 0) {
+  if (!isFiniteFloat32(value) || value < 0) {
     throw new RangeError(`${ctx.fn}: ${ctx.argName} must be ${expected}; received ${value}`);
   }
   return value;
@@ -167,7 +172,7 @@ export function classWeights(defaultValue: number, doc: string):
       const count = ctx.classes === undefined ? '' : `${ctx.classes} `;
       const expected = `a finite number >= 0 or an array of ${count}such numbers (one per class)`;
       if (typeof value === 'number') {
-        if (!Number.isFinite(value) || value < 0) {
+        if (!isFiniteFloat32(value) || value < 0) {
           throw new RangeError(`${ctx.fn}: ${ctx.argName} must be ${expected}; received ${value}`);
         }
         return value;
