@@ -7,7 +7,8 @@
 //   node dist/bench/run.js [--backend tensorflow|cpu|both] [--shapes 256x10,4096x1000]
 //       [--reps N] [--warmup N] [--warmup-ms N] [--min-sample-ms N] [--seeds N] [--epochs N]
 //       [--sections speed,kernel,torch,effect,detection,figures] [--thread-shapes LIST]
-//       [--detection-seeds N] [--detection-steps N] [--detection-images N] [--out DIR] [--quick]
+//       [--detection-seeds N] [--detection-steps N] [--detection-images N] [--detection-losses LIST]
+//       [--out DIR] [--quick]
 import * as childProcess from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -18,6 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as focal from '../lib/index';
 import {DetectionSettings} from './detection/experiment';
 import {detectionTerminal} from './detection/report';
+import {CLASSIFICATION_LOSSES} from './detection/losses';
 import {detectionSettings, runDetectionSection} from './detection/section';
 import {measureEffect} from './effect';
 import {focalCurveChart, speedChart, trainingCurvesChart, writeSvg} from './figures';
@@ -91,6 +93,9 @@ export const USAGE = `Usage: node dist/bench/run.js [options]
   --detection-seeds N             training seeds per loss in the detection section (default 3; --quick 1)
   --detection-steps N             optimizer steps per detection run (default 500; --quick 200)
   --detection-images N            training canvases of the detection section (default 2000; --quick 600)
+  --detection-losses LIST         classification losses of the detection section, any of
+                                  ${CLASSIFICATION_LOSSES.map((l) => l.id).join(',')}
+                                  (default all; --quick the first three)
   --out DIR                       output folder (default bench/out)
   --quick                         reduced run (well under a minute): small shapes, few reps, seeds, epochs
   --help                          this text
@@ -121,7 +126,7 @@ export function parseArgs(argv: string[]): BenchOptions {
     const [flag, inline] = arg.startsWith('--') && eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
     const known = ['--backend', '--shapes', '--reps', '--warmup', '--warmup-ms', '--min-sample-ms', '--seeds',
                    '--epochs', '--sections', '--out', '--kernel-shape', '--thread-shapes', '--dataset-max', '--budget',
-                   '--detection-seeds', '--detection-steps', '--detection-images'];
+                   '--detection-seeds', '--detection-steps', '--detection-images', '--detection-losses'];
     if (!known.includes(flag)) {
       throw new RangeError(`unknown argument '${arg}'\n${USAGE}`);
     }
@@ -167,11 +172,26 @@ export function parseArgs(argv: string[]): BenchOptions {
     testPerClass: 60,
     budgetSeconds: values.has('--budget') ? positiveInteger('--budget', values.get('--budget')) : quick ? 5 : 30,
     detection: detectionSettings(quick, ...(['--detection-seeds', '--detection-steps', '--detection-images'].map(
-        (flag) => (values.has(flag) ? positiveInteger(flag, values.get(flag)) : undefined)) as [number?, number?, number?])),
+        (flag) => (values.has(flag) ? positiveInteger(flag, values.get(flag)) : undefined)) as [number?, number?, number?]),
+        detectionLosses(values.get('--detection-losses'))),
     outDir: path.resolve(values.get('--out') ?? path.join('bench', 'out')),
     quiet: false,
     command: ['node dist/bench/run.js', ...argv].join(' '),
   };
+}
+
+function detectionLosses(list: string | undefined): string[] | undefined {
+  if (list === undefined) {
+    return undefined;
+  }
+  const ids = list.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const known = CLASSIFICATION_LOSSES.map((l) => l.id);
+  const unknown = ids.find((id) => !known.includes(id));
+  if (unknown !== undefined || ids.length === 0) {
+    throw new RangeError(`--detection-losses: ${unknown === undefined ? 'empty list' : `unknown loss '${unknown}'`}; ` +
+                         `expected any of ${known.join(', ')}`);
+  }
+  return ids;
 }
 
 export class HelpRequested extends Error {

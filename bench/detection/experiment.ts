@@ -243,7 +243,8 @@ export function pairedComparison(rows: LossRow[], a: string, b: string): PairedC
 }
 
 export const COMPARISONS: Array<[string, string]> = [
-  ['focal', 'bce'], ['focal', 'alpha_bce'], ['alpha_bce', 'bce'], ['focal_g1', 'focal'], ['bce_no_prior', 'bce'],
+  ['focal', 'bce'], ['focal', 'alpha_bce'], ['alpha_bce', 'bce'], ['focal_g1', 'focal'], ['focal_g1', 'bce'],
+  ['bce_no_prior', 'bce'],
   ['focal_no_prior', 'focal'],
 ];
 

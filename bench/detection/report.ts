@@ -63,10 +63,11 @@ export function detectionTerminal(result: DetectionResult): string {
   return lines.join('\n');
 }
 
-function markdownTable(header: string[], rows: string[][]): string {
+/** First column (and the last when `textLast`) left-aligned, numbers right-aligned. */
+function markdownTable(header: string[], rows: string[][], textLast = false): string {
   const line = (cells: string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
-  return [line(header), line(header.map((_, i) => (i === 0 || i === header.length - 1 ? '---' : '---:'))),
-          ...rows.map(line)].join('\n');
+  const left = (i: number) => i === 0 || (textLast && i === header.length - 1);
+  return [line(header), line(header.map((_, i) => (left(i) ? '---' : '---:'))), ...rows.map(line)].join('\n');
 }
 
 /** What the runs say about focal loss against BCE, from the numbers (no fixed wording of a result). */
@@ -80,15 +81,27 @@ export function detectionConclusion(result: DetectionResult): string {
                        `On this data focal loss does **not** beat BCE: ${comparisonSentence(result, main)}.`);
   }
   for (const [a, b, why] of [
-    ['focal', 'alpha_bce', 'α-balancing alone'],
-    ['focal_g1', 'focal', 'the focusing parameter (γ 1 against γ 2)'],
-    ['bce_no_prior', 'bce', 'the prior initialisation, for BCE'],
-    ['focal_no_prior', 'focal', 'the prior initialisation, for focal loss'],
+    ['focal', 'alpha_bce', 'Focal loss against α-balancing alone'],
+    ['focal_g1', 'focal', 'The focusing parameter (γ 1 against γ 2)'],
+    ['focal_g1', 'bce', 'Focal loss with γ 1 against BCE'],
+    ['bce_no_prior', 'bce', 'The prior initialisation, for BCE'],
+    ['focal_no_prior', 'focal', 'The prior initialisation, for focal loss'],
   ] as const) {
     const c = find(a, b);
     if (c !== undefined) {
-      parts.push(`${why[0].toUpperCase()}${why.slice(1)}: ${comparisonSentence(result, c)}.`);
+      parts.push(`${why}: ${comparisonSentence(result, c)}.`);
     }
+  }
+  const gains = result.rows.filter((r) => !r.ablation).map((row) => {
+    const runs = result.runs.filter((r) => r.loss === row.loss && r.curve.length >= 2);
+    const gain = runs.map((r) => r.curve[r.curve.length - 1].validationMap50 - r.curve[r.curve.length - 2].validationMap50);
+    return runs.length > 0 ? `${row.label} ${gain.reduce((a, b) => a + b, 0) / gain.length >= 0 ? '+' : ''}${
+        points(gain.reduce((a, b) => a + b, 0) / gain.length)}` : '';
+  }).filter((g) => g !== '');
+  const last = result.runs[0]?.curve;
+  if (gains.length > 0 && last !== undefined && last.length >= 2) {
+    parts.push(`Still learning at the end? Validation mAP@0.5 gained over the last ${
+        last[last.length - 1].step - last[last.length - 2].step} steps (points, mean over seeds): ${gains.join(', ')}.`);
   }
   return parts.join(' ');
 }
@@ -112,7 +125,7 @@ export function detectionMarkdown(result: DetectionResult, figures: Array<{file:
            `${s.decode.maxPerImage} per canvas; AP per class at IoU 0.5 with all-point interpolation (VOC 2010+), mean ` +
            `over the ${s.classes} classes, on the test canvases with the final weights (no checkpoint selection; ` +
            `validation only draws the curves). Backend \`${result.backend}\`.`, '');
-  out.push(markdownTable(DETECTION_HEADER, detectionRows(result)), '');
+  out.push(markdownTable(DETECTION_HEADER, detectionRows(result), true), '');
   out.push(`Training time is the optimizer steps alone (${s.steps} steps of ${s.batchSize} canvases), evaluation excluded; ` +
            `the section took ${result.seconds.toFixed(0)} s in all.`, '');
   out.push(`**Result.** ${detectionConclusion(result)}`, '');

@@ -15,12 +15,12 @@ import {writeSvg} from '../figures';
  * 10 minutes on 2 busy cores; --quick the main losses once each, with a real (lower) mAP, well
  * under a minute.
  */
-export function detectionSettings(quick: boolean, seeds?: number, steps?: number, trainImages?: number):
-    DetectionSettings {
+export function detectionSettings(quick: boolean, seeds?: number, steps?: number, trainImages?: number,
+                                  losses?: string[]): DetectionSettings {
   const count = seeds ?? (quick ? 1 : 3);
   return {
     seeds: Array.from({length: count}, (_, i) => i + 1),
-    losses: CLASSIFICATION_LOSSES.filter((l) => !quick || !l.ablation).map((l) => l.id),
+    losses: losses ?? CLASSIFICATION_LOSSES.filter((l) => !quick || !l.ablation).map((l) => l.id),
     trainImages: trainImages ?? (quick ? 600 : 2000),
     validationImages: quick ? 100 : 200,
     testImages: quick ? 200 : 500,
