@@ -275,6 +275,10 @@ describe(`bench smoke run (--quick, tiny sizes, backend ${backend})`, () => {
     expect(detection.comparisons.map((c) => [c.a, c.b])).toEqual([['focal', 'bce'], ['focal', 'alpha_bce'],
                                                                   ['alpha_bce', 'bce']]);
     expect(detection.examplePixels).toHaveLength(4);
+    for (const pixels of detection.examplePixels) {
+      expect(pixels).toMatch(/^[0-9a-f]{4096}$/);
+      expect(pixels).toMatch(/[1-9a-f]/);   // some ink
+    }
     expect(detection.leakedTensors).toBe(0);
     expect(detection.data.outputsPerImage).toBe(2560);
     const section = fs.readFileSync(path.join(outDir, 'DETECTION.md'), 'utf8');

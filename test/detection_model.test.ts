@@ -234,5 +234,9 @@ describe('detection options', () => {
     expect(() => parseArgs(['--detection-seeds'])).toThrow(/--detection-seeds needs a value/);
     expect(() => parseArgs(['--sections', 'detect'])).toThrow(/unknown section 'detect'; expected any of .*detection/);
     expect(() => parseArgs(['--detection-epochs', '3'])).toThrow(/unknown argument '--detection-epochs'/);
+    expect(parseArgs(['--detection-losses', 'focal,bce']).detection.losses).toEqual(['focal', 'bce']);
+    expect(() => parseArgs(['--detection-losses', 'bce,varifocal']))
+        .toThrow(/--detection-losses: unknown loss 'varifocal'; expected any of bce, alpha_bce, focal, focal_g1/);
+    expect(() => parseArgs(['--detection-losses', ','])).toThrow(/--detection-losses: empty list/);
   });
 });

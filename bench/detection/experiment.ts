@@ -88,8 +88,8 @@ export interface DetectionResult {
   runs: DetectionRun[];
   /** Ground truth of the example images. */
   exampleTruth: GroundTruth[][];
-  /** The example images' pixels, [exampleImages, CANVAS, CANVAS], rounded to 2 decimals. */
-  examplePixels: number[][];
+  /** The example images, one string each: CANVAS * CANVAS hex digits, row-major, pixel value * 15 rounded. */
+  examplePixels: string[];
   pending: string[];
   /** Tensors alive after the section minus before (0: memory stays flat). */
   leakedTensors: number;
@@ -294,7 +294,7 @@ export function measureDetection(options: DetectionOptions): DetectionResult {
   const countObjects = (s: DetectionSplit) => s.objects.reduce((n, o) => n + o.length, 0);
   const examples = Math.min(options.exampleImages, data.test.count);
   const pixels = (n: number) => Array.from(data.test.images.subarray(n * CANVAS * CANVAS, (n + 1) * CANVAS * CANVAS),
-                                           (v) => Math.round(v * 100) / 100);
+                                           (v) => Math.round(v * 15).toString(16)).join('');
   const {progress: _progress, log: _log, backend, ...settings} = options;
   return {
     backend,

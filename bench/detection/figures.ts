@@ -43,16 +43,16 @@ export function detectionCurvesChart(result: DetectionResult): string {
   ], 3, 560, 440);
 }
 
-/** Grey levels drawn as horizontal runs of equal level (8 levels; background black). */
-function canvasRects(pixels: number[], x0: number, y0: number, scale: number): string {
+/** Grey levels (hex digits 0-f, see DetectionResult.examplePixels) as horizontal runs of equal level. */
+function canvasRects(pixels: string, x0: number, y0: number, scale: number): string {
   const parts = [`<rect x="${x0}" y="${y0}" width="${CANVAS * scale}" height="${CANVAS * scale}" fill="black"/>`];
-  const levels = 8;
+  const levels = 15;
   for (let y = 0; y < CANVAS; y++) {
     let x = 0;
     while (x < CANVAS) {
-      const level = Math.round(pixels[y * CANVAS + x] * levels);
+      const level = parseInt(pixels[y * CANVAS + x], 16);
       let end = x + 1;
-      while (end < CANVAS && Math.round(pixels[y * CANVAS + end] * levels) === level) {
+      while (end < CANVAS && pixels[y * CANVAS + end] === pixels[y * CANVAS + x]) {
         end++;
       }
       if (level > 0) {
