@@ -1,4 +1,6 @@
 // Terminal tables and the markdown report (bench/out/REPORT.md) from the results object.
+import {DetectionResult} from './detection/experiment';
+import {detectionMarkdown, detectionTerminal} from './detection/report';
 import {EFFECT_LOSSES, EffectResult, METRIC_LABELS, METRICS} from './effect';
 import {BackendSpeedResult, CONTENDERS, KernelResult, MAX_CALLS_PER_SAMPLE, ShapeResult, ThreadCountTiming,
         ThreadScalingResult} from './speed';
@@ -61,6 +63,7 @@ export interface BenchResults {
   kernel: KernelResult | null;
   torch: TorchResult | null;
   effect: EffectResult | null;
+  detection: DetectionResult | null;
   figures: FigureInfo[];
   notes: string[];
   errors: Array<{section: string; message: string; stack?: string}>;
@@ -214,6 +217,9 @@ export function terminalSummary(results: BenchResults): string {
     parts.push(textTable(effectHeader(results.effect), effectRows(results.effect)));
     parts.push('');
     parts.push(textTable(COMPARISON_HEADER, comparisonRows(results.effect)));
+  }
+  if (results.detection) {
+    parts.push(`\n${detectionTerminal(results.detection)}`);
   }
   for (const e of results.errors) {
     parts.push(`\nERROR in section ${e.section}: ${e.message}`);
@@ -425,6 +431,10 @@ export function markdownReport(results: BenchResults): string {
       out.push(`![${curves.title}](${curves.file})`);
       out.push('');
     }
+  }
+
+  if (results.detection) {
+    out.push(detectionMarkdown(results.detection, results.figures.filter((f) => f.file.startsWith('detection_'))));
   }
 
   if (results.figures.length > 0) {

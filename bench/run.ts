@@ -1,11 +1,14 @@
 // `npm run bench`: speed of the loss (forward + gradient) against tfjs baselines and a composed
 // tfjs implementation, the kernel alone against a memory copy, thread scaling, PyTorch, and the
-// effect of focal loss on an imbalanced MNIST subset. Writes bench/out/results.json, REPORT.md and
+// effect of focal loss on an imbalanced MNIST subset, and dense detection (mAP@0.5) trained with each
+// classification loss. Writes bench/out/results.json, REPORT.md and
 // SVG figures; prints tables on stdout and progress on stderr.
 //
 //   node dist/bench/run.js [--backend tensorflow|cpu|both] [--shapes 256x10,4096x1000]
 //       [--reps N] [--warmup N] [--warmup-ms N] [--min-sample-ms N] [--seeds N] [--epochs N]
-//       [--sections speed,effect,figures,kernel,torch] [--thread-shapes LIST] [--out DIR] [--quick]
+//       [--sections speed,kernel,torch,effect,detection,figures] [--thread-shapes LIST]
+//       [--detection-seeds N] [--detection-steps N] [--detection-images N] [--detection-losses LIST]
+//       [--out DIR] [--quick]
 import * as childProcess from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -14,6 +17,10 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 
 import * as focal from '../lib/index';
+import {DetectionSettings} from './detection/experiment';
+import {detectionTerminal} from './detection/report';
+import {CLASSIFICATION_LOSSES} from './detection/losses';
+import {detectionSettings, runDetectionSection} from './detection/section';
 import {measureEffect} from './effect';
 import {focalCurveChart, speedChart, trainingCurvesChart, writeSvg} from './figures';
 import {BenchResults, FigureInfo, markdownReport, terminalSummary} from './report';
@@ -21,7 +28,7 @@ import {BackendName, DEFAULT_WARMUP_MS, measureKernel, measureSpeed, measureThre
         TimingOptions} from './speed';
 import {runTorch} from './torch';
 
-export const SECTIONS = ['speed', 'kernel', 'torch', 'effect', 'figures'] as const;
+export const SECTIONS = ['speed', 'kernel', 'torch', 'effect', 'detection', 'figures'] as const;
 export type Section = typeof SECTIONS[number];
 
 export const FULL_SHAPES = ['256x10', '1024x100', '4096x1000', '65536x20', '8x128x128x21'];
@@ -55,6 +62,7 @@ export interface BenchOptions {
   testPerClass: number;
   /** Seconds of timed rounds per backend and shape before a slow one stops (at least 5 rounds). */
   budgetSeconds: number;
+  detection: DetectionSettings;
   /** Nothing on stdout/stderr (tests). */
   quiet: boolean;
   command: string;
@@ -82,6 +90,12 @@ export const USAGE = `Usage: node dist/bench/run.js [options]
   --thread-shapes LIST            shapes of the thread scaling in the kernel section (default
                                   ${FULL_THREAD_SHAPES.join(',')}; --quick ${QUICK_THREAD_SHAPES.join(',')})
   --dataset-max N                 training images of the most common digit (default 800; --quick 300)
+  --detection-seeds N             training seeds per loss in the detection section (default 3; --quick 1)
+  --detection-steps N             optimizer steps per detection run (default 500; --quick 200)
+  --detection-images N            training canvases of the detection section (default 2000; --quick 600)
+  --detection-losses LIST         classification losses of the detection section, any of
+                                  ${CLASSIFICATION_LOSSES.map((l) => l.id).join(',')}
+                                  (default all; --quick the first three)
   --out DIR                       output folder (default bench/out)
   --quick                         reduced run (well under a minute): small shapes, few reps, seeds, epochs
   --help                          this text
@@ -111,7 +125,8 @@ export function parseArgs(argv: string[]): BenchOptions {
     const eq = arg.indexOf('=');
     const [flag, inline] = arg.startsWith('--') && eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
     const known = ['--backend', '--shapes', '--reps', '--warmup', '--warmup-ms', '--min-sample-ms', '--seeds',
-                   '--epochs', '--sections', '--out', '--kernel-shape', '--thread-shapes', '--dataset-max', '--budget'];
+                   '--epochs', '--sections', '--out', '--kernel-shape', '--thread-shapes', '--dataset-max', '--budget',
+                   '--detection-seeds', '--detection-steps', '--detection-images', '--detection-losses'];
     if (!known.includes(flag)) {
       throw new RangeError(`unknown argument '${arg}'\n${USAGE}`);
     }
@@ -156,10 +171,27 @@ export function parseArgs(argv: string[]): BenchOptions {
                                                    quick ? 300 : 800,
     testPerClass: 60,
     budgetSeconds: values.has('--budget') ? positiveInteger('--budget', values.get('--budget')) : quick ? 5 : 30,
+    detection: detectionSettings(quick, ...(['--detection-seeds', '--detection-steps', '--detection-images'].map(
+        (flag) => (values.has(flag) ? positiveInteger(flag, values.get(flag)) : undefined)) as [number?, number?, number?]),
+        detectionLosses(values.get('--detection-losses'))),
     outDir: path.resolve(values.get('--out') ?? path.join('bench', 'out')),
     quiet: false,
     command: ['node dist/bench/run.js', ...argv].join(' '),
   };
+}
+
+function detectionLosses(list: string | undefined): string[] | undefined {
+  if (list === undefined) {
+    return undefined;
+  }
+  const ids = list.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const known = CLASSIFICATION_LOSSES.map((l) => l.id);
+  const unknown = ids.find((id) => !known.includes(id));
+  if (unknown !== undefined || ids.length === 0) {
+    throw new RangeError(`--detection-losses: ${unknown === undefined ? 'empty list' : `unknown loss '${unknown}'`}; ` +
+                         `expected any of ${known.join(', ')}`);
+  }
+  return ids;
 }
 
 export class HelpRequested extends Error {
@@ -298,7 +330,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       threadShapes: options.threadShapes.map((s) => s.label), outDir: options.outDir,
       budgetSeconds: options.budgetSeconds,
     },
-    speed: [], threads: [], kernel: null, torch: null, effect: null, figures: [], notes: [], errors: [],
+    speed: [], threads: [], kernel: null, torch: null, effect: null, detection: null, figures: [], notes: [], errors: [],
   };
   if (os.loadavg()[0] > cpus.length * 0.5) {
     results.notes.push(`The machine was busy when the run started (1-minute load average ${os.loadavg()[0].toFixed(2)} on ` +
@@ -380,6 +412,26 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   }
 
   fs.mkdirSync(options.outDir, {recursive: true});
+  if (has('detection') && !backends.includes('tensorflow')) {
+    results.notes.push('Detection section skipped: it trains a conv net on backend tensorflow (@tensorflow/tfjs-node), ' +
+                       `which this run does not use (backends: ${backends.join(', ') || 'none'}); the pure-JS cpu ` +
+                       'backend is far too slow for it (not even 20 training steps in 9 minutes on 2 cores).');
+    print(results.notes[results.notes.length - 1]);
+  } else if (has('detection')) {
+    await section('detection', async () => {
+      await activateBackend('tensorflow');
+      const detection = runDetectionSection(options.detection, 'tensorflow', options.outDir, progress.update, (line) => {
+        progress.done();
+        if (!options.quiet) {
+          process.stderr.write(`${line}\n`);
+        }
+      });
+      results.detection = detection.result;
+      results.figures.push(...detection.figures);
+      progress.done();
+      print(`\n${detectionTerminal(detection.result)}`);
+    });
+  }
   if (has('figures')) {
     await section('figures', () => {
       const add = (file: string, title: string, svg: string) => {

@@ -9,7 +9,9 @@
 //
 // Also checks, in-process, the pieces the numbers rest on: the composed tfjs focal loss (the "no
 // library" contender) computes the same loss and gradient as the library, the statistics, the data
-// set split, the metrics and the argument parser.
+// set split, the metrics and the argument parser. The detection section runs at its real --quick
+// size (its pieces are tested in detection_metrics.test.ts and detection_model.test.ts); on the cpu
+// backend it is skipped with a stated reason.
 import * as childProcess from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -123,7 +125,7 @@ describe(`bench smoke run (--quick, tiny sizes, backend ${backend})`, () => {
       '--warmup-ms', '20', '--min-sample-ms', '1', '--seeds', '2', '--epochs', '2', '--kernel-shape', '64x10',
       '--thread-shapes', '64x10,256x4', '--dataset-max', '40', '--out', outDir,
     ], {
-      cwd: ROOT, encoding: 'utf8', timeout: 120000,
+      cwd: ROOT, encoding: 'utf8', timeout: 240000,
       env: {
         ...process.env,
         // The compiled copy lives outside the package: resolve packages and the addon from it.
@@ -153,6 +155,14 @@ describe(`bench smoke run (--quick, tiny sizes, backend ${backend})`, () => {
     expect(stdout).toContain('Effect on imbalanced MNIST');
     expect(stdout).toContain('Wrote ');
     expect(stderr).toMatch(/speed .* 8x5/);
+    if (backend === 'tensorflow') {
+      expect(stdout).toContain('Detection (digits on a canvas, mAP@0.5 on 200 test canvases, 1 seed × 200 steps');
+      for (const loss of ['bce', 'alpha_bce', 'focal']) {
+        expect(stderr).toMatch(new RegExp(`detection: ${loss} seed 1: test mAP@0.5 0\\.\\d{3}, train \\d+\\.\\d s.*elapsed \\d+ s`));
+      }
+    } else {
+      expect(stdout).toContain('Detection section skipped: it trains a conv net on backend tensorflow');
+    }
   });
 
   it('runs every section without errors', () => {
@@ -166,7 +176,7 @@ describe(`bench smoke run (--quick, tiny sizes, backend ${backend})`, () => {
     expect(results.config.shapes).toEqual(['8x5', '2x3x4x6']);
     expect([results.config.warmup, results.config.warmupMs, results.config.minSampleMs]).toEqual([1, 20, 1]);
     expect(results.config.threadShapes).toEqual(['64x10', '256x4']);
-    expect(results.config.sections).toEqual(['speed', 'kernel', 'torch', 'effect', 'figures']);
+    expect(results.config.sections).toEqual(['speed', 'kernel', 'torch', 'effect', 'detection', 'figures']);
     expect(results.speed.map((s) => s.backend)).toEqual([backend]);
     expect(results.effect?.summaries.map((s) => s.loss)).toEqual(['ce', 'cb_ce', 'focal', 'cb_focal']);
     expect(results.meta.tfjsNode === null).toBe(backend === 'cpu');
@@ -240,6 +250,45 @@ describe(`bench smoke run (--quick, tiny sizes, backend ${backend})`, () => {
     expect(effect.classAlpha).toHaveLength(10);
   });
 
+  (backend === 'tensorflow' ? it : it.skip)('trains the detector with every main loss at --quick size: a real mAP@0.5', () => {
+    const detection = results.detection!;
+    expect(detection.backend).toBe('tensorflow');
+    expect(detection.rows.map((r) => r.loss)).toEqual(['bce', 'alpha_bce', 'focal']);
+    expect(detection.settings.seeds).toEqual([1]);
+    expect(detection.settings.steps).toBe(200);
+    for (const row of detection.rows) {
+      expect(row.map50).toHaveLength(1);
+      expect(row.map50[0]).toBeGreaterThanOrEqual(0);
+      expect(row.map50[0]).toBeLessThanOrEqual(1);
+      expect(row.trainSeconds[0]).toBeGreaterThan(0);
+      expect(row.apPerClassMean).toHaveLength(10);
+    }
+    // 200 steps are enough to learn something: BCE well above a detector that finds nothing.
+    expect(detection.rows[0].map50[0]).toBeGreaterThan(0.1);
+    for (const run of detection.runs) {
+      expect(run.curve.map((p) => p.step)).toEqual([50, 100, 150, 200]);
+      for (const p of run.curve) {
+        expect(Number.isFinite(p.classLoss) && p.classLoss > 0).toBe(true);
+        expect(Number.isFinite(p.boxLoss) && p.boxLoss > 0).toBe(true);
+      }
+    }
+    expect(detection.comparisons.map((c) => [c.a, c.b])).toEqual([['focal', 'bce'], ['focal', 'alpha_bce'],
+                                                                  ['alpha_bce', 'bce']]);
+    expect(detection.examplePixels).toHaveLength(4);
+    for (const pixels of detection.examplePixels) {
+      expect(pixels).toMatch(/^[0-9a-f]{4096}$/);
+      expect(pixels).toMatch(/[1-9a-f]/);   // some ink
+    }
+    expect(detection.leakedTensors).toBe(0);
+    expect(detection.data.outputsPerImage).toBe(2560);
+    const section = fs.readFileSync(path.join(outDir, 'DETECTION.md'), 'utf8');
+    expect(section).toContain('## Dense detection: mAP@0.5 on digits on a canvas');
+    expect(section).toMatch(/\| BCE \| \d+\.\d \(1 seed\) \|/);
+    expect(section).toContain('Not yet included: varifocal');
+    expect(section).toContain('](detection_curves.svg)');
+    expect(section).not.toMatch(/NaN|undefined/);
+  });
+
   it('writes a markdown report with the tables and links to every SVG', () => {
     const report = fs.readFileSync(path.join(outDir, 'REPORT.md'), 'utf8');
     for (const heading of ['## Machine and software', `### Backend \`${backend}\``, '## The kernel alone',
@@ -254,7 +303,11 @@ describe(`bench smoke run (--quick, tiny sizes, backend ${backend})`, () => {
     expect(report).toContain(results.meta.simdLevel);
     expect(report).not.toMatch(/NaN|undefined/);
     const files = results.figures.map((f) => f.file).sort();
-    expect(files).toEqual(['focal_loss_curves.svg', `speed_${backend}.svg`, 'training_curves.svg'].sort());
+    const detectionFiles = backend === 'tensorflow' ? ['detection_curves.svg', 'detection_examples.svg'] : [];
+    expect(files).toEqual(['focal_loss_curves.svg', `speed_${backend}.svg`, 'training_curves.svg', ...detectionFiles].sort());
+    if (backend === 'tensorflow') {
+      expect(report).toContain('## Dense detection');
+    }
     for (const file of files) {
       expect(report).toContain(`](${file})`);
     }
