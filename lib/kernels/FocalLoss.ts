@@ -5,11 +5,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import type {FocalLossAttrs} from '../losses/focal_loss';
-import {ForwardCall, readFloat32, readFloat32Labels, readInt32, ReadableBackend, runOnArrays, scaleGradientCopy} from '../paths/js_arrays';
+import {ForwardCall, readFloat32, readFloat32Labels, readInt32, ReadableBackend, runOnArrays} from '../paths/js_arrays';
 import {AttrValue, tensorflowOps} from '../paths/tensorflow_op';
 import {addon} from '../native';
+import {BackwardInputs, backwardKernel} from './backward';
 import {gradientIsRecorded, KernelArgs, reductionFactor, refuseRecordedBackward, refuseSecondOrder, registerForBackends, registerGradientOnce} from './engine';
-import {checkDyShape, takeSavedGradient} from './saved_gradients';
 
 export const FocalLoss = 'FocalLoss';
 export const FocalLossGrad = 'FocalLossGrad';
@@ -22,17 +22,8 @@ export interface FocalLossInputs extends tf.NamedTensorInfoMap {
   logits: tf.TensorInfo;
 }
 
-export interface FocalLossGradInputs extends tf.NamedTensorInfoMap {
-  /** Upstream gradient of the loss: shape logits.shape[:-1], or [] for a loss reduced in the op. */
-  dy: tf.TensorInfo;
-  /**
-   * Either `grad`: dL_row/dlogits of shape logits.shape (a direct call; left untouched), or
-   * `loss`: the forward kernel's output, whose saved gradient is scaled in place (the registered
-   * gradient).
-   */
-  grad?: tf.TensorInfo;
-  loss?: tf.TensorInfo;
-}
+/** The inputs of the backward kernel (see BackwardInputs). */
+export type FocalLossGradInputs = BackwardInputs;
 
 /** The attributes of the TensorFlow op (native/bindings), from the kernel's attrs. */
 export function focalLossOpAttrs(attrs: FocalLossAttrs, sparse: boolean):
@@ -84,17 +75,6 @@ function focalLossKernel({inputs, backend, attrs}: KernelArgs): tf.TensorInfo {
   }));
 }
 
-/** out[..., j] = dy[...] * dL_row/dlogits[..., j] (no second pass over the logits). */
-function focalLossGradKernel({inputs, backend}: KernelArgs): tf.TensorInfo {
-  const {dy, grad, loss} = inputs as FocalLossGradInputs;
-  if (grad !== undefined) {
-    checkDyShape(OP, {shape: grad.shape}, dy, true);
-    return scaleGradientCopy(OP, backend as ReadableBackend, grad, dy, true);
-  }
-  const saved = takeSavedGradient(OP, loss);
-  checkDyShape(OP, saved, dy, true);
-  return saved.scale(dy, true);
-}
 
 const KERAS_EPSILON = 1e-7;
 
@@ -146,6 +126,6 @@ export const focalLossGradConfig: tf.GradConfig = {
 };
 
 registerForBackends(FocalLoss, focalLossKernel);
-registerForBackends(FocalLossGrad, focalLossGradKernel);
+registerForBackends(FocalLossGrad, backwardKernel(OP, true));
 registerGradientOnce(focalLossGradConfig);
 refuseSecondOrder(FocalLossGrad, OP);

@@ -5,11 +5,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import type {SigmoidFocalLossAttrs} from '../losses/sigmoid_focal_loss';
-import {ForwardCall, readFloat32, readFloat32Labels, ReadableBackend, runOnArrays, scaleGradientCopy} from '../paths/js_arrays';
+import {ForwardCall, readFloat32, readFloat32Labels, ReadableBackend, runOnArrays} from '../paths/js_arrays';
 import {AttrValue, tensorflowOps} from '../paths/tensorflow_op';
 import {addon} from '../native';
+import {BackwardInputs, backwardKernel} from './backward';
 import {gradientIsRecorded, KernelArgs, reductionFactor, refuseRecordedBackward, refuseSecondOrder, registerForBackends, registerGradientOnce} from './engine';
-import {checkDyShape, takeSavedGradient} from './saved_gradients';
 
 export const SigmoidFocalLoss = 'SigmoidFocalLoss';
 export const SigmoidFocalLossGrad = 'SigmoidFocalLossGrad';
@@ -22,13 +22,8 @@ export interface SigmoidFocalLossInputs extends tf.NamedTensorInfoMap {
   logits: tf.TensorInfo;
 }
 
-export interface SigmoidFocalLossGradInputs extends tf.NamedTensorInfoMap {
-  /** Upstream gradient of the elementwise loss (logits.shape), or [] for a loss reduced in the op. */
-  dy: tf.TensorInfo;
-  /** Either `grad` (a direct call; left untouched) or `loss` (the registered gradient). */
-  grad?: tf.TensorInfo;
-  loss?: tf.TensorInfo;
-}
+/** The inputs of the backward kernel (see BackwardInputs). */
+export type SigmoidFocalLossGradInputs = BackwardInputs;
 
 /** The attributes of the TensorFlow op (native/bindings), from the kernel's attrs. */
 export function sigmoidFocalLossOpAttrs(attrs: SigmoidFocalLossAttrs):
@@ -71,17 +66,6 @@ function sigmoidFocalLossKernel({inputs, backend, attrs}: KernelArgs): tf.Tensor
   }));
 }
 
-/** out[k] = dy[k] * dL/dlogits[k]. */
-function sigmoidFocalLossGradKernel({inputs, backend}: KernelArgs): tf.TensorInfo {
-  const {dy, grad, loss} = inputs as SigmoidFocalLossGradInputs;
-  if (grad !== undefined) {
-    checkDyShape(OP, {shape: grad.shape}, dy, false);
-    return scaleGradientCopy(OP, backend as ReadableBackend, grad, dy, false);
-  }
-  const saved = takeSavedGradient(OP, loss);
-  checkDyShape(OP, saved, dy, false);
-  return saved.scale(dy, false);
-}
 
 const KERAS_EPSILON = 1e-7;
 
@@ -162,6 +146,6 @@ export const sigmoidFocalLossGradConfig: tf.GradConfig = {
 };
 
 registerForBackends(SigmoidFocalLoss, sigmoidFocalLossKernel);
-registerForBackends(SigmoidFocalLossGrad, sigmoidFocalLossGradKernel);
+registerForBackends(SigmoidFocalLossGrad, backwardKernel(OP, false));
 registerGradientOnce(sigmoidFocalLossGradConfig);
 refuseSecondOrder(SigmoidFocalLossGrad, OP);

@@ -1,0 +1,34 @@
+// The backward kernel every loss shares: dL/dlogits = dy * the gradient its forward kernel saved,
+// per row (softmax: dy has no class axis) or per element, scaled in place by the path that saved
+// it. The logits are not read again.
+import * as tf from '@tensorflow/tfjs-core';
+
+import {ReadableBackend, scaleGradientCopy} from '../paths/js_arrays';
+import {KernelArgs} from './engine';
+import {checkDyShape, takeSavedGradient} from './saved_gradients';
+
+export interface BackwardInputs extends tf.NamedTensorInfoMap {
+  /** Upstream gradient: the loss's shape, or [] for a loss reduced inside the op. */
+  dy: tf.TensorInfo;
+  /**
+   * Either `grad`: dL/dlogits of the logits' shape (a direct call; left untouched, the result is
+   * a new tensor), or `loss`: the forward kernel's output, whose saved gradient is scaled in place
+   * (the registered gradient).
+   */
+  grad?: tf.TensorInfo;
+  loss?: tf.TensorInfo;
+}
+
+/** The kernel function of a backward kernel; errors are named after `opName`. */
+export function backwardKernel(opName: string, perRow: boolean): tf.KernelFunc {
+  return ({inputs, backend}: KernelArgs) => {
+    const {dy, grad, loss} = inputs as BackwardInputs;
+    if (grad !== undefined) {
+      checkDyShape(opName, {shape: grad.shape}, dy, perRow);
+      return scaleGradientCopy(opName, backend as ReadableBackend, grad, dy, perRow);
+    }
+    const saved = takeSavedGradient(opName, loss);
+    checkDyShape(opName, saved, dy, perRow);
+    return saved.scale(dy, perRow);
+  };
+}
