@@ -2,7 +2,8 @@
 // native 'FocalLoss' kernel.
 import * as tf from '@tensorflow/tfjs-core';
 
-import {FocalLoss, FocalLossAttrs} from './kernels/FocalLoss';
+import {FocalLossAttrs} from './kernels/FocalLoss';
+import {runFocalLoss} from './paths/select';
 import {checkBoolean, checkInt32, checkNonNegativeNumber, checkOptionKeys, checkReduction, checkSoftmaxAlpha, checkTensor, checkUnitInterval, checkWeights, shapeString} from './options';
 import {kernelReduction} from './kernels/kernel_utils';
 import {reduceWeightedLoss} from './reduction';
@@ -143,13 +144,10 @@ export function focalLossAs(
   if (weights === null && attrs.ignoreIndex === null) {
     // Unweighted: the kernel reduces in the same native pass (one op forward, one backward).
     const reduced: FocalLossAttrs = {...attrs, reduction: kernelReduction(reduction)};
-    return tf.engine().runKernel(FocalLoss, {labels: $labels, logits: $logits},
-                                 reduced as unknown as tf.NamedAttrMap) as tf.Tensor;
+    return runFocalLoss($labels, $logits, reduced);
   }
   return tf.tidy(() => {
-    const perRow = tf.engine().runKernel(
-        FocalLoss, {labels: $labels, logits: $logits},
-        attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+    const perRow = runFocalLoss($labels, $logits, attrs);
     let rowWeights: tf.Tensor | null = weights === null ? null :
         typeof weights === 'number' ? tf.scalar(weights) :
         tf.cast(weights, 'float32');

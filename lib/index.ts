@@ -1,6 +1,8 @@
 // Public API of tfjs-focal-loss. Importing this module registers the 'FocalLoss' and
 // 'SigmoidFocalLoss' kernels, their backward kernels and their gradients for the 'tensorflow'
 // (@tensorflow/tfjs-node) and 'cpu' backends.
+// First: a missing or unsupported tfjs is reported before anything imports it.
+import './peers';
 import '@tensorflow/tfjs-backend-cpu';
 // tfjs-core's CommonJS bundle registers no gradients for its own ops; the @tensorflow/tfjs bundle
 // registers all of them in the global registry. The reductions and the labels gradients are
@@ -27,6 +29,8 @@ export type {SigmoidFocalLossAttrs, SigmoidFocalLossInputs} from './kernels/Sigm
 export {SigmoidFocalLossGrad} from './kernels/SigmoidFocalLossGrad';
 export type {SigmoidFocalLossGradInputs} from './kernels/SigmoidFocalLossGrad';
 export {getNumThreads, setNumThreads, simdLevel} from './native';
+export {nativeStatus, selectPath} from './paths/select';
+export type {ComputePath, NativeStatus, PathChoice} from './paths/select';
 export {sigmoidFocalLoss} from './sigmoid_focal_loss';
 export type {SigmoidFocalLossOptions} from './sigmoid_focal_loss';
 export {tensorflowOpsStatus} from './kernels/tensorflow_ops';

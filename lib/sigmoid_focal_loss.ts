@@ -2,7 +2,8 @@
 // sigmoid_focal_loss, Keras BinaryFocalCrossentropy) as a tfjs op backed by the native kernel.
 import * as tf from '@tensorflow/tfjs-core';
 
-import {SigmoidFocalLoss, SigmoidFocalLossAttrs} from './kernels/SigmoidFocalLoss';
+import {SigmoidFocalLossAttrs} from './kernels/SigmoidFocalLoss';
+import {runSigmoidFocalLoss} from './paths/select';
 import {checkBoolean, checkNonNegativeNumber, checkOptionKeys, checkReduction, checkTensor, checkUnitInterval, checkWeights, describeValue, shapeString} from './options';
 import {kernelReduction} from './kernels/kernel_utils';
 import {reduceWeightedLoss} from './reduction';
@@ -117,14 +118,11 @@ export function sigmoidFocalLossAs(fn: string, labels: unknown, logits: unknown,
   if (weights === null && !normalizeByPositives) {
     // Unweighted: the kernel reduces in the same native pass (one op forward, one backward).
     const reduced: SigmoidFocalLossAttrs = {...attrs, reduction: kernelReduction(reduction)};
-    return tf.engine().runKernel(SigmoidFocalLoss, {labels: $labels, logits: $logits},
-                                 reduced as unknown as tf.NamedAttrMap) as tf.Tensor;
+    return runSigmoidFocalLoss($labels, $logits, reduced);
   }
 
   return tf.tidy(() => {
-    const elementwise = tf.engine().runKernel(
-        SigmoidFocalLoss, {labels: $labels, logits: $logits},
-        attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+    const elementwise = runSigmoidFocalLoss($labels, $logits, attrs);
     const elementWeights = weights === null ? null :
         typeof weights === 'number' ? tf.scalar(weights) : tf.cast(weights, 'float32');
     if (normalizeByPositives) {

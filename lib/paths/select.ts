@@ -1,0 +1,90 @@
+// Which path computes a loss on the active backend, decided in one place:
+//   'tensorflow-op'  the native kernel as a TensorFlow op inside tfjs-node (zero-copy),
+//   'js-arrays'      the native kernel on the backend's JS arrays ('cpu', or 'tensorflow' without
+//                    the ops),
+//   'composite'      ordinary tfjs ops (paths/composite.ts): any other backend (wasm, webgl, webgpu,
+//                    ...), or 'cpu' / 'tensorflow' when the native binary cannot be loaded.
+import * as tf from '@tensorflow/tfjs-core';
+
+import {FocalLoss, FocalLossAttrs} from '../kernels/FocalLoss';
+import {BACKENDS} from '../kernels/kernel_utils';
+import {SigmoidFocalLoss, SigmoidFocalLossAttrs} from '../kernels/SigmoidFocalLoss';
+import {tensorflowOpsStatus} from '../kernels/tensorflow_ops';
+import {addonLoadStatus, simdLevel} from '../native';
+import {compositeFocalLoss, compositeSigmoidFocalLoss} from './composite';
+
+export type ComputePath = 'tensorflow-op' | 'js-arrays' | 'composite';
+
+export interface PathChoice {
+  path: ComputePath;
+  /** Why this path, in a sentence. */
+  reason: string;
+}
+
+function servedByNativeKernel(backendName: string): boolean {
+  return (BACKENDS as readonly string[]).includes(backendName);
+}
+
+/** The path the losses take on `backendName` (default: the active backend), and why. */
+export function selectPath(backendName: string = tf.getBackend()): PathChoice {
+  if (!servedByNativeKernel(backendName)) {
+    return {
+      path: 'composite',
+      reason: `backend '${backendName}' has no native kernel (it is registered for ${
+          BACKENDS.map((b) => `'${b}'`).join(' and ')}): the loss is composed of tfjs ops`,
+    };
+  }
+  const load = addonLoadStatus();
+  if (!load.loaded) {
+    return {path: 'composite', reason: `${load.error}; meanwhile the loss is composed of tfjs ops`};
+  }
+  if (backendName === 'tensorflow') {
+    const ops = tensorflowOpsStatus();
+    return ops.active ?
+        {path: 'tensorflow-op', reason: 'the native kernel runs as a TensorFlow op in tfjs-node'} :
+        {path: 'js-arrays', reason: `the native kernel runs on JS arrays (TensorFlow ops: ${ops.reason})`};
+  }
+  return {path: 'js-arrays', reason: `the native kernel runs on backend '${backendName}''s arrays`};
+}
+
+/** The hot-path form of selectPath: only whether the composite runs. */
+function usesComposite(): boolean {
+  return !servedByNativeKernel(tf.getBackend()) || !addonLoadStatus().loaded;
+}
+
+/** The 'FocalLoss' kernel, or its composite where the kernel does not run. */
+export function runFocalLoss(labels: tf.Tensor, logits: tf.Tensor, attrs: FocalLossAttrs): tf.Tensor {
+  if (usesComposite()) {
+    return compositeFocalLoss(labels, logits, attrs);
+  }
+  return tf.engine().runKernel(FocalLoss, {labels, logits},
+                               attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+}
+
+/** The 'SigmoidFocalLoss' kernel, or its composite where the kernel does not run. */
+export function runSigmoidFocalLoss(labels: tf.Tensor, logits: tf.Tensor,
+                                    attrs: SigmoidFocalLossAttrs): tf.Tensor {
+  if (usesComposite()) {
+    return compositeSigmoidFocalLoss(labels, logits, attrs);
+  }
+  return tf.engine().runKernel(SigmoidFocalLoss, {labels, logits},
+                               attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+}
+
+export interface NativeStatus extends PathChoice {
+  /** The active tfjs backend. */
+  backend: string;
+  /** Whether the native binary loaded, which file, and if not, why. */
+  loaded: boolean;
+  binary: string | null;
+  error: string | null;
+  /** The kernels' instruction set ('avx512', 'avx2', 'generic'), null when not loaded. */
+  simd: string | null;
+}
+
+/** Which path focalLoss / sigmoidFocalLoss take on the active backend and why; never throws. */
+export function nativeStatus(): NativeStatus {
+  const backend = tf.getBackend();
+  const load = addonLoadStatus();
+  return {backend, ...selectPath(backend), ...load, simd: load.loaded ? simdLevel() : null};
+}
