@@ -30,7 +30,13 @@ function inputError(op: string, message: string, shapes: {[name: string]: number
   rethrowNative(op, new RangeError(message), shapes);
 }
 
-function checkSoftmaxValues(labels: tf.Tensor, logits: tf.Tensor, attrs: FocalLossAttrs): void {
+/**
+ * Checks the values as the kernel does; for sparse labels with an ignoreIndex, returns which rows
+ * are kept (a constant: the mask must not put tfjs's gradient-less comparison ops on the tape).
+ */
+function checkSoftmaxValues(labels: tf.Tensor, logits: tf.Tensor, attrs: FocalLossAttrs):
+    boolean[] | null {
+  let kept: boolean[] | null = null;
   const shapes = {labels: labels.shape, logits: logits.shape};
   const classes = logits.shape[logits.rank - 1];
   if (labels.dtype === 'int32') {
@@ -38,6 +44,9 @@ function checkSoftmaxValues(labels: tf.Tensor, logits: tf.Tensor, attrs: FocalLo
     const ignore = attrs.ignoreIndex;
     for (let r = 0; r < values.length; r++) {
       const t = values[r];
+      if (ignore !== null) {
+        (kept ??= []).push(t !== ignore);
+      }
       if ((ignore === null || t !== ignore) && (t < 0 || t >= classes)) {
         inputError('focalLoss', `labels[${r}] = ${t} is out of range [0, ${classes})${
             ignore === null ? '' : ` and is not ignoreIndex (${ignore})`}`, shapes);
@@ -71,6 +80,7 @@ function checkSoftmaxValues(labels: tf.Tensor, logits: tf.Tensor, attrs: FocalLo
       }
     }
   }
+  return kept;
 }
 
 function checkSigmoidValues(labels: tf.Tensor, logits: tf.Tensor, attrs: SigmoidFocalLossAttrs):
@@ -103,8 +113,9 @@ function modulatingFactor(oneMinusP: tf.Tensor, gamma: number): tf.Tensor {
     return tf.pow(oneMinusP, gamma);
   }
   // d/dx x^gamma is infinite at x = 0 for gamma < 1; pow is taken at 1 there and masked, so that
-  // neither branch's gradient is Infinity * 0.
-  const positive = tf.greater(oneMinusP, 0);
+  // neither branch's gradient is Infinity * 0. The mask is sign(x) != 0 (x >= 0): sign has a
+  // (zero) gradient, tf.greater has none.
+  const positive = tf.cast(tf.sign(oneMinusP), 'bool');
   const base = tf.where(positive, oneMinusP, tf.onesLike(oneMinusP));
   return tf.where(positive, tf.pow(base, gamma), tf.zerosLike(oneMinusP));
 }
@@ -127,15 +138,15 @@ function reduce(losses: tf.Tensor, reduction: KernelReduction | undefined): tf.T
  */
 export function compositeFocalLoss(labels: tf.Tensor, logits: tf.Tensor, attrs: FocalLossAttrs):
     tf.Tensor {
-  checkSoftmaxValues(labels, logits, attrs);
+  const keptRows = checkSoftmaxValues(labels, logits, attrs);
   return tf.tidy(() => {
     const classes = logits.shape[logits.rank - 1];
     let y: tf.Tensor;
     let kept: tf.Tensor | null = null;
     if (labels.dtype === 'int32') {
       let indices = labels;
-      if (attrs.ignoreIndex !== null) {
-        kept = tf.notEqual(labels, attrs.ignoreIndex);
+      if (keptRows !== null) {
+        kept = tf.tensor(keptRows, labels.shape, 'bool');
         indices = tf.where(kept, labels, tf.zerosLike(labels));
       }
       y = tf.cast(tf.oneHot(indices as tf.Tensor1D, classes), 'float32');
