@@ -1,6 +1,6 @@
 // focalLoss: softmax focal loss (Lin et al. 2017) over the last axis, as a tfjs op backed by the
 // native 'FocalLoss' kernel.
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs';
 
 import {FocalLossAttrs} from './kernels/FocalLoss';
 import {runFocalLoss} from './paths/select';

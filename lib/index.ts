@@ -3,11 +3,10 @@
 // (@tensorflow/tfjs-node) and 'cpu' backends.
 // First: a missing or unsupported tfjs is reported before anything imports it.
 import './peers';
-import '@tensorflow/tfjs-backend-cpu';
-// tfjs-core's CommonJS bundle registers no gradients for its own ops; the @tensorflow/tfjs bundle
-// registers all of them in the global registry. The reductions and the labels gradients are
-// ordinary tfjs ops, so without this tf.grad / model.fit through focalLoss fails on 'cpu' with
-// "gradient function not found for Sum" (tfjs-node loads @tensorflow/tfjs anyway).
+// The one tfjs package this library imports (every lib/ file imports '@tensorflow/tfjs', the
+// user's copy: a peer dependency). Its bundle brings tfjs-core, the 'cpu' backend and the
+// gradients of all of tfjs-core's ops, which tfjs-core's own CommonJS bundle does not register
+// (the reductions and the labels gradients are ordinary tfjs ops).
 import '@tensorflow/tfjs';
 import './kernels/FocalLossGrad';
 import './kernels/SigmoidFocalLossGrad';

@@ -1,7 +1,7 @@
 // Keras-style loss factories for tfjs-layers `model.compile({loss})`: each returns
 // (yTrue, yPred) => per-sample loss, like the functions in tf.metrics / tf.losses of tfjs-layers,
 // with Keras 3 defaults and semantics (`keras.losses.CategoricalFocalCrossentropy`, ...).
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs';
 
 import {focalLossAs} from './focal_loss';
 import {checkBoolean, checkNonNegativeNumber, checkOptionKeys, checkTensor, checkUnitInterval, describeValue, shapeString} from './options';

@@ -1,7 +1,7 @@
 // Argument and option validation shared by the ops (sharp style): every check runs before any
 // tensor is created or any native code runs, and every error names the function, the argument,
 // what was expected and what was received.
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs';
 
 /** Short human-readable description of a received value, for error messages. */
 export function describeValue(value: unknown): string {

@@ -1,5 +1,5 @@
 // Weighted reduction of a per-sample loss, with tf.losses.computeWeightedLoss semantics.
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs';
 
 /**
  * Reduces `losses` like `tf.losses.computeWeightedLoss(losses, weights, reduction)`, with one

@@ -1,6 +1,6 @@
 // sigmoidFocalLoss: elementwise sigmoid focal loss (binary / multi-label; RetinaNet, torchvision
 // sigmoid_focal_loss, Keras BinaryFocalCrossentropy) as a tfjs op backed by the native kernel.
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs';
 
 import {SigmoidFocalLossAttrs} from './kernels/SigmoidFocalLoss';
 import {runSigmoidFocalLoss} from './paths/select';

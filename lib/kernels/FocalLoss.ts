@@ -1,6 +1,6 @@
 // 'FocalLoss' kernel: softmax focal loss over the last axis, one native pass per row that also
 // writes dL_row/dlogits when the engine records a gradient. Registered for 'tensorflow' and 'cpu'.
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs';
 
 import {addon} from '../native';
 import {FocalLossGrad} from './FocalLossGrad';

@@ -2,7 +2,7 @@
 // out[..., j] = dy[...] * grad[..., j] (scaleGradientKernel: a TensorFlow op or the addon's
 // scaleRows). The forward kernel already wrote dL_row/dlogits, so backprop never reads the logits
 // again.
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs';
 
 import {BACKENDS, ReadableBackend, registerGradientOnce, registerKernelOnce, scaleGradientKernel} from './kernel_utils';
 

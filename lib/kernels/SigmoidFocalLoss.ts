@@ -1,7 +1,7 @@
 // 'SigmoidFocalLoss' kernel: elementwise sigmoid (binary / multi-label) focal loss, RetinaNet and
 // Keras BinaryFocalCrossentropy form, with dL/dlogits written in the same native pass when the
 // engine records a gradient. Registered for 'tensorflow' and 'cpu'.
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs';
 
 import {addon} from '../native';
 import {BACKENDS, gradientIsRecorded, makeFloat32Output, readFloat32, readFloat32Labels, ReadableBackend, refuseRecordedBackward, registerGradientOnce, registerKernelOnce, KernelReduction, reduceLosses, REDUCTION_CODES, reductionFactor, rethrowNative, runForwardOp, saveGradient} from './kernel_utils';

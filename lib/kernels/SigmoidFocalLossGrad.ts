@@ -1,7 +1,7 @@
 // 'SigmoidFocalLossGrad' kernel: backward of 'SigmoidFocalLoss' with respect to the logits,
 // out[k] = dy[k] * grad[k] (scaleGradientKernel: a TensorFlow op or the addon's scaleElements; the
 // forward pass already wrote dL/dx).
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs';
 
 import {BACKENDS, ReadableBackend, registerGradientOnce, registerKernelOnce, scaleGradientKernel} from './kernel_utils';
 

@@ -1,7 +1,7 @@
 // Buffer plumbing shared by the kernels: read input buffers without copying where the backend
 // allows it, hand output buffers to the backend without copying, and decide whether the gradient
 // has to be produced.
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs';
 
 import {addon} from '../native';
 import {formatIndex} from '../options';

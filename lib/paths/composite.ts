@@ -11,7 +11,7 @@
 // tails, and its autodiff gradient sigmoid(x) - y is exact everywhere, x = 0 included), and
 // (1 - p)^gamma with 0 < gamma < 1 is evaluated away from 1 - p = 0, where pow's derivative is
 // infinite while the loss's is 0.
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs';
 
 import type {FocalLossAttrs} from '../kernels/FocalLoss';
 import type {SigmoidFocalLossAttrs} from '../kernels/SigmoidFocalLoss';

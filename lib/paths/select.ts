@@ -4,7 +4,7 @@
 //                    the ops),
 //   'composite'      ordinary tfjs ops (paths/composite.ts): any other backend (wasm, webgl, webgpu,
 //                    ...), or 'cpu' / 'tensorflow' when the native binary cannot be loaded.
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs';
 
 import {FocalLoss, FocalLossAttrs} from '../kernels/FocalLoss';
 import {BACKENDS} from '../kernels/kernel_utils';
@@ -21,12 +21,20 @@ export interface PathChoice {
   reason: string;
 }
 
+/** The active backend's name, initializing tfjs's best backend first if none is active yet. */
+function activeBackend(): string {
+  if (tf.getBackend() === undefined) {
+    tf.backend();
+  }
+  return tf.getBackend();
+}
+
 function servedByNativeKernel(backendName: string): boolean {
   return (BACKENDS as readonly string[]).includes(backendName);
 }
 
 /** The path the losses take on `backendName` (default: the active backend), and why. */
-export function selectPath(backendName: string = tf.getBackend()): PathChoice {
+export function selectPath(backendName: string = activeBackend()): PathChoice {
   if (!servedByNativeKernel(backendName)) {
     return {
       path: 'composite',
@@ -49,7 +57,7 @@ export function selectPath(backendName: string = tf.getBackend()): PathChoice {
 
 /** The hot-path form of selectPath: only whether the composite runs. */
 function usesComposite(): boolean {
-  return !servedByNativeKernel(tf.getBackend()) || !addonLoadStatus().loaded;
+  return !servedByNativeKernel(activeBackend()) || !addonLoadStatus().loaded;
 }
 
 /** The 'FocalLoss' kernel, or its composite where the kernel does not run. */
@@ -84,7 +92,7 @@ export interface NativeStatus extends PathChoice {
 
 /** Which path focalLoss / sigmoidFocalLoss take on the active backend and why; never throws. */
 export function nativeStatus(): NativeStatus {
-  const backend = tf.getBackend();
+  const backend = activeBackend();
   const load = addonLoadStatus();
   return {backend, ...selectPath(backend), ...load, simd: load.loaded ? simdLevel() : null};
 }
