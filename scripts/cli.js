@@ -100,10 +100,24 @@ function buildCommand() {
 function statusCommand() {
   // The user's tfjs, as their code would load it: tfjs-node when it is installed.
   const from = process.cwd();
-  const tryRequire = (name) => { try { return require(require.resolve(name, { paths: [from] })); } catch { return null; } };
-  tryRequire('@tensorflow/tfjs-node');
+  let tfjsNodeProblem = null;
+  let tfjsNodePath = null;
+  try {
+    tfjsNodePath = require.resolve('@tensorflow/tfjs-node', { paths: [from] });
+  } catch { /* not installed: the pure-JS backends */ }
+  if (tfjsNodePath !== null) {
+    try {
+      require(tfjsNodePath);
+    } catch (e) {
+      tfjsNodeProblem = String(e && e.message).split('\n')[0];
+    }
+  }
   const lib = require(ROOT);
   console.log(JSON.stringify(lib.nativeStatus(), null, 2));
+  if (tfjsNodeProblem !== null) {
+    throw new CliError(`@tensorflow/tfjs-node is installed but does not load (${tfjsNodeProblem}); ` +
+      'run `npx tfjs-focal-loss setup-tfjs-node` in this project to rebuild it');
+  }
 }
 
 const COMMANDS = { 'setup-tfjs-node': setupTfjsNodeCommand, build: buildCommand, status: statusCommand };
