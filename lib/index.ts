@@ -1,11 +1,12 @@
 // Public API of tfjs-focal-loss. Importing it registers the 'FocalLoss' and 'SigmoidFocalLoss'
 // kernels, their backward kernels and their gradients for the 'tensorflow' (@tensorflow/tfjs-node)
-// and 'cpu' backends.
-import '@tensorflow/tfjs-backend-cpu';
-// tfjs-core's CommonJS bundle registers no gradients for its own ops; the @tensorflow/tfjs bundle
-// registers all of them in the global registry. The reductions and the labels gradients are
-// ordinary tfjs ops, so without this tf.grad / model.fit through focalLoss fails on 'cpu' with
-// "gradient function not found for Sum" (tfjs-node loads @tensorflow/tfjs anyway).
+// and 'cpu' backends; on any other backend the losses run as a composite of tfjs ops.
+// First: a missing or unsupported tfjs is reported before anything imports it.
+import './peers';
+// The one tfjs package this library imports (every lib/ file imports '@tensorflow/tfjs', the
+// user's copy: a peer dependency). Its bundle brings tfjs-core, the 'cpu' backend and the
+// gradients of all of tfjs-core's ops, which tfjs-core's own CommonJS bundle does not register
+// (the reductions and the labels gradients are ordinary tfjs ops).
 import '@tensorflow/tfjs';
 
 export {FocalLoss, FocalLossGrad} from './kernels/FocalLoss';
@@ -21,4 +22,6 @@ export type {FocalLossFunction} from './losses/keras';
 export {binaryFocalCrossentropy, SIGMOID_FOCAL_LOSS_SCHEMA, sigmoidFocalLoss} from './losses/sigmoid_focal_loss';
 export type {BinaryFocalCrossentropyConfig, SigmoidFocalLossAttrs, SigmoidFocalLossOptions} from './losses/sigmoid_focal_loss';
 export {getNumThreads, setNumThreads, simdLevel} from './native';
+export {nativeStatus, selectPath} from './paths/select';
+export type {ComputePath, NativeStatus, PathChoice} from './paths/select';
 export {tensorflowOpsStatus} from './paths/tensorflow_op';

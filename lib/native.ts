@@ -1,10 +1,14 @@
-// Loads the native addon (build/Release/focal_loss.node) and describes its N-API interface.
+// Loads the native addon (prebuilds/<platform>-<arch>/focal_loss.node, else a local build) and
+// describes its N-API interface.
 //
 // The addon is loaded lazily, on the first kernel call or thread/SIMD query, so that importing the
-// package (which registers the tfjs kernels) never fails by itself; a missing build is reported
-// with the command that produces it the first time the addon is needed.
+// package (which registers the tfjs kernels) never fails by itself. Where no binary loads, the
+// losses run as a composite of tfjs ops (paths/select.ts) and nativeStatus() says why; the
+// functions that need the addon itself (setNumThreads, ...) throw the loader's one-line error.
 import * as fs from 'fs';
 import * as path from 'path';
+
+import {environmentError} from './peers';
 
 /**
  * Arguments of `softmaxFocalLoss` (native/bindings/addon.cc). Int32Array labels = sparse class indices,
@@ -75,60 +79,112 @@ export interface FocalLossAddon {
 /** Environment variable that points at an addon binary built elsewhere. */
 export const ADDON_PATH_ENV = 'TFJS_FOCAL_LOSS_ADDON';
 
-// lib/native.ts runs from lib/ (ts-jest) and from dist/lib/ (compiled package): look upwards for
-// the package root's build/ folder rather than hard-coding one depth.
-function candidatePaths(): string[] {
+/** The one command that builds the addon from source (scripts/cli.js). */
+export const BUILD_COMMAND = 'npx tfjs-focal-loss build';
+
+/** Where the package ships its binary for this platform (scripts/prebuild.js writes it). */
+export const PREBUILT_DIR = `${process.platform}-${process.arch}`;
+
+/**
+ * The package root: the nearest directory above this file with the package's package.json
+ * (lib/native.ts runs from lib/ under ts-jest and from dist/lib/ in the package).
+ */
+function packageRoot(): string {
+  let dir = __dirname;
+  for (let depth = 0; depth < 4; depth++) {
+    try {
+      const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as
+          {name?: string};
+      if (manifest.name === 'tfjs-focal-loss') return dir;
+    } catch { /* no package.json here: look further up */ }
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return path.resolve(__dirname, '..', '..');
+}
+
+/**
+ * The binaries tried, in order: $TFJS_FOCAL_LOSS_ADDON alone when set; else the prebuilt binary for
+ * this platform, then a local build (a contributor's checkout, or `npx tfjs-focal-loss build`).
+ */
+export function addonCandidates(): string[] {
   const fromEnv = process.env[ADDON_PATH_ENV];
   if (fromEnv) {
     return [path.resolve(fromEnv)];
   }
-  const candidates: string[] = [];
-  let dir = __dirname;
-  for (let depth = 0; depth < 4; depth++) {
-    candidates.push(path.join(dir, 'build', 'Release', 'focal_loss.node'));
-    candidates.push(path.join(dir, 'build', 'Debug', 'focal_loss.node'));
-    const parent = path.dirname(dir);
-    if (parent === dir) {
-      break;
-    }
-    dir = parent;
-  }
-  return candidates;
+  const root = packageRoot();
+  return [
+    path.join(root, 'prebuilds', PREBUILT_DIR, 'focal_loss.node'),
+    path.join(root, 'build', 'Release', 'focal_loss.node'),
+    path.join(root, 'build', 'Debug', 'focal_loss.node'),
+  ];
 }
 
 // Cached on the global object, not in this module: a second instance of this module (two copies of
 // the package, or a test runner that re-evaluates modules per file while tfjs's kernel registry is
 // global) must talk to the same exports object as the kernels that were registered first.
 const ADDON_KEY = Symbol.for('tfjs-focal-loss.addon');
-type GlobalWithAddon = typeof globalThis & {[ADDON_KEY]?: FocalLossAddon};
+interface AddonState {
+  addon: FocalLossAddon | null;
+  binary: string | null;
+  error: string | null;
+}
+type GlobalWithAddon = typeof globalThis & {[ADDON_KEY]?: AddonState};
 
-/**
- * The loaded addon. Throws an Error that names the paths searched and the build command when the
- * binary is missing or cannot be loaded (e.g. built for another Node ABI).
- */
-export function addon(): FocalLossAddon {
-  const cached = (globalThis as GlobalWithAddon)[ADDON_KEY];
-  if (cached !== undefined) {
-    return cached;
-  }
-  const candidates = candidatePaths();
+function loadAddon(): AddonState {
+  const candidates = addonCandidates();
   const found = candidates.find((p) => fs.existsSync(p));
   if (found === undefined) {
-    throw new Error(
-        `tfjs-focal-loss: native addon focal_loss.node not found (searched: ${
-            candidates.join(', ')}). Build it with \`npx cmake-js compile\` (or ` +
-        `\`node scripts/build-addon.js\`) in the package root, or set ${ADDON_PATH_ENV} to its path.`);
+    const fromEnv = process.env[ADDON_PATH_ENV] !== undefined && process.env[ADDON_PATH_ENV] !== '';
+    return {
+      addon: null,
+      binary: null,
+      error: fromEnv ?
+          `tfjs-focal-loss: ${ADDON_PATH_ENV} points at ${candidates[0]}, which does not exist; ` +
+              `unset it or point it at a built focal_loss.node` :
+          `tfjs-focal-loss: no native binary for ${PREBUILT_DIR} (the package ships a prebuilt ` +
+              `binary for linux-x64; looked for ${candidates.join(', ')}). Build it from source ` +
+              `with \`${BUILD_COMMAND}\` (needs a C++17 compiler and cmake or python3 + make), or ` +
+              `set ${ADDON_PATH_ENV} to a built focal_loss.node`,
+    };
   }
-  let loaded: FocalLossAddon;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    loaded = require(found) as FocalLossAddon;
+    const loaded = require(found) as FocalLossAddon;
+    return {addon: loaded, binary: found, error: null};
   } catch (e) {
-    throw new Error(`tfjs-focal-loss: could not load the native addon ${found}: ${
-        (e as Error).message}. Rebuild it for this Node version with \`npx cmake-js compile\`.`);
+    const reason = String((e as Error).message).split('\n')[0];
+    return {
+      addon: null,
+      binary: found,
+      error: `tfjs-focal-loss: could not load the native binary ${found} (${reason}). Build ` +
+          `one for this system with \`${BUILD_COMMAND}\``,
+    };
   }
-  (globalThis as GlobalWithAddon)[ADDON_KEY] = loaded;
-  return loaded;
+}
+
+function addonState(): AddonState {
+  const g = globalThis as GlobalWithAddon;
+  return g[ADDON_KEY] ??= loadAddon();
+}
+
+/**
+ * The loaded addon. Throws one Error naming what is missing (or why it does not load) and the
+ * command that builds it when no binary can be loaded.
+ */
+export function addon(): FocalLossAddon {
+  const state = addonState();
+  if (state.addon === null) {
+    throw environmentError(state.error!);
+  }
+  return state.addon;
+}
+
+/** Whether the addon loads, which file it is, and if not, why (never throws). */
+export function addonLoadStatus(): {loaded: boolean, binary: string | null, error: string | null} {
+  const state = addonState();
+  return {loaded: state.addon !== null, binary: state.binary, error: state.error};
 }
 
 /**

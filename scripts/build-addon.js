@@ -40,7 +40,10 @@ function buildWithCmakeJs() {
 
 function buildWithNodeGyp() {
   // npm exports the path of its bundled node-gyp to lifecycle scripts; otherwise use ours.
-  const gyp = process.env.npm_config_node_gyp || nodeBin('node-gyp', 'node-gyp');
+  const npmsOwn = path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm',
+    'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+  const gyp = process.env.npm_config_node_gyp || nodeBin('node-gyp', 'node-gyp') ||
+    (fs.existsSync(npmsOwn) ? npmsOwn : undefined);
   if (!gyp) return false;
   const nodedir = process.env.npm_config_nodedir || (fs.existsSync('/usr/include/node/node.h') ? '/usr' : undefined);
   return run(process.execPath, [gyp, 'rebuild', ...(debug ? ['--debug'] : []), ...(nodedir ? [`--nodedir=${nodedir}`] : [])]);

@@ -2,7 +2,7 @@
 // 'tensorflow' and 'cpu' backends. The forward kernel runs the fused native pass, as a TensorFlow
 // op where the backend allows it, else on JS arrays; while a gradient is recorded the same pass
 // writes dL_row/dlogits, which the backward kernel scales by dy in place.
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs';
 
 import type {FocalLossAttrs} from '../losses/focal_loss';
 import {ForwardCall, readFloat32, readFloat32Labels, readInt32, ReadableBackend, runOnArrays} from '../paths/js_arrays';

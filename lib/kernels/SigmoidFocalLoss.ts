@@ -2,7 +2,7 @@
 // BinaryFocalCrossentropy form) and its backward 'SigmoidFocalLossGrad', for the 'tensorflow' and
 // 'cpu' backends. Same structure as FocalLoss.ts: one fused native pass forward (loss, and
 // dL/dlogits while a gradient is recorded), an in-place scale by dy backward.
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs';
 
 import type {SigmoidFocalLossAttrs} from '../losses/sigmoid_focal_loss';
 import {ForwardCall, readFloat32, readFloat32Labels, ReadableBackend, runOnArrays} from '../paths/js_arrays';

@@ -1,7 +1,7 @@
 // The backward kernel every loss shares: dL/dlogits = dy * the gradient its forward kernel saved,
 // per row (softmax: dy has no class axis) or per element, scaled in place by the path that saved
 // it. The logits are not read again.
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs';
 
 import {ReadableBackend, scaleGradientCopy} from '../paths/js_arrays';
 import {KernelArgs} from './engine';

@@ -1,6 +1,6 @@
 // What every kernel of this package shares with the tfjs engine: the backends it registers for,
 // idempotent registration, whether a gradient is being recorded, and the in-op reductions.
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs';
 
 /** The backends this package registers its kernels for. */
 export const BACKENDS = ['tensorflow', 'cpu'] as const;

@@ -6,7 +6,7 @@
 // engine zero-fills a `dy` of that output's full size, so a saved-gradient output would cost an
 // extra rows*classes allocation and fill on every backward step. The backward kernel scales the
 // saved gradient in place instead.
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs';
 
 /** A saved gradient; made by the path that computed it, which alone knows how to scale it. */
 export interface SavedGradient {

@@ -1,5 +1,5 @@
 // classBalancedAlpha: per-class alpha from class frequencies, for focalLoss({alpha}).
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs';
 
 import {describeValue, shapeString} from '../validation/describe';
 import {checkTensor} from '../validation/inputs';

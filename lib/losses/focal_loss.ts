@@ -1,10 +1,12 @@
 // Softmax focal loss (Lin et al. 2017) over the last axis: its options, the tfjs-style
 // `focalLoss` and the Keras-style `categoricalFocalCrossentropy` and
 // `sparseCategoricalFocalCrossentropy`. The mathematics: docs/DESIGN.md#softmax-focal-loss.
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs';
 
 import type {KernelReduction} from '../kernels/engine';
 import {FocalLoss} from '../kernels/FocalLoss';
+import {compositeFocalLoss} from '../paths/composite';
+import {runLoss} from '../paths/select';
 import {checkCategoricalTargets, checkSparseTargets, validateSoftmaxCall} from '../validation/inputs';
 import {boolean, classIndex, classWeights, nonNegativeNumber, OptionsOf, reduction, resolveOptions, ResolvedOf, unitInterval, weights, withDefault} from '../validation/options';
 import {FocalLossFunction, makeLossFunction} from './keras';
@@ -60,10 +62,11 @@ function focalLossAs(fn: string, labels: unknown, logits: unknown, options: unkn
   const inputs = {labels: call.labels, logits: call.logits};
   if (weights === null && attrs.ignoreIndex === null) {
     // Unweighted: the kernel reduces in the same native pass (one op forward, one backward).
-    return runFocalLoss(inputs, {...attrs, reduction: kernelReduction(reduction)});
+    return runLoss(FocalLoss, inputs, {...attrs, reduction: kernelReduction(reduction)},
+                   compositeFocalLoss);
   }
   return tf.tidy(() => {
-    const perRow = runFocalLoss(inputs, attrs);
+    const perRow = runLoss(FocalLoss, inputs, attrs, compositeFocalLoss);
     let rowWeights: tf.Tensor | null = weights === null ? null :
         typeof weights === 'number' ? tf.scalar(weights) : tf.cast(weights, 'float32');
     if (attrs.ignoreIndex !== null) {
@@ -74,10 +77,6 @@ function focalLossAs(fn: string, labels: unknown, logits: unknown, options: unkn
   });
 }
 
-function runFocalLoss(inputs: {labels: tf.Tensor, logits: tf.Tensor}, attrs: FocalLossAttrs):
-    tf.Tensor {
-  return tf.engine().runKernel(FocalLoss, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
-}
 
 // ---- Keras-style objects --------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 // What the Keras-style loss objects share: a loss function for tfjs-layers `model.compile({loss})`
 // that carries its validated config and an mmcv-style repr. Each loss file declares its own.
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs';
 
 /** A loss function for `model.compile({loss})`, with a readable name and repr. */
 export interface FocalLossFunction<C> {

@@ -1,6 +1,6 @@
 // How the losses reduce their per-sample losses: tf.Reduction with tf.losses.computeWeightedLoss
 // semantics, inside the kernel when there are no weights, with tfjs ops otherwise.
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs';
 
 import type {KernelReduction} from '../kernels/engine';
 

@@ -2,10 +2,12 @@
 // sigmoid_focal_loss, Keras BinaryFocalCrossentropy): its options, the tfjs-style
 // `sigmoidFocalLoss` and the Keras-style `binaryFocalCrossentropy`. The mathematics:
 // docs/DESIGN.md#sigmoid-focal-loss.
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs';
 
 import type {KernelReduction} from '../kernels/engine';
 import {SigmoidFocalLoss} from '../kernels/SigmoidFocalLoss';
+import {compositeSigmoidFocalLoss} from '../paths/composite';
+import {runLoss} from '../paths/select';
 import {checkBinaryTargets, validateElementwiseCall} from '../validation/inputs';
 import {balancingAlpha, boolean, nonNegativeNumber, OptionsOf, reduction, resolveOptions, ResolvedOf, unitInterval, weights, withDefault} from '../validation/options';
 import {FocalLossFunction, makeLossFunction} from './keras';
@@ -59,10 +61,11 @@ function sigmoidFocalLossAs(fn: string, labels: unknown, logits: unknown, option
   const inputs = {labels: call.labels, logits: call.logits};
   if (weights === null && !normalizeByPositives) {
     // Unweighted: the kernel reduces in the same native pass (one op forward, one backward).
-    return runSigmoidFocalLoss(inputs, {...attrs, reduction: kernelReduction(reduction)});
+    return runLoss(SigmoidFocalLoss, inputs, {...attrs, reduction: kernelReduction(reduction)},
+                   compositeSigmoidFocalLoss);
   }
   return tf.tidy(() => {
-    const elementwise = runSigmoidFocalLoss(inputs, attrs);
+    const elementwise = runLoss(SigmoidFocalLoss, inputs, attrs, compositeSigmoidFocalLoss);
     const elementWeights = weights === null ? null :
         typeof weights === 'number' ? tf.scalar(weights) : tf.cast(weights, 'float32');
     if (normalizeByPositives) {
@@ -74,11 +77,6 @@ function sigmoidFocalLossAs(fn: string, labels: unknown, logits: unknown, option
   });
 }
 
-function runSigmoidFocalLoss(inputs: {labels: tf.Tensor, logits: tf.Tensor},
-                             attrs: SigmoidFocalLossAttrs): tf.Tensor {
-  return tf.engine().runKernel(SigmoidFocalLoss, inputs,
-                               attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
-}
 
 // ---- Keras-style object ---------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 // The JS-array path: the kernels read the backend's input arrays (without copying where the
 // backend allows it), the addon computes into fresh Float32Arrays, and those become the outputs.
 // Serves 'cpu', and 'tensorflow' where the kernels cannot run as TensorFlow ops.
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs';
 
 import {rethrowNative} from '../errors';
 import {KernelReduction} from '../kernels/engine';

@@ -6,7 +6,7 @@
 // Used when the backend is tfjs-node's NodeJSKernelBackend and the addon could register the ops
 // (Linux, a TensorFlow whose C API has the kernel and op registration functions). Otherwise, or
 // with env TFJS_FOCAL_LOSS_TF_OPS=0, the kernels take the JS-array path.
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs';
 
 import {rethrowNative} from '../errors';
 import {KernelReduction} from '../kernels/engine';

@@ -1,5 +1,5 @@
 // How error messages show what was received: values, shapes and the closest allowed key.
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs';
 
 /** Short human-readable description of a received value, for error messages. */
 export function describeValue(value: unknown): string {

@@ -2,7 +2,7 @@
 // loss's schema (./options.ts). Every check runs before any tensor is created or any path is
 // chosen, and every error names the function, the argument, what was expected and what was
 // received. The kernels and the native code trust what passes here.
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs';
 
 import {describeValue, shapeString} from './describe';
 import {resolveOptions, ResolvedOf, Schema} from './options';

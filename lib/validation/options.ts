@@ -2,7 +2,7 @@
 // the kinds below (what is valid, the default, what it means). The same declaration checks a call's
 // options, types them (OptionsOf), fills in defaults (ResolvedOf) and renders the README's option
 // tables (optionsTable), so a rule, a default and an error message each exist in one place.
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs';
 
 import {closestKey, describeValue, shapeString} from './describe';
 
