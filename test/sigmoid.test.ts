@@ -321,3 +321,19 @@ describe('sigmoidFocalLoss gradient with respect to the labels', () => {
     expectGradientClose('d sigmoidFocalLoss / d labels vs composed tfjs autodiff', ours, composed, GRAD_TOL);
   });
 });
+
+describe('normalizeByPositives: differentiable with respect to the labels', () => {
+  test('d/dy of sum / positives is d/dy of the sum divided by the (piecewise constant) count', () => {
+    const x = [1.5, -0.5, 2, 0.25, -3, 0.75];
+    const y = [0.9, 0, 0.3, 1, 0, 0.6];  // 4 labels > 0
+    const [normalized, summed] = tf.tidy(() => {
+      const logits = tf.tensor1d(x);
+      return [
+        tf.grad((labels: tf.Tensor) => sigmoidFocalLoss(labels, logits, { normalizeByPositives: true }))(tf.tensor1d(y)).dataSync(),
+        tf.grad((labels: tf.Tensor) => sigmoidFocalLoss(labels, logits, { reduction: tf.Reduction.SUM }))(tf.tensor1d(y)).dataSync(),
+      ];
+    });
+    expect(Array.from(normalized)).toEqual(Array.from(summed).map((g) => Math.fround(g / 4)));
+    expect(summed.some((g) => g !== 0)).toBe(true);
+  });
+});

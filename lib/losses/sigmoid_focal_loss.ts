@@ -70,7 +70,9 @@ function sigmoidFocalLossAs(fn: string, labels: unknown, logits: unknown, option
         typeof weights === 'number' ? tf.scalar(weights) : tf.cast(weights, 'float32');
     if (normalizeByPositives) {
       const summed = reduceWeightedLoss(elementwise, elementWeights, tf.Reduction.SUM);
-      const positives = tf.sum(tf.cast(tf.greater(call.labels, 0), 'float32'));
+      // The count of labels > 0 as sign(relu(y)), whose gradient (0) tfjs defines, unlike greater's:
+      // the loss stays differentiable with respect to soft labels.
+      const positives = tf.sum(tf.sign(tf.relu(call.labels)));
       return tf.div(summed, tf.maximum(positives, 1));
     }
     return reduceWeightedLoss(elementwise, elementWeights, reduction);
