@@ -8,6 +8,7 @@ import type {FocalLossAttrs} from '../losses/focal_loss';
 import {ForwardCall, readFloat32, readFloat32Labels, readInt32, ReadableBackend, runOnArrays, scaleGradientCopy} from '../paths/js_arrays';
 import {AttrValue, tensorflowOps} from '../paths/tensorflow_op';
 import {addon} from '../native';
+import {logitOffsets} from '../validation/options';
 import {gradientIsRecorded, KernelArgs, reductionFactor, refuseRecordedBackward, refuseSecondOrder, registerForBackends, registerGradientOnce} from './engine';
 import {checkDyShape, takeSavedGradient} from './saved_gradients';
 
@@ -46,6 +47,9 @@ export function focalLossOpAttrs(attrs: FocalLossAttrs, sparse: boolean):
     has_ignore_index: {bool: ignore},
     ignore_index: {int: ignore ? attrs.ignoreIndex! : 0},
     from_logits: {bool: attrs.fromLogits},
+    poly_epsilon: {float: attrs.polyEpsilon},
+    has_logit_adjustment: {bool: attrs.logitAdjustment !== null},
+    logit_offsets: {floats: attrs.logitAdjustment === null ? [0] : logitOffsets(attrs.logitAdjustment)},
   };
 }
 
@@ -79,6 +83,8 @@ function focalLossKernel({inputs, backend, attrs}: KernelArgs): tf.TensorInfo {
     labelSmoothing: a.labelSmoothing,
     ignoreIndex: sparse ? a.ignoreIndex : null,
     fromLogits: a.fromLogits,
+    polyEpsilon: a.polyEpsilon,
+    logitOffsets: a.logitAdjustment === null ? null : Float32Array.from(logitOffsets(a.logitAdjustment)),
     lossOut,
     gradOut,
   }));
@@ -99,15 +105,18 @@ function focalLossGradKernel({inputs, backend}: KernelArgs): tf.TensorInfo {
 const KERAS_EPSILON = 1e-7;
 
 /**
- * dL/dy_j = -(1 - ls) alpha_j (1 - p_j)^gamma log p_j * dy for dense labels, composed from tfjs
- * ops and evaluated only when a gradient with respect to the labels is requested.
+ * dL/dy_j = (1 - ls) alpha_j [-(1 - p_j)^gamma log p_j + eps (1 - p_j)^(gamma + 1)] * dy for
+ * dense labels (p of the adjusted logits), composed from tfjs ops and evaluated only when a
+ * gradient with respect to the labels is requested.
  */
 function denseLabelsGradient(logits: tf.Tensor, dy: tf.Tensor, attrs: FocalLossAttrs): tf.Tensor {
   return tf.tidy(() => {
     let logP: tf.Tensor;
     let oneMinusP: tf.Tensor;
     if (attrs.fromLogits) {
-      logP = tf.logSoftmax(logits);
+      const adjusted = attrs.logitAdjustment === null ? logits :
+          tf.add(logits, tf.tensor1d(logitOffsets(attrs.logitAdjustment), 'float32'));
+      logP = tf.logSoftmax(adjusted);
       // 1 - p = -expm1(log p): no cancellation as p -> 1.
       oneMinusP = tf.neg(tf.expm1(logP));
     } else {
@@ -119,7 +128,11 @@ function denseLabelsGradient(logits: tf.Tensor, dy: tf.Tensor, attrs: FocalLossA
     const alpha = typeof attrs.alpha === 'number' ? tf.scalar(attrs.alpha) :
                                                     tf.tensor1d(attrs.alpha, 'float32');
     const modulation = attrs.gamma === 0 ? tf.onesLike(oneMinusP) : tf.pow(oneMinusP, attrs.gamma);
-    const perClass = tf.neg(tf.mul(tf.mul(alpha, modulation), logP));
+    let term = tf.neg(logP);
+    if (attrs.polyEpsilon !== 0) {
+      term = tf.add(term, tf.mul(attrs.polyEpsilon, oneMinusP));
+    }
+    const perClass = tf.mul(tf.mul(alpha, modulation), term);
     // dy is per row, or the scalar upstream gradient of an in-op sum or mean.
     const factor = reductionFactor(attrs.reduction ?? 'none', logits.size / logits.shape[logits.rank - 1]);
     const rowDy = factor === undefined ? tf.expandDims(dy, -1) : tf.mul(dy, factor);
