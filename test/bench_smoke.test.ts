@@ -168,7 +168,7 @@ describe(`bench smoke run (--quick, tiny sizes, backend ${backend})`, () => {
     expect(results.config.threadShapes).toEqual(['64x10', '256x4']);
     expect(results.config.sections).toEqual(['speed', 'kernel', 'torch', 'effect', 'figures']);
     expect(results.speed.map((s) => s.backend)).toEqual([backend]);
-    expect(results.effect?.summaries.map((s) => s.loss)).toEqual(['ce', 'cb_ce', 'focal', 'cb_focal']);
+    expect(results.effect?.summaries.map((s) => s.loss)).toEqual(['ce', 'cb_ce', 'focal', 'cb_focal', 'la_ce', 'la_focal']);
     expect(results.meta.tfjsNode === null).toBe(backend === 'cpu');
   });
 
