@@ -218,10 +218,10 @@ describe(`bench smoke run (--quick, tiny sizes, backend ${backend})`, () => {
     expect(results.torch?.skipped).toMatch(/no Python with torch .*no-such-python: not found/);
   });
 
-  it('trains the four losses on the imbalanced set and compares them against the seed spread', () => {
+  it('trains the six losses on the imbalanced set and compares them against the seed spread', () => {
     const effect = results.effect!;
     expect(effect.seeds).toEqual([1, 2]);
-    expect(effect.runs).toHaveLength(8);
+    expect(effect.runs).toHaveLength(12);
     expect(effect.dataset.imbalanceRatio).toBeGreaterThanOrEqual(10);
     expect(effect.dataset.rareClasses).toHaveLength(3);
     for (const s of effect.summaries) {

@@ -39,6 +39,7 @@ export interface FocalLossGradInputs extends tf.NamedTensorInfoMap {
 export function focalLossOpAttrs(attrs: FocalLossAttrs, sparse: boolean):
     {[name: string]: AttrValue} {
   const ignore = sparse && attrs.ignoreIndex !== null;
+  const offsets = offsetsOf(attrs);
   return {
     TLabels: {dtype: sparse ? 'int32' : 'float32'},
     gamma: {float: attrs.gamma},
@@ -47,10 +48,15 @@ export function focalLossOpAttrs(attrs: FocalLossAttrs, sparse: boolean):
     has_ignore_index: {bool: ignore},
     ignore_index: {int: ignore ? attrs.ignoreIndex! : 0},
     from_logits: {bool: attrs.fromLogits},
-    poly_epsilon: {float: attrs.polyEpsilon},
-    has_logit_adjustment: {bool: attrs.logitAdjustment !== null},
-    logit_offsets: {floats: attrs.logitAdjustment === null ? [0] : logitOffsets(attrs.logitAdjustment)},
+    poly_epsilon: {float: attrs.polyEpsilon ?? 0},
+    has_logit_adjustment: {bool: offsets !== null},
+    logit_offsets: {floats: offsets ?? [0]},
   };
+}
+
+/** The logit offsets of a kernel's attrs, or null (attrs of a direct call may leave it out). */
+function offsetsOf(attrs: FocalLossAttrs): number[] | null {
+  return attrs.logitAdjustment == null ? null : logitOffsets(attrs.logitAdjustment);
 }
 
 /** Output: the per-row loss, shape logits.shape[:-1], or its sum or mean with attrs.reduction. */
@@ -72,6 +78,7 @@ function focalLossKernel({inputs, backend, attrs}: KernelArgs): tf.TensorInfo {
   if (ops !== null) {
     return ops.forward(ops.names.softmax, focalLossOpAttrs(a, sparse), [logits, labels], call);
   }
+  const offsets = offsetsOf(a);
   return runOnArrays(call, rows * classes, (lossOut, gradOut) => addon().softmaxFocalLoss({
     logits: readFloat32(call.backend, logits),
     labels: sparse ? readInt32(call.backend, labels) : readFloat32Labels(call.backend, labels),
@@ -83,8 +90,8 @@ function focalLossKernel({inputs, backend, attrs}: KernelArgs): tf.TensorInfo {
     labelSmoothing: a.labelSmoothing,
     ignoreIndex: sparse ? a.ignoreIndex : null,
     fromLogits: a.fromLogits,
-    polyEpsilon: a.polyEpsilon,
-    logitOffsets: a.logitAdjustment === null ? null : Float32Array.from(logitOffsets(a.logitAdjustment)),
+    polyEpsilon: a.polyEpsilon ?? 0,
+    logitOffsets: offsets === null ? null : Float32Array.from(offsets),
     lossOut,
     gradOut,
   }));
@@ -114,8 +121,8 @@ function denseLabelsGradient(logits: tf.Tensor, dy: tf.Tensor, attrs: FocalLossA
     let logP: tf.Tensor;
     let oneMinusP: tf.Tensor;
     if (attrs.fromLogits) {
-      const adjusted = attrs.logitAdjustment === null ? logits :
-          tf.add(logits, tf.tensor1d(logitOffsets(attrs.logitAdjustment), 'float32'));
+      const offsets = offsetsOf(attrs);
+      const adjusted = offsets === null ? logits : tf.add(logits, tf.tensor1d(offsets, 'float32'));
       logP = tf.logSoftmax(adjusted);
       // 1 - p = -expm1(log p): no cancellation as p -> 1.
       oneMinusP = tf.neg(tf.expm1(logP));
@@ -129,7 +136,7 @@ function denseLabelsGradient(logits: tf.Tensor, dy: tf.Tensor, attrs: FocalLossA
                                                     tf.tensor1d(attrs.alpha, 'float32');
     const modulation = attrs.gamma === 0 ? tf.onesLike(oneMinusP) : tf.pow(oneMinusP, attrs.gamma);
     let term = tf.neg(logP);
-    if (attrs.polyEpsilon !== 0) {
+    if ((attrs.polyEpsilon ?? 0) !== 0) {
       term = tf.add(term, tf.mul(attrs.polyEpsilon, oneMinusP));
     }
     const perClass = tf.mul(tf.mul(alpha, modulation), term);
