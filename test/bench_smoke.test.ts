@@ -232,7 +232,7 @@ describe(`bench smoke run (--quick, tiny sizes, backend ${backend})`, () => {
       }
       expect(s.epochSeconds.median).toBeGreaterThan(0);
     }
-    expect(effect.comparisons).toHaveLength(16);
+    expect(effect.comparisons).toHaveLength(24);  // 6 pairs x 4 metrics
     for (const c of effect.comparisons) {
       expect(c.pairedDifferences).toHaveLength(2);
       expect(typeof c.verdict).toBe('string');
