@@ -9,7 +9,7 @@ import {DatasetOptions, ImbalancedMnist, loadImbalancedMnist, NUM_CLASSES, PIXEL
 import {ProgressFn} from './speed';
 import {mean, SeededRandom, standardDeviation, Summary, summarize} from './stats';
 
-export type EffectLossId = 'ce' | 'cb_ce' | 'focal' | 'cb_focal';
+export type EffectLossId = 'ce' | 'cb_ce' | 'focal' | 'cb_focal' | 'la_ce' | 'la_focal';
 
 export interface EffectLossInfo {
   id: EffectLossId;
@@ -28,6 +28,10 @@ export const EFFECT_LOSSES: EffectLossInfo[] = [
   {id: 'focal', label: 'focal', description: `focalLoss(gamma=${FOCAL_GAMMA}, alpha=1)`},
   {id: 'cb_focal', label: 'class-balanced focal',
    description: `focalLoss(gamma=${FOCAL_GAMMA}, alpha=classBalancedAlpha(counts, effective, beta=${CLASS_BALANCE.beta}))`},
+  // The softmax family (issue 17): counts of the training split, tau 1.
+  {id: 'la_ce', label: 'logit-adjusted CE', description: 'focalLoss(gamma=0, alpha=1, logitAdjustment={classCounts: counts})'},
+  {id: 'la_focal', label: 'logit-adjusted focal',
+   description: `focalLoss(gamma=${FOCAL_GAMMA}, alpha=1, logitAdjustment={classCounts: counts})`},
 ];
 
 export const METRICS = ['accuracy', 'macroF1', 'balancedAccuracy', 'rareRecall'] as const;
@@ -116,7 +120,7 @@ function disposeMlp(model: Mlp): void {
 
 export type LossFn = (sparseLabels: tf.Tensor, oneHotLabels: tf.Tensor, logits: tf.Tensor) => tf.Scalar;
 
-export function effectLossFunction(id: EffectLossId, classAlpha: number[]): LossFn {
+export function effectLossFunction(id: EffectLossId, classAlpha: number[], classCounts: number[] = []): LossFn {
   switch (id) {
     case 'ce':
       return (_sparse, oneHot, logits) => tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
@@ -127,6 +131,11 @@ export function effectLossFunction(id: EffectLossId, classAlpha: number[]): Loss
     case 'cb_focal':
       return (sparse, _oneHot, logits) =>
           focal.focalLoss(sparse, logits, {gamma: FOCAL_GAMMA, alpha: classAlpha}) as tf.Scalar;
+    case 'la_ce':
+    case 'la_focal':
+      return (sparse, _oneHot, logits) => focal.focalLoss(sparse, logits, {
+        gamma: id === 'la_ce' ? 0 : FOCAL_GAMMA, alpha: 1, logitAdjustment: {classCounts},
+      }) as tf.Scalar;
     default:
       throw new Error(`unknown loss '${String(id)}'`);
   }
@@ -226,7 +235,7 @@ function trainOne(loss: EffectLossId, seed: number, data: ImbalancedMnist, class
                   progress?: ProgressFn): RunRecord {
   const model = createMlp(seed, options.hidden);
   const optimizer = tf.train.adam(options.learningRate);
-  const lossFn = effectLossFunction(loss, classAlpha);
+  const lossFn = effectLossFunction(loss, classAlpha, data.counts);
   const order = Array.from({length: data.trainY.length}, (_, i) => i);
   // The batch order depends on the seed only, so every loss sees the same batches.
   const shuffler = new SeededRandom(seed * 7919 + 17);
@@ -295,7 +304,7 @@ export function compareLosses(summaries: LossSummary[], a: EffectLossId, b: Effe
 }
 
 export const COMPARISON_PAIRS: Array<[EffectLossId, EffectLossId]> =
-    [['focal', 'ce'], ['cb_ce', 'ce'], ['cb_focal', 'ce'], ['cb_focal', 'cb_ce']];
+    [['focal', 'ce'], ['cb_ce', 'ce'], ['cb_focal', 'ce'], ['cb_focal', 'cb_ce'], ['la_ce', 'ce'], ['la_focal', 'ce']];
 
 export function measureEffect(options: EffectOptions): EffectResult {
   const batchSize = options.batchSize ?? 64;

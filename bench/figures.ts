@@ -458,6 +458,7 @@ export const CONTENDER_SHORT_NAMES: Record<string, string> = {
   focal_cast_onehot: 'focalLoss one-hot (tf.cast(tf.oneHot))',
   composed_focal: 'composed focal (tfjs ops)', sigmoid_ce: 'sigmoid CE', sigmoid_focal: 'sigmoidFocalLoss',
   composed_sigmoid_focal: 'composed sigmoid focal',
+  poly_focal: 'focalLoss Poly-1', logit_adjusted_focal: 'focalLoss logit-adjusted',
 };
 
 /**

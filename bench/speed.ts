@@ -77,6 +77,10 @@ export const CONTENDERS: ContenderInfo[] = [
   {id: 'focal_cast_onehot', label: 'focalLoss, one-hot labels from tf.cast(tf.oneHot(…))', family: 'softmax',
    role: 'library (one-hot labels made by tfjs ops)'},
   {id: 'composed_focal', label: 'focal loss composed of tfjs ops', family: 'softmax', role: 'no library (autodiff)'},
+  // The softmax family (issue 17), sparse labels.
+  {id: 'poly_focal', label: 'focalLoss, Poly-1 (polyEpsilon 1)', family: 'softmax', role: 'library (family)'},
+  {id: 'logit_adjusted_focal', label: 'focalLoss, logit-adjusted (long-tailed counts)', family: 'softmax',
+   role: 'library (family)'},
   {id: 'sigmoid_ce', label: 'tf.losses.sigmoidCrossEntropy', family: 'sigmoid', role: 'sigmoid baseline'},
   {id: 'sigmoid_focal', label: 'sigmoidFocalLoss', family: 'sigmoid', role: 'library'},
   {id: 'composed_sigmoid_focal', label: 'sigmoid focal composed of tfjs ops', family: 'sigmoid', role: 'no library (autodiff)'},
@@ -328,6 +332,14 @@ export function lossFunction(id: string, inputs: SpeedInputs): (logits: tf.Tenso
       return (x) => focal.focalLoss(castOneHotLabels, x, {gamma: GAMMA, alpha: ALPHA}) as tf.Scalar;
     case 'composed_focal':
       return (x) => composedFocalLoss(oneHotLabels, x, GAMMA, ALPHA);
+    case 'poly_focal':
+      return (x) => focal.focalLoss(sparseLabels, x, {gamma: GAMMA, alpha: ALPHA, polyEpsilon: 1}) as tf.Scalar;
+    case 'logit_adjusted_focal': {
+      // Counts falling 100:1 from the first class to the last.
+      const classes = inputs.logits.shape[inputs.logits.rank - 1];
+      const classCounts = Array.from({length: classes}, (_, j) => Math.round(1000 * 100 ** (-j / Math.max(1, classes - 1))));
+      return (z) => focal.focalLoss(sparseLabels, z, {gamma: GAMMA, alpha: ALPHA, logitAdjustment: {classCounts}}) as tf.Scalar;
+    }
     case 'sigmoid_ce':
       // One positive per row (one-hot as multi-hot targets), the RetinaNet-style setting.
       return (x) => tf.losses.sigmoidCrossEntropy(oneHotLabels, x) as tf.Scalar;

@@ -27,6 +27,9 @@ export interface NativeSoftmaxFocalArgs {
   fromLogits: boolean;
   lossOut: Float32Array;
   gradOut: Float32Array | null;
+  // The softmax family: Poly-1 epsilon (left out: 0), per-class logit offsets (null: none).
+  polyEpsilon?: number;
+  logitOffsets?: Float32Array | null;
 }
 
 /**

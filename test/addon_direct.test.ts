@@ -197,7 +197,8 @@ describe('raw addon: data-dependent errors carry a code and its fields', () => {
 describe('raw addon: what it exposes for the TS layer\'s checks', () => {
   test('argumentKeys(): the keys each entry point reads', () => {
     const keys = addon.argumentKeys();
-    expect([...keys.softmaxFocalLoss].sort()).toEqual([...Object.keys(validSoftmaxArgs()), 'denseLabels'].sort());
+    expect([...keys.softmaxFocalLoss].sort()).toEqual(
+      [...Object.keys(validSoftmaxArgs()), 'denseLabels', 'polyEpsilon', 'logitOffsets'].sort());
     expect([...keys.sigmoidFocalLoss].sort()).toEqual(Object.keys(validSigmoidArgs()).sort());
   });
 
@@ -214,6 +215,8 @@ describe('raw addon: what it exposes for the TS layer\'s checks', () => {
         { name: 'has_ignore_index', type: 'bool' }, { name: 'ignore_index', type: 'int' },
         { name: 'from_logits', type: 'bool' }, { name: 'compute_gradient', type: 'bool' },
         { name: 'reduction', type: 'int' },
+        { name: 'poly_epsilon', type: 'float' }, { name: 'has_logit_adjustment', type: 'bool' },
+        { name: 'logit_offsets', type: 'list(float) >= 1' },
       ],
       sigmoid: [
         { name: 'gamma', type: 'float' }, { name: 'alpha', type: 'float' },

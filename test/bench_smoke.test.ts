@@ -178,7 +178,7 @@ describe(`bench smoke run (--quick, tiny sizes, backend ${backend})`, () => {
     expect(results.config.threadShapes).toEqual(['64x10', '256x4']);
     expect(results.config.sections).toEqual(['speed', 'kernel', 'torch', 'effect', 'detection', 'figures']);
     expect(results.speed.map((s) => s.backend)).toEqual([backend]);
-    expect(results.effect?.summaries.map((s) => s.loss)).toEqual(['ce', 'cb_ce', 'focal', 'cb_focal']);
+    expect(results.effect?.summaries.map((s) => s.loss)).toEqual(['ce', 'cb_ce', 'focal', 'cb_focal', 'la_ce', 'la_focal']);
     expect(results.meta.tfjsNode === null).toBe(backend === 'cpu');
   });
 
@@ -228,10 +228,10 @@ describe(`bench smoke run (--quick, tiny sizes, backend ${backend})`, () => {
     expect(results.torch?.skipped).toMatch(/no Python with torch .*no-such-python: not found/);
   });
 
-  it('trains the four losses on the imbalanced set and compares them against the seed spread', () => {
+  it('trains the six losses on the imbalanced set and compares them against the seed spread', () => {
     const effect = results.effect!;
     expect(effect.seeds).toEqual([1, 2]);
-    expect(effect.runs).toHaveLength(8);
+    expect(effect.runs).toHaveLength(12);
     expect(effect.dataset.imbalanceRatio).toBeGreaterThanOrEqual(10);
     expect(effect.dataset.rareClasses).toHaveLength(3);
     for (const s of effect.summaries) {
@@ -242,7 +242,7 @@ describe(`bench smoke run (--quick, tiny sizes, backend ${backend})`, () => {
       }
       expect(s.epochSeconds.median).toBeGreaterThan(0);
     }
-    expect(effect.comparisons).toHaveLength(16);
+    expect(effect.comparisons).toHaveLength(24);  // 6 pairs x 4 metrics
     for (const c of effect.comparisons) {
       expect(c.pairedDifferences).toHaveLength(2);
       expect(typeof c.verdict).toBe('string');

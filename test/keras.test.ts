@@ -212,16 +212,17 @@ describe('names and repr', () => {
     const categorical = categoricalFocalCrossentropy();
     expect(categorical.name).toBe('categoricalFocalCrossentropy');
     expect(String(categorical)).toBe(
-        'CategoricalFocalCrossentropy(alpha=0.25, gamma=2, fromLogits=false, labelSmoothing=0)');
+        'CategoricalFocalCrossentropy(alpha=0.25, gamma=2, fromLogits=false, labelSmoothing=0, ' +
+        'polyEpsilon=0, logitAdjustment=null)');
     expect(categorical.config).toEqual({alpha: 0.25, gamma: 2, fromLogits: false,
-                                        labelSmoothing: 0});
+                                        labelSmoothing: 0, polyEpsilon: 0, logitAdjustment: null});
     expect(Object.isFrozen(categorical.config)).toBe(true);
 
     const sparse = sparseCategoricalFocalCrossentropy({alpha: [0.5, 1], gamma: 0,
                                                        fromLogits: true});
     expect(sparse.name).toBe('sparseCategoricalFocalCrossentropy');
     expect(sparse.toString()).toBe('SparseCategoricalFocalCrossentropy(alpha=[0.5, 1], gamma=0, ' +
-                                   'fromLogits=true, labelSmoothing=0)');
+                                   'fromLogits=true, labelSmoothing=0, polyEpsilon=0, logitAdjustment=null)');
 
     const binary = binaryFocalCrossentropy({applyClassBalancing: true, labelSmoothing: 0.1});
     expect(binary.name).toBe('binaryFocalCrossentropy');

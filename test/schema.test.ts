@@ -113,10 +113,14 @@ describe('what the kernels pass to native code is what native code declares it r
   const call = {wantGrad: true, reduction: 'none' as const};
 
   test('FocalLoss: the TensorFlow op attributes, sparse and dense labels', () => {
-    const attrs = {gamma: 2, alpha: [1, 2], labelSmoothing: 0, ignoreIndex: 3, fromLogits: true};
+    const attrs = {gamma: 2, alpha: [1, 2], labelSmoothing: 0, ignoreIndex: 3, fromLogits: true,
+                   polyEpsilon: 0, logitAdjustment: null};
     for (const sparse of [true, false]) {
-      expect(attrsOf(forwardOpAttrs(focalLossOpAttrs(attrs, sparse), call)).sort(byName))
-          .toEqual([...specs.softmax!].sort(byName));
+      for (const logitAdjustment of [null, {classCounts: [3, 1], tau: 1}]) {
+        expect(attrsOf(forwardOpAttrs(focalLossOpAttrs({...attrs, logitAdjustment}, sparse), call))
+                   .sort(byName))
+            .toEqual([...specs.softmax!].sort(byName));
+      }
     }
   });
 

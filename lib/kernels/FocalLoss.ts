@@ -8,6 +8,7 @@ import type {FocalLossAttrs} from '../losses/focal_loss';
 import {ForwardCall, readFloat32, readFloat32Labels, readInt32, ReadableBackend, runOnArrays} from '../paths/js_arrays';
 import {AttrValue, tensorflowOps} from '../paths/tensorflow_op';
 import {addon} from '../native';
+import {logitOffsets} from '../validation/options';
 import {BackwardInputs, backwardKernel} from './backward';
 import {gradientIsRecorded, KernelArgs, reductionFactor, refuseRecordedBackward, refuseSecondOrder, registerForBackends, registerGradientOnce} from './engine';
 
@@ -29,6 +30,7 @@ export type FocalLossGradInputs = BackwardInputs;
 export function focalLossOpAttrs(attrs: FocalLossAttrs, sparse: boolean):
     {[name: string]: AttrValue} {
   const ignore = sparse && attrs.ignoreIndex !== null;
+  const offsets = offsetsOf(attrs);
   return {
     TLabels: {dtype: sparse ? 'int32' : 'float32'},
     gamma: {float: attrs.gamma},
@@ -37,7 +39,15 @@ export function focalLossOpAttrs(attrs: FocalLossAttrs, sparse: boolean):
     has_ignore_index: {bool: ignore},
     ignore_index: {int: ignore ? attrs.ignoreIndex! : 0},
     from_logits: {bool: attrs.fromLogits},
+    poly_epsilon: {float: attrs.polyEpsilon ?? 0},
+    has_logit_adjustment: {bool: offsets !== null},
+    logit_offsets: {floats: offsets ?? [0]},
   };
+}
+
+/** The logit offsets of a kernel's attrs, or null (attrs of a direct call may leave it out). */
+function offsetsOf(attrs: FocalLossAttrs): number[] | null {
+  return attrs.logitAdjustment == null ? null : logitOffsets(attrs.logitAdjustment);
 }
 
 /** Output: the per-row loss, shape logits.shape[:-1], or its sum or mean with attrs.reduction. */
@@ -59,6 +69,7 @@ function focalLossKernel({inputs, backend, attrs}: KernelArgs): tf.TensorInfo {
   if (ops !== null) {
     return ops.forward(ops.names.softmax, focalLossOpAttrs(a, sparse), [logits, labels], call);
   }
+  const offsets = offsetsOf(a);
   return runOnArrays(call, rows * classes, (lossOut, gradOut) => addon().softmaxFocalLoss({
     logits: readFloat32(call.backend, logits),
     labels: sparse ? readInt32(call.backend, labels) : readFloat32Labels(call.backend, labels),
@@ -70,6 +81,8 @@ function focalLossKernel({inputs, backend, attrs}: KernelArgs): tf.TensorInfo {
     labelSmoothing: a.labelSmoothing,
     ignoreIndex: sparse ? a.ignoreIndex : null,
     fromLogits: a.fromLogits,
+    polyEpsilon: a.polyEpsilon ?? 0,
+    logitOffsets: offsets === null ? null : Float32Array.from(offsets),
     lossOut,
     gradOut,
   }));
@@ -79,15 +92,18 @@ function focalLossKernel({inputs, backend, attrs}: KernelArgs): tf.TensorInfo {
 const KERAS_EPSILON = 1e-7;
 
 /**
- * dL/dy_j = -(1 - ls) alpha_j (1 - p_j)^gamma log p_j * dy for dense labels, composed from tfjs
- * ops and evaluated only when a gradient with respect to the labels is requested.
+ * dL/dy_j = (1 - ls) alpha_j [-(1 - p_j)^gamma log p_j + eps (1 - p_j)^(gamma + 1)] * dy for
+ * dense labels (p of the adjusted logits), composed from tfjs ops and evaluated only when a
+ * gradient with respect to the labels is requested.
  */
 function denseLabelsGradient(logits: tf.Tensor, dy: tf.Tensor, attrs: FocalLossAttrs): tf.Tensor {
   return tf.tidy(() => {
     let logP: tf.Tensor;
     let oneMinusP: tf.Tensor;
     if (attrs.fromLogits) {
-      logP = tf.logSoftmax(logits);
+      const offsets = offsetsOf(attrs);
+      const adjusted = offsets === null ? logits : tf.add(logits, tf.tensor1d(offsets, 'float32'));
+      logP = tf.logSoftmax(adjusted);
       // 1 - p = -expm1(log p): no cancellation as p -> 1.
       oneMinusP = tf.neg(tf.expm1(logP));
     } else {
@@ -99,7 +115,11 @@ function denseLabelsGradient(logits: tf.Tensor, dy: tf.Tensor, attrs: FocalLossA
     const alpha = typeof attrs.alpha === 'number' ? tf.scalar(attrs.alpha) :
                                                     tf.tensor1d(attrs.alpha, 'float32');
     const modulation = attrs.gamma === 0 ? tf.onesLike(oneMinusP) : tf.pow(oneMinusP, attrs.gamma);
-    const perClass = tf.neg(tf.mul(tf.mul(alpha, modulation), logP));
+    let term = tf.neg(logP);
+    if ((attrs.polyEpsilon ?? 0) !== 0) {
+      term = tf.add(term, tf.mul(attrs.polyEpsilon, oneMinusP));
+    }
+    const perClass = tf.mul(tf.mul(alpha, modulation), term);
     // dy is per row, or the scalar upstream gradient of an in-op sum or mean.
     const factor = reductionFactor(attrs.reduction ?? 'none', logits.size / logits.shape[logits.rank - 1]);
     const rowDy = factor === undefined ? tf.expandDims(dy, -1) : tf.mul(dy, factor);

@@ -1,4 +1,5 @@
-// Softmax focal loss (Lin et al. 2017) over the last axis: its options, the tfjs-style
+// Softmax focal loss (Lin et al. 2017) over the last axis, with Poly-1 (polyEpsilon) and logit
+// adjustment (logitAdjustment) as options: its options, the tfjs-style
 // `focalLoss` and the Keras-style `categoricalFocalCrossentropy` and
 // `sparseCategoricalFocalCrossentropy`. The mathematics: docs/DESIGN.md#softmax-focal-loss.
 import * as tf from '@tensorflow/tfjs';
@@ -8,7 +9,7 @@ import {FocalLoss} from '../kernels/FocalLoss';
 import {compositeFocalLoss} from '../paths/composite';
 import {runLoss} from '../paths/select';
 import {checkCategoricalTargets, checkSparseTargets, validateSoftmaxCall} from '../validation/inputs';
-import {boolean, classIndex, classWeights, nonNegativeNumber, OptionsOf, reduction, resolveOptions, ResolvedOf, unitInterval, weights, withDefault} from '../validation/options';
+import {boolean, classIndex, classWeights, finiteNumber, logitAdjustment, nonNegativeNumber, OptionsOf, reduction, resolveOptions, ResolvedOf, unitInterval, weights, withDefault} from '../validation/options';
 import {FocalLossFunction, makeLossFunction} from './keras';
 import {kernelReduction, reduceWeightedLoss} from './reduction';
 
@@ -22,14 +23,30 @@ export const FOCAL_LOSS_SCHEMA = {
   labelSmoothing: unitInterval(0, 'Label smoothing: y′ = y (1 − ls) + ls / C.'),
   ignoreIndex: classIndex('Sparse labels equal to this get loss 0 and weight 0 (PyTorch `ignore_index`).'),
   fromLogits: boolean(true, '`false`: `logits` are probabilities (Keras: each row divided by its sum, clipped to [1e-7, 1 − 1e-7]).'),
+  // The softmax family (issue 17); both need fromLogits: true.
+  polyEpsilon: finiteNumber(0, 'Poly-1 ε: each term gains ε (1 − p)^(γ+1) (Leng et al. 2022); needs `fromLogits`.'),
+  logitAdjustment: logitAdjustment('Train on z + τ log π (Menon et al. 2021; π = counts / Σ counts, or the priors); outputs stay raw; needs `fromLogits`.'),
 };
+
+/** Poly-1 and logit adjustment are defined on logits: with probabilities they are refused. */
+function checkLogitsOnlyOptions(
+    fn: string, argName: string,
+    o: Pick<ResolvedFocalLossOptions, 'fromLogits' | 'polyEpsilon' | 'logitAdjustment'>): void {
+  if (o.fromLogits) return;
+  const option = o.polyEpsilon !== 0 ? 'polyEpsilon' : o.logitAdjustment !== null ? 'logitAdjustment' : null;
+  if (option !== null) {
+    throw new TypeError(`${fn}: ${argName}.${option} applies only to logits (${argName}.fromLogits ` +
+        `true); received fromLogits false`);
+  }
+}
 
 export type FocalLossOptions = OptionsOf<typeof FOCAL_LOSS_SCHEMA>;
 type ResolvedFocalLossOptions = ResolvedOf<typeof FOCAL_LOSS_SCHEMA>;
 
 /** The attributes of the 'FocalLoss' kernel: the options its native pass reads. */
 export type FocalLossAttrs =
-    Pick<ResolvedFocalLossOptions, 'gamma' | 'alpha' | 'labelSmoothing' | 'ignoreIndex' | 'fromLogits'> &
+    Pick<ResolvedFocalLossOptions, 'gamma' | 'alpha' | 'labelSmoothing' | 'ignoreIndex' | 'fromLogits' |
+         'polyEpsilon' | 'logitAdjustment'> &
     {
       /** 'none' (default): per-row losses; 'sum' / 'mean': reduced inside the op to a scalar. */
       reduction?: KernelReduction;
@@ -37,7 +54,9 @@ export type FocalLossAttrs =
 
 /**
  * Softmax focal loss over the last axis:
- * `L = -sum_j alpha_j y_j (1 - p_j)^gamma log p_j` per row, `p = softmax(logits)`.
+ * `L = sum_j alpha_j y_j [-(1 - p_j)^gamma log p_j + eps (1 - p_j)^(gamma + 1)]` per row,
+ * `p = softmax(logits + tau log pi)` (eps = polyEpsilon, 0 by default; tau log pi from
+ * logitAdjustment, none by default).
  *
  * @param labels int32 class indices of shape `logits.shape[:-1]` (sparse), or float32 one-hot /
  *     soft labels of shape `logits.shape` (dense, Keras `categorical_focal_crossentropy`).
@@ -58,6 +77,7 @@ export function focalLoss(labels: tf.Tensor, logits: tf.Tensor, options?: FocalL
 /** focalLoss whose errors are reported under the name `fn` (the Keras-style objects). */
 function focalLossAs(fn: string, labels: unknown, logits: unknown, options: unknown): tf.Tensor {
   const call = validateSoftmaxCall(fn, FOCAL_LOSS_SCHEMA, labels, logits, options);
+  checkLogitsOnlyOptions(fn, 'options', call.options);
   const {weights, reduction, ...attrs} = call.options;
   const inputs = {labels: call.labels, logits: call.logits};
   if (weights === null && attrs.ignoreIndex === null) {
@@ -86,6 +106,8 @@ export const CATEGORICAL_FOCAL_CROSSENTROPY_SCHEMA = {
   gamma: FOCAL_LOSS_SCHEMA.gamma,
   fromLogits: withDefault(FOCAL_LOSS_SCHEMA.fromLogits, false),
   labelSmoothing: FOCAL_LOSS_SCHEMA.labelSmoothing,
+  polyEpsilon: FOCAL_LOSS_SCHEMA.polyEpsilon,
+  logitAdjustment: FOCAL_LOSS_SCHEMA.logitAdjustment,
 };
 
 export type CategoricalFocalCrossentropyConfig =
@@ -98,6 +120,7 @@ function categoricalLoss(
     FocalLossFunction<ResolvedCategoricalConfig> {
   // The per-class alpha's length is checked against the classes at each call.
   const resolved = resolveOptions(fn, CATEGORICAL_FOCAL_CROSSENTROPY_SCHEMA, config, {}, 'config');
+  checkLogitsOnlyOptions(fn, 'config', resolved);
   return makeLossFunction(fn, className, resolved, (yTrue, yPred) => tf.tidy(() => {
     const [labels, logits] = targets(fn, yTrue, yPred);
     return focalLossAs(fn, labels, logits, {...resolved, reduction: tf.Reduction.NONE});

@@ -12,7 +12,11 @@ export interface FocalLossFunction<C> {
 }
 
 function formatConfigValue(value: unknown): string {
-  return Array.isArray(value) ? `[${value.join(', ')}]` : String(value);
+  if (Array.isArray(value)) return `[${value.join(', ')}]`;
+  if (value !== null && typeof value === 'object') {  // e.g. {classCounts=[...], tau=1}
+    return `{${Object.entries(value).map(([k, v]) => `${k}=${formatConfigValue(v)}`).join(', ')}}`;
+  }
+  return String(value);
 }
 
 /**

@@ -318,3 +318,121 @@ export function weights(doc: string):
     },
   };
 }
+
+// ---- The softmax family's kinds (Poly-1, logit adjustment) ------------------------------------
+
+/** Any number finite in float32 (a Poly-1 epsilon: negative values are allowed). */
+export function finiteNumber(defaultValue: number, doc: string): OptionSpec<number, number> {
+  const expected = 'a finite number';
+  return {
+    expected, defaultValue, defaultText: String(defaultValue), doc,
+    parse: (value, ctx) => {
+      if (typeof value !== 'number') {
+        throw new TypeError(`${ctx.fn}: ${ctx.argName} must be ${expected}; received ${
+            describeValue(value)}`);
+      }
+      if (!isFiniteFloat32(value)) {
+        throw new RangeError(`${ctx.fn}: ${ctx.argName} must be ${expected}; received ${value}`);
+      }
+      return value;
+    },
+  };
+}
+
+/** Logit adjustment: class counts or priors π (used as given) and the temperature τ. */
+export type LogitAdjustment =
+    {classCounts: ArrayLike<number>, tau?: number} | {priors: ArrayLike<number>, tau?: number};
+/** A validated logit adjustment: one of the two arrays (copied), τ filled in. */
+export type ResolvedLogitAdjustment =
+    {classCounts: number[], tau: number} | {priors: number[], tau: number};
+
+const LOGIT_ADJUSTMENT_KEYS = ['classCounts', 'priors', 'tau'];
+
+function listOf(value: unknown, ctx: ParseContext, expected: string): unknown[] {
+  if (!Array.isArray(value) && !(value instanceof Float32Array) &&
+      !(value instanceof Float64Array) && !(value instanceof Int32Array)) {
+    throw new TypeError(`${ctx.fn}: ${ctx.argName} must be ${expected}; received ${
+        describeValue(value)}${
+        value instanceof tf.Tensor ? ' (pass await counts.array() instead of a Tensor)' : ''}`);
+  }
+  const values = Array.from(value as ArrayLike<unknown>);
+  if (ctx.classes !== undefined && values.length !== ctx.classes) {
+    throw new RangeError(`${ctx.fn}: ${ctx.argName} must have one entry per class (length ${
+        ctx.classes}, the size of the last axis of logits); received an array of length ${
+        values.length}`);
+  }
+  return values;
+}
+
+/**
+ * `{classCounts, tau = 1}` or `{priors, tau = 1}`, or null for none. Every count or prior must be
+ * a finite number > 0 (a zero makes log π = −∞), one per class (checked when the classes are
+ * known); τ a finite number; τ log π finite in float32.
+ */
+export function logitAdjustment(doc: string):
+    OptionSpec<LogitAdjustment | null, ResolvedLogitAdjustment | null> {
+  const expected = '`{classCounts, tau?}` or `{priors, tau?}` (numbers > 0, one per class; ' +
+      'tau finite, default 1), or `null`';
+  return {
+    expected, defaultValue: null, defaultText: 'none', doc,
+    parse: (value, ctx) => {
+      if (value === null) {
+        return null;
+      }
+      const given = checkOptionKeys<Record<string, unknown>>(
+          ctx.fn, value, LOGIT_ADJUSTMENT_KEYS, ctx.argName);
+      const hasCounts = given.classCounts !== undefined, hasPriors = given.priors !== undefined;
+      if (hasCounts === hasPriors) {
+        throw new TypeError(`${ctx.fn}: ${ctx.argName} must have exactly one of classCounts and ` +
+            `priors; received ${hasCounts ? 'both' : 'neither'}`);
+      }
+      const key = hasCounts ? 'classCounts' : 'priors';
+      const what = hasCounts ? 'class count' : 'prior';
+      const listCtx = {...ctx, argName: `${ctx.argName}.${key}`};
+      const list = listOf(given[key], listCtx, `an array of numbers > 0 (one ${what} per class)`);
+      const values = list.map((v, i) => {
+        const name = `${listCtx.argName}[${i}]`;
+        if (typeof v !== 'number') {
+          throw new TypeError(`${ctx.fn}: ${name} must be a finite number > 0; received ${
+              describeValue(v)}`);
+        }
+        if (!Number.isFinite(v) || v < 0) {
+          throw new RangeError(`${ctx.fn}: ${name} must be a finite number > 0; received ${v}`);
+        }
+        return v;
+      });
+      if (values.length === 0 || values.every((v) => v === 0)) {
+        throw new RangeError(`${ctx.fn}: ${listCtx.argName} must not be all zero (no prior ` +
+            `can be formed); received [${values.join(', ')}]`);
+      }
+      const zero = values.indexOf(0);
+      if (zero >= 0) {
+        throw new RangeError(`${ctx.fn}: ${listCtx.argName}[${zero}] must be > 0 (class ${
+            zero} would get log π = -Infinity); received 0`);
+      }
+      let tau = 1;
+      if (given.tau !== undefined) {
+        tau = finiteNumber(1, '').parse(given.tau, {...ctx, argName: `${ctx.argName}.tau`});
+      }
+      const resolved = (hasCounts ? {classCounts: values, tau} : {priors: values, tau}) as
+          ResolvedLogitAdjustment;
+      const offsets = logitOffsets(resolved);
+      const bad = offsets.findIndex((o) => !Number.isFinite(o));
+      if (bad >= 0) {
+        throw new RangeError(`${ctx.fn}: ${ctx.argName}.tau * log(π[${bad}]) must be finite ` +
+            `in float32; received tau = ${tau}`);
+      }
+      return resolved;
+    },
+  };
+}
+
+/**
+ * The per-class logit offsets τ log π_j, π = counts / Σ counts (or the priors as given), in
+ * double, rounded once to float32.
+ */
+export function logitOffsets(adjustment: ResolvedLogitAdjustment): number[] {
+  const counts = 'classCounts' in adjustment ? adjustment.classCounts : adjustment.priors;
+  const total = 'classCounts' in adjustment ? counts.reduce((a, b) => a + b, 0) : 1;
+  return counts.map((c) => Math.fround(adjustment.tau * Math.log(c / total)));
+}

@@ -32,7 +32,9 @@ struct KeyList {
 };
 constexpr const char* kSoftmaxKeyNames[] = {"logits", "labels", "denseLabels", "rows", "classes",
                                             "gamma", "alpha", "labelSmoothing", "ignoreIndex",
-                                            "fromLogits", "lossOut", "gradOut"};
+                                            "fromLogits", "lossOut", "gradOut",
+                                            // the softmax family's options
+                                            "polyEpsilon", "logitOffsets"};
 constexpr const char* kSigmoidKeyNames[] = {"logits", "labels", "gamma", "alpha", "labelSmoothing",
                                             "fromLogits", "lossOut", "gradOut"};
 constexpr KeyList kSoftmaxKeys{kSoftmaxKeyNames, sizeof kSoftmaxKeyNames / sizeof *kSoftmaxKeyNames};
@@ -149,6 +151,19 @@ Napi::Value SoftmaxFocalLoss(const Napi::CallbackInfo& info) {
   }
 
   a.from_logits = args.boolean(o.Get("fromLogits"), "args.fromLogits");
+
+  Napi::Value eps_v = o.Get("polyEpsilon");  // optional: 0
+  if (!eps_v.IsUndefined()) a.poly_epsilon = args.number(eps_v, "args.polyEpsilon");
+  Napi::Value offsets_v = o.Get("logitOffsets");
+  Napi::Float32Array offsets;
+  if (!offsets_v.IsNull() && !offsets_v.IsUndefined()) {
+    if (!is_typed_array(offsets_v, napi_float32_array))
+      args.type_error("args.logitOffsets", "a Float32Array of length classes or null", offsets_v);
+    offsets = offsets_v.As<Napi::Float32Array>();
+    args.expect_length(offsets, "args.logitOffsets", a.classes, "classes");
+    a.logit_offsets = offsets.Data();
+    inputs.push_back(span_of(offsets, "args.logitOffsets"));
+  }
 
   Napi::Float32Array loss_out = args.f32(o.Get("lossOut"), "args.lossOut");
   args.expect_length(loss_out, "args.lossOut", a.rows, "rows");

@@ -153,6 +153,9 @@ struct SoftmaxConfig {
   std::vector<float> alpha;  // 1 value (scalar alpha) or one per class
   bool has_ignore_index, from_logits, compute_gradient;
   int32_t ignore_index;
+  double poly_epsilon;
+  bool has_logit_adjustment;
+  std::vector<float> logit_offsets;  // one per class when has_logit_adjustment
 };
 
 SoftmaxConfig& softmax_config(void* c) { return *static_cast<SoftmaxConfig*>(c); }
@@ -168,6 +171,10 @@ const AttrSpec kSoftmaxAttrs[] = {
     {"from_logits", "bool", [](AttrReader& r, const char* n, void* c) { softmax_config(c).from_logits = r.get_bool(n); }},
     {"compute_gradient", "bool", [](AttrReader& r, const char* n, void* c) { softmax_config(c).compute_gradient = r.get_bool(n); }},
     {"reduction", "int", [](AttrReader& r, const char* n, void* c) { softmax_config(c).reduction = r.get_int(n); }},
+    // The softmax family's options.
+    {"poly_epsilon", "float", [](AttrReader& r, const char* n, void* c) { softmax_config(c).poly_epsilon = r.get_float(n); }},
+    {"has_logit_adjustment", "bool", [](AttrReader& r, const char* n, void* c) { softmax_config(c).has_logit_adjustment = r.get_bool(n); }},
+    {"logit_offsets", "list(float) >= 1", [](AttrReader& r, const char* n, void* c) { softmax_config(c).logit_offsets = r.get_float_list(n); }},
 };
 
 void softmax_compute(void* kernel, TF_OpKernelContext* ctx) {
@@ -189,6 +196,10 @@ void softmax_compute(void* kernel, TF_OpKernelContext* ctx) {
   if (c.alpha.size() != 1 && static_cast<int64_t>(c.alpha.size()) != classes) {
     return fail_invalid(ctx, "alpha has " + std::to_string(c.alpha.size()) + " values for " +
                              std::to_string(classes) + " classes");
+  }
+  if (c.has_logit_adjustment && static_cast<int64_t>(c.logit_offsets.size()) != classes) {
+    return fail_invalid(ctx, "logit_offsets has " + std::to_string(c.logit_offsets.size()) +
+                             " values for " + std::to_string(classes) + " classes");
   }
   const int64_t rows = logits.size() / classes;
   LossBuffer losses(c.reduction, rows);
@@ -218,6 +229,8 @@ void softmax_compute(void* kernel, TF_OpKernelContext* ctx) {
   a.has_ignore_index = sparse && c.has_ignore_index;
   a.ignore_index = c.ignore_index;
   a.from_logits = c.from_logits;
+  a.poly_epsilon = c.poly_epsilon;
+  if (c.has_logit_adjustment) a.logit_offsets = c.logit_offsets.data();
   a.loss_out = losses.samples(loss);
   a.grad_out = c.compute_gradient ? gradient.data<float>() : nullptr;
   const Error error = softmax_focal_loss(a);

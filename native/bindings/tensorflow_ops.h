@@ -23,7 +23,8 @@ namespace focal {
 // kSoftmaxOpName: inputs logits: float [..., C], labels: TLabels (int32 [...] class indices or
 //   float [..., C]); attrs TLabels, gamma, alpha (list(float): 1 value or C values),
 //   label_smoothing, has_ignore_index, ignore_index, from_logits, compute_gradient, reduction
-//   (0: none, 1: sum, 2: mean); outputs loss: float [...] (a scalar when reduced), gradient:
+//   (0: none, 1: sum, 2: mean), poly_epsilon, has_logit_adjustment, logit_offsets (list(float):
+//   C values when has_logit_adjustment, else one ignored value); outputs loss: float [...] (a scalar when reduced), gradient:
 //   float [..., C] of the per-row losses (or [0] when compute_gradient is false).
 // kSigmoidOpName: inputs logits, labels: float, same shape; attrs gamma, class_balancing, alpha,
 //   label_smoothing, from_logits, compute_gradient, reduction; outputs loss (same shape, or a

@@ -28,6 +28,8 @@ std::string check_contract(const SoftmaxFocalArgs& a) {
     return "exactly one of sparse_labels, dense_labels and dense_labels_int32 must be given";
   if (a.rows > 0 && (a.logits == nullptr || a.loss_out == nullptr))
     return "logits and loss_out must not be null";
+  if (!a.from_logits && (a.poly_epsilon != 0.0 || a.logit_offsets != nullptr))
+    return "poly_epsilon and logit_offsets apply to logits only (from_logits must be true)";
   return std::string();
 }
 }  // namespace
@@ -75,7 +77,7 @@ Error softmax_focal_loss(const SoftmaxFocalArgs& args) {
     KernelError error;
     // Per-chunk scratch (one row of doubles, then the converted labels of one block); malloc
     // failure is reported, never thrown.
-    const size_t row_floats = static_cast<size_t>(detail::softmax_scratch_floats(C)) * 2;
+    const size_t row_floats = static_cast<size_t>(detail::softmax_scratch_floats(C)) * (args.logit_offsets ? 3 : 2);
     const size_t label_floats = args.dense_labels_int32 ? static_cast<size_t>(block_rows * C) : 0;
     std::unique_ptr<float, void (*)(void*)> scratch(
         static_cast<float*>(std::malloc((row_floats + label_floats) * sizeof(float))), std::free);

@@ -33,6 +33,11 @@ struct SoftmaxFocalArgs {
   int32_t ignore_index = -100;             //   loss 0 and a zero gradient row
   bool from_logits = true;                 // false: Keras probability path,
                                            //   p = clip(x / sum(x), eps, 1 - eps), eps = 1e-7
+  // Poly-1 (logits path only): each weighted class term gets + poly_epsilon (1 - p)^(gamma + 1).
+  double poly_epsilon = 0.0;
+  // Logit adjustment (logits path only): [classes] offsets (tau log pi) added to every row's
+  // logits inside the kernel before the softmax, or nullptr: none.
+  const float* logit_offsets = nullptr;
   float* loss_out = nullptr;               // [rows], per-row loss (unweighted, not reduced)
   float* grad_out = nullptr;               // [rows, classes] dL_row/dlogits, or nullptr: no gradient
 };

@@ -25,7 +25,8 @@ struct KernelError {
 };
 
 // Scratch a softmax row kernel may use for one row of `classes` classes, in floats (the buffer is
-// allocated with twice that many floats, so a kernel may also use it as `classes` doubles).
+// allocated with twice that many floats, so a kernel may also use it as `classes` doubles; three
+// times with logit offsets, the third row for the adjusted logits).
 static inline int64_t softmax_scratch_floats(int64_t classes) { return classes + 64; }
 
 #define FOCAL_DECLARE_ISA_KERNELS(ns)                                                           \

@@ -22,13 +22,55 @@ namespace FOCAL_ISA {
 // ---------------------------------------------------------------------------------------------
 // Entry points.
 
+namespace {
+
+// Logit adjustment: each row's logits minus their max, plus the offsets, in the third scratch
+// row, then the row kernels on a one-row view of the arguments (softmax is shift-invariant). The
+// max comes off first because z - max is exact for the classes that matter (Sterbenz), while
+// z + offset rounded at |z| ~ 1e4 would move p by ~1e-4 relative. The lane and grouped kernels
+// read the logits more than once from memory, so adjusted rows go through the row kernels only.
+void adjusted_rows(const SoftmaxFocalArgs& args, int64_t row_begin, int64_t row_end, const Gamma& gm,
+                   bool dense, float* scratch_e, float* scratch_w, float* scratch_z) {
+  const int64_t C = args.classes;
+  const float* off = args.logit_offsets;
+  for (int64_t row = row_begin; row < row_end; ++row) {
+    const float* z = args.logits + row * C;
+    float m;
+    // A row without a finite max (NaN, +-Inf) is shifted by 0: the row kernels see its specials.
+    const VF vm = set1(row_max(z, C, &m) ? m : 0.0f);
+    int64_t j = 0;
+    for (; j + W <= C; j += W) storeu(scratch_z + j, add(sub(loadu(z + j), vm), loadu(off + j)));
+    if (j < C) {
+      const int n = static_cast<int>(C - j);
+      store_partial(scratch_z + j, add(sub(load_partial(z + j, n, 0.0f), vm), load_partial(off + j, n, 0.0f)), n);
+    }
+    SoftmaxFocalArgs r = args;
+    r.rows = 1;
+    r.logits = scratch_z;
+    r.logit_offsets = nullptr;
+    if (args.sparse_labels) r.sparse_labels = args.sparse_labels + row;
+    if (args.dense_labels) r.dense_labels = args.dense_labels + row * C;
+    r.loss_out = args.loss_out + row;
+    if (args.grad_out) r.grad_out = args.grad_out + row * C;
+    if (dense) dense_path_row(r, 0, gm, scratch_e, scratch_w);
+    else sparse_row(r, 0, gm);
+  }
+}
+
+}  // namespace
+
 void softmax_logits_rows(const SoftmaxFocalArgs& args, int64_t row_begin, int64_t row_end,
                          float* scratch, KernelError* /*error: logits rows cannot fail*/) {
-  const Gamma gm = make_gamma(args.gamma);
+  const Gamma gm = make_gamma(args.gamma, args.poly_epsilon);
   const bool dense = args.dense_labels != nullptr || args.label_smoothing > 0.0;
   const int64_t C = args.classes;
   float* scratch_e = scratch;
   float* scratch_w = scratch + softmax_scratch_floats(C);
+  if (args.logit_offsets) {
+    adjusted_rows(args, row_begin, row_end, gm, dense, scratch_e, scratch_w,
+                  scratch + 2 * softmax_scratch_floats(C));
+    return;
+  }
   // The gradient is written with ordinary (not non-temporal) stores: it is still in cache for the
   // op that reads it next.
   if (!dense && C <= kMaxLaneClasses) {

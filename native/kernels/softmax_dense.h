@@ -87,6 +87,7 @@ inline void dense_row(const SoftmaxFocalArgs& a, int64_t row, int32_t target, co
 
   const VF vm = set1(mf), vlog_s = set1(static_cast<float>(log_s)), vinv_s = set1(static_cast<float>(inv_s));
   const VF one = set1(1.0f), zero = set1(0.0f), vgamma = set1(gm.gf), minus_one = set1(-1.0f);
+  const VF veps = set1(gm.epsf), veps_g1 = set1(gm.eps_g1f);
   SumD lp_sum, w_sum;  // sum of alpha y mod log p (= -loss), and of w over j != am
   for (int64_t j = 0; j < C; j += W) {
     const int n = C - j < W ? static_cast<int>(C - j) : W;
@@ -104,8 +105,13 @@ inline void dense_row(const SoftmaxFocalArgs& a, int64_t row, int32_t target, co
     MF valid = neq(y, zero);
     if (am >= j && am < j + W) valid = mand(valid, not_lane_mask(static_cast<int>(am - j)));
     const VF aym = mul(mul(al, y), mod);
-    const VF w = zero_unless(valid, mul(aym, fma(vgamma, pr, minus_one)));
-    lp_sum.add(zero_unless(valid, mul(aym, lp)));
+    VF dlp = fma(vgamma, pr, minus_one), lq = lp;  // Poly-1: lq = log p - eps q (focal_terms)
+    if (gm.poly) {
+      dlp = fnma(veps_g1, p, dlp);
+      lq = fnma(veps, q, lp);
+    }
+    const VF w = zero_unless(valid, mul(aym, dlp));
+    lp_sum.add(zero_unless(valid, mul(aym, lq)));
     w_sum.add(w);
     if (n == W) storeu(scratch_w + j, w);
     else store_partial(scratch_w + j, w, n);
@@ -250,8 +256,13 @@ inline void dense_rows_lanes(const SoftmaxFocalArgs& a, int64_t row_begin, int64
       const VF pr = zero_unless(gt(p, zero), mul(p, r));
       const MF weighted = neq(y, zero);  // (0 * log 0 of a -inf logit would be NaN)
       const VF aym = mul(mul(alpha, y), mod);
-      const VF w = zero_unless(weighted, mul(aym, fma(vgamma, pr, minus_one)));
-      lp_sum.add(zero_unless(weighted, mul(aym, lp)));
+      VF dlp = fma(vgamma, pr, minus_one), lq = lp;  // Poly-1 as in dense_row
+      if (gm.poly) {
+        dlp = fnma(set1(gm.eps_g1f), p, dlp);
+        lq = fnma(set1(gm.epsf), q, lp);
+      }
+      const VF w = zero_unless(weighted, mul(aym, dlp));
+      lp_sum.add(zero_unless(weighted, mul(aym, lq)));
       w_others_sum.add(zero_unless(mnot(is_am), w));
       w_am = add(w_am, zero_unless(is_am, w));
       weights[j] = w;

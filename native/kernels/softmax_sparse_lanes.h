@@ -77,8 +77,14 @@ inline SparseTerms sparse_terms(VF m, VF zt, VF others, VF alpha_t, const Gamma&
   const MF q_pos = gt(q, zero);
   const VF r = select(q_pos, div(lp, select(q_pos, q, one)), minus_one);
   const VF pr = zero_unless(gt(p, zero), mul(p, r));
-  const VF c = mul(alpha_t, mul(mod, fma(vgamma, pr, minus_one)));
-  return {mul(alpha_t, mul(sub(zero, mod), lp)), mul(sub(zero, c), inv_s), mul(c, q), S};
+  VF dlp = fma(vgamma, pr, minus_one);  // d / q^gamma
+  VF loss = mul(alpha_t, mul(sub(zero, mod), lp));
+  if (gm.poly) {  // Poly-1: + eps q^(gamma+1) (focal_terms)
+    dlp = fnma(set1(gm.eps_g1f), p, dlp);
+    loss = fma(mul(alpha_t, mul(set1(gm.epsf), mod)), q, loss);
+  }
+  const VF c = mul(alpha_t, mul(mod, dlp));
+  return {loss, mul(sub(zero, c), inv_s), mul(c, q), S};
 }
 
 // The sparse-label focal loss of one block of n rows (logits transposed in `column`, classes

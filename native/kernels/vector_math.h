@@ -115,12 +115,22 @@ struct Gamma {
   float gf;
   int integer;   // gamma as an integer in [0, 16], or -1
   int quarters;  // 4 gamma as an integer in [0, 64], or -1
+  // Poly-1: a class term gains eps q^(gamma+1); its d/dlog p is -eps (gamma+1) q^gamma p.
+  // `poly` is false at eps == 0, so that the loss is then computed exactly as without it.
+  bool poly;
+  double eps, eps_g1;  // eps, eps (gamma + 1)
+  float epsf, eps_g1f;
 };
 
-inline Gamma make_gamma(double g) {
+inline Gamma make_gamma(double g, double eps = 0.0) {
   Gamma r;
   r.g = g;
   r.gf = static_cast<float>(g);
+  r.poly = eps != 0.0;
+  r.eps = eps;
+  r.eps_g1 = eps * (g + 1.0);
+  r.epsf = static_cast<float>(r.eps);
+  r.eps_g1f = static_cast<float>(r.eps_g1);
   // (g >= 0: the conversions stay in range for any g the caller passes.)
   const bool in_table = g >= 0.0 && g <= 16.0;
   r.integer = (in_table && g == floor(g)) ? static_cast<int>(g) : -1;
@@ -185,6 +195,10 @@ inline void focal_terms(double lp, double p, double q, const Gamma& gm, double* 
   const double pr = p > 0.0 ? p * r : 0.0;
   *f = -mod * lp;
   *d = mod * (gm.g * pr - 1.0);
+  if (gm.poly) {  // + eps q^(gamma+1); d/dlog p: -eps (gamma+1) q^gamma p
+    *f += gm.eps * mod * q;
+    *d -= gm.eps_g1 * mod * p;
+  }
 }
 
 }  // namespace

@@ -62,6 +62,8 @@ struct SoftmaxCase {
   bool has_ignore = false;
   int32_t ignore = -100;
   bool from_logits = true;
+  double eps = 0;              // Poly-1 epsilon
+  std::vector<float> offsets;  // logit adjustment: empty, or one per class
 };
 
 LD ref_label(const SoftmaxCase& c, int64_t r, int64_t j) {
@@ -77,10 +79,13 @@ LD ref_alpha(const SoftmaxCase& c, int64_t j) {
 }
 
 // Loss of row r with the row's inputs given as long doubles.
-LD ref_softmax_row(const SoftmaxCase& c, int64_t r, const std::vector<LD>& z) {
+LD ref_softmax_row(const SoftmaxCase& c, int64_t r, const std::vector<LD>& z_raw) {
   const int64_t C = c.classes;
   if (!c.sparse.empty() && c.has_ignore && c.sparse[r] == c.ignore) return 0;
   LD loss = 0;
+  std::vector<LD> z = z_raw;
+  if (!c.offsets.empty())
+    for (int64_t j = 0; j < C; ++j) z[j] += c.offsets[j];
   if (c.from_logits) {
     int64_t a = 0;
     for (int64_t j = 1; j < C; ++j)
@@ -95,7 +100,8 @@ LD ref_softmax_row(const SoftmaxCase& c, int64_t r, const std::vector<LD>& z) {
       if (y == 0) continue;
       const LD lp = (z[j] - m) - log_s;
       const LD q = (j == a) ? others / (1 + others) : -std::expm1(lp);
-      loss += -ref_alpha(c, j) * y * std::pow(q, static_cast<LD>(c.gamma)) * lp;
+      const LD mod = std::pow(q, static_cast<LD>(c.gamma));
+      loss += ref_alpha(c, j) * y * (-mod * lp + static_cast<LD>(c.eps) * mod * q);
     }
   } else {
     LD s = 0;
@@ -151,6 +157,8 @@ SoftmaxResult run_softmax(const SoftmaxCase& c, bool with_grad,
   a.has_ignore_index = c.has_ignore;
   a.ignore_index = c.ignore;
   a.from_logits = c.from_logits;
+  a.poly_epsilon = c.eps;
+  a.logit_offsets = c.offsets.empty() ? nullptr : c.offsets.data();
   a.loss_out = res.loss.data();
   a.grad_out = with_grad ? res.grad.data() : nullptr;
   if (isa_rows) {
@@ -167,7 +175,7 @@ SoftmaxResult run_softmax(const SoftmaxCase& c, bool with_grad,
 
 // Checks loss against the reference and the gradient against central differences of it.
 void check_softmax(const std::string& name, const SoftmaxCase& c, const SoftmaxResult& res,
-                   bool check_grad = true) {
+                   bool check_grad = true, double loss_rel = 1e-6) {
   if (!res.error.empty()) {
     fail(name + ": unexpected error: " + res.error);
     return;
@@ -177,7 +185,7 @@ void check_softmax(const std::string& name, const SoftmaxCase& c, const SoftmaxR
   for (int64_t r = 0; r < c.rows; ++r) {
     for (int64_t j = 0; j < C; ++j) z[j] = c.logits[r * C + j];
     const LD want = ref_softmax_row(c, r, z);
-    if (!close(res.loss[r], want, 1e-6, 1e-37)) {
+    if (!close(res.loss[r], want, loss_rel, 1e-37)) {
       fail(fmt("%s: loss[%lld] = %.9g, reference %.12Lg", name.c_str(), (long long)r,
                res.loss[r], want));
     }
@@ -659,6 +667,107 @@ void test_softmax_thread_identity() {
   focal::set_num_threads(2);
 }
 
+// Poly-1 (poly_epsilon) and logit adjustment (logit_offsets) on every kernel: lane kernels
+// (C <= 64), grouped sparse rows, dense rows; sparse, one-hot, soft labels and smoothing; the
+// thread split; eps = 0 and no offsets give the bits of the plain loss; refused on probabilities.
+void test_softmax_family() {
+  // The other tests keep the random draws they had before this one existed.
+  const std::mt19937_64 saved_rng = rng;
+  int variant = 0;
+  for (int64_t C : {1LL, 3LL, 10LL, 16LL, 21LL, 64LL, 65LL, 257LL, 1000LL}) {
+    for (double gamma : {0.0, 0.5, 2.0, 2.5}) {
+      for (double eps : {1.0, 2.5, -0.5}) {
+        for (bool adjust : {false, true}) {
+          ++variant;
+          SoftmaxCase c = random_case(C >= 257 ? 5 : 37, C, variant % 3 == 0 ? 8.0f : 2.5f);
+          c.gamma = gamma;
+          c.eps = eps;
+          if (variant % 2) per_class_alpha(c);
+          if (adjust) {
+            c.offsets.resize(C);
+            for (int64_t j = 0; j < C; ++j) c.offsets[j] = static_cast<float>(-1.5 * std::log(1.0 + j));
+          }
+          // z + offset carries float32 rounding of the adjusted logits: 1e-5 relative.
+          const double rel = adjust ? 1e-5 : 1e-6;
+          const std::string base = fmt("[%s] family C=%lld gamma=%g eps=%g adjust=%d", focal::simd_level(),
+                                       (long long)C, gamma, eps, adjust);
+          check_softmax(base + " sparse", c, run_softmax(c, true), true, rel);
+          SoftmaxCase s = c;
+          s.ls = 0.1;
+          check_softmax(base + " sparse ls=0.1", s, run_softmax(s, true), true, rel);
+          SoftmaxCase d = c;
+          make_dense(d, variant % 4 == 0);
+          check_softmax(base + " dense", d, run_softmax(d, true), true, rel);
+        }
+      }
+    }
+  }
+  // eps = 0 and no offsets: the plain loss, bit for bit.
+  for (int64_t C : {5LL, 64LL, 300LL}) {
+    SoftmaxCase c = random_case(50, C, 4.0f);
+    c.eps = 0.0;
+    SoftmaxResult plain = run_softmax(c, true);
+    c.eps = 1.0;
+    SoftmaxResult poly = run_softmax(c, true);
+    ++g_checks;
+    if (std::memcmp(plain.loss.data(), poly.loss.data(), plain.loss.size() * 4) == 0)
+      fail(fmt("family C=%lld: eps = 1 gives the plain loss", (long long)C));
+  }
+  // The thread split, with eps and offsets.
+  for (int64_t C : {21LL, 301LL}) {
+    SoftmaxCase c = random_case(C == 21 ? 20011 : 1215, C, 4.0f);
+    c.eps = 1.5;
+    c.offsets.resize(C);
+    for (int64_t j = 0; j < C; ++j) c.offsets[j] = static_cast<float>(-std::log(1.0 + j));
+    for (bool dense : {false, true}) {
+      SoftmaxCase d = c;
+      if (dense) make_dense(d, true);
+      focal::set_num_threads(1);
+      SoftmaxResult one = run_softmax(d, true);
+      for (int t : {2, 3, 7}) {
+        focal::set_num_threads(t);
+        SoftmaxResult many = run_softmax(d, true);
+        ++g_checks;
+        if (std::memcmp(one.loss.data(), many.loss.data(), one.loss.size() * 4) != 0 ||
+            std::memcmp(one.grad.data(), many.grad.data(), one.grad.size() * 4) != 0)
+          fail(fmt("family: results differ between 1 and %d threads (C=%lld dense=%d)", t, (long long)C, dense));
+      }
+    }
+    focal::set_num_threads(2);
+  }
+  // Finite at |logit| = 1e4 for gamma in [0, 1), with offsets.
+  for (double gamma : {0.0, 0.3, 0.9}) {
+    SoftmaxCase c = random_case(4, 5, 1.0f);
+    const float rows[4][5] = {{1e4f, -1e4f, 0, 3, 1e4f - 1}, {-1e4f, 1e4f, 1e4f, -5, 0},
+                              {1e4f, 0, 0, 0, 0}, {0, 0, 0, 0, -1e4f}};
+    for (int r = 0; r < 4; ++r)
+      for (int j = 0; j < 5; ++j) c.logits[r * 5 + j] = rows[r][j];
+    c.sparse = {0, 1, 0, 4};
+    c.gamma = gamma;
+    c.eps = -1.0;
+    c.offsets = {-0.1f, -2.0f, -3.0f, -4.0f, -6.0f};
+    for (bool dense : {false, true}) {
+      SoftmaxCase d = c;
+      if (dense) make_dense(d, false);
+      SoftmaxResult res = run_softmax(d, true);
+      for (float v : res.loss) {
+        ++g_checks;
+        if (!std::isfinite(v)) fail(fmt("family extreme gamma=%g: loss %g", gamma, v));
+      }
+      for (float v : res.grad) {
+        ++g_checks;
+        if (!std::isfinite(v)) fail(fmt("family extreme gamma=%g: grad %g", gamma, v));
+      }
+    }
+  }
+  SoftmaxCase p = random_case(3, 4, 1.0f);
+  for (auto& v : p.logits) v = std::fabs(v) + 0.1f;
+  p.from_logits = false;
+  p.eps = 1.0;
+  expect_error("poly on probabilities", run_softmax(p, true).error, "from_logits must be true");
+  rng = saved_rng;
+}
+
 // Integer-held dense labels (dense_labels_int32, labels_int32) give bit for bit what the same
 // labels as floats give: shapes with one block, several blocks (a partial last one), blocks of one
 // row and rows longer than a block, split over threads; errors report the whole tensor's index.
@@ -962,6 +1071,7 @@ int main() {
     test_error_fields();
     test_softmax_thread_identity();
     test_softmax_lane_blocks();
+    test_softmax_family();
     test_sigmoid();
     test_integer_labels();
     test_scale();
