@@ -4,7 +4,8 @@
 // dL/dlogits while a gradient is recorded), an in-place scale by dy backward.
 import * as tf from '@tensorflow/tfjs-core';
 
-import type {SigmoidFocalLossAttrs} from '../losses/sigmoid_focal_loss';
+import type {ElementwiseLossKind, SigmoidFocalLossAttrs} from '../losses/sigmoid_focal_loss';
+import {elementwiseFamilyComposite} from '../paths/composite_family';
 import {ForwardCall, readFloat32, readFloat32Labels, ReadableBackend, runOnArrays, scaleGradientCopy} from '../paths/js_arrays';
 import {AttrValue, tensorflowOps} from '../paths/tensorflow_op';
 import {addon} from '../native';
@@ -30,15 +31,34 @@ export interface SigmoidFocalLossGradInputs extends tf.NamedTensorInfoMap {
   loss?: tf.TensorInfo;
 }
 
+/** The native ElementwiseLoss codes (native/include/focal_loss.h). */
+export const ELEMENTWISE_LOSS_CODES: {[k in ElementwiseLossKind]: number} =
+    {focal: 0, varifocal: 1, qualityFocal: 2, asymmetric: 3};
+
+/** The elementwise-family parameters, as the addon's optional keys read them. */
+function familyArgs(attrs: SigmoidFocalLossAttrs) {
+  return {
+    loss: ELEMENTWISE_LOSS_CODES[attrs.loss ?? 'focal'],
+    polyEpsilon: attrs.polyEpsilon ?? 0,
+    gammaNegative: attrs.gammaNegative ?? 4,
+    clip: attrs.clip ?? 0.05,
+  };
+}
+
 /** The attributes of the TensorFlow op (native/bindings), from the kernel's attrs. */
 export function sigmoidFocalLossOpAttrs(attrs: SigmoidFocalLossAttrs):
     {[name: string]: AttrValue} {
+  const family = familyArgs(attrs);
   return {
     gamma: {float: attrs.gamma},
     alpha: {float: attrs.alpha < 0 ? 0 : attrs.alpha},
     class_balancing: {bool: attrs.alpha >= 0},
     label_smoothing: {float: attrs.labelSmoothing},
     from_logits: {bool: attrs.fromLogits},
+    loss: {int: family.loss},
+    poly_epsilon: {float: family.polyEpsilon},
+    gamma_negative: {float: family.gammaNegative},
+    clip: {float: family.clip},
   };
 }
 
@@ -66,6 +86,7 @@ function sigmoidFocalLossKernel({inputs, backend, attrs}: KernelArgs): tf.Tensor
     alpha: a.alpha < 0 ? null : a.alpha,
     labelSmoothing: a.labelSmoothing,
     fromLogits: a.fromLogits,
+    ...familyArgs(a),
     lossOut,
     gradOut,
   }));
@@ -139,6 +160,13 @@ function labelsGradient(labels: tf.Tensor, logits: tf.Tensor, dy: tf.Tensor,
     if (ceTimesQPowGammaMinus1 !== null) {
       slope = tf.add(slope, tf.mul(tf.mul(alphaT, ceTimesQPowGammaMinus1), tf.mul(qSlope, gamma)));
     }
+    const eps = attrs.polyEpsilon ?? 0;
+    if (eps !== 0) {
+      // Poly-1: d/dy alpha_t eps q^(g+1) = eps [alpha_t' q^(g+1) + alpha_t (g + 1) q^g q'].
+      const qPowG1 = tf.mul(modulation, q);
+      slope = tf.add(slope, tf.mul(tf.mul(tf.mul(alphaT, modulation), qSlope), eps * (gamma + 1)));
+      if (balancing) slope = tf.add(slope, tf.mul(qPowG1, eps * (2 * attrs.alpha - 1)));
+    }
     // dy is elementwise, or the scalar upstream gradient of an in-op sum or mean.
     const factor = reductionFactor(attrs.reduction ?? 'none', logits.size);
     return tf.mul(tf.mul(slope, factor === undefined ? dy : tf.mul(dy, factor)), 1 - ls);
@@ -156,7 +184,12 @@ export const sigmoidFocalLossGradConfig: tf.GradConfig = {
     refuseRecordedBackward(OP);
     return {
       logits: () => tf.engine().runKernel(SigmoidFocalLossGrad, {dy, loss}) as tf.Tensor,
-      labels: () => labelsGradient(labels, logits, dy, attrs as unknown as SigmoidFocalLossAttrs),
+      labels: () => {
+        const a = attrs as unknown as SigmoidFocalLossAttrs;
+        if ((a.loss ?? 'focal') === 'focal') return labelsGradient(labels, logits, dy, a);
+        // The rest of the family: autodiff of the composed form (targets are rarely trained).
+        return tf.grad((t: tf.Tensor) => elementwiseFamilyComposite(t, logits, a))(labels, dy);
+      },
     };
   },
 };

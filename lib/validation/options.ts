@@ -318,3 +318,42 @@ export function weights(doc: string):
     },
   };
 }
+
+// ---- Kinds of the elementwise family (issue 17: polyEpsilon, asymmetric clip) ------------------
+
+/** Any finite number, also finite as a float32 (polyEpsilon). */
+export function finiteNumber(defaultValue: number, doc: string): OptionSpec<number, number> {
+  const expected = 'a finite number';
+  return {
+    expected, defaultValue, defaultText: String(defaultValue), doc,
+    parse: (value, ctx) => {
+      if (typeof value !== 'number') {
+        throw new TypeError(`${ctx.fn}: ${ctx.argName} must be ${expected}; received ${
+            describeValue(value)}`);
+      }
+      if (!isFiniteFloat32(value)) {
+        throw new RangeError(`${ctx.fn}: ${ctx.argName} must be ${expected}; received ${value}`);
+      }
+      return value;
+    },
+  };
+}
+
+/** A number in [0, 1) (the asymmetric loss's probability margin). */
+export function halfOpenUnitInterval(defaultValue: number, doc: string):
+    OptionSpec<number, number> {
+  const expected = 'a number in [0, 1)';
+  return {
+    expected, defaultValue, defaultText: String(defaultValue), doc,
+    parse: (value, ctx) => {
+      if (typeof value !== 'number') {
+        throw new TypeError(`${ctx.fn}: ${ctx.argName} must be ${expected}; received ${
+            describeValue(value)}`);
+      }
+      if (!(value >= 0 && value < 1)) {
+        throw new RangeError(`${ctx.fn}: ${ctx.argName} must be ${expected}; received ${value}`);
+      }
+      return value;
+    },
+  };
+}

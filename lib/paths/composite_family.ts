@@ -1,0 +1,116 @@
+// The elementwise family composed of tfjs ops: the same losses as the fused 'SigmoidFocalLoss'
+// kernel (same attrs, same output: the elementwise loss, or its sum / mean), for backends without
+// the native kernel and as the reference the fused kernel is tested against. Every form is
+// differentiable by tfjs autodiff and finite for hard targets at any logit:
+//   -log p = softplus(-x), -log(1 - p) = softplus(x), p^g = exp(g logSigmoid(x)),
+//   BCE(x, q) = relu(x) - x q + log1p(exp(-|x|)) (no cancellation for q in {0, 1}),
+// and every power whose base can be 0 is taken on a `where`-guarded base, so its gradient is never
+// 0^(negative). docs/DESIGN.md#the-elementwise-family
+import * as tf from '@tensorflow/tfjs-core';
+
+import type {SigmoidFocalLossAttrs} from '../losses/sigmoid_focal_loss';
+
+function bce(x: tf.Tensor, q: tf.Tensor): tf.Tensor {
+  return tf.add(tf.sub(tf.relu(x), tf.mul(x, q)), tf.log1p(tf.exp(tf.neg(tf.abs(x)))));
+}
+
+/** exp(g * logS) = p^g for logS = log p; 1 at g == 0. */
+function powFromLog(logS: tf.Tensor, g: number): tf.Tensor {
+  return g === 0 ? tf.onesLike(logS) : tf.exp(tf.mul(logS, g));
+}
+
+/** b^g for b >= 0 with a gradient that is 0 (not NaN) where b == 0. */
+function guardedPow(b: tf.Tensor, g: number): tf.Tensor {
+  if (g === 0) return tf.onesLike(b);
+  const positive = tf.greater(b, 0);
+  const safe = tf.where(positive, b, tf.onesLike(b));
+  return tf.where(positive, tf.pow(safe, g), tf.zerosLike(b));
+}
+
+function reduce(loss: tf.Tensor, attrs: SigmoidFocalLossAttrs): tf.Tensor {
+  const reduction = attrs.reduction ?? 'none';
+  if (reduction === 'none') return loss;
+  if (loss.size === 0) return tf.scalar(0);
+  return reduction === 'sum' ? tf.sum(loss) : tf.mean(loss);
+}
+
+/** Sigmoid focal loss with its Poly-1 term, on logits (torchvision form, alpha < 0: off). */
+export function polySigmoidFocalComposite(labels: tf.Tensor, logits: tf.Tensor,
+                                          attrs: SigmoidFocalLossAttrs): tf.Tensor {
+  return tf.tidy(() => {
+    const ls = attrs.labelSmoothing;
+    const y = ls > 0 ? tf.add(tf.mul(labels, 1 - ls), 0.5 * ls) : labels;
+    // 1 - p_t = y (1 - p) + (1 - y) p
+    const q = tf.add(tf.mul(y, tf.sigmoid(tf.neg(logits))), tf.mul(tf.sub(1, y), tf.sigmoid(logits)));
+    const mod = guardedPow(q, attrs.gamma);
+    let loss = tf.mul(bce(logits, y), mod);
+    const eps = attrs.polyEpsilon ?? 0;
+    if (eps !== 0) loss = tf.add(loss, tf.mul(tf.mul(mod, q), eps));
+    if (attrs.alpha >= 0) {
+      loss = tf.mul(loss, tf.add(tf.mul(y, attrs.alpha), tf.mul(tf.sub(1, y), 1 - attrs.alpha)));
+    }
+    return reduce(loss, attrs);
+  });
+}
+
+/** Varifocal (mmdet): BCE(x, q) q for q > 0, alpha p^gamma BCE(x, 0) for q == 0. */
+export function varifocalComposite(targets: tf.Tensor, logits: tf.Tensor,
+                                   attrs: SigmoidFocalLossAttrs): tf.Tensor {
+  return tf.tidy(() => {
+    const negative = tf.mul(powFromLog(tf.logSigmoid(logits), attrs.gamma),
+                            tf.mul(tf.softplus(logits), attrs.alpha));
+    const positive = tf.mul(bce(logits, targets), targets);
+    return reduce(tf.where(tf.greater(targets, 0), positive, negative), attrs);
+  });
+}
+
+/** Quality focal (GFL): |q - p|^beta BCE(x, q); the gradient at p == q is 0. */
+export function qualityFocalComposite(targets: tf.Tensor, logits: tf.Tensor,
+                                      attrs: SigmoidFocalLossAttrs): tf.Tensor {
+  return tf.tidy(() => {
+    const beta = attrs.gamma;
+    const p = tf.sigmoid(logits);
+    // |q - p|^beta, with the exact log forms at q == 0 (p^beta) and q == 1 ((1 - p)^beta).
+    const general = guardedPow(tf.abs(tf.sub(targets, p)), beta);
+    const atZero = powFromLog(tf.logSigmoid(logits), beta);
+    const atOne = powFromLog(tf.logSigmoid(tf.neg(logits)), beta);
+    const mod = tf.where(tf.equal(targets, 0), atZero,
+                         tf.where(tf.equal(targets, 1), atOne, general));
+    return reduce(tf.mul(mod, bce(logits, targets)), attrs);
+  });
+}
+
+/** Asymmetric (ASL): y (1 - p)^g+ (-log p) + (1 - y) p_m^g- (-log(1 - p_m)), p_m = max(p - clip, 0). */
+export function asymmetricComposite(labels: tf.Tensor, logits: tf.Tensor,
+                                    attrs: SigmoidFocalLossAttrs): tf.Tensor {
+  return tf.tidy(() => {
+    const clip = attrs.clip ?? 0.05;
+    const gammaNegative = attrs.gammaNegative ?? 4;
+    const positive = tf.mul(powFromLog(tf.logSigmoid(tf.neg(logits)), attrs.gamma),
+                            tf.softplus(tf.neg(logits)));
+    let negative: tf.Tensor;
+    if (clip === 0) {
+      negative = tf.mul(powFromLog(tf.logSigmoid(logits), gammaNegative), tf.softplus(logits));
+    } else {
+      const margin = tf.sub(tf.sigmoid(logits), clip);
+      const above = tf.greater(margin, 0);
+      const safe = tf.where(above, margin, tf.onesLike(margin));
+      // -log(1 - p_m) = -log((1 - p) + clip)
+      const nlog = tf.neg(tf.log(tf.add(tf.sigmoid(tf.neg(logits)), clip)));
+      negative = tf.where(above, tf.mul(guardedPow(safe, gammaNegative), nlog), tf.zerosLike(margin));
+    }
+    const loss = tf.add(tf.mul(labels, positive), tf.mul(tf.sub(1, labels), negative));
+    return reduce(loss, attrs);
+  });
+}
+
+/** The composite of the loss `attrs.loss` names (default: the focal loss). */
+export function elementwiseFamilyComposite(labels: tf.Tensor, logits: tf.Tensor,
+                                           attrs: SigmoidFocalLossAttrs): tf.Tensor {
+  switch (attrs.loss ?? 'focal') {
+    case 'varifocal': return varifocalComposite(labels, logits, attrs);
+    case 'qualityFocal': return qualityFocalComposite(labels, logits, attrs);
+    case 'asymmetric': return asymmetricComposite(labels, logits, attrs);
+    default: return polySigmoidFocalComposite(labels, logits, attrs);
+  }
+}
