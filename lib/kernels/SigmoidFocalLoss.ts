@@ -35,6 +35,11 @@ export interface SigmoidFocalLossGradInputs extends tf.NamedTensorInfoMap {
 export const ELEMENTWISE_LOSS_CODES: {[k in ElementwiseLossKind]: number} =
     {focal: 0, varifocal: 1, qualityFocal: 2, asymmetric: 3};
 
+/** The function each loss's errors are reported under. */
+const LOSS_FUNCTION_NAMES: {[k in ElementwiseLossKind]: string} = {
+  focal: OP, varifocal: 'varifocalLoss', qualityFocal: 'qualityFocalLoss', asymmetric: 'asymmetricLoss',
+};
+
 /** The elementwise-family parameters, as the addon's optional keys read them. */
 function familyArgs(attrs: SigmoidFocalLossAttrs) {
   return {
@@ -55,7 +60,7 @@ export function sigmoidFocalLossOpAttrs(attrs: SigmoidFocalLossAttrs):
     class_balancing: {bool: attrs.alpha >= 0},
     label_smoothing: {float: attrs.labelSmoothing},
     from_logits: {bool: attrs.fromLogits},
-    loss: {int: family.loss},
+    loss_kind: {int: family.loss},
     poly_epsilon: {float: family.polyEpsilon},
     gamma_negative: {float: family.gammaNegative},
     clip: {float: family.clip},
@@ -70,7 +75,7 @@ function sigmoidFocalLossKernel({inputs, backend, attrs}: KernelArgs): tf.Tensor
   const count = shape.reduce((x, y) => x * y, 1);
   const reduction = a.reduction ?? 'none';
   const call: ForwardCall = {
-    opName: OP, backend: backend as ReadableBackend, count,
+    opName: LOSS_FUNCTION_NAMES[a.loss ?? 'focal'], backend: backend as ReadableBackend, count,
     outShape: reduction === 'none' ? shape : [], gradShape: shape, reduction,
     factor: reductionFactor(reduction, count), wantGrad: gradientIsRecorded(),
     shapes: {labels: labels.shape, logits: logits.shape},

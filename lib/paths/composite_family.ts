@@ -2,13 +2,26 @@
 // kernel (same attrs, same output: the elementwise loss, or its sum / mean), for backends without
 // the native kernel and as the reference the fused kernel is tested against. Every form is
 // differentiable by tfjs autodiff and finite for hard targets at any logit:
-//   -log p = softplus(-x), -log(1 - p) = softplus(x), p^g = exp(g logSigmoid(x)),
+//   -log p = softplus(-x), -log(1 - p) = softplus(x), p^g = exp(-g softplus(-x)),
 //   BCE(x, q) = relu(x) - x q + log1p(exp(-|x|)) (no cancellation for q in {0, 1}),
 // and every power whose base can be 0 is taken on a `where`-guarded base, so its gradient is never
 // 0^(negative). docs/DESIGN.md#the-elementwise-family
 import * as tf from '@tensorflow/tfjs-core';
 
 import type {SigmoidFocalLossAttrs} from '../losses/sigmoid_focal_loss';
+
+/** log sigmoid(x) = -softplus(-x) (tf.logSigmoid's custom gradient loses its saved input in a tidy). */
+function logSigmoid(x: tf.Tensor): tf.Tensor {
+  return tf.neg(tf.softplus(tf.neg(x)));
+}
+
+/** t == 0 and t == 1 for t in [0, 1], as masks autodiff passes through (no gradient for Equal). */
+function isZero(t: tf.Tensor): tf.Tensor {
+  return tf.logicalNot(isPositive(t));
+}
+function isOne(t: tf.Tensor): tf.Tensor {
+  return tf.logicalNot(isPositive(tf.abs(tf.sub(t, 1))));
+}
 
 function bce(x: tf.Tensor, q: tf.Tensor): tf.Tensor {
   return tf.add(tf.sub(tf.relu(x), tf.mul(x, q)), tf.log1p(tf.exp(tf.neg(tf.abs(x)))));
@@ -19,10 +32,15 @@ function powFromLog(logS: tf.Tensor, g: number): tf.Tensor {
   return g === 0 ? tf.onesLike(logS) : tf.exp(tf.mul(logS, g));
 }
 
+/** b > 0 as a mask that autodiff passes through (tfjs has no gradient for Greater; Step's is 0). */
+function isPositive(b: tf.Tensor): tf.Tensor {
+  return tf.cast(tf.step(b), 'bool');
+}
+
 /** b^g for b >= 0 with a gradient that is 0 (not NaN) where b == 0. */
 function guardedPow(b: tf.Tensor, g: number): tf.Tensor {
   if (g === 0) return tf.onesLike(b);
-  const positive = tf.greater(b, 0);
+  const positive = isPositive(b);
   const safe = tf.where(positive, b, tf.onesLike(b));
   return tf.where(positive, tf.pow(safe, g), tf.zerosLike(b));
 }
@@ -57,10 +75,10 @@ export function polySigmoidFocalComposite(labels: tf.Tensor, logits: tf.Tensor,
 export function varifocalComposite(targets: tf.Tensor, logits: tf.Tensor,
                                    attrs: SigmoidFocalLossAttrs): tf.Tensor {
   return tf.tidy(() => {
-    const negative = tf.mul(powFromLog(tf.logSigmoid(logits), attrs.gamma),
+    const negative = tf.mul(powFromLog(logSigmoid(logits), attrs.gamma),
                             tf.mul(tf.softplus(logits), attrs.alpha));
     const positive = tf.mul(bce(logits, targets), targets);
-    return reduce(tf.where(tf.greater(targets, 0), positive, negative), attrs);
+    return reduce(tf.where(isPositive(targets), positive, negative), attrs);
   });
 }
 
@@ -72,10 +90,9 @@ export function qualityFocalComposite(targets: tf.Tensor, logits: tf.Tensor,
     const p = tf.sigmoid(logits);
     // |q - p|^beta, with the exact log forms at q == 0 (p^beta) and q == 1 ((1 - p)^beta).
     const general = guardedPow(tf.abs(tf.sub(targets, p)), beta);
-    const atZero = powFromLog(tf.logSigmoid(logits), beta);
-    const atOne = powFromLog(tf.logSigmoid(tf.neg(logits)), beta);
-    const mod = tf.where(tf.equal(targets, 0), atZero,
-                         tf.where(tf.equal(targets, 1), atOne, general));
+    const atZero = powFromLog(logSigmoid(logits), beta);
+    const atOne = powFromLog(logSigmoid(tf.neg(logits)), beta);
+    const mod = tf.where(isZero(targets), atZero, tf.where(isOne(targets), atOne, general));
     return reduce(tf.mul(mod, bce(logits, targets)), attrs);
   });
 }
@@ -86,14 +103,14 @@ export function asymmetricComposite(labels: tf.Tensor, logits: tf.Tensor,
   return tf.tidy(() => {
     const clip = attrs.clip ?? 0.05;
     const gammaNegative = attrs.gammaNegative ?? 4;
-    const positive = tf.mul(powFromLog(tf.logSigmoid(tf.neg(logits)), attrs.gamma),
+    const positive = tf.mul(powFromLog(logSigmoid(tf.neg(logits)), attrs.gamma),
                             tf.softplus(tf.neg(logits)));
     let negative: tf.Tensor;
     if (clip === 0) {
-      negative = tf.mul(powFromLog(tf.logSigmoid(logits), gammaNegative), tf.softplus(logits));
+      negative = tf.mul(powFromLog(logSigmoid(logits), gammaNegative), tf.softplus(logits));
     } else {
       const margin = tf.sub(tf.sigmoid(logits), clip);
-      const above = tf.greater(margin, 0);
+      const above = isPositive(margin);
       const safe = tf.where(above, margin, tf.onesLike(margin));
       // -log(1 - p_m) = -log((1 - p) + clip)
       const nlog = tf.neg(tf.log(tf.add(tf.sigmoid(tf.neg(logits)), clip)));
