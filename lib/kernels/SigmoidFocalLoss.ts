@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import type {ElementwiseLossKind, SigmoidFocalLossAttrs} from '../losses/sigmoid_focal_loss';
-import {elementwiseFamilyComposite} from '../paths/composite_family';
+import {familyTargetsGradient} from '../paths/composite_family';
 import {ForwardCall, readFloat32, readFloat32Labels, ReadableBackend, runOnArrays, scaleGradientCopy} from '../paths/js_arrays';
 import {AttrValue, tensorflowOps} from '../paths/tensorflow_op';
 import {addon} from '../native';
@@ -192,8 +192,12 @@ export const sigmoidFocalLossGradConfig: tf.GradConfig = {
       labels: () => {
         const a = attrs as unknown as SigmoidFocalLossAttrs;
         if ((a.loss ?? 'focal') === 'focal') return labelsGradient(labels, logits, dy, a);
-        // The rest of the family: autodiff of the composed form (targets are rarely trained).
-        return tf.grad((t: tf.Tensor) => elementwiseFamilyComposite(t, logits, a))(labels, dy);
+        // The rest of the family: the analytic derivative in tfjs ops (targets are rarely trained).
+        return tf.tidy(() => {
+          const factor = reductionFactor(a.reduction ?? 'none', logits.size);
+          const slope = familyTargetsGradient(labels, logits, a);
+          return tf.mul(slope, factor === undefined ? dy : tf.mul(dy, factor));
+        });
       },
     };
   },

@@ -121,6 +121,41 @@ export function asymmetricComposite(labels: tf.Tensor, logits: tf.Tensor,
   });
 }
 
+/**
+ * dL/dtargets of the elementwise loss (the kernel's 'none' output) for varifocal, quality focal and
+ * asymmetric, from dBCE(x, q)/dq = -x:
+ *   varifocal  BCE(x, q) - x q for q > 0, 0 at q == 0 (where the weight switches to alpha p^gamma);
+ *   quality    beta |d|^(beta-1) sign(d) BCE - x |d|^beta, d = q - p (0 at d == 0 for beta > 0);
+ *   asymmetric the positive term minus the negative term (the loss is linear in y).
+ */
+export function familyTargetsGradient(targets: tf.Tensor, logits: tf.Tensor,
+                                      attrs: SigmoidFocalLossAttrs): tf.Tensor {
+  return tf.tidy(() => {
+    switch (attrs.loss) {
+      case 'varifocal':
+        return tf.where(isPositive(targets), tf.sub(bce(logits, targets), tf.mul(logits, targets)),
+                        tf.zerosLike(targets));
+      case 'qualityFocal': {
+        const beta = attrs.gamma;
+        const d = tf.sub(targets, tf.sigmoid(logits));
+        const ad = tf.abs(d);
+        const nonzero = isPositive(ad);
+        const safe = tf.where(nonzero, ad, tf.onesLike(ad));
+        const mod = beta === 0 ? tf.onesLike(ad) : tf.where(nonzero, tf.pow(safe, beta), tf.zerosLike(ad));
+        const slope = beta === 0 ? tf.zerosLike(ad) :
+            tf.mul(tf.mul(tf.div(tf.mul(mod, beta), safe), tf.sign(d)), bce(logits, targets));
+        return tf.sub(slope, tf.mul(logits, mod));
+      }
+      default: {
+        const ones = tf.onesLike(targets);
+        const zeros = tf.zerosLike(targets);
+        const none = {...attrs, reduction: 'none' as const};
+        return tf.sub(asymmetricComposite(ones, logits, none), asymmetricComposite(zeros, logits, none));
+      }
+    }
+  });
+}
+
 /** The composite of the loss `attrs.loss` names (default: the focal loss). */
 export function elementwiseFamilyComposite(labels: tf.Tensor, logits: tf.Tensor,
                                            attrs: SigmoidFocalLossAttrs): tf.Tensor {
