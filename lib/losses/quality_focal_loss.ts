@@ -8,7 +8,7 @@ import {elementwiseFamilyLoss, FAMILY_REDUCTION_OPTIONS, familyLossObject} from 
 
 /** Every option of qualityFocalLoss (README: Options). */
 export const QUALITY_FOCAL_LOSS_SCHEMA = {
-  beta: nonNegativeNumber(2, 'Exponent of |q − p|; at p = q the gradient is 0 (a subgradient for β < 1).'),
+  beta: nonNegativeNumber(2, 'Exponent β of the distance abs(q − p); at p = q the gradient is 0 (a subgradient for β < 1).'),
   ...FAMILY_REDUCTION_OPTIONS,
 };
 export type QualityFocalLossOptions = OptionsOf<typeof QUALITY_FOCAL_LOSS_SCHEMA>;
