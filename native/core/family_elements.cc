@@ -22,11 +22,18 @@ Sigmoid sigmoid_of(double x) {
   return {x >= 0 ? inv : e * inv, x >= 0 ? e * inv : inv, std::log1p(e)};
 }
 
-// b^g for b >= 0, g >= 0, with 0^0 = 1 and the common small integers exact.
+// b^g for b >= 0, g >= 0, with 0^0 = 1; small integer exponents by repeated squaring (the
+// defaults 2 and 4 are integers, and libm's pow is the costliest call of an element).
 double power(double b, double g) {
   if (g == 0.0) return 1.0;
-  if (g == 1.0) return b;
-  if (g == 2.0) return b * b;
+  if (g == static_cast<double>(static_cast<int>(g)) && g <= 16.0) {
+    double r = 1.0, x = b;
+    for (int e = static_cast<int>(g); e > 0; e >>= 1) {
+      if (e & 1) r *= x;
+      x *= x;
+    }
+    return r;
+  }
   return std::pow(b, g);
 }
 
