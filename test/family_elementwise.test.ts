@@ -23,6 +23,7 @@ import {
   varifocalCrossentropy,
   varifocalLoss,
 } from '../lib';
+import { addon } from '../lib/native';
 import { Rng, expectAllClose, expectAllFinite, maxAbs, tidyRead } from './numeric_helpers';
 
 const RTOL = 1e-5;
@@ -342,6 +343,27 @@ describe('bit-identical whatever the thread count', () => {
       setNumThreads(original);
     }
     tf.dispose([x, q]);
+  });
+});
+
+describe('fused: one native kernel forward, one backward', () => {
+  test.each([
+    ['poly', (t: tf.Tensor, z: tf.Tensor) => sigmoidFocalLoss(t, z, { polyEpsilon: 1 })],
+    ['varifocal', (t: tf.Tensor, z: tf.Tensor) => varifocalLoss(t, z)],
+    ['qualityFocal', (t: tf.Tensor, z: tf.Tensor) => qualityFocalLoss(t, z)],
+    ['asymmetric', (t: tf.Tensor, z: tf.Tensor) => asymmetricLoss(tf.round(t), z)],
+    ['asymmetric weighted', (t: tf.Tensor, z: tf.Tensor) => asymmetricLoss(tf.round(t), z, { weights: 2 })],
+  ])('%s', (_name, fn) => {
+    const x = tf.tensor2d([[1, -2, 3], [0.5, -1, 2]]);
+    const t = tf.tensor2d([[0.9, 0, 0], [0, 0, 0.6]]);
+    let calls = addon().callCount();
+    const forward = fn(t, x);
+    expect(addon().callCount()).toBe(calls + 1);
+    calls = addon().callCount();
+    const grad = tf.grad((z: tf.Tensor) => fn(t, z))(x);
+    expect(addon().callCount()).toBe(calls + 2);  // the forward kernel and its scale
+    expect(Array.from(grad.dataSync()).some((g) => g !== 0)).toBe(true);
+    tf.dispose([x, t, forward, grad]);
   });
 });
 
