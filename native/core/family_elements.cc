@@ -13,13 +13,14 @@ namespace detail {
 namespace {
 
 struct Sigmoid {
-  double p, pm, log1p_e;  // p, 1 - p, log1p(exp(-|x|))
+  double p, pm, e;  // p, 1 - p, exp(-|x|)
+  double log1p_e;   // log1p(e), when computed (`with_log`)
 };
 
-Sigmoid sigmoid_of(double x) {
+Sigmoid sigmoid_of(double x, bool with_log = true) {
   const double e = std::exp(-std::fabs(x));
   const double inv = 1.0 / (1.0 + e);
-  return {x >= 0 ? inv : e * inv, x >= 0 ? e * inv : inv, std::log1p(e)};
+  return {x >= 0 ? inv : e * inv, x >= 0 ? e * inv : inv, e, with_log ? std::log1p(e) : 0.0};
 }
 
 // b^g for b >= 0, g >= 0, with 0^0 = 1; small integer exponents by repeated squaring (the
@@ -86,7 +87,8 @@ void quality_focal(const SigmoidFocalArgs& a, double x, double q, double* loss, 
 //     1 - p_m = pm + clip; with clip == 0, -log(1 - p) = softplus(x) and pm / (1 - p_m) = 1.
 //   negative (p <= clip): 0.
 void asymmetric(const SigmoidFocalArgs& a, double x, double y, double* loss, double* grad) {
-  const Sigmoid s = sigmoid_of(x);
+  // log1p(e) only where a term needs it: the positive term, or the negative term with clip == 0.
+  const Sigmoid s = sigmoid_of(x, y > 0.0 || a.clip == 0.0);
   double l = 0.0, g = 0.0;
   if (y > 0.0) {
     const double nlogp = (x < 0 ? -x : 0.0) + s.log1p_e;

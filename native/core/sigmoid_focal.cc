@@ -41,8 +41,9 @@ Error sigmoid_focal_loss(const SigmoidFocalArgs& args) {
   const auto& k = detail::kernels();
   // Chunks of whole 64-byte lines so two threads never write the same cache line.
   const int64_t blocks = (args.count + 15) / 16;
-  const double ns_per_element =
-      args.from_logits ? pool::kNsPerSigmoidElement : pool::kNsPerProbabilityElement;
+  const double ns_per_element = args.loss != ElementwiseLoss::kFocal ? pool::kNsPerFamilyElement
+                                : args.from_logits                    ? pool::kNsPerSigmoidElement
+                                                                      : pool::kNsPerProbabilityElement;
   // Elements [first, last) of `a`, with float labels.
   auto run_elements = [&](const SigmoidFocalArgs& a, int64_t first, int64_t last, KernelError* error) {
     if (args.loss != ElementwiseLoss::kFocal) {
