@@ -29,6 +29,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import * as focal from '../lib/index';
 import {addon} from '../lib/native';
+import {elementwiseFamilyComposite} from '../lib/paths/composite_family';
 import {composedFocalLoss, composedSigmoidFocalLoss} from './composed';
 import {SeededRandom, Summary, summarize} from './stats';
 
@@ -69,6 +70,14 @@ export interface ContenderInfo {
   role: string;
 }
 
+/** The elementwise family's contenders: id, label and the kernel attrs of the loss. */
+const FAMILY_CONTENDERS: Array<[string, string, focal.SigmoidFocalLossAttrs]> = [
+  ['poly1_sigmoid_focal', 'sigmoidFocalLoss, polyEpsilon 1', {gamma: 2, alpha: 0.25, labelSmoothing: 0, fromLogits: true, polyEpsilon: 1}],
+  ['varifocal', 'varifocalLoss', {loss: 'varifocal', gamma: 2, alpha: 0.75, labelSmoothing: 0, fromLogits: true}],
+  ['quality_focal', 'qualityFocalLoss', {loss: 'qualityFocal', gamma: 2, alpha: -1, labelSmoothing: 0, fromLogits: true}],
+  ['asymmetric', 'asymmetricLoss', {loss: 'asymmetric', gamma: 0, gammaNegative: 4, clip: 0.05, alpha: -1, labelSmoothing: 0, fromLogits: true}],
+];
+
 /** Ordered as they appear in tables and charts. */
 export const CONTENDERS: ContenderInfo[] = [
   {id: 'ce', label: 'tf.losses.softmaxCrossEntropy', family: 'softmax', role: 'baseline (one-hot labels)'},
@@ -84,6 +93,11 @@ export const CONTENDERS: ContenderInfo[] = [
   {id: 'sigmoid_ce', label: 'tf.losses.sigmoidCrossEntropy', family: 'sigmoid', role: 'sigmoid baseline'},
   {id: 'sigmoid_focal', label: 'sigmoidFocalLoss', family: 'sigmoid', role: 'library'},
   {id: 'composed_sigmoid_focal', label: 'sigmoid focal composed of tfjs ops', family: 'sigmoid', role: 'no library (autodiff)'},
+  // The elementwise family (issue 17): each fused loss and its composite of tfjs ops.
+  ...FAMILY_CONTENDERS.flatMap(([id, label]) => [
+    {id, label, family: 'sigmoid' as Family, role: 'library (elementwise family)'},
+    {id: `composed_${id}`, label: `${label} composed of tfjs ops`, family: 'sigmoid' as Family, role: 'no library (autodiff)'},
+  ]),
 ];
 
 export const BASELINE_ID = 'ce';
@@ -286,6 +300,8 @@ export interface SpeedInputs {
   oneHotLabels: tf.Tensor;
   /** The same one-hot labels as users make them with tfjs ops: tf.cast(tf.oneHot(...), 'float32'). */
   castOneHotLabels: tf.Tensor;
+  /** 0.7 on the positives: quality targets for varifocal / quality focal. */
+  qualityTargets: tf.Tensor;
   gradientSizedValues: Float32Array;
 }
 
@@ -310,12 +326,14 @@ export function makeSpeedInputs(dims: number[], seed = 1234): SpeedInputs {
     sparseLabels,
     oneHotLabels: tf.tensor(oneHotValues, dims, 'float32'),
     castOneHotLabels: tf.tidy(() => tf.cast(tf.oneHot(sparseLabels, classes), 'float32')),
+    qualityTargets: tf.tensor(oneHotValues.map((v) => v * 0.7), dims, 'float32'),
     gradientSizedValues: new Float32Array(rows * classes).fill(0.5),
   };
 }
 
 export function disposeSpeedInputs(inputs: SpeedInputs): void {
-  tf.dispose([inputs.logits, inputs.sparseLabels, inputs.oneHotLabels, inputs.castOneHotLabels]);
+  tf.dispose([inputs.logits, inputs.sparseLabels, inputs.oneHotLabels, inputs.castOneHotLabels,
+              inputs.qualityTargets]);
 }
 
 /** The scalar loss each contender differentiates, as a function of the logits. */
@@ -347,8 +365,22 @@ export function lossFunction(id: string, inputs: SpeedInputs): (logits: tf.Tenso
       return (x) => focal.sigmoidFocalLoss(oneHotLabels, x, {gamma: GAMMA, alpha: ALPHA}) as tf.Scalar;
     case 'composed_sigmoid_focal':
       return (x) => composedSigmoidFocalLoss(oneHotLabels, x, GAMMA, ALPHA);
-    default:
-      throw new Error(`unknown contender '${id}'`);
+    default: {
+      // The family: quality targets 0.7 on the positives (hard labels for the asymmetric loss).
+      const entry = FAMILY_CONTENDERS.find(([fid]) => id === fid || id === `composed_${fid}`);
+      if (entry === undefined) throw new Error(`unknown contender '${id}'`);
+      const attrs = entry[2];
+      const targets = attrs.loss === 'varifocal' || attrs.loss === 'qualityFocal' ? inputs.qualityTargets : oneHotLabels;
+      if (id.startsWith('composed_')) {
+        return (x) => elementwiseFamilyComposite(targets, x, {...attrs, reduction: 'mean'}) as tf.Scalar;
+      }
+      switch (attrs.loss) {
+        case 'varifocal': return (x) => focal.varifocalLoss(targets, x) as tf.Scalar;
+        case 'qualityFocal': return (x) => focal.qualityFocalLoss(targets, x) as tf.Scalar;
+        case 'asymmetric': return (x) => focal.asymmetricLoss(targets, x) as tf.Scalar;
+        default: return (x) => focal.sigmoidFocalLoss(targets, x, {gamma: 2, alpha: 0.25, polyEpsilon: 1}) as tf.Scalar;
+      }
+    }
   }
 }
 

@@ -25,3 +25,12 @@ export {getNumThreads, setNumThreads, simdLevel} from './native';
 export {nativeStatus, selectPath} from './paths/select';
 export type {ComputePath, NativeStatus, PathChoice} from './paths/select';
 export {tensorflowOpsStatus} from './paths/tensorflow_op';
+// The elementwise family (issue 17): Poly-1 is `polyEpsilon` on sigmoidFocalLoss /
+// binaryFocalCrossentropy; these run through the 'SigmoidFocalLoss' kernel with a `loss` attribute.
+export {asymmetricCrossentropy, asymmetricLoss, ASYMMETRIC_LOSS_SCHEMA} from './losses/asymmetric_loss';
+export type {AsymmetricCrossentropyConfig, AsymmetricLossOptions} from './losses/asymmetric_loss';
+export {qualityFocalCrossentropy, qualityFocalLoss, QUALITY_FOCAL_LOSS_SCHEMA} from './losses/quality_focal_loss';
+export type {QualityFocalCrossentropyConfig, QualityFocalLossOptions} from './losses/quality_focal_loss';
+export {varifocalCrossentropy, varifocalLoss, VARIFOCAL_LOSS_SCHEMA} from './losses/varifocal_loss';
+export type {VarifocalCrossentropyConfig, VarifocalLossOptions} from './losses/varifocal_loss';
+export type {ElementwiseLossKind} from './losses/sigmoid_focal_loss';

@@ -199,7 +199,12 @@ describe('raw addon: what it exposes for the TS layer\'s checks', () => {
     const keys = addon.argumentKeys();
     expect([...keys.softmaxFocalLoss].sort()).toEqual(
       [...Object.keys(validSoftmaxArgs()), 'denseLabels', 'polyEpsilon', 'logitOffsets'].sort());
-    expect([...keys.sigmoidFocalLoss].sort()).toEqual(Object.keys(validSigmoidArgs()).sort());
+    // The elementwise family's keys are optional (absent: the focal loss).
+    const familyKeys = ['loss', 'polyEpsilon', 'gammaNegative', 'clip'];
+    expect([...keys.sigmoidFocalLoss].sort()).toEqual([...Object.keys(validSigmoidArgs()), ...familyKeys].sort());
+    expect(() => addon.sigmoidFocalLoss({...validSigmoidArgs(), loss: 4}))
+        .toThrow(/sigmoidFocalLoss: args.loss must be 0 \(focal\), 1 \(varifocal\), 2 \(quality focal\) or 3 \(asymmetric\), got 4/);
+    expect(() => addon.sigmoidFocalLoss({...validSigmoidArgs(), polyEpsilon: 'x'})).toThrow(/args.polyEpsilon must be a number/);
   });
 
   test('tensorflowOpSpecs(): the attributes each TensorFlow op registers', () => {
@@ -223,6 +228,8 @@ describe('raw addon: what it exposes for the TS layer\'s checks', () => {
         { name: 'class_balancing', type: 'bool' }, { name: 'label_smoothing', type: 'float' },
         { name: 'from_logits', type: 'bool' }, { name: 'compute_gradient', type: 'bool' },
         { name: 'reduction', type: 'int' },
+        { name: 'loss_kind', type: 'int' }, { name: 'poly_epsilon', type: 'float' },
+        { name: 'gamma_negative', type: 'float' }, { name: 'clip', type: 'float' },
       ],
       scaleGradient: [
         { name: 'per_row', type: 'bool' }, { name: 'reduced', type: 'bool' }, { name: 'factor', type: 'float' },

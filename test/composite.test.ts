@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 
-import {categoricalFocalCrossentropy, focalLoss, FocalLossOptions, nativeStatus, selectPath, sigmoidFocalLoss, SigmoidFocalLossOptions} from '../lib';
+import {asymmetricLoss, categoricalFocalCrossentropy, focalLoss, FocalLossOptions, nativeStatus, qualityFocalLoss, selectPath, sigmoidFocalLoss, SigmoidFocalLossOptions, varifocalLoss} from '../lib';
 
 const KERNEL_BACKEND = process.env.FOCAL_TEST_BACKEND ?? 'tensorflow';
 
@@ -288,4 +288,50 @@ test(`on '${KERNEL_BACKEND}' the native kernel runs`, async () => {
   expect(status.path).toBe(KERNEL_BACKEND === 'cpu' || process.env.TFJS_FOCAL_LOSS_TF_OPS === '0' ?
                            'js-arrays' : 'tensorflow-op');
   expect(status.simd).toMatch(/^(avx512|avx2|generic)$/);
+});
+
+describe('the focal-loss family: composite vs fused kernel', () => {
+  const counts = [50, 5, 1, 20, 9];
+  const softmaxFamily: Array<[string, FocalLossOptions]> = [
+    ['Poly-1 epsilon 1', {polyEpsilon: 1}],
+    ['Poly-1 epsilon -0.5, gamma 0.5', {polyEpsilon: -0.5, gamma: 0.5}],
+    ['logit adjustment (counts, tau 1)', {logitAdjustment: {classCounts: counts}}],
+    ['logit-adjusted CE (gamma 0, priors, tau 2)', {gamma: 0, alpha: 1,
+      logitAdjustment: {priors: counts.map((c) => c / 85), tau: 2}}],
+    ['Poly-1 with logit adjustment', {polyEpsilon: 2, logitAdjustment: {classCounts: counts}}],
+  ];
+  for (const kind of ['sparse', 'dense'] as const) {
+    for (const [name, options] of softmaxFamily) {
+      test(`focalLoss, ${kind} labels, ${name}`, async () => {
+        await compare(softmaxSpec(7, 5, kind), (y, x) => focalLoss(y, x, options));
+      });
+    }
+  }
+
+  function targetsSpec(binary: boolean): Spec {
+    const shape = [6, 4];
+    const labels = Array.from({length: 24}, (_, i) =>
+        binary ? (rand() < 0.3 ? 1 : 0) : (i % 3 === 0 ? 0 : Math.round(rand() * 1000) / 1000));
+    return {logitsShape: shape, logits: randoms(24, 8), labels, labelsShape: shape,
+            labelsDtype: 'float32'};
+  }
+  const elementwise: Array<[string, boolean, (y: tf.Tensor, x: tf.Tensor) => tf.Tensor]> = [
+    ['sigmoidFocalLoss Poly-1', true, (y, x) => sigmoidFocalLoss(y, x, {polyEpsilon: 1.5})],
+    ['varifocalLoss', false, (y, x) => varifocalLoss(y, x, {reduction: tf.Reduction.SUM})],
+    ['qualityFocalLoss', false, (y, x) => qualityFocalLoss(y, x)],
+    ['asymmetricLoss', true, (y, x) => asymmetricLoss(y, x, {gammaPos: 1})],
+  ];
+  for (const [name, binary, loss] of elementwise) {
+    test(name, async () => {
+      await compare(targetsSpec(binary), loss);
+    });
+  }
+
+  test('a target outside [0, 1] is refused on the composite path too', async () => {
+    expect(await tf.setBackend('wasm')).toBe(true);
+    tf.tidy(() => {
+      expect(() => varifocalLoss(tf.tensor1d([0.5, 1.5]), tf.tensor1d([0, 1])))
+          .toThrow(/^varifocalLoss: labels\[1\] = 1\.5: labels must be in \[0, 1\]$/);
+    });
+  });
 });

@@ -227,6 +227,6 @@ describe('names and repr', () => {
     const binary = binaryFocalCrossentropy({applyClassBalancing: true, labelSmoothing: 0.1});
     expect(binary.name).toBe('binaryFocalCrossentropy');
     expect(`${binary}`).toBe('BinaryFocalCrossentropy(applyClassBalancing=true, alpha=0.25, ' +
-                             'gamma=2, fromLogits=false, labelSmoothing=0.1)');
+                             'gamma=2, fromLogits=false, labelSmoothing=0.1, polyEpsilon=0)');
   });
 });

@@ -13,12 +13,17 @@ import {sigmoidFocalLossOpAttrs} from '../lib/kernels/SigmoidFocalLoss';
 import {addon} from '../lib/native';
 import {AttrValue, forwardOpAttrs} from '../lib/paths/tensorflow_op';
 import {optionsTable, Schema} from '../lib/validation/options';
+import {ASYMMETRIC_LOSS_SCHEMA, QUALITY_FOCAL_LOSS_SCHEMA, VARIFOCAL_LOSS_SCHEMA} from '../lib';
 
 const SCHEMAS: Array<[string, Schema]> = [
   ['focalLoss', FOCAL_LOSS_SCHEMA],
   ['sigmoidFocalLoss', SIGMOID_FOCAL_LOSS_SCHEMA],
   ['categoricalFocalCrossentropy', CATEGORICAL_FOCAL_CROSSENTROPY_SCHEMA],
   ['binaryFocalCrossentropy', BINARY_FOCAL_CROSSENTROPY_SCHEMA],
+  // The elementwise family (issue 17).
+  ['varifocalLoss', VARIFOCAL_LOSS_SCHEMA],
+  ['qualityFocalLoss', QUALITY_FOCAL_LOSS_SCHEMA],
+  ['asymmetricLoss', ASYMMETRIC_LOSS_SCHEMA],
 ];
 
 function defaultsOf(schema: Schema): Record<string, unknown> {

@@ -4,11 +4,13 @@
 // dL/dlogits while a gradient is recorded), an in-place scale by dy backward.
 import * as tf from '@tensorflow/tfjs';
 
-import type {SigmoidFocalLossAttrs} from '../losses/sigmoid_focal_loss';
+import type {ElementwiseLossKind, SigmoidFocalLossAttrs} from '../losses/sigmoid_focal_loss';
+import {familyTargetsGradient} from '../paths/composite_family';
 import {ForwardCall, readFloat32, readFloat32Labels, ReadableBackend, runOnArrays} from '../paths/js_arrays';
 import {AttrValue, tensorflowOps} from '../paths/tensorflow_op';
 import {addon} from '../native';
 import {BackwardInputs, backwardKernel} from './backward';
+import {ELEMENTWISE_LOSS_CODES, ELEMENTWISE_LOSS_FUNCTIONS} from './elementwise_kinds';
 import {gradientIsRecorded, KernelArgs, reductionFactor, refuseRecordedBackward, refuseSecondOrder, registerForBackends, registerGradientOnce} from './engine';
 
 export const SigmoidFocalLoss = 'SigmoidFocalLoss';
@@ -25,15 +27,30 @@ export interface SigmoidFocalLossInputs extends tf.NamedTensorInfoMap {
 /** The inputs of the backward kernel (see BackwardInputs). */
 export type SigmoidFocalLossGradInputs = BackwardInputs;
 
+/** The elementwise-family parameters, as the addon's optional keys read them. */
+function familyArgs(attrs: SigmoidFocalLossAttrs) {
+  return {
+    loss: ELEMENTWISE_LOSS_CODES[attrs.loss ?? 'focal'],
+    polyEpsilon: attrs.polyEpsilon ?? 0,
+    gammaNegative: attrs.gammaNegative ?? 4,
+    clip: attrs.clip ?? 0.05,
+  };
+}
+
 /** The attributes of the TensorFlow op (native/bindings), from the kernel's attrs. */
 export function sigmoidFocalLossOpAttrs(attrs: SigmoidFocalLossAttrs):
     {[name: string]: AttrValue} {
+  const family = familyArgs(attrs);
   return {
     gamma: {float: attrs.gamma},
     alpha: {float: attrs.alpha < 0 ? 0 : attrs.alpha},
     class_balancing: {bool: attrs.alpha >= 0},
     label_smoothing: {float: attrs.labelSmoothing},
     from_logits: {bool: attrs.fromLogits},
+    loss_kind: {int: family.loss},
+    poly_epsilon: {float: family.polyEpsilon},
+    gamma_negative: {float: family.gammaNegative},
+    clip: {float: family.clip},
   };
 }
 
@@ -45,7 +62,7 @@ function sigmoidFocalLossKernel({inputs, backend, attrs}: KernelArgs): tf.Tensor
   const count = shape.reduce((x, y) => x * y, 1);
   const reduction = a.reduction ?? 'none';
   const call: ForwardCall = {
-    opName: OP, backend: backend as ReadableBackend, count,
+    opName: ELEMENTWISE_LOSS_FUNCTIONS[a.loss ?? 'focal'], backend: backend as ReadableBackend, count,
     outShape: reduction === 'none' ? shape : [], gradShape: shape, reduction,
     factor: reductionFactor(reduction, count), wantGrad: gradientIsRecorded(),
     shapes: {labels: labels.shape, logits: logits.shape},
@@ -61,6 +78,7 @@ function sigmoidFocalLossKernel({inputs, backend, attrs}: KernelArgs): tf.Tensor
     alpha: a.alpha < 0 ? null : a.alpha,
     labelSmoothing: a.labelSmoothing,
     fromLogits: a.fromLogits,
+    ...familyArgs(a),
     lossOut,
     gradOut,
   }));
@@ -123,6 +141,13 @@ function labelsGradient(labels: tf.Tensor, logits: tf.Tensor, dy: tf.Tensor,
     if (ceTimesQPowGammaMinus1 !== null) {
       slope = tf.add(slope, tf.mul(tf.mul(alphaT, ceTimesQPowGammaMinus1), tf.mul(qSlope, gamma)));
     }
+    const eps = attrs.polyEpsilon ?? 0;
+    if (eps !== 0) {
+      // Poly-1: d/dy alpha_t eps q^(g+1) = eps [alpha_t' q^(g+1) + alpha_t (g + 1) q^g q'].
+      const qPowG1 = tf.mul(modulation, q);
+      slope = tf.add(slope, tf.mul(tf.mul(tf.mul(alphaT, modulation), qSlope), eps * (gamma + 1)));
+      if (balancing) slope = tf.add(slope, tf.mul(qPowG1, eps * (2 * attrs.alpha - 1)));
+    }
     // dy is elementwise, or the scalar upstream gradient of an in-op sum or mean.
     const factor = reductionFactor(attrs.reduction ?? 'none', logits.size);
     return tf.mul(tf.mul(slope, factor === undefined ? dy : tf.mul(dy, factor)), 1 - ls);
@@ -140,7 +165,16 @@ export const sigmoidFocalLossGradConfig: tf.GradConfig = {
     refuseRecordedBackward(OP);
     return {
       logits: () => tf.engine().runKernel(SigmoidFocalLossGrad, {dy, loss}) as tf.Tensor,
-      labels: () => labelsGradient(labels, logits, dy, attrs as unknown as SigmoidFocalLossAttrs),
+      labels: () => {
+        const a = attrs as unknown as SigmoidFocalLossAttrs;
+        if ((a.loss ?? 'focal') === 'focal') return labelsGradient(labels, logits, dy, a);
+        // The rest of the family: the analytic derivative in tfjs ops (targets are rarely trained).
+        return tf.tidy(() => {
+          const factor = reductionFactor(a.reduction ?? 'none', logits.size);
+          const slope = familyTargetsGradient(labels, logits, a);
+          return tf.mul(slope, factor === undefined ? dy : tf.mul(dy, factor));
+        });
+      },
     };
   },
 };

@@ -6,10 +6,10 @@ import * as tf from '@tensorflow/tfjs';
 
 import type {KernelReduction} from '../kernels/engine';
 import {SigmoidFocalLoss} from '../kernels/SigmoidFocalLoss';
-import {compositeSigmoidFocalLoss} from '../paths/composite';
+import {elementwiseFamilyComposite} from '../paths/composite_family';
 import {runLoss} from '../paths/select';
 import {checkBinaryTargets, validateElementwiseCall} from '../validation/inputs';
-import {balancingAlpha, boolean, nonNegativeNumber, OptionsOf, reduction, resolveOptions, ResolvedOf, unitInterval, weights, withDefault} from '../validation/options';
+import {balancingAlpha, boolean, finiteNumber, nonNegativeNumber, OptionsOf, reduction, resolveOptions, ResolvedOf, unitInterval, weights, withDefault} from '../validation/options';
 import {FocalLossFunction, makeLossFunction} from './keras';
 import {kernelReduction, reduceWeightedLoss} from './reduction';
 
@@ -23,10 +23,14 @@ export const SIGMOID_FOCAL_LOSS_SCHEMA = {
   labelSmoothing: unitInterval(0, 'Binary label smoothing: y′ = y (1 − ls) + ls / 2.'),
   fromLogits: boolean(true, '`false`: `logits` are probabilities, clipped to [1e-7, 1 − 1e-7] (Keras).'),
   normalizeByPositives: boolean(false, 'RetinaNet: the (weighted) sum divided by max(1, number of labels > 0); replaces `reduction`.'),
+  polyEpsilon: finiteNumber(0, 'Poly-1 (PolyLoss): adds ε (1 − p_t)^(γ+1), times α_t with balancing; 0: the focal loss.'),
 };
 
 export type SigmoidFocalLossOptions = OptionsOf<typeof SIGMOID_FOCAL_LOSS_SCHEMA>;
 type ResolvedSigmoidFocalLossOptions = ResolvedOf<typeof SIGMOID_FOCAL_LOSS_SCHEMA>;
+
+/** The elementwise losses the 'SigmoidFocalLoss' kernel computes (docs/DESIGN.md#the-elementwise-family). */
+export type ElementwiseLossKind = 'focal' | 'varifocal' | 'qualityFocal' | 'asymmetric';
 
 /** The attributes of the 'SigmoidFocalLoss' kernel (alpha < 0: no class balancing). */
 export type SigmoidFocalLossAttrs =
@@ -34,11 +38,21 @@ export type SigmoidFocalLossAttrs =
     {
       /** 'none' (default): elementwise losses; 'sum' / 'mean': reduced inside the op to a scalar. */
       reduction?: KernelReduction;
+      /** Poly-1 coefficient of the focal loss (default 0). */
+      polyEpsilon?: number;
+      /**
+       * Which loss (default 'focal'). 'varifocal' reads alpha and gamma, 'qualityFocal' gamma (its
+       * beta), 'asymmetric' gamma (γ+), gammaNegative and clip; they take logits and no smoothing.
+       */
+      loss?: ElementwiseLossKind;
+      gammaNegative?: number;
+      clip?: number;
     };
 
 /**
  * Sigmoid focal loss, elementwise:
- * `L = alpha_t * BCE(x, y) * (1 - p_t)^gamma`, `p = sigmoid(x)`, `p_t = p y + (1 - p)(1 - y)`.
+ * `L = alpha_t * BCE(x, y) * (1 - p_t)^gamma`, `p = sigmoid(x)`, `p_t = p y + (1 - p)(1 - y)`,
+ * plus `alpha_t * polyEpsilon * (1 - p_t)^(gamma + 1)` (Poly-1) when polyEpsilon is not 0.
  *
  * @param labels float32 targets in [0, 1], same shape as logits (multi-hot for multi-label).
  * @param logits float32 of any shape (probabilities when `fromLogits` is false).
@@ -62,10 +76,10 @@ function sigmoidFocalLossAs(fn: string, labels: unknown, logits: unknown, option
   if (weights === null && !normalizeByPositives) {
     // Unweighted: the kernel reduces in the same native pass (one op forward, one backward).
     return runLoss(SigmoidFocalLoss, inputs, {...attrs, reduction: kernelReduction(reduction)},
-                   compositeSigmoidFocalLoss);
+                   elementwiseFamilyComposite);
   }
   return tf.tidy(() => {
-    const elementwise = runLoss(SigmoidFocalLoss, inputs, attrs, compositeSigmoidFocalLoss);
+    const elementwise = runLoss(SigmoidFocalLoss, inputs, attrs, elementwiseFamilyComposite);
     const elementWeights = weights === null ? null :
         typeof weights === 'number' ? tf.scalar(weights) : tf.cast(weights, 'float32');
     if (normalizeByPositives) {
@@ -89,6 +103,7 @@ export const BINARY_FOCAL_CROSSENTROPY_SCHEMA = {
   gamma: SIGMOID_FOCAL_LOSS_SCHEMA.gamma,
   fromLogits: withDefault(SIGMOID_FOCAL_LOSS_SCHEMA.fromLogits, false),
   labelSmoothing: SIGMOID_FOCAL_LOSS_SCHEMA.labelSmoothing,
+  polyEpsilon: SIGMOID_FOCAL_LOSS_SCHEMA.polyEpsilon,
 };
 
 export type BinaryFocalCrossentropyConfig = OptionsOf<typeof BINARY_FOCAL_CROSSENTROPY_SCHEMA>;
@@ -110,6 +125,7 @@ export function binaryFocalCrossentropy(config?: BinaryFocalCrossentropyConfig):
       gamma: resolved.gamma,
       fromLogits: resolved.fromLogits,
       labelSmoothing: resolved.labelSmoothing,
+      polyEpsilon: resolved.polyEpsilon,
       reduction: tf.Reduction.NONE,
     });
     return tf.mean(elementwise, -1);

@@ -17,6 +17,7 @@ import {NativeError, rethrowNative} from '../errors';
 import type {KernelReduction} from '../kernels/engine';
 import type {FocalLossAttrs} from '../losses/focal_loss';
 import type {SigmoidFocalLossAttrs} from '../losses/sigmoid_focal_loss';
+import {logitOffsets} from '../validation/options';
 
 /** Keras's epsilon: probabilities (fromLogits false) are clipped to [EPSILON, 1 - EPSILON]. */
 const KERAS_EPSILON = 1e-7;
@@ -83,13 +84,14 @@ function checkSoftmaxValues(labels: tf.Tensor, logits: tf.Tensor, attrs: FocalLo
   return kept;
 }
 
-function checkSigmoidValues(labels: tf.Tensor, logits: tf.Tensor, attrs: SigmoidFocalLossAttrs):
-    void {
+/** The elementwise kernel's value checks: targets in [0, 1], probabilities in [0, 1]. */
+export function checkElementwiseValues(op: string, labels: tf.Tensor, logits: tf.Tensor,
+                                       attrs: {fromLogits: boolean}): void {
   const shapes = {labels: labels.shape, logits: logits.shape};
   const y = labels.dataSync();
   for (let k = 0; k < y.length; k++) {
     if (!(y[k] >= 0 && y[k] <= 1)) {
-      valueError('sigmoidFocalLoss', shapes, {code: 'FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL',
+      valueError(op, shapes, {code: 'FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL',
                                               argument: 'labels', index: k, value: y[k]});
     }
   }
@@ -97,7 +99,7 @@ function checkSigmoidValues(labels: tf.Tensor, logits: tf.Tensor, attrs: Sigmoid
     const x = logits.dataSync();
     for (let k = 0; k < x.length; k++) {
       if (!(x[k] >= 0 && x[k] <= 1)) {
-        valueError('sigmoidFocalLoss', shapes, {code: 'FOCAL_PROBABILITY_OUTSIDE_UNIT_INTERVAL',
+        valueError(op, shapes, {code: 'FOCAL_PROBABILITY_OUTSIDE_UNIT_INTERVAL',
                                                 argument: 'logits', index: k, value: x[k]});
       }
     }
@@ -160,7 +162,10 @@ export function compositeFocalLoss(labels: tf.Tensor, logits: tf.Tensor, attrs: 
     let logP: tf.Tensor;
     let oneMinusP: tf.Tensor;
     if (attrs.fromLogits) {
-      logP = tf.logSoftmax(logits);
+      // Logit adjustment: the loss of z + tau log(pi), the model's logits unchanged.
+      const adjusted = attrs.logitAdjustment == null ? logits :
+          tf.add(logits, tf.tensor1d(logitOffsets(attrs.logitAdjustment), 'float32'));
+      logP = tf.logSoftmax(adjusted);
       oneMinusP = tf.neg(tf.expm1(logP));
     } else {
       const p = tf.clipByValue(tf.div(logits, tf.sum(logits, -1, true)), KERAS_EPSILON,
@@ -170,8 +175,15 @@ export function compositeFocalLoss(labels: tf.Tensor, logits: tf.Tensor, attrs: 
     }
     const alpha = typeof attrs.alpha === 'number' ? tf.scalar(attrs.alpha) :
                                                     tf.tensor1d(attrs.alpha, 'float32');
-    const weighted = tf.mul(tf.mul(alpha, y), modulatingFactor(oneMinusP, attrs.gamma));
-    let perRow = tf.neg(tf.sum(tf.mul(weighted, logP), -1));
+    const modulation = modulatingFactor(oneMinusP, attrs.gamma);
+    const weighted = tf.mul(tf.mul(alpha, y), modulation);
+    let perClass = tf.neg(tf.mul(weighted, logP));
+    const epsilon = attrs.polyEpsilon ?? 0;
+    if (epsilon !== 0) {
+      // Poly-1: + alpha_j y_j eps (1 - p_j)^(gamma + 1).
+      perClass = tf.add(perClass, tf.mul(tf.mul(weighted, oneMinusP), epsilon));
+    }
+    let perRow = tf.sum(perClass, -1);
     if (kept !== null) {
       perRow = tf.where(kept, perRow, tf.zerosLike(perRow));
     }
@@ -186,7 +198,7 @@ export function compositeFocalLoss(labels: tf.Tensor, logits: tf.Tensor, attrs: 
  */
 export function compositeSigmoidFocalLoss(labels: tf.Tensor, logits: tf.Tensor,
                                           attrs: SigmoidFocalLossAttrs): tf.Tensor {
-  checkSigmoidValues(labels, logits, attrs);
+  checkElementwiseValues('sigmoidFocalLoss', labels, logits, attrs);
   return tf.tidy(() => {
     const ls = attrs.labelSmoothing;
     const y = ls !== 0 ? tf.add(tf.mul(labels, 1 - ls), 0.5 * ls) : labels;
@@ -202,7 +214,13 @@ export function compositeSigmoidFocalLoss(labels: tf.Tensor, logits: tf.Tensor,
       crossEntropy = tf.neg(tf.add(tf.mul(y, tf.log(p)), tf.mul(notY, tf.log(tf.sub(1, p)))));
       oneMinusPt = tf.add(tf.mul(y, tf.sub(1, logits)), tf.mul(notY, logits));
     }
-    let loss = tf.mul(crossEntropy, modulatingFactor(oneMinusPt, attrs.gamma));
+    const modulation = modulatingFactor(oneMinusPt, attrs.gamma);
+    let loss = tf.mul(crossEntropy, modulation);
+    const epsilon = attrs.polyEpsilon ?? 0;
+    if (epsilon !== 0) {
+      // Poly-1: + eps (1 - p_t)^(gamma + 1), balanced by alpha_t with the focal term.
+      loss = tf.add(loss, tf.mul(tf.mul(modulation, oneMinusPt), epsilon));
+    }
     if (attrs.alpha >= 0) {
       loss = tf.mul(tf.add(tf.mul(y, attrs.alpha), tf.mul(notY, 1 - attrs.alpha)), loss);
     }

@@ -319,7 +319,7 @@ export function weights(doc: string):
   };
 }
 
-// ---- The softmax family's kinds (Poly-1, logit adjustment) ------------------------------------
+// ---- The family's kinds (Poly-1, logit adjustment, the asymmetric clip) --------------------
 
 /** Any number finite in float32 (a Poly-1 epsilon: negative values are allowed). */
 export function finiteNumber(defaultValue: number, doc: string): OptionSpec<number, number> {
@@ -435,4 +435,23 @@ export function logitOffsets(adjustment: ResolvedLogitAdjustment): number[] {
   const counts = 'classCounts' in adjustment ? adjustment.classCounts : adjustment.priors;
   const total = 'classCounts' in adjustment ? counts.reduce((a, b) => a + b, 0) : 1;
   return counts.map((c) => Math.fround(adjustment.tau * Math.log(c / total)));
+}
+
+/** A number in [0, 1) (the asymmetric loss's probability margin). */
+export function halfOpenUnitInterval(defaultValue: number, doc: string):
+    OptionSpec<number, number> {
+  const expected = 'a number in [0, 1)';
+  return {
+    expected, defaultValue, defaultText: String(defaultValue), doc,
+    parse: (value, ctx) => {
+      if (typeof value !== 'number') {
+        throw new TypeError(`${ctx.fn}: ${ctx.argName} must be ${expected}; received ${
+            describeValue(value)}`);
+      }
+      if (!(value >= 0 && value < 1)) {
+        throw new RangeError(`${ctx.fn}: ${ctx.argName} must be ${expected}; received ${value}`);
+      }
+      return value;
+    },
+  };
 }

@@ -36,7 +36,9 @@ constexpr const char* kSoftmaxKeyNames[] = {"logits", "labels", "denseLabels", "
                                             // the softmax family's options
                                             "polyEpsilon", "logitOffsets"};
 constexpr const char* kSigmoidKeyNames[] = {"logits", "labels", "gamma", "alpha", "labelSmoothing",
-                                            "fromLogits", "lossOut", "gradOut"};
+                                            "fromLogits", "lossOut", "gradOut",
+                                            // the elementwise family (optional; default: focal)
+                                            "loss", "polyEpsilon", "gammaNegative", "clip"};
 constexpr KeyList kSoftmaxKeys{kSoftmaxKeyNames, sizeof kSoftmaxKeyNames / sizeof *kSoftmaxKeyNames};
 constexpr KeyList kSigmoidKeys{kSigmoidKeyNames, sizeof kSigmoidKeyNames / sizeof *kSigmoidKeyNames};
 
@@ -177,6 +179,25 @@ Napi::Value SoftmaxFocalLoss(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// The optional keys of the elementwise family: loss (the ElementwiseLoss number), polyEpsilon,
+// gammaNegative, clip; an absent key keeps SigmoidFocalArgs' default.
+void read_elementwise_family(const Args& args, const ArgObject& o, SigmoidFocalArgs* a) {
+  const Napi::Value loss_v = o.Get("loss");
+  if (!loss_v.IsUndefined()) {
+    const int64_t loss = args.size(loss_v, "args.loss");
+    if (loss > static_cast<int64_t>(ElementwiseLoss::kAsymmetric))
+      args.range_error("args.loss", "0 (focal), 1 (varifocal), 2 (quality focal) or 3 (asymmetric)",
+                       std::to_string(loss));
+    a->loss = static_cast<ElementwiseLoss>(loss);
+  }
+  const Napi::Value eps_v = o.Get("polyEpsilon");
+  if (!eps_v.IsUndefined()) a->poly_epsilon = args.number(eps_v, "args.polyEpsilon");
+  const Napi::Value gneg_v = o.Get("gammaNegative");
+  if (!gneg_v.IsUndefined()) a->gamma_negative = args.number(gneg_v, "args.gammaNegative");
+  const Napi::Value clip_v = o.Get("clip");
+  if (!clip_v.IsUndefined()) a->clip = args.number(clip_v, "args.clip");
+}
+
 Napi::Value SigmoidFocalLoss(const Napi::CallbackInfo& info) {
   Args args(info, "sigmoidFocalLoss");
   const ArgObject o(args.object(info), kSigmoidKeys);
@@ -216,6 +237,7 @@ Napi::Value SigmoidFocalLoss(const Napi::CallbackInfo& info) {
 
   a.label_smoothing = args.number(o.Get("labelSmoothing"), "args.labelSmoothing");
   a.from_logits = args.boolean(o.Get("fromLogits"), "args.fromLogits");
+  read_elementwise_family(args, o, &a);
 
   Napi::Float32Array loss_out = args.f32(o.Get("lossOut"), "args.lossOut");
   args.expect_length(loss_out, "args.lossOut", n, "logits.length");

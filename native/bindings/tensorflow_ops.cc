@@ -244,6 +244,8 @@ struct SigmoidConfig {
   int64_t reduction;
   double gamma, alpha, label_smoothing;
   bool class_balancing, from_logits, compute_gradient;
+  int64_t loss_kind;  // the elementwise family: ElementwiseLoss
+  double poly_epsilon, gamma_negative, clip;
 };
 
 SigmoidConfig& sigmoid_config(void* c) { return *static_cast<SigmoidConfig*>(c); }
@@ -256,6 +258,11 @@ const AttrSpec kSigmoidAttrs[] = {
     {"from_logits", "bool", [](AttrReader& r, const char* n, void* c) { sigmoid_config(c).from_logits = r.get_bool(n); }},
     {"compute_gradient", "bool", [](AttrReader& r, const char* n, void* c) { sigmoid_config(c).compute_gradient = r.get_bool(n); }},
     {"reduction", "int", [](AttrReader& r, const char* n, void* c) { sigmoid_config(c).reduction = r.get_int(n); }},
+    // The elementwise family (native/include/focal_loss.h ElementwiseLoss).
+    {"loss_kind", "int", [](AttrReader& r, const char* n, void* c) { sigmoid_config(c).loss_kind = r.get_int(n); }},
+    {"poly_epsilon", "float", [](AttrReader& r, const char* n, void* c) { sigmoid_config(c).poly_epsilon = r.get_float(n); }},
+    {"gamma_negative", "float", [](AttrReader& r, const char* n, void* c) { sigmoid_config(c).gamma_negative = r.get_float(n); }},
+    {"clip", "float", [](AttrReader& r, const char* n, void* c) { sigmoid_config(c).clip = r.get_float(n); }},
 };
 
 void sigmoid_compute(void* kernel, TF_OpKernelContext* ctx) {
@@ -285,6 +292,13 @@ void sigmoid_compute(void* kernel, TF_OpKernelContext* ctx) {
   a.alpha = c.alpha;
   a.label_smoothing = c.label_smoothing;
   a.from_logits = c.from_logits;
+  if (c.loss_kind < 0 || c.loss_kind > static_cast<int64_t>(ElementwiseLoss::kAsymmetric)) {
+    return fail_invalid(ctx, "attribute loss_kind = " + std::to_string(c.loss_kind) + " is not an ElementwiseLoss");
+  }
+  a.loss = static_cast<ElementwiseLoss>(c.loss_kind);
+  a.poly_epsilon = c.poly_epsilon;
+  a.gamma_negative = c.gamma_negative;
+  a.clip = c.clip;
   a.loss_out = losses.samples(loss);
   a.grad_out = c.compute_gradient ? gradient.data<float>() : nullptr;
   const Error error = sigmoid_focal_loss(a);

@@ -102,13 +102,16 @@ void probability_elements(const SigmoidFocalArgs& a, int64_t begin, int64_t end,
     const double q = y * (1.0 - p) + (1.0 - y) * p;
     const double mod = gamma == 0.0 ? 1.0 : (gamma == 2.0 ? q * q : std::pow(q, gamma));
     const double alpha_t = a.class_balancing ? a.alpha * y + (1.0 - a.alpha) * (1.0 - y) : 1.0;
-    a.loss_out[i] = static_cast<float>(alpha_t * mod * bce);
+    // Poly-1: + eps q^(gamma+1), d/dp = eps (gamma + 1) q^gamma (1 - 2y).
+    const double poly = a.poly_epsilon * mod * q;
+    a.loss_out[i] = static_cast<float>(a.poly_epsilon == 0.0 ? alpha_t * mod * bce : alpha_t * (mod * bce + poly));
     if (a.grad_out) {
       // d mod/dp = gamma q^(gamma-1) (1 - 2y). At q == 0 with 0 < gamma < 1 this is infinite, as
       // in TensorFlow (the derivative of q^gamma at 0); it needs p exactly 0 or 1.
       const double dmod = gamma == 0.0 ? 0.0 : gamma * std::pow(q, gamma - 1.0) * (1.0 - 2.0 * y);
       const double dbce = inside ? -y / pc + (1.0 - y) / (1.0 - pc) : 0.0;
-      a.grad_out[i] = static_cast<float>(alpha_t * (dmod * bce + mod * dbce));
+      const double dpoly = a.poly_epsilon == 0.0 ? 0.0 : a.poly_epsilon * (gamma + 1.0) * mod * (1.0 - 2.0 * y);
+      a.grad_out[i] = static_cast<float>(alpha_t * (dmod * bce + mod * dbce + dpoly));
     }
   }
 }

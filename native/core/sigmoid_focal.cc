@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/errors.h"
+#include "core/family_elements.h"
 #include "core/labels.h"
 #include "core/probabilities.h"
 #include "core/thread_pool.h"
@@ -24,6 +25,8 @@ std::string check_contract(const SigmoidFocalArgs& a) {
     return "logits and loss_out must not be null";
   if (a.count > 0 && (a.labels == nullptr) == (a.labels_int32 == nullptr))
     return "exactly one of labels and labels_int32 must be given";
+  if (a.loss != ElementwiseLoss::kFocal && (!a.from_logits || a.label_smoothing != 0.0))
+    return "only the focal loss takes probabilities or label smoothing";
   return std::string();
 }
 
@@ -38,11 +41,14 @@ Error sigmoid_focal_loss(const SigmoidFocalArgs& args) {
   const auto& k = detail::kernels();
   // Chunks of whole 64-byte lines so two threads never write the same cache line.
   const int64_t blocks = (args.count + 15) / 16;
-  const double ns_per_element =
-      args.from_logits ? pool::kNsPerSigmoidElement : pool::kNsPerProbabilityElement;
+  const double ns_per_element = args.loss != ElementwiseLoss::kFocal ? pool::kNsPerFamilyElement
+                                : args.from_logits                    ? pool::kNsPerSigmoidElement
+                                                                      : pool::kNsPerProbabilityElement;
   // Elements [first, last) of `a`, with float labels.
   auto run_elements = [&](const SigmoidFocalArgs& a, int64_t first, int64_t last, KernelError* error) {
-    if (args.from_logits) {
+    if (args.loss != ElementwiseLoss::kFocal) {
+      detail::family_elements(a, first, last, error);
+    } else if (args.from_logits) {
       k.sigmoid_logits_elements(a, first, last, error);
     } else {
       detail::probability_elements(a, first, last, error);

@@ -42,6 +42,16 @@ struct SoftmaxFocalArgs {
   float* grad_out = nullptr;               // [rows, classes] dL_row/dlogits, or nullptr: no gradient
 };
 
+// The elementwise losses of the sigmoid kernel, one formula each per element (x the logit, y the
+// target, p = sigmoid(x)). docs/DESIGN.md#the-elementwise-family
+enum class ElementwiseLoss : int {
+  kFocal = 0,         // alpha_t BCE (1 - p_t)^gamma + alpha_t poly_epsilon (1 - p_t)^(gamma + 1)
+  kVarifocal = 1,     // BCE(x, y) (y if y > 0 else alpha p^gamma)
+  kQualityFocal = 2,  // |y - p|^gamma BCE(x, y)   (gamma is GFL's beta)
+  kAsymmetric = 3,    // -y (1 - p)^gamma log p - (1 - y) p_m^gamma_negative log(1 - p_m),
+                      //   p_m = max(p - clip, 0)
+};
+
 struct SigmoidFocalArgs {  // elementwise over `count` elements
   int64_t count = 0;
   const float* logits = nullptr;  // or probabilities when from_logits == false
@@ -52,6 +62,13 @@ struct SigmoidFocalArgs {  // elementwise over `count` elements
   double alpha = 0.25;
   double label_smoothing = 0.0;   // Keras binary: y' = y (1 - ls) + 0.5 ls
   bool from_logits = true;        // false: Keras BinaryFocalCrossentropy on probabilities
+  // Which loss (kFocal: the fields above). The other losses take logits, no label smoothing and
+  // no class balancing; varifocal reads alpha and gamma, quality focal gamma, asymmetric gamma
+  // (gamma+), gamma_negative and clip.
+  ElementwiseLoss loss = ElementwiseLoss::kFocal;
+  double poly_epsilon = 0.0;      // kFocal: Poly-1 coefficient (0: the focal loss, bit for bit)
+  double gamma_negative = 4.0;    // kAsymmetric
+  double clip = 0.05;             // kAsymmetric, in [0, 1)
   float* loss_out = nullptr;      // [count]
   float* grad_out = nullptr;      // [count] or nullptr
 };

@@ -1,4 +1,5 @@
-// Sigmoid focal loss on logits, elementwise: float vectors for gamma <= 3, scalar double above.
+// Sigmoid focal loss (and its Poly-1 form) on logits, elementwise: float vectors for gamma <= 3,
+// scalar double above.
 // docs/DESIGN.md#sigmoid-focal-loss
 #ifndef TFJS_FOCAL_LOSS_KERNELS_SIGMOID_ELEMENTS_H_
 #define TFJS_FOCAL_LOSS_KERNELS_SIGMOID_ELEMENTS_H_
@@ -33,11 +34,14 @@ void sigmoid_elements_double(const SigmoidFocalArgs& a, int64_t begin, int64_t e
     const double q = y * pm + y1 * p;
     const double alpha_t = a.class_balancing ? a.alpha * y + (1.0 - a.alpha) * y1 : 1.0;
     const double mod = pow_gamma(q, gm);
-    a.loss_out[i] = static_cast<float>(alpha_t * ce * mod);
+    const double eps = a.poly_epsilon;
+    a.loss_out[i] = static_cast<float>(eps == 0.0 ? alpha_t * ce * mod : alpha_t * mod * (ce + eps * q));
     if (a.grad_out) {
       const double ratio = q > 0.0 ? p * pm / q : 0.0;
       const double p_minus_y = p * y1 - y * pm;
-      a.grad_out[i] = static_cast<float>(alpha_t * mod * (p_minus_y - gm.g * ratio * ce * (2.0 * y - 1.0)));
+      // Poly-1: d/dx eps q^(g+1) = -eps (g + 1) q^g p pm (2y - 1).
+      const double focusing = gm.g * ratio * ce + (eps == 0.0 ? 0.0 : eps * (gm.g + 1.0) * p * pm);
+      a.grad_out[i] = static_cast<float>(alpha_t * mod * (p_minus_y - focusing * (2.0 * y - 1.0)));
     }
   }
 }
@@ -54,6 +58,10 @@ void sigmoid_logits_elements(const SigmoidFocalArgs& a, int64_t begin, int64_t e
   const float ls = static_cast<float>(a.label_smoothing);
   const VF y_scale = set1(1.0f - ls), y_add = set1(0.5f * ls);
   const VF one = set1(1.0f), zero = set1(0.0f), two = set1(2.0f), vgamma = set1(gm.gf);
+  // Poly-1 (eps != 0): + alpha_t eps q^(g+1); eps == 0 runs the focal loss's exact instructions.
+  const bool poly = a.poly_epsilon != 0.0;
+  const VF veps = set1(static_cast<float>(a.poly_epsilon));
+  const VF veps1 = set1(static_cast<float>(a.poly_epsilon * (gm.g + 1.0)));
   // alpha_t = alpha y + (1 - alpha)(1 - y) = (1 - alpha) + (2 alpha - 1) y, or 1.
   const VF at0 = set1(a.class_balancing ? static_cast<float>(1.0 - a.alpha) : 1.0f);
   const VF at1 = set1(a.class_balancing ? static_cast<float>(2.0 * a.alpha - 1.0) : 0.0f);
@@ -89,7 +97,7 @@ void sigmoid_logits_elements(const SigmoidFocalArgs& a, int64_t begin, int64_t e
     const VF q = fma(y, pm, mul(y1, p));  // 1 - p_t
     const VF at = fma(at1, y, at0);
     const VF atm = mul(at, vpow_gamma_accurate(q, gm));
-    const VF loss = mul(atm, ce);
+    const VF loss = poly ? mul(atm, fma(veps, q, ce)) : mul(atm, ce);
     if (n == W) storeu(a.loss_out + i, loss);
     else store_partial(a.loss_out + i, loss, n);
     if (a.grad_out) {
@@ -97,7 +105,11 @@ void sigmoid_logits_elements(const SigmoidFocalArgs& a, int64_t begin, int64_t e
       const MF qpos = gt(q, zero);
       const VF ratio = zero_unless(qpos, div(mul(p, pm), select(qpos, q, one)));
       const VF p_minus_y = fnma(y, pm, mul(p, y1));
-      const VF g = mul(atm, fnma(mul(vgamma, ratio), mul(ce, fma(two, y, set1(-1.0f))), p_minus_y));
+      const VF twoy1 = fma(two, y, set1(-1.0f));
+      const VF g = poly ?
+          // Poly-1: d/dx eps q^(g+1) = -eps (g + 1) q^g p pm (2y - 1).
+          mul(atm, fnma(fma(mul(vgamma, ratio), ce, mul(veps1, mul(p, pm))), twoy1, p_minus_y)) :
+          mul(atm, fnma(mul(vgamma, ratio), mul(ce, twoy1), p_minus_y));
       if (n == W) storeu(a.grad_out + i, g);
       else store_partial(a.grad_out + i, g, n);
     }

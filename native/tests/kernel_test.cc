@@ -898,9 +898,37 @@ struct SigmoidCase {
   std::vector<float> x, y;
   double gamma = 2, alpha = 0.25, ls = 0;
   bool balancing = true, from_logits = true;
+  // The elementwise family.
+  focal::ElementwiseLoss loss = focal::ElementwiseLoss::kFocal;
+  double poly_epsilon = 0, gamma_negative = 4, clip = 0.05;
 };
 
+// The family's definitions in long double, straight from the formulas (log1p forms for the logs).
+LD ref_family(const SigmoidCase& c, LD x, LD y) {
+  const LD e = std::exp(-std::fabs(x));
+  const LD p = x >= 0 ? 1 / (1 + e) : e / (1 + e);
+  const LD pm = x >= 0 ? e / (1 + e) : 1 / (1 + e);
+  const LD nlogp = (x < 0 ? -x : 0) + std::log1p(e), nlog1mp = (x > 0 ? x : 0) + std::log1p(e);
+  const LD bce = y * nlogp + (1 - y) * nlog1mp;
+  switch (c.loss) {
+    case focal::ElementwiseLoss::kVarifocal:
+      return y > 0 ? y * bce : c.alpha * std::pow(p, (LD)c.gamma) * nlog1mp;
+    case focal::ElementwiseLoss::kQualityFocal: {
+      const LD d = std::fabs(p > 0.5L ? (1 - y) - pm : p - y);  // no cancellation in 1 - p
+      return (c.gamma == 0 ? 1 : std::pow(d, (LD)c.gamma)) * bce;
+    }
+    default: {
+      const LD pmar = p > c.clip ? p - c.clip : 0;
+      // -log(1 - p_m): with clip == 0 the exact -log(1 - p), else -log((1 - p) + clip).
+      const LD nlog = c.clip == 0 ? nlog1mp : -std::log(pm + (LD)c.clip);
+      const LD neg = y < 1 && pmar > 0 ? std::pow(pmar, (LD)c.gamma_negative) * nlog : 0;
+      return y * std::pow(pm, (LD)c.gamma) * nlogp + (1 - y) * neg;
+    }
+  }
+}
+
 LD ref_sigmoid(const SigmoidCase& c, LD x, LD y0) {
+  if (c.loss != focal::ElementwiseLoss::kFocal) return ref_family(c, x, y0);
   const LD y = y0 * (1 - c.ls) + 0.5L * c.ls;
   const LD at = c.balancing ? c.alpha * y + (1 - c.alpha) * (1 - y) : 1.0L;
   const LD g = c.gamma;
@@ -910,13 +938,13 @@ LD ref_sigmoid(const SigmoidCase& c, LD x, LD y0) {
     const LD pm = x >= 0 ? e / (1 + e) : 1 / (1 + e);
     const LD ce = (x >= 0 ? x * (1 - y) : -x * y) + std::log1p(e);
     const LD q = y * pm + (1 - y) * p;
-    return at * ce * std::pow(q, g);
+    return at * std::pow(q, g) * (ce + c.poly_epsilon * q);
   }
   const LD eps = 1e-7L;
   const LD pc = x < eps ? eps : (x > 1 - eps ? 1 - eps : x);
   const LD bce = -(y * std::log(pc) + (1 - y) * std::log(1 - pc));
   const LD q = 1 - (y * x + (1 - y) * (1 - x));
-  return at * std::pow(q, g) * bce;
+  return at * std::pow(q, g) * (bce + c.poly_epsilon * q);
 }
 
 void check_sigmoid(const std::string& name, const SigmoidCase& c, bool check_grad = true) {
@@ -931,6 +959,10 @@ void check_sigmoid(const std::string& name, const SigmoidCase& c, bool check_gra
   a.class_balancing = c.balancing;
   a.label_smoothing = c.ls;
   a.from_logits = c.from_logits;
+  a.loss = c.loss;
+  a.poly_epsilon = c.poly_epsilon;
+  a.gamma_negative = c.gamma_negative;
+  a.clip = c.clip;
   a.loss_out = loss.data();
   a.grad_out = grad.data();
   std::string err = focal::describe(focal::sigmoid_focal_loss(a));
@@ -1024,6 +1056,95 @@ void test_sigmoid() {
   if (!focal::sigmoid_focal_loss(a).ok()) fail("sigmoid: valid probabilities rejected");
 }
 
+// Poly-1 and the rest of the elementwise family against long double, values and central
+// differences, away from the points where a loss is not differentiable (QFL at p = q, ASL at
+// p = clip, varifocal's switch at q = 0 is a property of the target, not of x).
+void test_family() {
+  using focal::ElementwiseLoss;
+  // Its own random stream: the other tests keep the inputs they had before these cases existed.
+  const std::mt19937_64 saved_rng = rng;
+  rng.seed(1717);
+  auto fill = [](SigmoidCase* c, bool hard) {
+    for (int i = 0; i < 301; ++i) {
+      c->x.push_back(i % 7 == 0 ? normal(12) : normal(3));
+      c->y.push_back(hard || i % 2 == 0 ? static_cast<float>(randint(2)) : uniform(0.05f, 0.95f));
+    }
+    for (float xv : {1e4f, -1e4f, 40.0f, -40.0f, 17.0f, -17.0f}) {
+      for (float yv : {0.0f, 1.0f}) {
+        c->x.push_back(xv);
+        c->y.push_back(yv);
+      }
+    }
+  };
+  for (double eps : {1.0, 2.0, -0.5}) {
+    for (double gamma : {0.0, 0.5, 2.0, 4.5}) {
+      for (bool from_logits : {true, false}) {
+        SigmoidCase c;
+        c.gamma = gamma;
+        c.poly_epsilon = eps;
+        c.from_logits = from_logits;
+        if (from_logits) {
+          fill(&c, false);
+        } else {
+          for (int i = 0; i < 200; ++i) {
+            c.x.push_back(uniform(0.001f, 0.999f));
+            c.y.push_back(static_cast<float>(randint(2)));
+          }
+        }
+        check_sigmoid(fmt("poly eps=%g gamma=%g from_logits=%d", eps, gamma, from_logits), c);
+      }
+    }
+  }
+  for (double gamma : {0.0, 0.5, 2.0}) {
+    SigmoidCase v;
+    v.loss = ElementwiseLoss::kVarifocal;
+    v.alpha = 0.75;
+    v.gamma = gamma;
+    fill(&v, false);
+    check_sigmoid(fmt("varifocal gamma=%g", gamma), v);
+  }
+  for (double beta : {0.0, 0.5, 2.0}) {
+    SigmoidCase q;
+    q.loss = ElementwiseLoss::kQualityFocal;
+    q.gamma = beta;
+    fill(&q, true);  // hard targets: p never equals q
+    check_sigmoid(fmt("quality focal beta=%g", beta), q);
+  }
+  for (double clip : {0.0, 0.05}) {
+    for (double gneg : {0.0, 0.5, 4.0}) {
+      SigmoidCase a;
+      a.loss = ElementwiseLoss::kAsymmetric;
+      a.gamma = 0.5;
+      a.gamma_negative = gneg;
+      a.clip = clip;
+      fill(&a, true);
+      for (size_t i = 0; i < a.x.size(); ++i) {  // stay 1e-3 away from the kink at p = clip
+        const LD p = 1 / (1 + std::exp(-(LD)a.x[i]));
+        if (clip > 0 && std::fabs(p - clip) < 1e-3) a.x[i] += 0.1f;
+      }
+      check_sigmoid(fmt("asymmetric clip=%g gamma_neg=%g", clip, gneg), a);
+    }
+  }
+  // Targets outside [0, 1], and the contract: no probabilities / smoothing for the family.
+  SigmoidCase c;
+  c.x = {0.5f, 1.0f};
+  c.y = {0.0f, -0.25f};
+  std::vector<float> loss(2);
+  focal::SigmoidFocalArgs a;
+  a.count = 2;
+  a.logits = c.x.data();
+  a.labels = c.y.data();
+  a.loss_out = loss.data();
+  a.loss = ElementwiseLoss::kVarifocal;
+  expect_error("varifocal target range", focal::describe(focal::sigmoid_focal_loss(a)),
+               "FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL: labels[1] = -0.25");
+  c.y[1] = 0.5f;
+  a.from_logits = false;
+  expect_error("varifocal on probabilities", focal::describe(focal::sigmoid_focal_loss(a)),
+               "FOCAL_INVALID_ARGUMENT: only the focal loss takes probabilities");
+  rng = saved_rng;
+}
+
 void test_scale() {
   const int64_t rows = 333, classes = 77;
   std::vector<float> g(rows * classes), dy(rows), out(rows * classes);
@@ -1073,6 +1194,7 @@ int main() {
     test_softmax_lane_blocks();
     test_softmax_family();
     test_sigmoid();
+    test_family();
     test_integer_labels();
     test_scale();
     std::printf("-- %s: %d failures\n", level, g_failures - before);

@@ -1,0 +1,68 @@
+// What the elementwise family (varifocal, quality focal, asymmetric) shares: the call through the
+// 'SigmoidFocalLoss' kernel with a `loss` attribute (one fused native pass forward and one scale
+// backward), the reduction, and the Keras-style object averaging over the last axis.
+// docs/DESIGN.md#the-elementwise-family
+import * as tf from '@tensorflow/tfjs';
+
+import {SigmoidFocalLoss} from '../kernels/SigmoidFocalLoss';
+import {elementwiseFamilyComposite} from '../paths/composite_family';
+import {runLoss} from '../paths/select';
+import {checkBinaryTargets, validateElementwiseCall} from '../validation/inputs';
+import {reduction, resolveOptions, ResolvedOf, Schema, weights} from '../validation/options';
+import {FocalLossFunction, makeLossFunction} from './keras';
+import {kernelReduction, reduceWeightedLoss} from './reduction';
+import type {ElementwiseLossKind, SigmoidFocalLossAttrs} from './sigmoid_focal_loss';
+
+/** The options every loss of the family has. */
+export const FAMILY_REDUCTION_OPTIONS = {
+  weights: weights('Weights of the elementwise losses (shape `logits.shape` or broadcastable).'),
+  reduction: reduction(tf.Reduction.SUM_BY_NONZERO_WEIGHTS, 'How the elementwise losses are reduced.'),
+};
+
+/** The loss's own kernel attributes, from its resolved options. */
+export type FamilyAttrs = Omit<SigmoidFocalLossAttrs, 'reduction' | 'loss'>;
+
+/** The kernel attributes with the family's fixed ones: logits, no smoothing, no balancing. */
+export function familyKernelAttrs(loss: ElementwiseLossKind, own: Partial<FamilyAttrs>):
+    SigmoidFocalLossAttrs {
+  return {gamma: 2, alpha: -1, labelSmoothing: 0, fromLogits: true, ...own, loss};
+}
+
+/** A tfjs-style call of loss `loss`: validation, the fused kernel, then the reduction. */
+export function elementwiseFamilyLoss<S extends Schema>(
+    fn: string, loss: ElementwiseLossKind, schema: S, labels: unknown, logits: unknown,
+    options: unknown, toAttrs: (resolved: ResolvedOf<S>) => Partial<FamilyAttrs>): tf.Tensor {
+  const call = validateElementwiseCall(fn, schema, labels, logits, options);
+  const resolved = call.options as ResolvedOf<S> & {weights: tf.Tensor | number | null,
+                                                   reduction: tf.Reduction};
+  const attrs = familyKernelAttrs(loss, toAttrs(resolved));
+  const inputs = {labels: call.labels, logits: call.logits};
+  if (resolved.weights === null) {
+    return runLoss(SigmoidFocalLoss, inputs, {...attrs, reduction: kernelReduction(resolved.reduction)},
+                   elementwiseFamilyComposite);
+  }
+  return tf.tidy(() => {
+    const w = resolved.weights;
+    const elementWeights = typeof w === 'number' ? tf.scalar(w) : tf.cast(w as tf.Tensor, 'float32');
+    return reduceWeightedLoss(
+        runLoss(SigmoidFocalLoss, inputs, attrs, elementwiseFamilyComposite), elementWeights,
+        resolved.reduction);
+  });
+}
+
+
+/**
+ * The Keras-style object of a family loss: `yTrue` targets of the shape of `yPred` (or
+ * `yPred.shape[:-1]` when the last axis of `yPred` is 1), `yPred` logits; the elementwise loss
+ * averaged over the last axis.
+ */
+export function familyLossObject<C extends Schema, O>(
+    fn: string, className: string, configSchema: C, config: unknown,
+    elementwise: (fnName: string, labels: tf.Tensor, logits: tf.Tensor, options: O) => tf.Tensor,
+    toOptions: (resolved: ResolvedOf<C>) => O): FocalLossFunction<ResolvedOf<C>> {
+  const resolved = resolveOptions(fn, configSchema, config, {}, 'config');
+  return makeLossFunction(fn, className, resolved, (yTrue, yPred) => tf.tidy(() => {
+    const [labels, logits] = checkBinaryTargets(fn, yTrue, yPred);
+    return tf.mean(elementwise(fn, labels, logits, toOptions(resolved)), -1);
+  }));
+}

@@ -1,0 +1,45 @@
+// Varifocal loss (Zhang et al. 2021, VarifocalNet; mmdet's iou-weighted form): dense detection
+// with IoU-aware classification targets. The tfjs-style `varifocalLoss` and the Keras-style
+// `varifocalCrossentropy`. docs/DESIGN.md#varifocal-loss
+import * as tf from '@tensorflow/tfjs';
+
+import {nonNegativeNumber, OptionsOf, unitInterval} from '../validation/options';
+import {elementwiseFamilyLoss, FAMILY_REDUCTION_OPTIONS, familyLossObject} from './elementwise_family';
+
+/** Every option of varifocalLoss (README: Options). */
+export const VARIFOCAL_LOSS_SCHEMA = {
+  alpha: unitInterval(0.75, 'Weight of the negatives (q = 0): α p^γ.'),
+  gamma: nonNegativeNumber(2, 'Focusing exponent of the negatives.'),
+  ...FAMILY_REDUCTION_OPTIONS,
+};
+export type VarifocalLossOptions = OptionsOf<typeof VARIFOCAL_LOSS_SCHEMA>;
+
+/**
+ * Varifocal loss, elementwise: `BCE(x, q) * (q if q > 0 else alpha * p^gamma)`, `p = sigmoid(x)`.
+ *
+ * @param targets float32 in [0, 1] (an IoU-aware score, 0 for negatives), same shape as logits.
+ * @param logits float32 logits of any shape.
+ * @returns the reduced loss, or the elementwise loss with `reduction: NONE`.
+ */
+export function varifocalLoss(targets: tf.Tensor, logits: tf.Tensor,
+                              options?: VarifocalLossOptions): tf.Tensor {
+  return varifocalLossAs('varifocalLoss', targets, logits, options);
+}
+
+function varifocalLossAs(fn: string, targets: unknown, logits: unknown, options: unknown): tf.Tensor {
+  return elementwiseFamilyLoss(fn, 'varifocal', VARIFOCAL_LOSS_SCHEMA, targets, logits, options,
+                               (o) => ({alpha: o.alpha, gamma: o.gamma}));
+}
+
+export const VARIFOCAL_CROSSENTROPY_SCHEMA = {
+  alpha: VARIFOCAL_LOSS_SCHEMA.alpha,
+  gamma: VARIFOCAL_LOSS_SCHEMA.gamma,
+};
+export type VarifocalCrossentropyConfig = OptionsOf<typeof VARIFOCAL_CROSSENTROPY_SCHEMA>;
+
+/** Keras-style varifocal loss on logits, averaged over the last axis. */
+export function varifocalCrossentropy(config?: VarifocalCrossentropyConfig) {
+  return familyLossObject('varifocalCrossentropy', 'VarifocalCrossentropy',
+                          VARIFOCAL_CROSSENTROPY_SCHEMA, config, varifocalLossAs,
+                          (c) => ({...c, reduction: tf.Reduction.NONE}));
+}
