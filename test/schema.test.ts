@@ -13,18 +13,18 @@ import {sigmoidFocalLossOpAttrs} from '../lib/kernels/SigmoidFocalLoss';
 import {addon} from '../lib/native';
 import {AttrValue, forwardOpAttrs} from '../lib/paths/tensorflow_op';
 import {optionsTable, Schema} from '../lib/validation/options';
-import {ASYMMETRIC_LOSS_SCHEMA, QUALITY_FOCAL_LOSS_SCHEMA, VARIFOCAL_LOSS_SCHEMA} from '../lib';
 
-const SCHEMAS: Array<[string, Schema]> = [
-  ['focalLoss', FOCAL_LOSS_SCHEMA],
-  ['sigmoidFocalLoss', SIGMOID_FOCAL_LOSS_SCHEMA],
-  ['categoricalFocalCrossentropy', CATEGORICAL_FOCAL_CROSSENTROPY_SCHEMA],
-  ['binaryFocalCrossentropy', BINARY_FOCAL_CROSSENTROPY_SCHEMA],
-  // The elementwise family (issue 17).
-  ['varifocalLoss', VARIFOCAL_LOSS_SCHEMA],
-  ['qualityFocalLoss', QUALITY_FOCAL_LOSS_SCHEMA],
-  ['asymmetricLoss', ASYMMETRIC_LOSS_SCHEMA],
-];
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const reference = require('../tools/options-reference.js') as {
+  schemas(libRoot: string): Array<{title: string, name: string, schema: Schema}>,
+  render(libRoot: string): string,
+};
+const LIB = path.join(__dirname, '..', 'lib');
+/** The tfjs-style functions, whose tables the README shows (the Keras objects: docs/OPTIONS.md). */
+const IN_README = ['FOCAL_LOSS_SCHEMA', 'SIGMOID_FOCAL_LOSS_SCHEMA', 'VARIFOCAL_LOSS_SCHEMA',
+  'QUALITY_FOCAL_LOSS_SCHEMA', 'ASYMMETRIC_LOSS_SCHEMA'];
+const SCHEMAS: Array<[string, Schema]> =
+    reference.schemas(LIB).filter((e) => IN_README.includes(e.name)).map((e) => [e.name, e.schema]);
 
 function defaultsOf(schema: Schema): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -34,7 +34,14 @@ function defaultsOf(schema: Schema): Record<string, unknown> {
   return out;
 }
 
-describe('the README documents every option as its schema declares it', () => {
+test('docs/OPTIONS.md is the options reference rendered from every schema', () => {
+  const current = fs.readFileSync(path.join(__dirname, '..', 'docs', 'OPTIONS.md'), 'utf8');
+  // Regenerate: npx tsc -p tsconfig.json && node tools/options-reference.js > docs/OPTIONS.md
+  expect(current).toBe(reference.render(LIB));
+  expect(reference.schemas(LIB).every((e) => e.schema !== undefined)).toBe(true);
+});
+
+describe('the README documents every option of the tfjs-style functions as its schema declares it', () => {
   const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
   test.each(SCHEMAS)('%s', (name, schema) => {
     const table = optionsTable(schema);
