@@ -108,7 +108,9 @@ describe('every option that is not about the reduction reaches the kernel as an 
         tf.tensor1d([0, 1]), tf.tensor1d([1, 2])))],
   ] as Array<[string, Schema, () => tf.Tensor]>)('%s', (kernelName, schema, run) => {
     expect([FocalLoss, SigmoidFocalLoss]).toContain(kernelName);
-    const expected = [...Object.keys(schema).filter((k) => !API_LEVEL.includes(k)), 'reduction'];
+    // logitAdjustment reaches the kernel as its per-class offsets τ log π.
+    const expected = [...Object.keys(schema).filter((k) => !API_LEVEL.includes(k)), 'reduction']
+        .map((k) => k === 'logitAdjustment' ? 'logitOffsets' : k);
     expect(kernelAttrs(kernelName, run)).toEqual(expected.sort());
   });
 });
@@ -126,10 +128,10 @@ describe('what the kernels pass to native code is what native code declares it r
 
   test('FocalLoss: the TensorFlow op attributes, sparse and dense labels', () => {
     const attrs = {gamma: 2, alpha: [1, 2], labelSmoothing: 0, ignoreIndex: 3, fromLogits: true,
-                   polyEpsilon: 0, logitAdjustment: null};
+                   polyEpsilon: 0, logitOffsets: null};
     for (const sparse of [true, false]) {
-      for (const logitAdjustment of [null, {classCounts: [3, 1], tau: 1}]) {
-        expect(attrsOf(forwardOpAttrs(focalLossOpAttrs({...attrs, logitAdjustment}, sparse), call))
+      for (const logitOffsets of [null, [-0.29, -1.39]]) {
+        expect(attrsOf(forwardOpAttrs(focalLossOpAttrs({...attrs, logitOffsets}, sparse), call))
                    .sort(byName))
             .toEqual([...specs.softmax!].sort(byName));
       }

@@ -8,7 +8,6 @@ import type {FocalLossAttrs} from '../losses/focal_loss';
 import {ForwardCall, readFloat32, readFloat32Labels, readInt32, ReadableBackend, runOnArrays} from '../paths/js_arrays';
 import {AttrValue, tensorflowOps} from '../paths/tensorflow_op';
 import {addon} from '../native';
-import {logitOffsets} from '../validation/options';
 import {BackwardInputs, backwardKernel} from './backward';
 import {gradientIsRecorded, KernelArgs, reductionFactor, refuseRecordedBackward, refuseSecondOrder, registerForBackends, registerGradientOnce} from './engine';
 
@@ -45,9 +44,9 @@ export function focalLossOpAttrs(attrs: FocalLossAttrs, sparse: boolean):
   };
 }
 
-/** The logit offsets of a kernel's attrs, or null (attrs of a direct call may leave it out). */
+/** The logit offsets of a kernel's attrs, or null (attrs of a direct call may leave them out). */
 function offsetsOf(attrs: FocalLossAttrs): number[] | null {
-  return attrs.logitAdjustment == null ? null : logitOffsets(attrs.logitAdjustment);
+  return attrs.logitOffsets ?? null;
 }
 
 /** Output: the per-row loss, shape logits.shape[:-1], or its sum or mean with attrs.reduction. */

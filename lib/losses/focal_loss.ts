@@ -9,7 +9,7 @@ import {FocalLoss} from '../kernels/FocalLoss';
 import {compositeFocalLoss} from '../paths/composite';
 import {runLoss} from '../paths/select';
 import {checkCategoricalTargets, checkSparseTargets, validateSoftmaxCall} from '../validation/inputs';
-import {boolean, classIndex, classWeights, finiteNumber, logitAdjustment, nonNegativeNumber, OptionsOf, reduction, resolveOptions, ResolvedOf, unitInterval, weights, withDefault} from '../validation/options';
+import {boolean, classIndex, classWeights, finiteNumber, logitAdjustment, logitOffsets, nonNegativeNumber, OptionsOf, reduction, resolveOptions, ResolvedOf, unitInterval, weights, withDefault} from '../validation/options';
 import {FocalLossFunction, makeLossFunction} from './keras';
 import {kernelReduction, reduceWeightedLoss} from './reduction';
 
@@ -46,8 +46,10 @@ type ResolvedFocalLossOptions = ResolvedOf<typeof FOCAL_LOSS_SCHEMA>;
 /** The attributes of the 'FocalLoss' kernel: the options its native pass reads. */
 export type FocalLossAttrs =
     Pick<ResolvedFocalLossOptions, 'gamma' | 'alpha' | 'labelSmoothing' | 'ignoreIndex' | 'fromLogits' |
-         'polyEpsilon' | 'logitAdjustment'> &
+         'polyEpsilon'> &
     {
+      /** τ log π per class, from logitAdjustment (null or left out: none). */
+      logitOffsets?: number[] | null;
       /** 'none' (default): per-row losses; 'sum' / 'mean': reduced inside the op to a scalar. */
       reduction?: KernelReduction;
     };
@@ -78,7 +80,9 @@ export function focalLoss(labels: tf.Tensor, logits: tf.Tensor, options?: FocalL
 function focalLossAs(fn: string, labels: unknown, logits: unknown, options: unknown): tf.Tensor {
   const call = validateSoftmaxCall(fn, FOCAL_LOSS_SCHEMA, labels, logits, options);
   checkLogitsOnlyOptions(fn, 'options', call.options);
-  const {weights, reduction, ...attrs} = call.options;
+  const {weights, reduction, logitAdjustment, ...kernelOptions} = call.options;
+  const attrs: FocalLossAttrs = {
+    ...kernelOptions, logitOffsets: logitAdjustment === null ? null : logitOffsets(logitAdjustment)};
   const inputs = {labels: call.labels, logits: call.logits};
   if (weights === null && attrs.ignoreIndex === null) {
     // Unweighted: the kernel reduces in the same native pass (one op forward, one backward).

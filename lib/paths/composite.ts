@@ -17,7 +17,6 @@ import {NativeError, rethrowNative} from '../errors';
 import type {KernelReduction} from '../kernels/engine';
 import type {FocalLossAttrs} from '../losses/focal_loss';
 import type {SigmoidFocalLossAttrs} from '../losses/sigmoid_focal_loss';
-import {logitOffsets} from '../validation/options';
 
 /** Keras's epsilon: probabilities (fromLogits false) are clipped to [EPSILON, 1 - EPSILON]. */
 const KERAS_EPSILON = 1e-7;
@@ -163,8 +162,8 @@ export function compositeFocalLoss(labels: tf.Tensor, logits: tf.Tensor, attrs: 
     let oneMinusP: tf.Tensor;
     if (attrs.fromLogits) {
       // Logit adjustment: the loss of z + tau log(pi), the model's logits unchanged.
-      const adjusted = attrs.logitAdjustment == null ? logits :
-          tf.add(logits, tf.tensor1d(logitOffsets(attrs.logitAdjustment), 'float32'));
+      const adjusted = attrs.logitOffsets == null ? logits :
+          tf.add(logits, tf.tensor1d(attrs.logitOffsets, 'float32'));
       logP = tf.logSoftmax(adjusted);
       oneMinusP = tf.neg(tf.expm1(logP));
     } else {
