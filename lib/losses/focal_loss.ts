@@ -8,8 +8,8 @@ import type {KernelReduction} from '../kernels/engine';
 import {FocalLoss} from '../kernels/FocalLoss';
 import {compositeFocalLoss} from '../paths/composite';
 import {runLoss} from '../paths/select';
-import {checkCategoricalTargets, checkSparseTargets, validateSoftmaxCall} from '../validation/inputs';
-import {boolean, classIndex, classWeights, finiteNumber, logitAdjustment, logitOffsets, nonNegativeNumber, OptionsOf, reduction, resolveOptions, ResolvedOf, unitInterval, weights, withDefault} from '../validation/options';
+import {checkCategoricalTargets, checkLogitsOnlyOptions, checkSparseTargets, validateSoftmaxCall} from '../validation/inputs';
+import {boolean, classIndex, classWeights, finiteNumber, logitAdjustment, nonNegativeNumber, OptionsOf, reduction, resolveOptions, ResolvedOf, unitInterval, weights, withDefault} from '../validation/options';
 import {FocalLossFunction, makeLossFunction} from './keras';
 import {kernelReduction, reduceWeightedLoss} from './reduction';
 
@@ -28,17 +28,6 @@ export const FOCAL_LOSS_SCHEMA = {
   logitAdjustment: logitAdjustment('Train on z + τ log π (Menon et al. 2021; π = counts / Σ counts, or the priors); outputs stay raw; needs `fromLogits`.'),
 };
 
-/** Poly-1 and logit adjustment are defined on logits: with probabilities they are refused. */
-function checkLogitsOnlyOptions(
-    fn: string, argName: string,
-    o: Pick<ResolvedFocalLossOptions, 'fromLogits' | 'polyEpsilon' | 'logitAdjustment'>): void {
-  if (o.fromLogits) return;
-  const option = o.polyEpsilon !== 0 ? 'polyEpsilon' : o.logitAdjustment !== null ? 'logitAdjustment' : null;
-  if (option !== null) {
-    throw new TypeError(`${fn}: ${argName}.${option} applies only to logits (${argName}.fromLogits ` +
-        `true); received fromLogits false`);
-  }
-}
 
 export type FocalLossOptions = OptionsOf<typeof FOCAL_LOSS_SCHEMA>;
 type ResolvedFocalLossOptions = ResolvedOf<typeof FOCAL_LOSS_SCHEMA>;
@@ -79,10 +68,8 @@ export function focalLoss(labels: tf.Tensor, logits: tf.Tensor, options?: FocalL
 /** focalLoss whose errors are reported under the name `fn` (the Keras-style objects). */
 function focalLossAs(fn: string, labels: unknown, logits: unknown, options: unknown): tf.Tensor {
   const call = validateSoftmaxCall(fn, FOCAL_LOSS_SCHEMA, labels, logits, options);
-  checkLogitsOnlyOptions(fn, 'options', call.options);
-  const {weights, reduction, logitAdjustment, ...kernelOptions} = call.options;
-  const attrs: FocalLossAttrs = {
-    ...kernelOptions, logitOffsets: logitAdjustment === null ? null : logitOffsets(logitAdjustment)};
+  const {weights, reduction, logitAdjustment: _adjustment, ...kernelOptions} = call.options;
+  const attrs: FocalLossAttrs = {...kernelOptions, logitOffsets: call.logitOffsets};
   const inputs = {labels: call.labels, logits: call.logits};
   if (weights === null && attrs.ignoreIndex === null) {
     // Unweighted: the kernel reduces in the same native pass (one op forward, one backward).

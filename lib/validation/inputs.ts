@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {describeValue, shapeString} from './describe';
-import {resolveOptions, ResolvedOf, Schema} from './options';
+import {logitOffsets, ResolvedLogitAdjustment, resolveOptions, ResolvedOf, Schema} from './options';
 
 /** Checks that `x` is a live tf.Tensor. */
 export function checkTensor(fn: string, argName: string, x: unknown): tf.Tensor {
@@ -93,11 +93,28 @@ export interface ValidatedCall<S extends Schema> {
 }
 
 /**
+ * Options that act on the logits (Poly-1's epsilon, the logit adjustment) need
+ * `fromLogits: true`; `argName` is 'options' or 'config'.
+ */
+export function checkLogitsOnlyOptions(
+    fn: string, argName: string,
+    o: {fromLogits: boolean, polyEpsilon?: number, logitAdjustment?: unknown}): void {
+  if (o.fromLogits) return;
+  const option = (o.polyEpsilon ?? 0) !== 0 ? 'polyEpsilon' :
+      o.logitAdjustment != null ? 'logitAdjustment' : null;
+  if (option !== null) {
+    throw new TypeError(`${fn}: ${argName}.${option} applies only to logits (${argName}.fromLogits ` +
+        `true); received fromLogits false`);
+  }
+}
+
+/**
  * A softmax loss call (class axis last). `ignoreIndex`, where the schema has it, applies to
- * sparse labels only.
+ * sparse labels only; the logit adjustment, where given, is returned as its per-class offsets.
  */
 export function validateSoftmaxCall<S extends Schema>(
-    fn: string, schema: S, labels: unknown, logits: unknown, options: unknown): ValidatedCall<S> {
+    fn: string, schema: S, labels: unknown, logits: unknown, options: unknown):
+    ValidatedCall<S> & {logitOffsets: number[] | null} {
   const [$labels, $logits] = checkSoftmaxInputs(fn, labels, logits);
   const resolved = resolveOptions(fn, schema, options, {
     classes: $logits.shape[$logits.rank - 1],
@@ -109,7 +126,11 @@ export function validateSoftmaxCall<S extends Schema>(
         `received dense ${$labels.dtype} labels of shape ${shapeString($labels.shape)} ` +
         `(give ignored rows weight 0 through options.weights instead)`);
   }
-  return {labels: $labels, logits: $logits, options: resolved};
+  const logitsOnly = resolved as {fromLogits: boolean, logitAdjustment?: ResolvedLogitAdjustment | null};
+  checkLogitsOnlyOptions(fn, 'options', logitsOnly);
+  const adjustment = logitsOnly.logitAdjustment ?? null;
+  return {labels: $labels, logits: $logits, options: resolved,
+          logitOffsets: adjustment === null ? null : logitOffsets(adjustment)};
 }
 
 /**
