@@ -157,7 +157,7 @@ describe(`bench smoke run (--quick, tiny sizes, backend ${backend})`, () => {
     expect(stderr).toMatch(/speed .* 8x5/);
     if (backend === 'tensorflow') {
       expect(stdout).toContain('Detection (digits on a canvas, mAP@0.5 on 200 test canvases, 1 seed × 200 steps');
-      for (const loss of ['bce', 'alpha_bce', 'focal']) {
+      for (const loss of ['bce', 'alpha_bce', 'focal', 'varifocal', 'quality_focal']) {
         expect(stderr).toMatch(new RegExp(`detection: ${loss} seed 1: test mAP@0.5 0\\.\\d{3}, train \\d+\\.\\d s.*elapsed \\d+ s`));
       }
     } else {
@@ -253,7 +253,7 @@ describe(`bench smoke run (--quick, tiny sizes, backend ${backend})`, () => {
   (backend === 'tensorflow' ? it : it.skip)('trains the detector with every main loss at --quick size: a real mAP@0.5', () => {
     const detection = results.detection!;
     expect(detection.backend).toBe('tensorflow');
-    expect(detection.rows.map((r) => r.loss)).toEqual(['bce', 'alpha_bce', 'focal']);
+    expect(detection.rows.map((r) => r.loss)).toEqual(['bce', 'alpha_bce', 'focal', 'varifocal', 'quality_focal']);
     expect(detection.settings.seeds).toEqual([1]);
     expect(detection.settings.steps).toBe(200);
     for (const row of detection.rows) {
@@ -284,7 +284,8 @@ describe(`bench smoke run (--quick, tiny sizes, backend ${backend})`, () => {
     const section = fs.readFileSync(path.join(outDir, 'DETECTION.md'), 'utf8');
     expect(section).toContain('## Dense detection: mAP@0.5 on digits on a canvas');
     expect(section).toMatch(/\| BCE \| \d+\.\d \(1 seed\) \|/);
-    expect(section).toContain('Not yet included: varifocal');
+    expect(section).toMatch(/\| varifocal \(α 0.75, γ 2, IoU target\) \| \d+\.\d \(1 seed\) \|/);
+    expect(section).not.toContain('Not yet included');
     expect(section).toContain('](detection_curves.svg)');
     expect(section).not.toMatch(/NaN|undefined/);
   });

@@ -195,6 +195,21 @@ describe('the classification loss table', () => {
     bce: [0, null], alpha_bce: [0, 0.75], focal: [2, 0.25], focal_g1: [1, 0.25], bce_no_prior: [0, null],
     focal_no_prior: [2, 0.25],
   };
+  const QUALITY = ['varifocal', 'quality_focal'];
+
+  // float64: varifocal / quality focal of q = labels * iou (per cell), divided by max(1, positives).
+  function qualityReference(id: string, labels: number[], logits: number[], iou: number[],
+                            classes: number): number {
+    let total = 0;
+    labels.forEach((y, i) => {
+      const q = y * iou[Math.floor(i / classes)];
+      const p = 1 / (1 + Math.exp(-logits[i]));
+      const bce = -(q * Math.log(p) + (1 - q) * Math.log(1 - p));
+      total += id === 'varifocal' ? bce * (q > 0 ? q : 0.75 * Math.pow(p, 2)) :
+                                    Math.pow(Math.abs(q - p), 2) * bce;
+    });
+    return total / Math.max(1, labels.filter((y) => y > 0).length);
+  }
 
   it('each entry is its formula, normalised by the positives', () => {
     const random = new SeededRandom(9);
@@ -203,18 +218,28 @@ describe('the classification loss table', () => {
     const logits = Array.from({length: size}, () => random.nextNormal() * 3 - 2);
     const labels = Array.from({length: size}, () => (random.next() < 0.05 ? 1 : 0));
     const context = {positives: labels.filter((y) => y > 0).length, predictedIou: () => tf.zeros([2, 3, 3])};
-    expect(CLASSIFICATION_LOSSES.map((l) => l.id)).toEqual(Object.keys(expected));
-    for (const entry of CLASSIFICATION_LOSSES) {
+    expect(CLASSIFICATION_LOSSES.map((l) => l.id).filter((id) => !QUALITY.includes(id)))
+        .toEqual(Object.keys(expected));
+    const iou = Array.from({length: 18}, () => random.next());
+    const withIou = {...context, predictedIou: () => tf.tensor(iou, [2, 3, 3])};
+    for (const id of QUALITY) {
+      const entry = classificationLoss(id);
+      const value = tf.tidy(() => entry.fn(tf.tensor(labels, shape), tf.tensor(logits, shape), withIou).dataSync()[0]);
+      expect({id, value}).toEqual({id, value: expect.closeTo(qualityReference(id, labels, logits, iou, 10), 4)});
+      expect(entry.prior).toBe(PRIOR);
+    }
+    for (const entry of CLASSIFICATION_LOSSES.filter((l) => !QUALITY.includes(l.id))) {
       const [gamma, alpha] = expected[entry.id];
       const value = tf.tidy(() => entry.fn(tf.tensor(labels, shape), tf.tensor(logits, shape), context).dataSync()[0]);
       expect({id: entry.id, value}).toEqual({id: entry.id, value: expect.closeTo(reference(labels, logits, gamma, alpha), 4)});
       expect(entry.prior).toBe(entry.id.endsWith('no_prior') ? null : PRIOR);
     }
-    expect(CLASSIFICATION_LOSSES.filter((l) => !l.ablation).map((l) => l.id)).toEqual(['bce', 'alpha_bce', 'focal']);
+    expect(CLASSIFICATION_LOSSES.filter((l) => !l.ablation).map((l) => l.id))
+        .toEqual(['bce', 'alpha_bce', 'focal', 'varifocal', 'quality_focal']);
   });
 
   it('names the known losses when asked for an unknown one', () => {
-    expect(() => classificationLoss('varifocal')).toThrow(/unknown classification loss 'varifocal'; expected one of bce, alpha_bce, focal/);
+    expect(() => classificationLoss('vfl')).toThrow(/unknown classification loss 'vfl'; expected one of bce, alpha_bce, focal, varifocal/);
   });
 });
 
@@ -225,7 +250,7 @@ describe('detection options', () => {
     expect(full.detection.seeds).toEqual([1, 2, 3]);
     expect(full.detection.losses).toEqual(CLASSIFICATION_LOSSES.map((l) => l.id));
     const quick = parseArgs(['--quick']).detection;
-    expect(quick.losses).toEqual(['bce', 'alpha_bce', 'focal']);
+    expect(quick.losses).toEqual(['bce', 'alpha_bce', 'focal', 'varifocal', 'quality_focal']);
     expect(quick.steps).toBeLessThan(full.detection.steps);
     expect(quick.trainImages).toBeLessThan(full.detection.trainImages);
     const custom = parseArgs(['--detection-seeds', '5', '--detection-steps=40', '--detection-images', '100']).detection;
@@ -235,8 +260,8 @@ describe('detection options', () => {
     expect(() => parseArgs(['--sections', 'detect'])).toThrow(/unknown section 'detect'; expected any of .*detection/);
     expect(() => parseArgs(['--detection-epochs', '3'])).toThrow(/unknown argument '--detection-epochs'/);
     expect(parseArgs(['--detection-losses', 'focal,bce']).detection.losses).toEqual(['focal', 'bce']);
-    expect(() => parseArgs(['--detection-losses', 'bce,varifocal']))
-        .toThrow(/--detection-losses: unknown loss 'varifocal'; expected any of bce, alpha_bce, focal, focal_g1/);
+    expect(() => parseArgs(['--detection-losses', 'bce,vfl']))
+        .toThrow(/--detection-losses: unknown loss 'vfl'; expected any of bce, alpha_bce, focal, varifocal, quality_focal, focal_g1/);
     expect(() => parseArgs(['--detection-losses', ','])).toThrow(/--detection-losses: empty list/);
   });
 });

@@ -129,8 +129,9 @@ export function detectionMarkdown(result: DetectionResult, figures: Array<{file:
   out.push(`Training time is the optimizer steps alone (${s.steps} steps of ${s.batchSize} canvases), evaluation excluded; ` +
            `the section took ${result.seconds.toFixed(0)} s in all.`, '');
   out.push(`**Result.** ${detectionConclusion(result)}`, '');
-  out.push(`Not yet included: ${result.pending.join(', ')} — they come with the loss-family issue and are one ` +
-           'entry each in `bench/detection/losses.ts`.', '');
+  if (result.pending.length > 0) {
+    out.push(`Not yet included: ${result.pending.join(', ')}.`, '');
+  }
   const ap = result.rows.map((r) => [r.label, ...r.apPerClassMean.map(points)]);
   out.push('AP@0.5 per digit (%, mean over seeds):', '');
   out.push(markdownTable(['loss', ...Array.from({length: s.classes}, (_, c) => String(c))], ap), '');
