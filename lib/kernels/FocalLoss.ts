@@ -5,11 +5,12 @@
 import * as tf from '@tensorflow/tfjs';
 
 import type {FocalLossAttrs} from '../losses/focal_loss';
+import {softmaxProbabilities} from '../paths/composite';
 import {ForwardCall, readFloat32, readFloat32Labels, readInt32, ReadableBackend, runOnArrays} from '../paths/js_arrays';
 import {AttrValue, tensorflowOps} from '../paths/tensorflow_op';
 import {addon} from '../native';
-import {BackwardInputs, backwardKernel} from './backward';
-import {gradientIsRecorded, KernelArgs, reductionFactor, refuseRecordedBackward, refuseSecondOrder, registerForBackends, registerGradientOnce} from './engine';
+import {BackwardInputs, backwardKernel, fusedGradient} from './backward';
+import {gradientIsRecorded, KernelArgs, reductionFactor, refuseSecondOrder, registerForBackends, registerGradientOnce} from './engine';
 
 export const FocalLoss = 'FocalLoss';
 export const FocalLossGrad = 'FocalLossGrad';
@@ -88,8 +89,6 @@ function focalLossKernel({inputs, backend, attrs}: KernelArgs): tf.TensorInfo {
 }
 
 
-const KERAS_EPSILON = 1e-7;
-
 /**
  * dL/dy_j = (1 - ls) alpha_j [-(1 - p_j)^gamma log p_j + eps (1 - p_j)^(gamma + 1)] * dy for
  * dense labels (p of the adjusted logits), composed from tfjs ops and evaluated only when a
@@ -97,20 +96,7 @@ const KERAS_EPSILON = 1e-7;
  */
 function denseLabelsGradient(logits: tf.Tensor, dy: tf.Tensor, attrs: FocalLossAttrs): tf.Tensor {
   return tf.tidy(() => {
-    let logP: tf.Tensor;
-    let oneMinusP: tf.Tensor;
-    if (attrs.fromLogits) {
-      const offsets = offsetsOf(attrs);
-      const adjusted = offsets === null ? logits : tf.add(logits, tf.tensor1d(offsets, 'float32'));
-      logP = tf.logSoftmax(adjusted);
-      // 1 - p = -expm1(log p): no cancellation as p -> 1.
-      oneMinusP = tf.neg(tf.expm1(logP));
-    } else {
-      const p = tf.clipByValue(tf.div(logits, tf.sum(logits, -1, true)), KERAS_EPSILON,
-                               1 - KERAS_EPSILON);
-      logP = tf.log(p);
-      oneMinusP = tf.sub(1, p);
-    }
+    const {logP, oneMinusP} = softmaxProbabilities(logits, attrs);
     const alpha = typeof attrs.alpha === 'number' ? tf.scalar(attrs.alpha) :
                                                     tf.tensor1d(attrs.alpha, 'float32');
     const modulation = attrs.gamma === 0 ? tf.onesLike(oneMinusP) : tf.pow(oneMinusP, attrs.gamma);
@@ -127,22 +113,9 @@ function denseLabelsGradient(logits: tf.Tensor, dy: tf.Tensor, attrs: FocalLossA
 }
 
 /** Logits get the saved fused gradient; dense labels their analytic derivative; sparse labels 0. */
-export const focalLossGradConfig: tf.GradConfig = {
-  kernelName: FocalLoss,
-  inputsToSave: ['labels', 'logits'],
-  outputsToSave: [true],
-  gradFunc: (dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
-    const dy = Array.isArray(dys) ? dys[0] : dys;
-    const [labels, logits, loss] = saved;
-    refuseRecordedBackward(OP);
-    return {
-      logits: () => tf.engine().runKernel(FocalLossGrad, {dy, loss}) as tf.Tensor,
-      labels: () => labels.dtype === 'int32' ?
-          tf.zeros(labels.shape, 'float32') :
-          denseLabelsGradient(logits, dy, attrs as unknown as FocalLossAttrs),
-    };
-  },
-};
+export const focalLossGradConfig = fusedGradient<FocalLossAttrs>(
+    FocalLoss, FocalLossGrad, OP, (labels, logits, dy, attrs) => labels.dtype === 'int32' ?
+        tf.zeros(labels.shape, 'float32') : denseLabelsGradient(logits, dy, attrs));
 
 registerForBackends(FocalLoss, focalLossKernel);
 registerForBackends(FocalLossGrad, backwardKernel(OP, true));

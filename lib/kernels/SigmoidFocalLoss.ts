@@ -9,9 +9,9 @@ import {familyTargetsGradient} from '../paths/composite_family';
 import {ForwardCall, readFloat32, readFloat32Labels, ReadableBackend, runOnArrays} from '../paths/js_arrays';
 import {AttrValue, tensorflowOps} from '../paths/tensorflow_op';
 import {addon} from '../native';
-import {BackwardInputs, backwardKernel} from './backward';
+import {BackwardInputs, backwardKernel, fusedGradient} from './backward';
 import {ELEMENTWISE_LOSS_CODES, ELEMENTWISE_LOSS_FUNCTIONS} from './elementwise_kinds';
-import {gradientIsRecorded, KernelArgs, reductionFactor, refuseRecordedBackward, refuseSecondOrder, registerForBackends, registerGradientOnce} from './engine';
+import {gradientIsRecorded, KernelArgs, reductionFactor, refuseSecondOrder, registerForBackends, registerGradientOnce} from './engine';
 
 export const SigmoidFocalLoss = 'SigmoidFocalLoss';
 export const SigmoidFocalLossGrad = 'SigmoidFocalLossGrad';
@@ -155,29 +155,16 @@ function labelsGradient(labels: tf.Tensor, logits: tf.Tensor, dy: tf.Tensor,
 }
 
 /** Logits get the saved fused gradient; labels (soft targets) their analytic derivative. */
-export const sigmoidFocalLossGradConfig: tf.GradConfig = {
-  kernelName: SigmoidFocalLoss,
-  inputsToSave: ['labels', 'logits'],
-  outputsToSave: [true],
-  gradFunc: (dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
-    const dy = Array.isArray(dys) ? dys[0] : dys;
-    const [labels, logits, loss] = saved;
-    refuseRecordedBackward(OP);
-    return {
-      logits: () => tf.engine().runKernel(SigmoidFocalLossGrad, {dy, loss}) as tf.Tensor,
-      labels: () => {
-        const a = attrs as unknown as SigmoidFocalLossAttrs;
-        if ((a.loss ?? 'focal') === 'focal') return labelsGradient(labels, logits, dy, a);
-        // The rest of the family: the analytic derivative in tfjs ops (targets are rarely trained).
-        return tf.tidy(() => {
-          const factor = reductionFactor(a.reduction ?? 'none', logits.size);
-          const slope = familyTargetsGradient(labels, logits, a);
-          return tf.mul(slope, factor === undefined ? dy : tf.mul(dy, factor));
-        });
-      },
-    };
-  },
-};
+export const sigmoidFocalLossGradConfig = fusedGradient<SigmoidFocalLossAttrs>(
+    SigmoidFocalLoss, SigmoidFocalLossGrad, OP, (labels, logits, dy, a) => {
+      if ((a.loss ?? 'focal') === 'focal') return labelsGradient(labels, logits, dy, a);
+      // The rest of the family: the analytic derivative in tfjs ops (targets are rarely trained).
+      return tf.tidy(() => {
+        const factor = reductionFactor(a.reduction ?? 'none', logits.size);
+        const slope = familyTargetsGradient(labels, logits, a);
+        return tf.mul(slope, factor === undefined ? dy : tf.mul(dy, factor));
+      });
+    });
 
 registerForBackends(SigmoidFocalLoss, sigmoidFocalLossKernel);
 registerForBackends(SigmoidFocalLossGrad, backwardKernel(OP, false));

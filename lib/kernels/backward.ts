@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {ReadableBackend, scaleGradientCopy} from '../paths/js_arrays';
-import {KernelArgs} from './engine';
+import {KernelArgs, refuseRecordedBackward} from './engine';
 import {checkDyShape, takeSavedGradient} from './saved_gradients';
 
 export interface BackwardInputs extends tf.NamedTensorInfoMap {
@@ -30,5 +30,30 @@ export function backwardKernel(opName: string, perRow: boolean): tf.KernelFunc {
     const saved = takeSavedGradient(opName, loss);
     checkDyShape(opName, saved, dy, perRow);
     return saved.scale(dy, perRow);
+  };
+}
+
+/**
+ * The registered gradient of a fused forward kernel: the logits get its saved gradient scaled by
+ * dy (the backward kernel `backwardName`); the labels get `labelsGradient`, evaluated only when a
+ * gradient with respect to them is asked for.
+ */
+export function fusedGradient<A>(
+    kernelName: string, backwardName: string, opName: string,
+    labelsGradient: (labels: tf.Tensor, logits: tf.Tensor, dy: tf.Tensor, attrs: A) => tf.Tensor):
+    tf.GradConfig {
+  return {
+    kernelName,
+    inputsToSave: ['labels', 'logits'],
+    outputsToSave: [true],
+    gradFunc: (dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+      const dy = Array.isArray(dys) ? dys[0] : dys;
+      const [labels, logits, loss] = saved;
+      refuseRecordedBackward(opName);
+      return {
+        logits: () => tf.engine().runKernel(backwardName, {dy, loss}) as tf.Tensor,
+        labels: () => labelsGradient(labels, logits, dy, attrs as unknown as A),
+      };
+    },
   };
 }

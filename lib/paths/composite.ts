@@ -133,6 +133,25 @@ function reduce(losses: tf.Tensor, reduction: KernelReduction | undefined): tf.T
 }
 
 /**
+ * log p and 1 - p of the softmax loss, in the forms the kernel uses: on logits (after the logit
+ * adjustment z + tau log(pi)) log p from logSoftmax and 1 - p = -expm1(log p), without cancellation
+ * as p -> 1; on probabilities Keras's row normalisation and clip.
+ */
+export function softmaxProbabilities(
+    logits: tf.Tensor, attrs: Pick<FocalLossAttrs, 'fromLogits' | 'logitOffsets'>):
+    {logP: tf.Tensor, oneMinusP: tf.Tensor} {
+  if (attrs.fromLogits) {
+    const adjusted = attrs.logitOffsets == null ? logits :
+        tf.add(logits, tf.tensor1d(attrs.logitOffsets, 'float32'));
+    const logP = tf.logSoftmax(adjusted);
+    return {logP, oneMinusP: tf.neg(tf.expm1(logP))};
+  }
+  const p = tf.clipByValue(tf.div(logits, tf.sum(logits, -1, true)), KERAS_EPSILON,
+                           1 - KERAS_EPSILON);
+  return {logP: tf.log(p), oneMinusP: tf.sub(1, p)};
+}
+
+/**
  * Softmax focal loss over the last axis, as the 'FocalLoss' kernel computes it: per row
  * `-sum_j alpha_j y_j (1 - p_j)^gamma log p_j` (shape logits.shape[:-1]), or its sum / mean with
  * attrs.reduction. Sparse int32 labels equal to attrs.ignoreIndex give 0.
@@ -158,20 +177,7 @@ export function compositeFocalLoss(labels: tf.Tensor, logits: tf.Tensor, attrs: 
     if (ls !== 0) {
       y = tf.add(tf.mul(y, 1 - ls), ls / classes);
     }
-    let logP: tf.Tensor;
-    let oneMinusP: tf.Tensor;
-    if (attrs.fromLogits) {
-      // Logit adjustment: the loss of z + tau log(pi), the model's logits unchanged.
-      const adjusted = attrs.logitOffsets == null ? logits :
-          tf.add(logits, tf.tensor1d(attrs.logitOffsets, 'float32'));
-      logP = tf.logSoftmax(adjusted);
-      oneMinusP = tf.neg(tf.expm1(logP));
-    } else {
-      const p = tf.clipByValue(tf.div(logits, tf.sum(logits, -1, true)), KERAS_EPSILON,
-                               1 - KERAS_EPSILON);
-      logP = tf.log(p);
-      oneMinusP = tf.sub(1, p);
-    }
+    const {logP, oneMinusP} = softmaxProbabilities(logits, attrs);
     const alpha = typeof attrs.alpha === 'number' ? tf.scalar(attrs.alpha) :
                                                     tf.tensor1d(attrs.alpha, 'float32');
     const modulation = modulatingFactor(oneMinusP, attrs.gamma);

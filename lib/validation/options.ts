@@ -159,6 +159,27 @@ export function boolean(defaultValue: boolean, doc: string): OptionSpec<boolean,
 }
 
 /**
+ * A per-class list: an array or typed array, of length `ctx.classes` when that is known (a call;
+ * a Keras config is checked again at each call).
+ */
+function listOf(value: unknown, ctx: ParseContext, expected: string): unknown[] {
+  if (!Array.isArray(value) && !(value instanceof Float32Array) &&
+      !(value instanceof Float64Array) && !(value instanceof Int32Array)) {
+    throw new TypeError(`${ctx.fn}: ${ctx.argName} must be ${expected}; received ${
+        describeValue(value)}${
+        value instanceof tf.Tensor ?
+            ` (pass await ${ctx.argName.split('.').pop()}.array() instead of a Tensor)` : ''}`);
+  }
+  const values = Array.from(value as ArrayLike<unknown>);
+  if (ctx.classes !== undefined && values.length !== ctx.classes) {
+    throw new RangeError(`${ctx.fn}: ${ctx.argName} must have one entry per class (length ${
+        ctx.classes}, the size of the last axis of logits); received an array of length ${
+        values.length}`);
+  }
+  return values;
+}
+
+/**
  * Softmax class weights: a finite number >= 0, or one such number per class (no upper bound:
  * class-balanced weights average 1, so some exceed 1). The length is checked when the number of
  * classes is known (a call; a Keras config is checked again at each call).
@@ -177,19 +198,7 @@ export function classWeights(defaultValue: number, doc: string):
         }
         return value;
       }
-      if (!Array.isArray(value) && !(value instanceof Float32Array) &&
-          !(value instanceof Float64Array)) {
-        throw new TypeError(`${ctx.fn}: ${ctx.argName} must be ${expected}; received ${
-            describeValue(value)}${
-            value instanceof tf.Tensor ? ' (pass await alpha.array() instead of a Tensor)' : ''}`);
-      }
-      const values = Array.from(value as ArrayLike<unknown>);
-      if (ctx.classes !== undefined && values.length !== ctx.classes) {
-        throw new RangeError(`${ctx.fn}: ${ctx.argName} must have one entry per class (length ${
-            ctx.classes}, the size of the last axis of logits); received an array of length ${
-            values.length}`);
-      }
-      return values.map((v, i) => nonNegative({...ctx, argName: `${ctx.argName}[${i}]`}, v,
+      return listOf(value, ctx, expected).map((v, i) => nonNegative({...ctx, argName: `${ctx.argName}[${i}]`}, v,
                                                'a finite number >= 0'));
     },
   };
@@ -348,21 +357,6 @@ export type ResolvedLogitAdjustment =
 
 const LOGIT_ADJUSTMENT_KEYS = ['classCounts', 'priors', 'tau'];
 
-function listOf(value: unknown, ctx: ParseContext, expected: string): unknown[] {
-  if (!Array.isArray(value) && !(value instanceof Float32Array) &&
-      !(value instanceof Float64Array) && !(value instanceof Int32Array)) {
-    throw new TypeError(`${ctx.fn}: ${ctx.argName} must be ${expected}; received ${
-        describeValue(value)}${
-        value instanceof tf.Tensor ? ' (pass await counts.array() instead of a Tensor)' : ''}`);
-  }
-  const values = Array.from(value as ArrayLike<unknown>);
-  if (ctx.classes !== undefined && values.length !== ctx.classes) {
-    throw new RangeError(`${ctx.fn}: ${ctx.argName} must have one entry per class (length ${
-        ctx.classes}, the size of the last axis of logits); received an array of length ${
-        values.length}`);
-  }
-  return values;
-}
 
 /**
  * `{classCounts, tau = 1}` or `{priors, tau = 1}`, or null for none. Every count or prior must be
