@@ -109,40 +109,47 @@ function isFiniteFloat32(value: number): boolean {
   return Number.isFinite(Math.fround(value));
 }
 
-function nonNegative(ctx: ParseContext, value: unknown, expected: string): number {
+/** A number, and `inRange` of it; the messages say `expected`. */
+function checkNumber(ctx: ParseContext, value: unknown, expected: string,
+                     inRange: (v: number) => boolean): number {
   if (typeof value !== 'number') {
     throw new TypeError(`${ctx.fn}: ${ctx.argName} must be ${expected}; received ${
         describeValue(value)}`);
   }
-  if (!isFiniteFloat32(value) || value < 0) {
+  if (!inRange(value)) {
     throw new RangeError(`${ctx.fn}: ${ctx.argName} must be ${expected}; received ${value}`);
   }
   return value;
 }
 
+/** A numeric option: `expected` as the README and the errors say it, and its range. */
+function numberOption(expected: string, inRange: (v: number) => boolean, defaultValue: number,
+                      doc: string): OptionSpec<number, number> {
+  return {expected, defaultValue, defaultText: String(defaultValue), doc,
+          parse: (value, ctx) => checkNumber(ctx, value, expected, inRange)};
+}
+
+const isNonNegative = (v: number) => isFiniteFloat32(v) && v >= 0;
+
 /** A finite number >= 0 (gamma). */
 export function nonNegativeNumber(defaultValue: number, doc: string): OptionSpec<number, number> {
-  const expected = 'a finite number >= 0';
-  return {expected, defaultValue, defaultText: String(defaultValue), doc,
-          parse: (value, ctx) => nonNegative(ctx, value, expected)};
+  return numberOption('a finite number >= 0', isNonNegative, defaultValue, doc);
 }
 
 /** A number in [0, 1] (label smoothing, a balancing weight). */
 export function unitInterval(defaultValue: number, doc: string): OptionSpec<number, number> {
-  const expected = 'a number in [0, 1]';
-  return {
-    expected, defaultValue, defaultText: String(defaultValue), doc,
-    parse: (value, ctx) => {
-      if (typeof value !== 'number') {
-        throw new TypeError(`${ctx.fn}: ${ctx.argName} must be ${expected}; received ${
-            describeValue(value)}`);
-      }
-      if (!(value >= 0 && value <= 1)) {
-        throw new RangeError(`${ctx.fn}: ${ctx.argName} must be ${expected}; received ${value}`);
-      }
-      return value;
-    },
-  };
+  return numberOption('a number in [0, 1]', (v) => v >= 0 && v <= 1, defaultValue, doc);
+}
+
+/** Any number finite in float32 (a Poly-1 epsilon: negative values are allowed). */
+export function finiteNumber(defaultValue: number, doc: string): OptionSpec<number, number> {
+  return numberOption('a finite number', isFiniteFloat32, defaultValue, doc);
+}
+
+/** A number in [0, 1) (the asymmetric loss's probability margin). */
+export function halfOpenUnitInterval(defaultValue: number, doc: string):
+    OptionSpec<number, number> {
+  return numberOption('a number in [0, 1)', (v) => v >= 0 && v < 1, defaultValue, doc);
 }
 
 export function boolean(defaultValue: boolean, doc: string): OptionSpec<boolean, boolean> {
@@ -193,13 +200,13 @@ export function classWeights(defaultValue: number, doc: string):
       const count = ctx.classes === undefined ? '' : `${ctx.classes} `;
       const expected = `a finite number >= 0 or an array of ${count}such numbers (one per class)`;
       if (typeof value === 'number') {
-        if (!isFiniteFloat32(value) || value < 0) {
+        if (!isNonNegative(value)) {
           throw new RangeError(`${ctx.fn}: ${ctx.argName} must be ${expected}; received ${value}`);
         }
         return value;
       }
-      return listOf(value, ctx, expected).map((v, i) => nonNegative({...ctx, argName: `${ctx.argName}[${i}]`}, v,
-                                               'a finite number >= 0'));
+      return listOf(value, ctx, expected).map((v, i) => checkNumber(
+          {...ctx, argName: `${ctx.argName}[${i}]`}, v, 'a finite number >= 0', isNonNegative));
     },
   };
 }
@@ -328,25 +335,8 @@ export function weights(doc: string):
   };
 }
 
-// ---- The family's kinds (Poly-1, logit adjustment, the asymmetric clip) --------------------
+// ---- The logit adjustment ---------------------------------------------------------------------
 
-/** Any number finite in float32 (a Poly-1 epsilon: negative values are allowed). */
-export function finiteNumber(defaultValue: number, doc: string): OptionSpec<number, number> {
-  const expected = 'a finite number';
-  return {
-    expected, defaultValue, defaultText: String(defaultValue), doc,
-    parse: (value, ctx) => {
-      if (typeof value !== 'number') {
-        throw new TypeError(`${ctx.fn}: ${ctx.argName} must be ${expected}; received ${
-            describeValue(value)}`);
-      }
-      if (!isFiniteFloat32(value)) {
-        throw new RangeError(`${ctx.fn}: ${ctx.argName} must be ${expected}; received ${value}`);
-      }
-      return value;
-    },
-  };
-}
 
 /** Logit adjustment: class counts or priors π (used as given) and the temperature τ. */
 export type LogitAdjustment =
@@ -431,21 +421,3 @@ export function logitOffsets(adjustment: ResolvedLogitAdjustment): number[] {
   return counts.map((c) => Math.fround(adjustment.tau * Math.log(c / total)));
 }
 
-/** A number in [0, 1) (the asymmetric loss's probability margin). */
-export function halfOpenUnitInterval(defaultValue: number, doc: string):
-    OptionSpec<number, number> {
-  const expected = 'a number in [0, 1)';
-  return {
-    expected, defaultValue, defaultText: String(defaultValue), doc,
-    parse: (value, ctx) => {
-      if (typeof value !== 'number') {
-        throw new TypeError(`${ctx.fn}: ${ctx.argName} must be ${expected}; received ${
-            describeValue(value)}`);
-      }
-      if (!(value >= 0 && value < 1)) {
-        throw new RangeError(`${ctx.fn}: ${ctx.argName} must be ${expected}; received ${value}`);
-      }
-      return value;
-    },
-  };
-}
