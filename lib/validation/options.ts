@@ -337,7 +337,6 @@ export function weights(doc: string):
 
 // ---- The logit adjustment ---------------------------------------------------------------------
 
-
 /** Logit adjustment: class counts or priors π (used as given) and the temperature τ. */
 export type LogitAdjustment =
     {classCounts: ArrayLike<number>, tau?: number} | {priors: ArrayLike<number>, tau?: number};
