@@ -31,7 +31,6 @@
         "native/bindings/tf_c_api.cc",
         "native/core/backward.cc",
         "native/core/errors.cc",
-        "native/core/family_elements.cc",
         "native/core/labels.cc",
         "native/core/probabilities.cc",
         "native/core/sigmoid_focal.cc",

@@ -6,7 +6,6 @@
 #include <string>
 
 #include "core/errors.h"
-#include "core/family_elements.h"
 #include "core/labels.h"
 #include "core/probabilities.h"
 #include "core/thread_pool.h"
@@ -47,7 +46,7 @@ Error sigmoid_focal_loss(const SigmoidFocalArgs& args) {
   // Elements [first, last) of `a`, with float labels.
   auto run_elements = [&](const SigmoidFocalArgs& a, int64_t first, int64_t last, KernelError* error) {
     if (args.loss != ElementwiseLoss::kFocal) {
-      detail::family_elements(a, first, last, error);
+      k.family_logits_elements(a, first, last, error);
     } else if (args.from_logits) {
       k.sigmoid_logits_elements(a, first, last, error);
     } else {

@@ -12,8 +12,8 @@ namespace {
 
 #define FOCAL_TABLE(ns)                                                                   \
   KernelTable {                                                                           \
-    #ns, &ns::softmax_logits_rows, &ns::sigmoid_logits_elements, &ns::scale_rows,        \
-        &ns::scale_elements                                                               \
+    #ns, &ns::softmax_logits_rows, &ns::sigmoid_logits_elements, &ns::family_logits_elements, \
+        &ns::scale_rows, &ns::scale_elements                                              \
   }
 
 const KernelTable kGeneric = FOCAL_TABLE(generic);

@@ -38,6 +38,10 @@ static inline int64_t softmax_scratch_floats(int64_t classes) { return classes +
   /* Sigmoid focal loss on logits for elements [begin, end). */                                \
   void sigmoid_logits_elements(const SigmoidFocalArgs& args, int64_t begin, int64_t end,       \
                                KernelError* error);                                             \
+  /* The elementwise family beyond the focal loss (args.loss != kFocal), on logits, float   \
+     labels. */                                                                                 \
+  void family_logits_elements(const SigmoidFocalArgs& args, int64_t begin, int64_t end,        \
+                              KernelError* error);                                              \
   void scale_rows(const float* grad, const float* dy, int64_t row_begin, int64_t row_end,      \
                   int64_t classes, float* out);                                                 \
   void scale_elements(const float* grad, const float* dy, int64_t begin, int64_t end,          \
@@ -56,6 +60,7 @@ struct KernelTable {
   const char* name;
   decltype(&generic::softmax_logits_rows) softmax_logits_rows;
   decltype(&generic::sigmoid_logits_elements) sigmoid_logits_elements;
+  decltype(&generic::family_logits_elements) family_logits_elements;
   decltype(&generic::scale_rows) scale_rows;
   decltype(&generic::scale_elements) scale_elements;
 };

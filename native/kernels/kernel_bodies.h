@@ -95,6 +95,7 @@ void softmax_logits_rows(const SoftmaxFocalArgs& args, int64_t row_begin, int64_
 }  // namespace focal
 
 #include "kernels/sigmoid_elements.h"
+#include "kernels/family_elements.h"
 
 namespace focal {
 namespace detail {

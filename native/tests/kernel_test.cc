@@ -947,6 +947,13 @@ LD ref_sigmoid(const SigmoidCase& c, LD x, LD y0) {
   return at * std::pow(q, g) * (bce + c.poly_epsilon * q);
 }
 
+// Relative tolerance of values: the focal loss's float kernel keeps 1e-6 (gamma <= 3; double above);
+// the family's float form raises p, 1 - p, p - q or p - clip to exponents up to 4, whose rounding
+// (a few ulp) it multiplies by the exponent + 1 (kernels/family_elements.h).
+constexpr double kFocalValueRtol = 1e-6, kFamilyValueRtol = 3e-6;
+// The worst relative error of the family's values per loss over all cases and ISAs (printed).
+double g_family_worst[4] = {0, 0, 0, 0};
+
 void check_sigmoid(const std::string& name, const SigmoidCase& c, bool check_grad = true) {
   const int64_t n = static_cast<int64_t>(c.x.size());
   std::vector<float> loss(n, -1), grad(n, -1);
@@ -972,7 +979,12 @@ void check_sigmoid(const std::string& name, const SigmoidCase& c, bool check_gra
   }
   for (int64_t i = 0; i < n; ++i) {
     const LD want = ref_sigmoid(c, c.x[i], c.y[i]);
-    if (!close(loss[i], want, 1e-6, 1e-37))
+    const bool family = c.loss != focal::ElementwiseLoss::kFocal;
+    if (family && std::fabs(want) > 1e-30L) {
+      double& worst = g_family_worst[static_cast<int>(c.loss)];
+      worst = std::fmax(worst, static_cast<double>(std::fabs(loss[i] - want) / std::fabs(want)));
+    }
+    if (!close(loss[i], want, family ? kFamilyValueRtol : kFocalValueRtol, 1e-37))
       fail(fmt("%s: loss[%lld] = %.9g, reference %.12Lg (x=%g y=%g)", name.c_str(), (long long)i, loss[i], want, c.x[i], c.y[i]));
     if (!check_grad) continue;
     const LD x = c.x[i];
@@ -1125,6 +1137,40 @@ void test_family() {
       check_sigmoid(fmt("asymmetric clip=%g gamma_neg=%g", clip, gneg), a);
     }
   }
+  // Values where the float form hands lanes to the double form: soft targets with p near q (QFL,
+  // varifocal), p just above the clip (asymmetric), soft asymmetric targets; non-finite logits.
+  // Loss only: the difference quotient is meaningless at the kinks.
+  for (ElementwiseLoss loss : {ElementwiseLoss::kVarifocal, ElementwiseLoss::kQualityFocal, ElementwiseLoss::kAsymmetric}) {
+    for (double g : {0.5, 2.0, 4.0}) {
+      SigmoidCase k;
+      k.loss = loss;
+      k.alpha = 0.75;
+      k.gamma = g;
+      k.gamma_negative = g;
+      for (int i = 0; i < 997; ++i) {
+        const float q = uniform(0.01f, 0.99f);
+        const float x = i % 3 == 0 ? normal(3) : std::log(q / (1 - q)) + normal(0.05);  // p ~ q
+        k.x.push_back(loss == ElementwiseLoss::kAsymmetric && i % 2 ? -2.944f + uniform(0, 0.8f) : x);  // p ~ clip
+        k.y.push_back(i % 5 == 0 ? 0.0f : i % 5 == 1 ? 1.0f : q);
+      }
+      check_sigmoid(fmt("family soft targets loss=%d g=%g", static_cast<int>(loss), g), k, false);
+    }
+    SigmoidCase nf;
+    nf.loss = loss;
+    nf.x = {NAN, INFINITY, -INFINITY, 1.0f, NAN, INFINITY, -INFINITY};
+    nf.y = {0.0f, 0.0f, 1.0f, 0.5f, 1.0f, 1.0f, 0.0f};
+    std::vector<float> l(nf.x.size()), gr(nf.x.size());
+    focal::SigmoidFocalArgs fa;
+    fa.count = static_cast<int64_t>(nf.x.size());
+    fa.logits = nf.x.data();
+    fa.labels = nf.y.data();
+    fa.loss = loss;
+    fa.loss_out = l.data();
+    fa.grad_out = gr.data();
+    ++g_checks;
+    if (!focal::sigmoid_focal_loss(fa).ok() || !std::isfinite(l[3]) || !std::isfinite(gr[3]))
+      fail(fmt("family loss=%d: non-finite logits must not disturb their neighbours", static_cast<int>(loss)));
+  }
   // Targets outside [0, 1], and the contract: no probabilities / smoothing for the family.
   SigmoidCase c;
   c.x = {0.5f, 1.0f};
@@ -1199,6 +1245,8 @@ int main() {
     test_scale();
     std::printf("-- %s: %d failures\n", level, g_failures - before);
   }
+  std::printf("family values, worst relative error against long double (all ISAs): varifocal %.2e, "
+              "quality focal %.2e, asymmetric %.2e\n", g_family_worst[1], g_family_worst[2], g_family_worst[3]);
   std::printf("%d checks, %d failures\n", g_checks, g_failures);
   return g_failures == 0 ? 0 : 1;
 }
