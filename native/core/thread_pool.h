@@ -27,7 +27,7 @@ constexpr double kNsPerSoftmaxElement = 0.5;
 constexpr double kNsPerDenseSoftmaxElement = 1.0;
 constexpr double kNsPerProbabilityElement = 5.0;
 constexpr double kNsPerSigmoidElement = 2.0;
-constexpr double kNsPerFamilyElement = 30.0;  // varifocal, quality focal, asymmetric (scalar double)
+constexpr double kNsPerFamilyElement = 3.0;  // varifocal, quality focal, asymmetric
 constexpr double kNsPerScaledElement = 0.2;
 // Fixed cost per softmax row (horizontal sums, the per-row terms): with few classes it is most
 // of a row's time.
