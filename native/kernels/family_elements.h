@@ -1,7 +1,7 @@
 // Varifocal, quality focal and asymmetric loss on logits, elementwise: each loss's formula in
 // scalar double and in float vectors, side by side. The vector form runs every element; lanes
-// where float would lose the accuracy the loss needs (a difference of two nearly equal numbers,
-// see `redo` below) and non-finite logits are recomputed by the double form, and so are whole
+// where float would lose the accuracy the loss needs (a difference of two nearly equal numbers
+// that no other form avoids, see `redo` below) and non-finite logits are recomputed by the double form, and so are whole
 // calls whose exponents are above kMaxVectorExponent. docs/DESIGN.md#the-elementwise-family
 //
 // Forms shared by both (x the logit, y the target):
@@ -209,9 +209,30 @@ FOCAL_INLINE ResultV quality_focal_v(const Gamma& gm, VF x, VF q, const SigmoidV
   return {loss, grad, cancels(soft, d, sum)};
 }
 
-// Redo (asymmetric): lanes with p in (clip, 2 clip], where p_m = p - clip cancels; soft targets
-// whose gradient, a positive minus a negative term, cancels.
-FOCAL_INLINE ResultV asymmetric_v(const SigmoidFocalArgs& a, const Gamma& gpos, const Gamma& gneg, VF x, VF y,
+// expm1(d) for 0 <= d <= 1: d (1 + d/2 (1 + d/3 (... (1 + d/10)))), the Taylor polynomial of
+// degree 10 (truncation below 3e-8 relative), no exp.
+FOCAL_INLINE VF expm1_unit(VF d) {
+  static const float kInverse[] = {1.0f / 9, 1.0f / 8, 1.0f / 7, 1.0f / 6, 1.0f / 5, 1.0f / 4, 1.0f / 3, 0.5f};
+  VF t = fma(d, set1(0.1f), set1(1.0f));
+  for (float inv : kInverse) t = fma(mul(d, set1(inv)), t, set1(1.0f));
+  return mul(d, t);
+}
+
+// The asymmetric loss's clip as the vector form uses it: c = logit(clip) in two floats, so that
+// x - c is exact to float rounding next to the kink x = c.
+struct ClipV {
+  float clip, one_minus_clip, c_hi, c_lo;
+};
+
+inline ClipV make_clip(double clip) {
+  if (!(clip > 0.0)) return {0.0f, 1.0f, 0.0f, 0.0f};
+  const double c = log(clip) - log1p(-clip);
+  const float hi = static_cast<float>(c);
+  return {static_cast<float>(clip), static_cast<float>(1.0 - clip), hi, static_cast<float>(c - hi)};
+}
+
+// Redo (asymmetric): soft targets whose gradient, a negative minus a positive term, cancels.
+FOCAL_INLINE ResultV asymmetric_v(const Gamma& gpos, const Gamma& gneg, const ClipV& cv, VF x, VF y,
                                   const SigmoidV& s) {
   const VF zero = set1(0.0f), one = set1(1.0f);
   const VF y1 = sub(one, y);
@@ -221,29 +242,35 @@ FOCAL_INLINE ResultV asymmetric_v(const SigmoidFocalArgs& a, const Gamma& gpos, 
   const VF lpos = mul(wpos, nlogp);
   const VF gpos_term = mul(wpos, fma(mul(set1(gpos.gf), s.p), nlogp, s.pm));  // subtracted
   // negative term, weighted by 1 - y, on lanes with p > clip
-  const float clip = static_cast<float>(a.clip);
-  const VF vclip = set1(clip);
-  const MF active = gt(s.p, vclip);
-  // 1/2 on inactive lanes, whose weight is 0: every term below stays finite there.
-  const VF pmar = select(active, sub(s.p, vclip), set1(0.5f));
-  VF nlog1m, pm_ratio;
-  if (clip > 0.0f) {
+  MF active;
+  VF pmar, nlog1m, pm_ratio;
+  if (cv.clip > 0.0f) {
+    // p - clip cancels next to the kink x = c; there (x - c < 1) sigmoid(x) - sigmoid(c) =
+    // clip (1 - p) expm1(x - c) does not. Further out p - clip (x < 0) or (1 - clip) - (1 - p)
+    // (x >= 0) cancels at most by a factor of ~2.
+    const VF dx = sub(sub(x, set1(cv.c_hi)), set1(cv.c_lo));
+    active = gt(dx, zero);
+    const MF near = lt(dx, one);
+    pmar = select(near, mul(mul(set1(cv.clip), s.pm), expm1_unit(select(near, dx, zero))),
+                  select(s.x_nonneg, sub(set1(cv.one_minus_clip), s.pm), sub(s.p, set1(cv.clip))));
+    // 1/2 on inactive lanes, whose weight is 0: every term below stays finite there.
+    pmar = select(active, pmar, set1(0.5f));
     // -log(1 - p_m), 1 - p_m = pm + clip: log of the accurate sum where it is below 1/2, else
     // -log1p(-p_m), which keeps p_m's relative accuracy as p_m -> 0.
-    const VF u = add(s.pm, vclip);
+    const VF u = add(s.pm, set1(cv.clip));
     nlog1m = select(lt(u, set1(0.5f)), sub(zero, vlog(u)), sub(zero, vlog1p(sub(zero, pmar))));
     pm_ratio = div(s.pm, u);
   } else {
+    active = gt(s.p, zero);
+    pmar = select(active, s.p, set1(0.5f));
     nlog1m = add(max(x, zero), s.log1p_e);
     pm_ratio = one;
   }
   const VF wneg = zero_unless(active, mul(y1, vpow_gamma_accurate(pmar, gneg)));
   const VF lneg = mul(wneg, nlog1m);
   const VF gneg_term = mul(mul(wneg, s.p), fma(mul(set1(gneg.gf), s.pm), div(nlog1m, pmar), pm_ratio));
-  const MF near_clip = clip > 0.0f ? mand(active, le(s.p, set1(2.0f * clip))) : mnone();
-  const MF soft = mand(gt(y, zero), lt(y, one));
   const VF grad = sub(gneg_term, gpos_term);
-  return {add(lpos, lneg), grad, mor(near_clip, cancels(soft, grad, add(gneg_term, gpos_term)))};
+  return {add(lpos, lneg), grad, cancels(mand(gt(y, zero), lt(y, one)), grad, add(gneg_term, gpos_term))};
 }
 
 }  // namespace
@@ -256,6 +283,7 @@ void family_logits_elements(const SigmoidFocalArgs& a, int64_t begin, int64_t en
   const double top = asymmetric ? (a.gamma > a.gamma_negative ? a.gamma : a.gamma_negative) : a.gamma;
   const bool vector = top <= kMaxVectorExponent;
   const Gamma gm = make_gamma(a.gamma), gneg = make_gamma(a.gamma_negative);
+  const ClipV cv = make_clip(a.clip);
   const VF zero = set1(0.0f), one = set1(1.0f);
   for (int64_t i = begin; i < end; i += W) {
     const int n = end - i < W ? static_cast<int>(end - i) : W;
@@ -280,7 +308,7 @@ void family_logits_elements(const SigmoidFocalArgs& a, int64_t begin, int64_t en
     const SigmoidV s = sigmoid_v(x);
     const ResultV r = a.loss == ElementwiseLoss::kVarifocal      ? varifocal_v(a, gm, x, y, s)
                       : a.loss == ElementwiseLoss::kQualityFocal ? quality_focal_v(gm, x, y, s)
-                                                                 : asymmetric_v(a, gm, gneg, x, y, s);
+                                                                 : asymmetric_v(gm, gneg, cv, x, y, s);
     if (n == W) {
       storeu(a.loss_out + i, r.loss);
       if (a.grad_out) storeu(a.grad_out + i, r.grad);

@@ -1122,7 +1122,7 @@ void test_family() {
     fill(&q, true);  // hard targets: p never equals q
     check_sigmoid(fmt("quality focal beta=%g", beta), q);
   }
-  for (double clip : {0.0, 0.05}) {
+  for (double clip : {0.0, 0.05, 0.6}) {
     for (double gneg : {0.0, 0.5, 4.0}) {
       SigmoidCase a;
       a.loss = ElementwiseLoss::kAsymmetric;
@@ -1137,23 +1137,30 @@ void test_family() {
       check_sigmoid(fmt("asymmetric clip=%g gamma_neg=%g", clip, gneg), a);
     }
   }
-  // Values where the float form hands lanes to the double form: soft targets with p near q (QFL,
-  // varifocal), p just above the clip (asymmetric), soft asymmetric targets; non-finite logits.
+  // Values where the float form needs care: soft targets with p near q (QFL, varifocal: lanes
+  // redone in double), p next to the clip (asymmetric: the expm1 form of p - clip), soft
+  // asymmetric targets; non-finite logits.
   // Loss only: the difference quotient is meaningless at the kinks.
   for (ElementwiseLoss loss : {ElementwiseLoss::kVarifocal, ElementwiseLoss::kQualityFocal, ElementwiseLoss::kAsymmetric}) {
     for (double g : {0.5, 2.0, 4.0}) {
-      SigmoidCase k;
-      k.loss = loss;
-      k.alpha = 0.75;
-      k.gamma = g;
-      k.gamma_negative = g;
-      for (int i = 0; i < 997; ++i) {
-        const float q = uniform(0.01f, 0.99f);
-        const float x = i % 3 == 0 ? normal(3) : std::log(q / (1 - q)) + normal(0.05);  // p ~ q
-        k.x.push_back(loss == ElementwiseLoss::kAsymmetric && i % 2 ? -2.944f + uniform(0, 0.8f) : x);  // p ~ clip
-        k.y.push_back(i % 5 == 0 ? 0.0f : i % 5 == 1 ? 1.0f : q);
+      for (double clip : {0.05, 0.001, 0.5, 0.97}) {
+        if (clip != 0.05 && loss != ElementwiseLoss::kAsymmetric) continue;
+        SigmoidCase k;
+        k.loss = loss;
+        k.alpha = 0.75;
+        k.gamma = g;
+        k.gamma_negative = g;
+        k.clip = clip;
+        const double kink = std::log(clip / (1 - clip));
+        for (int i = 0; i < 997; ++i) {
+          const float q = uniform(0.01f, 0.99f);
+          const float x = i % 3 == 0 ? normal(3) : std::log(q / (1 - q)) + normal(0.05);  // p ~ q
+          const float near_kink = static_cast<float>(kink + (i % 4 == 1 ? uniform(-1e-3f, 1e-3f) : uniform(-0.1f, 1.0f)));
+          k.x.push_back(loss == ElementwiseLoss::kAsymmetric && i % 2 ? near_kink : x);  // p ~ clip
+          k.y.push_back(i % 5 == 0 ? 0.0f : i % 5 == 1 ? 1.0f : q);
+        }
+        check_sigmoid(fmt("family soft targets loss=%d g=%g clip=%g", static_cast<int>(loss), g, clip), k, false);
       }
-      check_sigmoid(fmt("family soft targets loss=%d g=%g", static_cast<int>(loss), g), k, false);
     }
     SigmoidCase nf;
     nf.loss = loss;
