@@ -21,7 +21,9 @@ double pow_gamma(double q, double gamma) {
 }  // namespace
 
 // Keras probability path for one row:
-//   u = x / sum(x), p = clip(u, eps, 1 - eps), L = -sum_j alpha_j y_j (1 - p_j)^gamma log p_j.
+//   u = x / sum(x), p = clip(u, eps, 1 - eps), L = -sum_j alpha_j y_j (1 - p_j)^gamma log p_j,
+//   plus Poly-1's sum_j alpha_j y_j poly_epsilon (1 - p_j)^(gamma + 1) (of the clipped p, like the
+//   focal factor).
 // The gradient goes through the clip (zero where u is outside [eps, 1 - eps], as TF's
 // clip_by_value gradient) and through the normalisation: dL/dx_k = (g_k - sum_j g_j u_j) / s.
 void probability_row(const SoftmaxFocalArgs& a, int64_t row, double* g, KernelError* error) {
@@ -47,6 +49,7 @@ void probability_row(const SoftmaxFocalArgs& a, int64_t row, double* g, KernelEr
   int32_t target = -1;
   if (a.sparse_labels) target = a.sparse_labels[row];
   const double ls = a.label_smoothing, ls_c = ls / static_cast<double>(C), gamma = a.gamma;
+  const double eps = a.poly_epsilon;
   double loss = 0.0, gu = 0.0;
   for (int64_t j = 0; j < C; ++j) {
     const double yj = a.dense_labels ? static_cast<double>(a.dense_labels[row * C + j]) * (1.0 - ls) + ls_c
@@ -60,11 +63,12 @@ void probability_row(const SoftmaxFocalArgs& a, int64_t row, double* g, KernelEr
     const double lp = std::log(p);
     const double mod = pow_gamma(q, gamma);
     const double aj = (a.alpha ? a.alpha[j] : a.alpha_scalar) * yj;
-    loss += aj * (-mod * lp);
+    loss += eps == 0.0 ? aj * (-mod * lp) : aj * (-mod * lp + eps * mod * q);
     if (inside) {
-      // d/dp [-(1-p)^g log p] = g (1-p)^(g-1) log p - (1-p)^g / p
+      // d/dp [-(1-p)^g log p] = g (1-p)^(g-1) log p - (1-p)^g / p;
+      // d/dp [eps (1-p)^(g+1)] = -eps (g+1) (1-p)^g
       const double dmod = gamma == 0.0 ? 0.0 : gamma * std::pow(q, gamma - 1.0);
-      g[j] = aj * (dmod * lp - mod / p);
+      g[j] = eps == 0.0 ? aj * (dmod * lp - mod / p) : aj * (dmod * lp - mod / p - eps * (gamma + 1.0) * mod);
       gu += g[j] * u;
     }
   }

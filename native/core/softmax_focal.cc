@@ -28,8 +28,8 @@ std::string check_contract(const SoftmaxFocalArgs& a) {
     return "exactly one of sparse_labels, dense_labels and dense_labels_int32 must be given";
   if (a.rows > 0 && (a.logits == nullptr || a.loss_out == nullptr))
     return "logits and loss_out must not be null";
-  if (!a.from_logits && (a.poly_epsilon != 0.0 || a.logit_offsets != nullptr))
-    return "poly_epsilon and logit_offsets apply to logits only (from_logits must be true)";
+  if (!a.from_logits && a.logit_offsets != nullptr)
+    return "logit_offsets apply to logits only (from_logits must be true)";
   return std::string();
 }
 }  // namespace

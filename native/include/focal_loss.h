@@ -33,7 +33,8 @@ struct SoftmaxFocalArgs {
   int32_t ignore_index = -100;             //   loss 0 and a zero gradient row
   bool from_logits = true;                 // false: Keras probability path,
                                            //   p = clip(x / sum(x), eps, 1 - eps), eps = 1e-7
-  // Poly-1 (logits path only): each weighted class term gets + poly_epsilon (1 - p)^(gamma + 1).
+  // Poly-1: each weighted class term gets + poly_epsilon (1 - p)^(gamma + 1) (on probabilities:
+  // of the clipped p, like the focal factor).
   double poly_epsilon = 0.0;
   // Logit adjustment (logits path only): [classes] offsets (tau log pi) added to every row's
   // logits inside the kernel before the softmax, or nullptr: none.

@@ -112,7 +112,8 @@ LD ref_softmax_row(const SoftmaxCase& c, int64_t r, const std::vector<LD>& z_raw
       if (y == 0) continue;
       LD p = z[j] / s;
       p = p < eps ? eps : (p > 1 - eps ? 1 - eps : p);
-      loss += -ref_alpha(c, j) * y * std::pow(1 - p, static_cast<LD>(c.gamma)) * std::log(p);
+      const LD mod = std::pow(1 - p, static_cast<LD>(c.gamma));
+      loss += ref_alpha(c, j) * y * (-mod * std::log(p) + static_cast<LD>(c.eps) * mod * (1 - p));
     }
   }
   return loss;
@@ -489,6 +490,7 @@ void test_softmax_probabilities() {
       SoftmaxCase c = random_case(8, C, 1.0f);
       c.from_logits = false;
       c.gamma = gamma;
+      c.eps = C == 5 ? 1.5 : C == 33 ? -0.5 : 0.0;  // Poly-1 on probabilities
       for (auto& v : c.logits) v = uniform(0.01f, 1.0f);
       // Unnormalised rows, and entries clipped at eps / 1 - eps (far from the boundaries, so that
       // the finite differences do not cross them).
@@ -499,7 +501,7 @@ void test_softmax_probabilities() {
         c.logits[3 * C + 0] = 0.0f;             // exactly zero probability
         c.sparse[3] = 0;                        // ... as the target
       }
-      const std::string base = fmt("probabilities C=%lld gamma=%g", (long long)C, gamma);
+      const std::string base = fmt("probabilities C=%lld gamma=%g eps=%g", (long long)C, gamma, c.eps);
       if (C == 33) per_class_alpha(c);
       check_softmax(base + " sparse", c, run_softmax(c, true));
       SoftmaxCase s = c;
@@ -669,7 +671,8 @@ void test_softmax_thread_identity() {
 
 // Poly-1 (poly_epsilon) and logit adjustment (logit_offsets) on every kernel: lane kernels
 // (C <= 64), grouped sparse rows, dense rows; sparse, one-hot, soft labels and smoothing; the
-// thread split; eps = 0 and no offsets give the bits of the plain loss; refused on probabilities.
+// thread split; eps = 0 and no offsets give the bits of the plain loss; offsets refused on
+// probabilities.
 void test_softmax_family() {
   // The other tests keep the random draws they had before this one existed.
   const std::mt19937_64 saved_rng = rng;
@@ -763,8 +766,8 @@ void test_softmax_family() {
   SoftmaxCase p = random_case(3, 4, 1.0f);
   for (auto& v : p.logits) v = std::fabs(v) + 0.1f;
   p.from_logits = false;
-  p.eps = 1.0;
-  expect_error("poly on probabilities", run_softmax(p, true).error, "from_logits must be true");
+  p.offsets = {0.0f, -1.0f, -2.0f, -3.0f};
+  expect_error("logit offsets on probabilities", run_softmax(p, true).error, "from_logits must be true");
   rng = saved_rng;
 }
 
