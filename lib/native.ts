@@ -10,9 +10,26 @@ import * as path from 'path';
 
 import {environmentError} from './peers';
 
+/** The entry points that take an options object, by their addon names. */
+export type KernelEntryPoint = 'softmaxFocalLoss' | 'sigmoidFocalLoss';
+
 /**
- * Arguments of `softmaxFocalLoss` (native/bindings/addon.cc). Int32Array labels = sparse class indices,
- * unless denseLabels is true: then rows * classes dense labels held as integers.
+ * One plain option of an entry point, as its table in native/include/focal_loss.h declares it:
+ * the kernel attr and N-API key (`key`), the TensorFlow op attribute (`attr`) and its type, the
+ * kernel's default and whether the key must be given (else left out means the default).
+ */
+export interface KernelOption {
+  key: string;
+  attr: string;
+  type: 'float' | 'bool' | 'int';
+  default: number | boolean;
+  required: boolean;
+}
+
+/**
+ * Arguments of `softmaxFocalLoss` (native/bindings/addon.cc): the buffers and the options that are
+ * not plain, then the table's options by key (kernelOptions()). Int32Array labels = sparse class
+ * indices, unless denseLabels is true: then rows * classes dense labels held as integers.
  */
 export interface NativeSoftmaxFocalArgs {
   logits: Float32Array;
@@ -20,31 +37,29 @@ export interface NativeSoftmaxFocalArgs {
   denseLabels?: boolean;
   rows: number;
   classes: number;
-  gamma: number;
   alpha: number | Float32Array;
-  labelSmoothing: number;
   ignoreIndex: number | null;
-  fromLogits: boolean;
+  /** Per-class logit offsets (null: none). */
+  logitOffsets?: Float32Array | null;
   lossOut: Float32Array;
   gradOut: Float32Array | null;
-  // The softmax family: Poly-1 epsilon (left out: 0), per-class logit offsets (null: none).
-  polyEpsilon?: number;
-  logitOffsets?: Float32Array | null;
+  [option: string]: unknown;
 }
 
 /**
- * Arguments of `sigmoidFocalLoss` (native/bindings/addon.cc); alpha null or negative = no class balancing.
- * Int32Array labels: labels held as integers (the 'cpu' backend's storage of a tensor cast from int32).
+ * Arguments of `sigmoidFocalLoss` (native/bindings/addon.cc), as NativeSoftmaxFocalArgs; alpha null
+ * or negative = no class balancing. Int32Array labels: labels held as integers (the 'cpu' backend's
+ * storage of a tensor cast from int32).
  */
 export interface NativeSigmoidFocalArgs {
   logits: Float32Array;
   labels: Float32Array | Int32Array;
-  gamma: number;
   alpha: number | null;
-  labelSmoothing: number;
-  fromLogits: boolean;
+  /** The elementwise loss's code (left out: the focal loss). */
+  loss?: number;
   lossOut: Float32Array;
   gradOut: Float32Array | null;
+  [option: string]: unknown;
 }
 
 /** The functions exported by focal_loss.node. */
@@ -64,14 +79,16 @@ export interface FocalLossAddon {
    * work is native).
    */
   callCount(): number;
+  /** The attributes each TensorFlow op registers, as registered ("float", "list(float) >= 1", ...). */
+  tensorflowOpSpecs(): {[op in 'softmax' | 'sigmoid' | 'scaleGradient']?: Array<{name: string, type: string}>};
+  /** The argument keys each N-API entry point reads. */
+  argumentKeys(): {[entry in KernelEntryPoint]: string[]};
+  /** The plain options of each entry point (native/include/focal_loss.h), in table order. */
+  kernelOptions(): {[entry in KernelEntryPoint]: KernelOption[]};
   /**
    * Registers the kernels as TensorFlow ops in the TensorFlow that tfjs-node loaded (once per
    * process): ok, or the reason they are unavailable, and the op names.
    */
-  /** The attributes each TensorFlow op registers, as registered ("float", "list(float) >= 1", ...). */
-  tensorflowOpSpecs(): {[op in 'softmax' | 'sigmoid' | 'scaleGradient']?: Array<{name: string, type: string}>};
-  /** The argument keys each N-API entry point reads. */
-  argumentKeys(): {softmaxFocalLoss: string[], sigmoidFocalLoss: string[]};
   registerTensorflowOps(): {
     ok: boolean,
     reason: string,

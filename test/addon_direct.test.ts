@@ -195,41 +195,106 @@ describe('raw addon: data-dependent errors carry a code and its fields', () => {
 });
 
 describe('raw addon: what it exposes for the TS layer\'s checks', () => {
-  test('argumentKeys(): the keys each entry point reads', () => {
-    const keys = addon.argumentKeys();
-    expect([...keys.softmaxFocalLoss].sort()).toEqual(
-      [...Object.keys(validSoftmaxArgs()), 'denseLabels', 'polyEpsilon', 'logitOffsets'].sort());
-    // The elementwise family's keys are optional (absent: the focal loss).
-    const familyKeys = ['loss', 'polyEpsilon', 'gammaNegative', 'clip'];
-    expect([...keys.sigmoidFocalLoss].sort()).toEqual([...Object.keys(validSigmoidArgs()), ...familyKeys].sort());
-    expect(() => addon.sigmoidFocalLoss({...validSigmoidArgs(), loss: 4}))
-        .toThrow(/sigmoidFocalLoss: args.loss must be 0 \(focal\), 1 \(varifocal\), 2 \(quality focal\) or 3 \(asymmetric\), got 4/);
-    expect(() => addon.sigmoidFocalLoss({...validSigmoidArgs(), polyEpsilon: 'x'})).toThrow(/args.polyEpsilon must be a number/);
+  type Option = { key: string, attr: string, type: string, default: number | boolean, required: boolean };
+  const options = addon.kernelOptions() as Record<string, Option[]>;
+  // What each entry point reads besides the plain options of its table (native/include/focal_loss.h).
+  const OWN_KEYS: Record<string, string[]> = {
+    softmaxFocalLoss: [...Object.keys(validSoftmaxArgs()).filter((k) => !options.softmaxFocalLoss.some((o) => o.key === k)),
+                       'denseLabels', 'logitOffsets'],
+    // The elementwise family's loss is optional (absent: the focal loss).
+    sigmoidFocalLoss: [...Object.keys(validSigmoidArgs()).filter((k) => !options.sigmoidFocalLoss.some((o) => o.key === k)), 'loss'],
+  };
+  const entries: Array<[string, () => Record<string, unknown>]> =
+      [['softmaxFocalLoss', validSoftmaxArgs], ['sigmoidFocalLoss', validSigmoidArgs]];
+
+  test('kernelOptions(): one table per entry point, each option a key, its TF attribute (the key in snake_case), type and default', () => {
+    expect(Object.keys(options).sort()).toEqual(['sigmoidFocalLoss', 'softmaxFocalLoss']);
+    expect(OWN_KEYS.softmaxFocalLoss.sort()).toEqual(
+      ['alpha', 'classes', 'denseLabels', 'gradOut', 'ignoreIndex', 'labels', 'logitOffsets', 'logits', 'lossOut', 'rows']);
+    expect(OWN_KEYS.sigmoidFocalLoss.sort()).toEqual(['alpha', 'gradOut', 'labels', 'logits', 'loss', 'lossOut']);
+    for (const [entry] of entries) {
+      expect(options[entry].length).toBeGreaterThan(0);
+      for (const o of options[entry]) {
+        expect(o.attr).toBe(o.key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
+        expect(['float', 'bool', 'int']).toContain(o.type);
+        expect(typeof o.default).toBe(o.type === 'bool' ? 'boolean' : 'number');
+        expect(typeof o.required).toBe('boolean');
+      }
+    }
+    // What the TS layer's drift checks and the family's losses rely on.
+    expect(options.sigmoidFocalLoss.filter((o) => !o.required).map((o) => [o.key, o.default]))
+        .toEqual(expect.arrayContaining([['polyEpsilon', 0], ['gammaNegative', 4], ['clip', 0.05]]));
   });
 
-  test('tensorflowOpSpecs(): the attributes each TensorFlow op registers', () => {
+  test('argumentKeys(): the keys each entry point reads, its own and its table\'s', () => {
+    const keys = addon.argumentKeys();
+    for (const [entry] of entries) {
+      expect([...keys[entry]].sort()).toEqual([...OWN_KEYS[entry], ...options[entry].map((o) => o.key)].sort());
+    }
+    expect(() => addon.sigmoidFocalLoss({...validSigmoidArgs(), loss: 4}))
+        .toThrow(/sigmoidFocalLoss: args.loss must be 0 \(focal\), 1 \(varifocal\), 2 \(quality focal\) or 3 \(asymmetric\), got 4/);
+  });
+
+  describe.each(entries)('%s: the table\'s options as the entry point reads them', (entry, valid) => {
+    const run = (args: Record<string, unknown>) => {
+      addon[entry](args);
+      return [Array.from(args.lossOut as Float32Array), Array.from(args.gradOut as Float32Array)];
+    };
+    const nonDefault = (o: Option) => o.type === 'bool' ? !o.default : (o.default as number) + 0.5;
+    test.each(options[entry].map((o) => [o.key, o] as [string, Option]))('%s', (key, o) => {
+      const args = valid();
+      // A value of another type is refused, naming the key.
+      expect(() => addon[entry]({ ...args, [key]: 'x' }))
+          .toThrow(new RegExp(`${entry}: args.${key} must be an? ${o.type === 'bool' ? 'boolean' : 'number'}, got a string`));
+      const withDefault = run({ ...valid(), [key]: o.default });
+      const without = { ...valid() };
+      delete without[key];
+      if (o.required) {
+        expect(() => addon[entry](without)).toThrow(new RegExp(`args.${key} must be .*, got undefined`));
+      } else {
+        // Left out (or undefined): the default.
+        expect(run(without)).toEqual(withDefault);
+        expect(run({ ...valid(), [key]: undefined })).toEqual(withDefault);
+      }
+      // The value reaches the kernel: another value changes the loss of the focal loss or (sigmoid)
+      // of the asymmetric loss. (fromLogits false needs probabilities: only its type is checked.)
+      if (o.type !== 'bool') {
+        const logits = Float32Array.from({ length: (args.logits as Float32Array).length }, (_, i) => Math.sin(i) * 3);
+        const labels = entry === 'sigmoidFocalLoss' ? Float32Array.from(logits, (x) => (x > 0 ? 1 : 0)) : args.labels;
+        const changes = (entry === 'sigmoidFocalLoss' ? [0, 3] : [undefined]).map((loss) => {
+          const base = { ...valid(), logits, labels, loss };
+          try {
+            return JSON.stringify(run({ ...base, [key]: nonDefault(o) })) !== JSON.stringify(run({ ...base, [key]: o.default }));
+          } catch {
+            return false;  // the asymmetric loss refuses label smoothing
+          }
+        });
+        expect(changes).toContain(true);
+      }
+    });
+  });
+
+  test('tensorflowOpSpecs(): the attributes each TensorFlow op registers, its table\'s and its own', () => {
     const specs = addon.tensorflowOpSpecs();
     if (process.platform !== 'linux') {
       expect(specs).toEqual({});
       return;
     }
+    const table = (entry: string) => options[entry].map((o) => ({ name: o.attr, type: o.type }));
     expect(specs).toEqual({
       softmax: [
-        { name: 'TLabels', type: '{int32, float}' }, { name: 'gamma', type: 'float' },
-        { name: 'alpha', type: 'list(float) >= 1' }, { name: 'label_smoothing', type: 'float' },
+        { name: 'TLabels', type: '{int32, float}' }, ...table('softmaxFocalLoss'),
+        { name: 'alpha', type: 'list(float) >= 1' },
         { name: 'has_ignore_index', type: 'bool' }, { name: 'ignore_index', type: 'int' },
-        { name: 'from_logits', type: 'bool' }, { name: 'compute_gradient', type: 'bool' },
-        { name: 'reduction', type: 'int' },
-        { name: 'poly_epsilon', type: 'float' }, { name: 'has_logit_adjustment', type: 'bool' },
+        { name: 'compute_gradient', type: 'bool' }, { name: 'reduction', type: 'int' },
+        { name: 'has_logit_adjustment', type: 'bool' },
         { name: 'logit_offsets', type: 'list(float) >= 1' },
       ],
       sigmoid: [
-        { name: 'gamma', type: 'float' }, { name: 'alpha', type: 'float' },
-        { name: 'class_balancing', type: 'bool' }, { name: 'label_smoothing', type: 'float' },
-        { name: 'from_logits', type: 'bool' }, { name: 'compute_gradient', type: 'bool' },
-        { name: 'reduction', type: 'int' },
-        { name: 'loss_kind', type: 'int' }, { name: 'poly_epsilon', type: 'float' },
-        { name: 'gamma_negative', type: 'float' }, { name: 'clip', type: 'float' },
+        ...table('sigmoidFocalLoss'),
+        { name: 'alpha', type: 'float' }, { name: 'class_balancing', type: 'bool' },
+        { name: 'compute_gradient', type: 'bool' }, { name: 'reduction', type: 'int' },
+        { name: 'loss_kind', type: 'int' },
       ],
       scaleGradient: [
         { name: 'per_row', type: 'bool' }, { name: 'reduced', type: 'bool' }, { name: 'factor', type: 'float' },

@@ -5,12 +5,13 @@ import * as path from 'path';
 
 import * as tf from '@tensorflow/tfjs-core';
 
-import {binaryFocalCrossentropy, categoricalFocalCrossentropy, FocalLoss, focalLoss, SigmoidFocalLoss, sigmoidFocalLoss} from '../lib';
+import {asymmetricLoss, binaryFocalCrossentropy, categoricalFocalCrossentropy, ElementwiseLossKind, FocalLoss, focalLoss, FocalLossAttrs, qualityFocalLoss, SigmoidFocalLoss, sigmoidFocalLoss, SigmoidFocalLossAttrs, varifocalLoss} from '../lib';
 import {BINARY_FOCAL_CROSSENTROPY_SCHEMA, SIGMOID_FOCAL_LOSS_SCHEMA} from '../lib/losses/sigmoid_focal_loss';
 import {CATEGORICAL_FOCAL_CROSSENTROPY_SCHEMA, FOCAL_LOSS_SCHEMA} from '../lib/losses/focal_loss';
 import {focalLossOpAttrs} from '../lib/kernels/FocalLoss';
 import {sigmoidFocalLossOpAttrs} from '../lib/kernels/SigmoidFocalLoss';
-import {addon} from '../lib/native';
+import {ELEMENTWISE_LOSS_CODES} from '../lib/kernels/elementwise_kinds';
+import {addon, KernelOption} from '../lib/native';
 import {AttrValue, forwardOpAttrs} from '../lib/paths/tensorflow_op';
 import {optionsTable, Schema} from '../lib/validation/options';
 
@@ -124,28 +125,86 @@ describe('what the kernels pass to native code is what native code declares it r
       (name) => ({name, type: TF_TYPE[Object.keys(values[name])[0]]}));
   const byName = (a: {name: string}, b: {name: string}) => a.name.localeCompare(b.name);
   const specs = addon().tensorflowOpSpecs();
+  const table = addon().kernelOptions();
   const call = {wantGrad: true, reduction: 'none' as const};
+  const focalAttrs = {gamma: 2, alpha: [1, 2], labelSmoothing: 0, ignoreIndex: 3, fromLogits: true,
+                      polyEpsilon: 0, logitOffsets: null};
 
   test('FocalLoss: the TensorFlow op attributes, sparse and dense labels', () => {
-    const attrs = {gamma: 2, alpha: [1, 2], labelSmoothing: 0, ignoreIndex: 3, fromLogits: true,
-                   polyEpsilon: 0, logitOffsets: null};
     for (const sparse of [true, false]) {
       for (const logitOffsets of [null, [-0.29, -1.39]]) {
-        expect(attrsOf(forwardOpAttrs(focalLossOpAttrs({...attrs, logitOffsets}, sparse), call))
+        expect(attrsOf(forwardOpAttrs(focalLossOpAttrs({...focalAttrs, logitOffsets}, sparse), call))
                    .sort(byName))
             .toEqual([...specs.softmax!].sort(byName));
       }
     }
   });
 
-  test('SigmoidFocalLoss: the TensorFlow op attributes, with and without class balancing', () => {
+  test('SigmoidFocalLoss: the TensorFlow op attributes, with and without class balancing, every loss', () => {
     for (const alpha of [0.25, -1]) {
-      const attrs = {gamma: 2, alpha, labelSmoothing: 0, fromLogits: true};
-      expect(attrsOf(forwardOpAttrs(sigmoidFocalLossOpAttrs(attrs), call)).sort(byName))
-          .toEqual([...specs.sigmoid!].sort(byName));
+      for (const loss of [undefined, ...Object.keys(ELEMENTWISE_LOSS_CODES)] as Array<ElementwiseLossKind | undefined>) {
+        // The options left out (polyEpsilon, gammaNegative, clip, loss) take the kernel defaults.
+        const attrs = {gamma: 2, alpha, labelSmoothing: 0, fromLogits: true, ...(loss ? {loss} : {})};
+        expect(attrsOf(forwardOpAttrs(sigmoidFocalLossOpAttrs(attrs), call)).sort(byName))
+            .toEqual([...specs.sigmoid!].sort(byName));
+      }
     }
   });
 
+  // A value for each option of the table, none its default.
+  const distinct = (options: KernelOption[]) => Object.fromEntries(options.map(
+      (o, i) => [o.key, o.type === 'bool' ? !o.default : (o.default as number) + 0.125 * (i + 1)]));
+
+  test('each option of the native table reaches the op as its attribute, with its value', () => {
+    const softmax = distinct(table.softmaxFocalLoss);
+    const sigmoid = distinct(table.sigmoidFocalLoss);
+    const opSoftmax = focalLossOpAttrs({...focalAttrs, ...softmax} as FocalLossAttrs, true);
+    const opSigmoid = sigmoidFocalLossOpAttrs({gamma: 2, alpha: 0.25, labelSmoothing: 0, fromLogits: true, ...sigmoid});
+    for (const [options, values, op] of [[table.softmaxFocalLoss, softmax, opSoftmax],
+                                         [table.sigmoidFocalLoss, sigmoid, opSigmoid]] as const) {
+      for (const o of options) {
+        expect([o.key, op[o.attr]]).toEqual([o.key, {[o.type]: values[o.key]}]);
+      }
+    }
+    // Optional options left out (or null) take the kernel's default; required ones stay left out.
+    const partial = sigmoidFocalLossOpAttrs({alpha: 0.25, polyEpsilon: null} as unknown as SigmoidFocalLossAttrs);
+    for (const o of table.sigmoidFocalLoss) {
+      expect([o.key, partial[o.attr]]).toEqual([o.key, {[o.type]: o.required ? undefined : o.default}]);
+    }
+  });
+
+  test('an option the functions leave to the kernel means what the function\'s default means', () => {
+    // The kernel attrs of each function called with its defaults: every optional option of the
+    // native table they carry has the table's default (a direct runKernel call that leaves it out
+    // computes what the function computes).
+    const labels = tf.tensor2d([[1, 0], [0, 1]]);
+    const logits = tf.tensor2d([[1, 2], [3, -4]]);
+    const runs: Array<[string, KernelOption[], () => tf.Tensor]> = [
+      ['FocalLoss', table.softmaxFocalLoss, () => focalLoss(tf.tensor1d([0, 1], 'int32'), logits)],
+      ['SigmoidFocalLoss', table.sigmoidFocalLoss, () => sigmoidFocalLoss(labels, logits)],
+      ['SigmoidFocalLoss', table.sigmoidFocalLoss, () => varifocalLoss(labels, logits)],
+      ['SigmoidFocalLoss', table.sigmoidFocalLoss, () => qualityFocalLoss(labels, logits)],
+      ['SigmoidFocalLoss', table.sigmoidFocalLoss, () => asymmetricLoss(labels, logits)],
+    ];
+    const checked = new Set<string>();
+    for (const [kernelName, options, run] of runs) {
+      const spy = jest.spyOn(tf.engine(), 'runKernel');
+      try {
+        tf.dispose(run());
+        const attrs = spy.mock.calls.find((c) => c[0] === kernelName)![2] as Record<string, unknown>;
+        for (const o of options.filter((opt) => !opt.required && opt.key in attrs)) {
+          expect([kernelName, o.key, attrs[o.key]]).toEqual([kernelName, o.key, o.default]);
+          checked.add(o.key);
+        }
+      } finally {
+        spy.mockRestore();
+      }
+    }
+    // Every optional option of the tables is one of them.
+    const optional = [...table.softmaxFocalLoss, ...table.sigmoidFocalLoss].filter((o) => !o.required);
+    expect([...checked].sort()).toEqual([...new Set(optional.map((o) => o.key))].sort());
+    tf.dispose([labels, logits]);
+  });
   test('the N-API entry points receive exactly the keys they read', async () => {
     const previous = tf.getBackend();
     await tf.setBackend('cpu');  // the JS-array path calls the entry points
@@ -171,4 +230,36 @@ describe('what the kernels pass to native code is what native code declares it r
       await tf.setBackend(previous);
     }
   });
+});
+
+describe('a direct runKernel call with attrs left out', () => {
+  const table = addon().kernelOptions();
+  const logits = tf.tensor2d([[1.5, -0.5, 0.25], [0, 2, -1]]);
+  const kernels: Array<[string, KernelOption[], tf.NamedTensorMap, Record<string, unknown>]> = [
+    ['FocalLoss', table.softmaxFocalLoss, {labels: tf.tensor1d([0, 2], 'int32'), logits},
+     {gamma: 2, alpha: 0.25, labelSmoothing: 0, ignoreIndex: null, fromLogits: true, polyEpsilon: 0.5}],
+    ...['focal', 'asymmetric'].map((loss) => ['SigmoidFocalLoss', table.sigmoidFocalLoss,
+      {labels: tf.tensor2d([[1, 0, 0.5], [0, 0.3, 1]]), logits},
+      {gamma: 2, alpha: 0.25, labelSmoothing: 0, fromLogits: true, loss, polyEpsilon: 0.5,
+       gammaNegative: 3, clip: 0.1}] as [string, KernelOption[], tf.NamedTensorMap, Record<string, unknown>]),
+  ];
+  afterAll(() => tf.dispose([logits, ...kernels.map((k) => k[2].labels)]));
+  const run = (name: string, inputs: tf.NamedTensorMap, attrs: Record<string, unknown>) => tf.tidy(() => {
+    const f = (x: tf.Tensor) => tf.sum(tf.engine().runKernel(name, {...inputs, logits: x}, attrs as tf.NamedAttrMap) as tf.Tensor);
+    const {value, grad} = tf.valueAndGrad(f)(inputs.logits);
+    return [...value.dataSync(), ...grad.dataSync()];
+  });
+
+  test.each(kernels.map((k) => [`${k[0]} ${k[3].loss ?? ''}`, ...k] as const))(
+      '%s: an optional option takes the kernel default, a required one is refused', (_name, kernel, options, inputs, attrs) => {
+        for (const o of options) {
+          const without = {...attrs};
+          delete without[o.key];
+          if (o.required) {
+            expect(() => run(kernel, inputs, without)).toThrow();
+          } else {
+            expect([o.key, run(kernel, inputs, without)]).toEqual([o.key, run(kernel, inputs, {...attrs, [o.key]: o.default})]);
+          }
+        }
+      });
 });

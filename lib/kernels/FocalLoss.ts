@@ -11,10 +11,13 @@ import {AttrValue, tensorflowOps} from '../paths/tensorflow_op';
 import {addon} from '../native';
 import {BackwardInputs, backwardKernel, fusedGradient} from './backward';
 import {gradientIsRecorded, KernelArgs, reductionFactor, refuseSecondOrder, registerForBackends, registerGradientOnce} from './engine';
+import {kernelOptionAttrs, kernelOptionValues, withKernelDefaults} from './options';
 
 export const FocalLoss = 'FocalLoss';
 export const FocalLossGrad = 'FocalLossGrad';
 const OP = 'focalLoss';
+/** The addon's entry point, whose options table the kernel attrs follow. */
+const ENTRY = 'softmaxFocalLoss';
 
 export interface FocalLossInputs extends tf.NamedTensorInfoMap {
   /** int32 class indices of shape logits.shape[:-1], or float32 (soft) one-hot of logits.shape. */
@@ -26,20 +29,21 @@ export interface FocalLossInputs extends tf.NamedTensorInfoMap {
 /** The inputs of the backward kernel (see BackwardInputs). */
 export type FocalLossGradInputs = BackwardInputs;
 
-/** The attributes of the TensorFlow op (native/bindings), from the kernel's attrs. */
+/**
+ * The attributes of the TensorFlow op (native/bindings), from the kernel's attrs: the labels'
+ * dtype, the options table's, then alpha (one value or one per class), ignoreIndex and the logit
+ * offsets.
+ */
 export function focalLossOpAttrs(attrs: FocalLossAttrs, sparse: boolean):
     {[name: string]: AttrValue} {
   const ignore = sparse && attrs.ignoreIndex !== null;
   const offsets = offsetsOf(attrs);
   return {
     TLabels: {dtype: sparse ? 'int32' : 'float32'},
-    gamma: {float: attrs.gamma},
+    ...kernelOptionAttrs(ENTRY, attrs),
     alpha: {floats: typeof attrs.alpha === 'number' ? [attrs.alpha] : attrs.alpha},
-    label_smoothing: {float: attrs.labelSmoothing},
     has_ignore_index: {bool: ignore},
     ignore_index: {int: ignore ? attrs.ignoreIndex! : 0},
-    from_logits: {bool: attrs.fromLogits},
-    poly_epsilon: {float: attrs.polyEpsilon ?? 0},
     has_logit_adjustment: {bool: offsets !== null},
     logit_offsets: {floats: offsets ?? [0]},
   };
@@ -76,12 +80,9 @@ function focalLossKernel({inputs, backend, attrs}: KernelArgs): tf.TensorInfo {
     denseLabels: !sparse,
     rows,
     classes,
-    gamma: a.gamma,
+    ...kernelOptionValues(ENTRY, a),
     alpha: typeof a.alpha === 'number' ? a.alpha : Float32Array.from(a.alpha),
-    labelSmoothing: a.labelSmoothing,
     ignoreIndex: sparse ? a.ignoreIndex : null,
-    fromLogits: a.fromLogits,
-    polyEpsilon: a.polyEpsilon ?? 0,
     logitOffsets: offsets === null ? null : Float32Array.from(offsets),
     lossOut,
     gradOut,
@@ -101,7 +102,7 @@ function denseLabelsGradient(logits: tf.Tensor, dy: tf.Tensor, attrs: FocalLossA
                                                     tf.tensor1d(attrs.alpha, 'float32');
     const modulation = attrs.gamma === 0 ? tf.onesLike(oneMinusP) : tf.pow(oneMinusP, attrs.gamma);
     let term = tf.neg(logP);
-    if ((attrs.polyEpsilon ?? 0) !== 0) {
+    if (attrs.polyEpsilon !== 0) {  // given: withKernelDefaults
       term = tf.add(term, tf.mul(attrs.polyEpsilon, oneMinusP));
     }
     const perClass = tf.mul(tf.mul(alpha, modulation), term);
@@ -115,7 +116,8 @@ function denseLabelsGradient(logits: tf.Tensor, dy: tf.Tensor, attrs: FocalLossA
 /** Logits get the saved fused gradient; dense labels their analytic derivative; sparse labels 0. */
 export const focalLossGradConfig = fusedGradient<FocalLossAttrs>(
     FocalLoss, FocalLossGrad, OP, (labels, logits, dy, attrs) => labels.dtype === 'int32' ?
-        tf.zeros(labels.shape, 'float32') : denseLabelsGradient(logits, dy, attrs));
+        tf.zeros(labels.shape, 'float32') :
+        denseLabelsGradient(logits, dy, withKernelDefaults(ENTRY, attrs)));
 
 registerForBackends(FocalLoss, focalLossKernel);
 registerForBackends(FocalLossGrad, backwardKernel(OP, true));

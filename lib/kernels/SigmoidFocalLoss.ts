@@ -12,10 +12,13 @@ import {addon} from '../native';
 import {BackwardInputs, backwardKernel, fusedGradient} from './backward';
 import {ELEMENTWISE_LOSS_CODES, ELEMENTWISE_LOSS_FUNCTIONS} from './elementwise_kinds';
 import {gradientIsRecorded, KernelArgs, reductionFactor, refuseSecondOrder, registerForBackends, registerGradientOnce} from './engine';
+import {kernelOptionAttrs, kernelOptionValues, withKernelDefaults} from './options';
 
 export const SigmoidFocalLoss = 'SigmoidFocalLoss';
 export const SigmoidFocalLossGrad = 'SigmoidFocalLossGrad';
 const OP = 'sigmoidFocalLoss';
+/** The addon's entry point, whose options table the kernel attrs follow. */
+const ENTRY = 'sigmoidFocalLoss';
 
 export interface SigmoidFocalLossInputs extends tf.NamedTensorInfoMap {
   /** float32 targets in [0, 1], same shape as logits. */
@@ -27,30 +30,22 @@ export interface SigmoidFocalLossInputs extends tf.NamedTensorInfoMap {
 /** The inputs of the backward kernel (see BackwardInputs). */
 export type SigmoidFocalLossGradInputs = BackwardInputs;
 
-/** The elementwise-family parameters, as the addon's optional keys read them. */
-function familyArgs(attrs: SigmoidFocalLossAttrs) {
-  return {
-    loss: ELEMENTWISE_LOSS_CODES[attrs.loss ?? 'focal'],
-    polyEpsilon: attrs.polyEpsilon ?? 0,
-    gammaNegative: attrs.gammaNegative ?? 4,
-    clip: attrs.clip ?? 0.05,
-  };
+/** The loss's code (left out: the focal loss). */
+function lossCode(attrs: SigmoidFocalLossAttrs): number {
+  return ELEMENTWISE_LOSS_CODES[attrs.loss ?? 'focal'];
 }
 
-/** The attributes of the TensorFlow op (native/bindings), from the kernel's attrs. */
+/**
+ * The attributes of the TensorFlow op (native/bindings), from the kernel's attrs: the options
+ * table's, then class balancing (alpha < 0, torchvision's -1: none) and the loss's code.
+ */
 export function sigmoidFocalLossOpAttrs(attrs: SigmoidFocalLossAttrs):
     {[name: string]: AttrValue} {
-  const family = familyArgs(attrs);
   return {
-    gamma: {float: attrs.gamma},
+    ...kernelOptionAttrs(ENTRY, attrs),
     alpha: {float: attrs.alpha < 0 ? 0 : attrs.alpha},
     class_balancing: {bool: attrs.alpha >= 0},
-    label_smoothing: {float: attrs.labelSmoothing},
-    from_logits: {bool: attrs.fromLogits},
-    loss_kind: {int: family.loss},
-    poly_epsilon: {float: family.polyEpsilon},
-    gamma_negative: {float: family.gammaNegative},
-    clip: {float: family.clip},
+    loss_kind: {int: lossCode(attrs)},
   };
 }
 
@@ -74,11 +69,9 @@ function sigmoidFocalLossKernel({inputs, backend, attrs}: KernelArgs): tf.Tensor
   return runOnArrays(call, count, (lossOut, gradOut) => addon().sigmoidFocalLoss({
     logits: readFloat32(call.backend, logits),
     labels: readFloat32Labels(call.backend, labels),
-    gamma: a.gamma,
-    alpha: a.alpha < 0 ? null : a.alpha,
-    labelSmoothing: a.labelSmoothing,
-    fromLogits: a.fromLogits,
-    ...familyArgs(a),
+    ...kernelOptionValues(ENTRY, a),
+    alpha: a.alpha,  // the addon's rule: negative (or null) is no class balancing
+    loss: lossCode(a),
     lossOut,
     gradOut,
   }));
@@ -141,7 +134,7 @@ function labelsGradient(labels: tf.Tensor, logits: tf.Tensor, dy: tf.Tensor,
     if (ceTimesQPowGammaMinus1 !== null) {
       slope = tf.add(slope, tf.mul(tf.mul(alphaT, ceTimesQPowGammaMinus1), tf.mul(qSlope, gamma)));
     }
-    const eps = attrs.polyEpsilon ?? 0;
+    const eps = attrs.polyEpsilon!;  // given: withKernelDefaults
     if (eps !== 0) {
       // Poly-1: d/dy alpha_t eps q^(g+1) = eps [alpha_t' q^(g+1) + alpha_t (g + 1) q^g q'].
       const qPowG1 = tf.mul(modulation, q);
@@ -156,7 +149,8 @@ function labelsGradient(labels: tf.Tensor, logits: tf.Tensor, dy: tf.Tensor,
 
 /** Logits get the saved fused gradient; labels (soft targets) their analytic derivative. */
 export const sigmoidFocalLossGradConfig = fusedGradient<SigmoidFocalLossAttrs>(
-    SigmoidFocalLoss, SigmoidFocalLossGrad, OP, (labels, logits, dy, a) => {
+    SigmoidFocalLoss, SigmoidFocalLossGrad, OP, (labels, logits, dy, attrs) => {
+      const a = withKernelDefaults(ENTRY, attrs);
       if ((a.loss ?? 'focal') === 'focal') return labelsGradient(labels, logits, dy, a);
       // The rest of the family: the analytic derivative in tfjs ops (targets are rarely trained).
       return tf.tidy(() => {

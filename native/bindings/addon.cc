@@ -12,7 +12,9 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "bindings/napi_args.h"
@@ -23,22 +25,22 @@ namespace focal {
 namespace napi {
 namespace {
 
-// The keys each entry point reads from its options object: the entry points read through
-// ArgObject, which refuses a key missing here, and argumentKeys() returns these lists, so the
-// TypeScript layer can test that it passes exactly these. Unknown keys are not refused here.
+// The keys each entry point reads from its options object: its buffers and other arguments, then
+// its options (include/focal_loss.h). The entry points read through ArgObject, which refuses a key
+// missing here, and argumentKeys() returns these lists, so the TypeScript layer can test that it
+// passes exactly these. Unknown keys are not refused here.
 struct KeyList {
   const char* const* keys;
   size_t count;
 };
+#define FOCAL_OPTION_KEY(type, field, default_value, key, ...) key,
 constexpr const char* kSoftmaxKeyNames[] = {"logits", "labels", "denseLabels", "rows", "classes",
-                                            "gamma", "alpha", "labelSmoothing", "ignoreIndex",
-                                            "fromLogits", "lossOut", "gradOut",
-                                            // the softmax family's options
-                                            "polyEpsilon", "logitOffsets"};
-constexpr const char* kSigmoidKeyNames[] = {"logits", "labels", "gamma", "alpha", "labelSmoothing",
-                                            "fromLogits", "lossOut", "gradOut",
+                                            "alpha", "ignoreIndex", "logitOffsets", "lossOut",
+                                            "gradOut", FOCAL_SOFTMAX_OPTIONS(FOCAL_OPTION_KEY)};
+constexpr const char* kSigmoidKeyNames[] = {"logits", "labels", "alpha", "lossOut", "gradOut",
                                             // the elementwise family (optional; default: focal)
-                                            "loss", "polyEpsilon", "gammaNegative", "clip"};
+                                            "loss", FOCAL_SIGMOID_OPTIONS(FOCAL_OPTION_KEY)};
+#undef FOCAL_OPTION_KEY
 constexpr KeyList kSoftmaxKeys{kSoftmaxKeyNames, sizeof kSoftmaxKeyNames / sizeof *kSoftmaxKeyNames};
 constexpr KeyList kSigmoidKeys{kSigmoidKeyNames, sizeof kSigmoidKeyNames / sizeof *kSigmoidKeyNames};
 
@@ -57,6 +59,75 @@ class ArgObject {
   Napi::Object object_;
   KeyList keys_;
 };
+
+// One option of an entry point's table from its options object: a kOptional key left out
+// (undefined) keeps the Args default.
+template <typename T>
+void read_option(const Args& args, const ArgObject& o, const char* key, OptionPresence presence,
+                 T* out) {
+  const Napi::Value v = o.Get(key);
+  if (presence == OptionPresence::kOptional && v.IsUndefined()) return;
+  const std::string name = std::string("args.") + key;
+  if constexpr (std::is_same_v<T, bool>) {
+    *out = args.boolean(v, name);
+  } else if constexpr (std::is_integral_v<T>) {
+    const double d = args.number(v, name);
+    if (!(std::floor(d) == d && d >= static_cast<double>(std::numeric_limits<T>::min()) &&
+          d <= static_cast<double>(std::numeric_limits<T>::max()) && std::fabs(d) <= kMaxSafeInteger))
+      args.range_error(name, "an integer", format_number(d));
+    *out = static_cast<T>(d);
+  } else {
+    *out = static_cast<T>(args.number(v, name));
+  }
+}
+#define FOCAL_READ_OPTION(type, field, default_value, key, presence) \
+  read_option(args, o, key, OptionPresence::presence, &a->field);
+void read_options(const Args& args, const ArgObject& o, SoftmaxFocalArgs* a) {
+  FOCAL_SOFTMAX_OPTIONS(FOCAL_READ_OPTION)
+}
+void read_options(const Args& args, const ArgObject& o, SigmoidFocalArgs* a) {
+  FOCAL_SIGMOID_OPTIONS(FOCAL_READ_OPTION)
+}
+#undef FOCAL_READ_OPTION
+
+// An entry point's options as kernelOptions() describes them to the TypeScript layer:
+// [{key, attr, type, default, required}], `attr` the TensorFlow op attribute, `type` its type.
+class OptionList {
+ public:
+  explicit OptionList(Napi::Env env) : env_(env), array_(Napi::Array::New(env)) {}
+  template <typename T>
+  void add(const char* key, const char* attr, T default_value, OptionPresence presence) {
+    Napi::Object o = Napi::Object::New(env_);
+    o.Set("key", Napi::String::New(env_, key));
+    o.Set("attr", Napi::String::New(env_, attr));
+    o.Set("type", Napi::String::New(env_, option_type_name<T>()));
+    if constexpr (std::is_same_v<T, bool>) {
+      o.Set("default", Napi::Boolean::New(env_, default_value));
+    } else {
+      o.Set("default", Napi::Number::New(env_, static_cast<double>(default_value)));
+    }
+    o.Set("required", Napi::Boolean::New(env_, presence == OptionPresence::kRequired));
+    array_.Set(array_.Length(), o);
+  }
+  Napi::Array array() const { return array_; }
+
+ private:
+  Napi::Env env_;
+  Napi::Array array_;
+};
+#define FOCAL_DESCRIBE_OPTION(type, field, default_value, key, presence) \
+  list.add<type>(key, #field, defaults.field, OptionPresence::presence);
+Napi::Array describe_options(Napi::Env env, const SoftmaxFocalArgs& defaults) {
+  OptionList list(env);
+  FOCAL_SOFTMAX_OPTIONS(FOCAL_DESCRIBE_OPTION)
+  return list.array();
+}
+Napi::Array describe_options(Napi::Env env, const SigmoidFocalArgs& defaults) {
+  OptionList list(env);
+  FOCAL_SIGMOID_OPTIONS(FOCAL_DESCRIBE_OPTION)
+  return list.array();
+}
+#undef FOCAL_DESCRIBE_OPTION
 
 Napi::Array to_array(Napi::Env env, const KeyList& list) {
   Napi::Array out = Napi::Array::New(env, list.count);
@@ -125,7 +196,7 @@ Napi::Value SoftmaxFocalLoss(const Napi::CallbackInfo& info) {
                     labels_v);
   }
 
-  a.gamma = args.number(o.Get("gamma"), "args.gamma");
+  read_options(args, o, &a);
 
   Napi::Value alpha_v = o.Get("alpha");
   Napi::Float32Array alpha;
@@ -140,8 +211,6 @@ Napi::Value SoftmaxFocalLoss(const Napi::CallbackInfo& info) {
     args.type_error("args.alpha", "a number or a Float32Array of length classes", alpha_v);
   }
 
-  a.label_smoothing = args.number(o.Get("labelSmoothing"), "args.labelSmoothing");
-
   Napi::Value ignore_v = o.Get("ignoreIndex");
   if (!ignore_v.IsNull() && !ignore_v.IsUndefined()) {
     const double ii = args.number(ignore_v, "args.ignoreIndex");
@@ -152,10 +221,6 @@ Napi::Value SoftmaxFocalLoss(const Napi::CallbackInfo& info) {
     a.ignore_index = static_cast<int32_t>(ii);
   }
 
-  a.from_logits = args.boolean(o.Get("fromLogits"), "args.fromLogits");
-
-  Napi::Value eps_v = o.Get("polyEpsilon");  // optional: 0
-  if (!eps_v.IsUndefined()) a.poly_epsilon = args.number(eps_v, "args.polyEpsilon");
   Napi::Value offsets_v = o.Get("logitOffsets");
   Napi::Float32Array offsets;
   if (!offsets_v.IsNull() && !offsets_v.IsUndefined()) {
@@ -179,9 +244,8 @@ Napi::Value SoftmaxFocalLoss(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// The optional keys of the elementwise family: loss (the ElementwiseLoss number), polyEpsilon,
-// gammaNegative, clip; an absent key keeps SigmoidFocalArgs' default.
-void read_elementwise_family(const Args& args, const ArgObject& o, SigmoidFocalArgs* a) {
+// The loss of the elementwise family (the ElementwiseLoss number; absent: the focal loss).
+void read_loss(const Args& args, const ArgObject& o, SigmoidFocalArgs* a) {
   const Napi::Value loss_v = o.Get("loss");
   if (!loss_v.IsUndefined()) {
     const int64_t loss = args.size(loss_v, "args.loss");
@@ -190,12 +254,6 @@ void read_elementwise_family(const Args& args, const ArgObject& o, SigmoidFocalA
                        std::to_string(loss));
     a->loss = static_cast<ElementwiseLoss>(loss);
   }
-  const Napi::Value eps_v = o.Get("polyEpsilon");
-  if (!eps_v.IsUndefined()) a->poly_epsilon = args.number(eps_v, "args.polyEpsilon");
-  const Napi::Value gneg_v = o.Get("gammaNegative");
-  if (!gneg_v.IsUndefined()) a->gamma_negative = args.number(gneg_v, "args.gammaNegative");
-  const Napi::Value clip_v = o.Get("clip");
-  if (!clip_v.IsUndefined()) a->clip = args.number(clip_v, "args.clip");
 }
 
 Napi::Value SigmoidFocalLoss(const Napi::CallbackInfo& info) {
@@ -224,7 +282,7 @@ Napi::Value SigmoidFocalLoss(const Napi::CallbackInfo& info) {
     inputs.push_back(span_of(labels, "args.labels"));
   }
 
-  a.gamma = args.number(o.Get("gamma"), "args.gamma");
+  read_options(args, o, &a);
 
   Napi::Value alpha_v = o.Get("alpha");
   if (alpha_v.IsNull() || alpha_v.IsUndefined()) {
@@ -235,9 +293,7 @@ Napi::Value SigmoidFocalLoss(const Napi::CallbackInfo& info) {
     a.alpha = a.class_balancing ? al : 0.25;
   }
 
-  a.label_smoothing = args.number(o.Get("labelSmoothing"), "args.labelSmoothing");
-  a.from_logits = args.boolean(o.Get("fromLogits"), "args.fromLogits");
-  read_elementwise_family(args, o, &a);
+  read_loss(args, o, &a);
 
   Napi::Float32Array loss_out = args.f32(o.Get("lossOut"), "args.lossOut");
   args.expect_length(loss_out, "args.lossOut", n, "logits.length");
@@ -341,6 +397,16 @@ Napi::Value TensorflowOpSpecs(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// The options of softmaxFocalLoss and sigmoidFocalLoss (include/focal_loss.h), for the TypeScript
+// layer, which builds both the addon's arguments and the TensorFlow op attributes from them.
+Napi::Value KernelOptions(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("softmaxFocalLoss", describe_options(env, SoftmaxFocalArgs{}));
+  result.Set("sigmoidFocalLoss", describe_options(env, SigmoidFocalArgs{}));
+  return result;
+}
+
 // The keys softmaxFocalLoss and sigmoidFocalLoss read from their options object.
 Napi::Value ArgumentKeys(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -363,6 +429,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
               Napi::Function::New(env, RegisterTensorflowOps, "registerTensorflowOps"));
   exports.Set("tensorflowOpSpecs", Napi::Function::New(env, TensorflowOpSpecs, "tensorflowOpSpecs"));
   exports.Set("argumentKeys", Napi::Function::New(env, ArgumentKeys, "argumentKeys"));
+  exports.Set("kernelOptions", Napi::Function::New(env, KernelOptions, "kernelOptions"));
   return exports;
 }
 

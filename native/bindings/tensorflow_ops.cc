@@ -101,6 +101,13 @@ class AttrReader {
     if (status_.ok()) g_tf.GetAttrInt64(ctx_, name, &v, status_.get());
     return v;
   }
+  // Into a field of the type an option table declares (option_type_name).
+  void read(const char* name, double* v) { *v = get_float(name); }
+  void read(const char* name, float* v) { *v = static_cast<float>(get_float(name)); }
+  void read(const char* name, bool* v) { *v = get_bool(name); }
+  void read(const char* name, int64_t* v) { *v = get_int(name); }
+  void read(const char* name, int32_t* v) { *v = static_cast<int32_t>(get_int(name)); }
+  void read(const char* name, std::vector<float>* v) { *v = get_float_list(name); }
   std::vector<float> get_float_list(const char* name) {
     int32_t list_size = 0, total_size = 0;
     if (status_.ok()) g_tf.GetAttrSize(ctx_, name, &list_size, &total_size, status_.get());
@@ -145,40 +152,47 @@ class LossBuffer {
   std::unique_ptr<float[]> scratch_;
 };
 
+// An attribute read straight into a field of the kernel's Args (Kernel::args), or of the kernel.
+template <typename Kernel, auto Field>
+void read_arg(AttrReader& r, const char* name, void* kernel) {
+  r.read(name, &(static_cast<Kernel*>(kernel)->args.*Field));
+}
+template <typename Kernel, auto Member>
+void read_member(AttrReader& r, const char* name, void* kernel) {
+  r.read(name, &(static_cast<Kernel*>(kernel)->*Member));
+}
+
 // ------------------------------------------------------------------------------ softmax op ----
 
-struct SoftmaxConfig {
-  int64_t reduction;
-  double gamma, label_smoothing;
+// A kernel instance: the options as read from the attributes, straight into the Args each call
+// starts from (include/focal_loss.h FOCAL_SOFTMAX_OPTIONS, ignore_index), and the attributes that
+// are no Args field.
+struct SoftmaxKernel {
+  SoftmaxFocalArgs args;
   std::vector<float> alpha;  // 1 value (scalar alpha) or one per class
-  bool has_ignore_index, from_logits, compute_gradient;
-  int32_t ignore_index;
-  double poly_epsilon;
-  bool has_logit_adjustment;
+  bool compute_gradient = false, has_logit_adjustment = false;
   std::vector<float> logit_offsets;  // one per class when has_logit_adjustment
+  int64_t reduction = 0;
 };
 
-SoftmaxConfig& softmax_config(void* c) { return *static_cast<SoftmaxConfig*>(c); }
-
-// The op's attributes: registered as "name: type", read into SoftmaxConfig by `read`.
+// The op's attributes: registered as "name: type", read into the SoftmaxKernel by `read`.
+#define FOCAL_SOFTMAX_ATTR(type, field, ...) \
+  {#field, option_type_name<type>(), read_arg<SoftmaxKernel, &SoftmaxFocalArgs::field>},
 const AttrSpec kSoftmaxAttrs[] = {
     {"TLabels", "{int32, float}", nullptr},  // the labels' dtype: one kernel per type
-    {"gamma", "float", [](AttrReader& r, const char* n, void* c) { softmax_config(c).gamma = r.get_float(n); }},
-    {"alpha", "list(float) >= 1", [](AttrReader& r, const char* n, void* c) { softmax_config(c).alpha = r.get_float_list(n); }},
-    {"label_smoothing", "float", [](AttrReader& r, const char* n, void* c) { softmax_config(c).label_smoothing = r.get_float(n); }},
-    {"has_ignore_index", "bool", [](AttrReader& r, const char* n, void* c) { softmax_config(c).has_ignore_index = r.get_bool(n); }},
-    {"ignore_index", "int", [](AttrReader& r, const char* n, void* c) { softmax_config(c).ignore_index = static_cast<int32_t>(r.get_int(n)); }},
-    {"from_logits", "bool", [](AttrReader& r, const char* n, void* c) { softmax_config(c).from_logits = r.get_bool(n); }},
-    {"compute_gradient", "bool", [](AttrReader& r, const char* n, void* c) { softmax_config(c).compute_gradient = r.get_bool(n); }},
-    {"reduction", "int", [](AttrReader& r, const char* n, void* c) { softmax_config(c).reduction = r.get_int(n); }},
-    // The softmax family's options.
-    {"poly_epsilon", "float", [](AttrReader& r, const char* n, void* c) { softmax_config(c).poly_epsilon = r.get_float(n); }},
-    {"has_logit_adjustment", "bool", [](AttrReader& r, const char* n, void* c) { softmax_config(c).has_logit_adjustment = r.get_bool(n); }},
-    {"logit_offsets", "list(float) >= 1", [](AttrReader& r, const char* n, void* c) { softmax_config(c).logit_offsets = r.get_float_list(n); }},
+    FOCAL_SOFTMAX_OPTIONS(FOCAL_SOFTMAX_ATTR)
+    {"alpha", "list(float) >= 1", read_member<SoftmaxKernel, &SoftmaxKernel::alpha>},
+    {"has_ignore_index", "bool", read_arg<SoftmaxKernel, &SoftmaxFocalArgs::has_ignore_index>},
+    {"ignore_index", "int", read_arg<SoftmaxKernel, &SoftmaxFocalArgs::ignore_index>},
+    {"compute_gradient", "bool", read_member<SoftmaxKernel, &SoftmaxKernel::compute_gradient>},
+    {"reduction", "int", read_member<SoftmaxKernel, &SoftmaxKernel::reduction>},
+    {"has_logit_adjustment", "bool", read_member<SoftmaxKernel, &SoftmaxKernel::has_logit_adjustment>},
+    {"logit_offsets", "list(float) >= 1", read_member<SoftmaxKernel, &SoftmaxKernel::logit_offsets>},
 };
+#undef FOCAL_SOFTMAX_ATTR
 
 void softmax_compute(void* kernel, TF_OpKernelContext* ctx) {
-  const auto& c = *static_cast<const SoftmaxConfig*>(kernel);
+  const auto& c = *static_cast<const SoftmaxKernel*>(kernel);
   Tensor logits, labels;
   if (!get_inputs(ctx, &logits, &labels)) return;
   const std::vector<int64_t> dims = logits.shape();
@@ -210,7 +224,7 @@ void softmax_compute(void* kernel, TF_OpKernelContext* ctx) {
                              &gradient)) {
     return;
   }
-  SoftmaxFocalArgs a;
+  SoftmaxFocalArgs a = c.args;  // the options
   a.rows = rows;
   a.classes = classes;
   a.logits = logits.data<float>();
@@ -224,12 +238,7 @@ void softmax_compute(void* kernel, TF_OpKernelContext* ctx) {
   } else {
     a.alpha = c.alpha.data();
   }
-  a.gamma = c.gamma;
-  a.label_smoothing = c.label_smoothing;
-  a.has_ignore_index = sparse && c.has_ignore_index;
-  a.ignore_index = c.ignore_index;
-  a.from_logits = c.from_logits;
-  a.poly_epsilon = c.poly_epsilon;
+  a.has_ignore_index = sparse && c.args.has_ignore_index;
   if (c.has_logit_adjustment) a.logit_offsets = c.logit_offsets.data();
   a.loss_out = losses.samples(loss);
   a.grad_out = c.compute_gradient ? gradient.data<float>() : nullptr;
@@ -240,33 +249,29 @@ void softmax_compute(void* kernel, TF_OpKernelContext* ctx) {
 
 // ------------------------------------------------------------------------------ sigmoid op ----
 
-struct SigmoidConfig {
-  int64_t reduction;
-  double gamma, alpha, label_smoothing;
-  bool class_balancing, from_logits, compute_gradient;
-  int64_t loss_kind;  // the elementwise family: ElementwiseLoss
-  double poly_epsilon, gamma_negative, clip;
+// A kernel instance, as SoftmaxKernel: the options and class balancing read into the Args.
+struct SigmoidKernel {
+  SigmoidFocalArgs args;
+  int64_t loss_kind = 0;  // the elementwise family: ElementwiseLoss, checked at each call
+  bool compute_gradient = false;
+  int64_t reduction = 0;
 };
 
-SigmoidConfig& sigmoid_config(void* c) { return *static_cast<SigmoidConfig*>(c); }
-
+#define FOCAL_SIGMOID_ATTR(type, field, ...) \
+  {#field, option_type_name<type>(), read_arg<SigmoidKernel, &SigmoidFocalArgs::field>},
 const AttrSpec kSigmoidAttrs[] = {
-    {"gamma", "float", [](AttrReader& r, const char* n, void* c) { sigmoid_config(c).gamma = r.get_float(n); }},
-    {"alpha", "float", [](AttrReader& r, const char* n, void* c) { sigmoid_config(c).alpha = r.get_float(n); }},
-    {"class_balancing", "bool", [](AttrReader& r, const char* n, void* c) { sigmoid_config(c).class_balancing = r.get_bool(n); }},
-    {"label_smoothing", "float", [](AttrReader& r, const char* n, void* c) { sigmoid_config(c).label_smoothing = r.get_float(n); }},
-    {"from_logits", "bool", [](AttrReader& r, const char* n, void* c) { sigmoid_config(c).from_logits = r.get_bool(n); }},
-    {"compute_gradient", "bool", [](AttrReader& r, const char* n, void* c) { sigmoid_config(c).compute_gradient = r.get_bool(n); }},
-    {"reduction", "int", [](AttrReader& r, const char* n, void* c) { sigmoid_config(c).reduction = r.get_int(n); }},
+    FOCAL_SIGMOID_OPTIONS(FOCAL_SIGMOID_ATTR)
+    {"alpha", "float", read_arg<SigmoidKernel, &SigmoidFocalArgs::alpha>},
+    {"class_balancing", "bool", read_arg<SigmoidKernel, &SigmoidFocalArgs::class_balancing>},
+    {"compute_gradient", "bool", read_member<SigmoidKernel, &SigmoidKernel::compute_gradient>},
+    {"reduction", "int", read_member<SigmoidKernel, &SigmoidKernel::reduction>},
     // The elementwise family (native/include/focal_loss.h ElementwiseLoss).
-    {"loss_kind", "int", [](AttrReader& r, const char* n, void* c) { sigmoid_config(c).loss_kind = r.get_int(n); }},
-    {"poly_epsilon", "float", [](AttrReader& r, const char* n, void* c) { sigmoid_config(c).poly_epsilon = r.get_float(n); }},
-    {"gamma_negative", "float", [](AttrReader& r, const char* n, void* c) { sigmoid_config(c).gamma_negative = r.get_float(n); }},
-    {"clip", "float", [](AttrReader& r, const char* n, void* c) { sigmoid_config(c).clip = r.get_float(n); }},
+    {"loss_kind", "int", read_member<SigmoidKernel, &SigmoidKernel::loss_kind>},
 };
+#undef FOCAL_SIGMOID_ATTR
 
 void sigmoid_compute(void* kernel, TF_OpKernelContext* ctx) {
-  const auto& c = *static_cast<const SigmoidConfig*>(kernel);
+  const auto& c = *static_cast<const SigmoidKernel*>(kernel);
   Tensor logits, labels;
   if (!get_inputs(ctx, &logits, &labels)) return;
   const std::vector<int64_t> dims = logits.shape();
@@ -283,22 +288,14 @@ void sigmoid_compute(void* kernel, TF_OpKernelContext* ctx) {
                              &gradient)) {
     return;
   }
-  SigmoidFocalArgs a;
+  SigmoidFocalArgs a = c.args;  // the options and class balancing
   a.count = count;
   a.logits = logits.data<float>();
   a.labels = labels.data<float>();
-  a.gamma = c.gamma;
-  a.class_balancing = c.class_balancing;
-  a.alpha = c.alpha;
-  a.label_smoothing = c.label_smoothing;
-  a.from_logits = c.from_logits;
   if (c.loss_kind < 0 || c.loss_kind > static_cast<int64_t>(ElementwiseLoss::kAsymmetric)) {
     return fail_invalid(ctx, "attribute loss_kind = " + std::to_string(c.loss_kind) + " is not an ElementwiseLoss");
   }
   a.loss = static_cast<ElementwiseLoss>(c.loss_kind);
-  a.poly_epsilon = c.poly_epsilon;
-  a.gamma_negative = c.gamma_negative;
-  a.clip = c.clip;
   a.loss_out = losses.samples(loss);
   a.grad_out = c.compute_gradient ? gradient.data<float>() : nullptr;
   const Error error = sigmoid_focal_loss(a);
@@ -314,12 +311,10 @@ struct ScaleConfig {
   float factor;  // reduced: the gradient is scaled by dy * factor (1, or 1/n for a mean)
 };
 
-ScaleConfig& scale_config(void* c) { return *static_cast<ScaleConfig*>(c); }
-
 const AttrSpec kScaleAttrs[] = {
-    {"per_row", "bool", [](AttrReader& r, const char* n, void* c) { scale_config(c).per_row = r.get_bool(n); }},
-    {"reduced", "bool", [](AttrReader& r, const char* n, void* c) { scale_config(c).reduced = r.get_bool(n); }},
-    {"factor", "float", [](AttrReader& r, const char* n, void* c) { scale_config(c).factor = static_cast<float>(r.get_float(n)); }},
+    {"per_row", "bool", read_member<ScaleConfig, &ScaleConfig::per_row>},
+    {"reduced", "bool", read_member<ScaleConfig, &ScaleConfig::reduced>},
+    {"factor", "float", read_member<ScaleConfig, &ScaleConfig::factor>},
 };
 
 // Scales the gradient in place and returns that same buffer as the output. The gradient input is
@@ -361,7 +356,7 @@ void scale_compute(void* kernel, TF_OpKernelContext* ctx) {
   if (!status.ok()) fail_invalid(ctx, status.message());
 }
 
-// Kernel construction: a new Config with every attribute of `attrs` read into it.
+// Kernel construction: a new kernel instance with every attribute of `attrs` read into it.
 template <typename Config, size_t N>
 void* create_from(TF_OpKernelConstruction* ctx, const AttrSpec (&attrs)[N]) {
   auto* config = new Config();
@@ -371,11 +366,11 @@ void* create_from(TF_OpKernelConstruction* ctx, const AttrSpec (&attrs)[N]) {
   }
   return config;
 }
-void* softmax_create(TF_OpKernelConstruction* ctx) { return create_from<SoftmaxConfig>(ctx, kSoftmaxAttrs); }
-void* sigmoid_create(TF_OpKernelConstruction* ctx) { return create_from<SigmoidConfig>(ctx, kSigmoidAttrs); }
+void* softmax_create(TF_OpKernelConstruction* ctx) { return create_from<SoftmaxKernel>(ctx, kSoftmaxAttrs); }
+void* sigmoid_create(TF_OpKernelConstruction* ctx) { return create_from<SigmoidKernel>(ctx, kSigmoidAttrs); }
 void* scale_create(TF_OpKernelConstruction* ctx) { return create_from<ScaleConfig>(ctx, kScaleAttrs); }
-void destroy_softmax(void* kernel) { delete static_cast<SoftmaxConfig*>(kernel); }
-void destroy_sigmoid(void* kernel) { delete static_cast<SigmoidConfig*>(kernel); }
+void destroy_softmax(void* kernel) { delete static_cast<SoftmaxKernel*>(kernel); }
+void destroy_sigmoid(void* kernel) { delete static_cast<SigmoidKernel*>(kernel); }
 void destroy_scale(void* kernel) { delete static_cast<ScaleConfig*>(kernel); }
 
 // Eager execution needs no output shapes ahead of time; graphs built around these ops (never

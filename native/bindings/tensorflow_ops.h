@@ -13,22 +13,26 @@
 #define TFJS_FOCAL_LOSS_TENSORFLOW_OPS_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace focal {
 
-// Op names, as passed to TFE_NewOp (tfjs-node's executeOp).
+// Op names, as passed to TFE_NewOp (tfjs-node's executeOp). Every op attribute is required (no
+// defaults in the op definitions).
 //
 // kSoftmaxOpName: inputs logits: float [..., C], labels: TLabels (int32 [...] class indices or
-//   float [..., C]); attrs TLabels, gamma, alpha (list(float): 1 value or C values),
-//   label_smoothing, has_ignore_index, ignore_index, from_logits, compute_gradient, reduction
-//   (0: none, 1: sum, 2: mean), poly_epsilon, has_logit_adjustment, logit_offsets (list(float):
-//   C values when has_logit_adjustment, else one ignored value); outputs loss: float [...] (a scalar when reduced), gradient:
-//   float [..., C] of the per-row losses (or [0] when compute_gradient is false).
-// kSigmoidOpName: inputs logits, labels: float, same shape; attrs gamma, class_balancing, alpha,
-//   label_smoothing, from_logits, compute_gradient, reduction; outputs loss (same shape, or a
-//   scalar when reduced), gradient (same shape, or [0]).
+//   float [..., C]); attrs TLabels, the options of FOCAL_SOFTMAX_OPTIONS (include/focal_loss.h,
+//   each named as its field), alpha (list(float): 1 value or C values), has_ignore_index,
+//   ignore_index, compute_gradient, reduction (0: none, 1: sum, 2: mean), has_logit_adjustment,
+//   logit_offsets (list(float): C values when has_logit_adjustment, else one ignored value);
+//   outputs loss: float [...] of the per-row losses (a scalar when reduced), gradient: float
+//   [..., C] (or [0] when compute_gradient is false).
+// kSigmoidOpName: inputs logits, labels: float, same shape; attrs the options of
+//   FOCAL_SIGMOID_OPTIONS, alpha, class_balancing, loss_kind (ElementwiseLoss), compute_gradient,
+//   reduction; outputs loss (same shape, or a scalar when reduced), gradient (same shape, or [0]).
 // kScaleGradientOpName: inputs gradient: float, dy: float (one value per row when per_row, one per
 //   element, or with `reduced` a scalar applied as dy * factor); attrs per_row, reduced, factor;
 //   output: the scaled gradient, written over the gradient input, which must be a tensor that
@@ -42,8 +46,19 @@ extern const char* const kScaleGradientOpName;
 // are unavailable (no TensorFlow loaded, a missing C API function, a registration error).
 std::string register_tensorflow_ops();
 
+// The attribute type of an option of the tables in include/focal_loss.h, from its C++ type
+// ("float" attributes are float32 in TensorFlow). kernelOptions() reports the same names.
+template <typename T>
+constexpr const char* option_type_name() {
+  static_assert(std::is_same_v<T, double> || std::is_same_v<T, float> || std::is_same_v<T, bool> ||
+                    std::is_same_v<T, int32_t> || std::is_same_v<T, int64_t>,
+                "an option is a double, float, bool, int32_t or int64_t");
+  return std::is_same_v<T, bool> ? "bool" : std::is_integral_v<T> ? "int" : "float";
+}
+
 // One attribute of an op: registered as "name: type" and read at kernel construction by `read`
-// (null for a type attribute, which selects the kernel instead). One table per op drives both.
+// (null for a type attribute, which selects the kernel instead). One table per op drives both:
+// the op's options of include/focal_loss.h, then its own attributes.
 class AttrReader;
 struct AttrSpec {
   const char* name;

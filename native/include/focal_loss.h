@@ -14,6 +14,43 @@
 
 namespace focal {
 
+// The plain (scalar) options of each kernel entry point, one line each. Everything else follows
+// from that line (docs/DESIGN.md#adding-an-option-or-a-loss): the field of the Args struct below
+// with its default; the key of the N-API options object (bindings/addon.cc reads it in one loop and
+// lists it in argumentKeys() and kernelOptions()); the TensorFlow op attribute named as the field
+// (bindings/tensorflow_ops.cc registers it, reads it into the Args at kernel construction and
+// lists it in tensorflowOpSpecs()); and the TypeScript layer's addon argument and op attribute
+// (lib/kernels/options.ts, from kernelOptions()).
+//   X(C++ type, field = TF attribute name, default, N-API key = kernel attr, kRequired | kOptional)
+// double / float are "float" attributes (float32 in TensorFlow), bool "bool", int32_t / int64_t
+// "int". A kRequired key must be given (undefined is refused); a kOptional one left out (undefined
+// or null in the TS layer) takes the default. Options that are not plain scalars (alpha, labels,
+// ignore_index, the logit offsets, the loss kind) are hand-written fields and bindings.
+enum class OptionPresence : int { kRequired, kOptional };
+
+#define FOCAL_SOFTMAX_OPTIONS(X)                                                                 \
+  X(double, gamma, 2.0, "gamma", kRequired) /* >= 0 (validated by the caller) */                \
+  /* Keras: y' = y (1 - ls) + ls / C (sparse: one-hot(t)) */                                     \
+  X(double, label_smoothing, 0.0, "labelSmoothing", kRequired)                                   \
+  /* false: Keras probability path, p = clip(x / sum(x), eps, 1 - eps), eps = 1e-7 */            \
+  X(bool, from_logits, true, "fromLogits", kRequired)                                            \
+  /* Poly-1: each weighted class term gains poly_epsilon (1 - p)^(gamma+1) (of the clipped */   \
+  /* p on the probability path, like the focal factor) */                                        \
+  X(double, poly_epsilon, 0.0, "polyEpsilon", kOptional)
+
+#define FOCAL_SIGMOID_OPTIONS(X)                                                                 \
+  X(double, gamma, 2.0, "gamma", kRequired)                                                      \
+  X(double, label_smoothing, 0.0, "labelSmoothing", kRequired) /* y' = y (1 - ls) + 0.5 ls */   \
+  /* false: Keras BinaryFocalCrossentropy on probabilities */                                    \
+  X(bool, from_logits, true, "fromLogits", kRequired)                                            \
+  /* kFocal: Poly-1 coefficient (0: the focal loss, bit for bit) */                              \
+  X(double, poly_epsilon, 0.0, "polyEpsilon", kOptional)                                         \
+  X(double, gamma_negative, 4.0, "gammaNegative", kOptional) /* kAsymmetric */                   \
+  X(double, clip, 0.05, "clip", kOptional)                   /* kAsymmetric, in [0, 1) */
+
+// An option's field in its Args struct.
+#define FOCAL_OPTION_FIELD(type, field, default_value, ...) type field = default_value;
+
 struct SoftmaxFocalArgs {
   int64_t rows = 0, classes = 0;          // logits are [rows, classes], row-major, contiguous
   const float* logits = nullptr;           // logits, or probabilities when from_logits == false
@@ -25,17 +62,11 @@ struct SoftmaxFocalArgs {
   // first (same results as dense_labels), one block of rows at a time, so no converted copy of the
   // whole tensor is ever made.
   const int32_t* dense_labels_int32 = nullptr;
+  FOCAL_SOFTMAX_OPTIONS(FOCAL_OPTION_FIELD)  // gamma, label_smoothing, from_logits, poly_epsilon
   const float* alpha = nullptr;            // [classes] per-class alpha, or nullptr -> alpha_scalar
   float alpha_scalar = 0.25f;
-  double gamma = 2.0;                      // >= 0 (validated by the caller)
-  double label_smoothing = 0.0;            // Keras: y' = y (1 - ls) + ls / C (sparse: one-hot(t))
   bool has_ignore_index = false;           // sparse only: rows whose label == ignore_index get
   int32_t ignore_index = -100;             //   loss 0 and a zero gradient row
-  bool from_logits = true;                 // false: Keras probability path,
-                                           //   p = clip(x / sum(x), eps, 1 - eps), eps = 1e-7
-  // Poly-1: each weighted class term gets + poly_epsilon (1 - p)^(gamma + 1) (on probabilities:
-  // of the clipped p, like the focal factor).
-  double poly_epsilon = 0.0;
   // Logit adjustment (logits path only): [classes] offsets (tau log pi) added to every row's
   // logits inside the kernel before the softmax, or nullptr: none.
   const float* logit_offsets = nullptr;
@@ -58,18 +89,14 @@ struct SigmoidFocalArgs {  // elementwise over `count` elements
   const float* logits = nullptr;  // or probabilities when from_logits == false
   const float* labels = nullptr;  // same shape, values in [0, 1]; or, instead:
   const int32_t* labels_int32 = nullptr;  // labels held as integers (see dense_labels_int32)
-  double gamma = 2.0;
+  // gamma, label_smoothing, from_logits, poly_epsilon, gamma_negative, clip
+  FOCAL_SIGMOID_OPTIONS(FOCAL_OPTION_FIELD)
   bool class_balancing = true;    // alpha_t = alpha y + (1 - alpha)(1 - y) when balancing
   double alpha = 0.25;
-  double label_smoothing = 0.0;   // Keras binary: y' = y (1 - ls) + 0.5 ls
-  bool from_logits = true;        // false: Keras BinaryFocalCrossentropy on probabilities
-  // Which loss (kFocal: the fields above). The other losses take logits, no label smoothing and
-  // no class balancing; varifocal reads alpha and gamma, quality focal gamma, asymmetric gamma
-  // (gamma+), gamma_negative and clip.
+  // Which loss (kFocal: all the options but gamma_negative and clip). The other losses take logits,
+  // no label smoothing and no class balancing; varifocal reads alpha and gamma, quality focal
+  // gamma, asymmetric gamma (gamma+), gamma_negative and clip.
   ElementwiseLoss loss = ElementwiseLoss::kFocal;
-  double poly_epsilon = 0.0;      // kFocal: Poly-1 coefficient (0: the focal loss, bit for bit)
-  double gamma_negative = 4.0;    // kAsymmetric
-  double clip = 0.05;             // kAsymmetric, in [0, 1)
   float* loss_out = nullptr;      // [count]
   float* grad_out = nullptr;      // [count] or nullptr
 };

@@ -1,0 +1,53 @@
+// The kernels' plain options, from the one table per native entry point
+// (native/include/focal_loss.h, which the addon describes with kernelOptions()). A kernel attr of
+// the table reaches the addon as the key of the same name and the TensorFlow op as the table's
+// attribute, by one rule: an option added to the table needs no code here, in the kernels or in
+// the paths. What the table does not cover (alpha, labels, ignoreIndex, the logit offsets, the
+// loss kind, the reduction) each kernel converts itself, once.
+import {addon, FocalLossAddon, KernelEntryPoint, KernelOption} from '../native';
+import type {AttrValue} from '../paths/tensorflow_op';
+
+const tables = new WeakMap<FocalLossAddon, {[entry in KernelEntryPoint]: KernelOption[]}>();
+
+/** The options of `entry`, in table order (read from the addon once). */
+export function kernelOptionTable(entry: KernelEntryPoint): readonly KernelOption[] {
+  const loaded = addon();
+  let table = tables.get(loaded);
+  if (table === undefined) {
+    table = loaded.kernelOptions();
+    tables.set(loaded, table);
+  }
+  return table[entry];
+}
+
+/**
+ * The table's options of `attrs`, by key: the attr's value, or for an optional option left out
+ * (undefined or null) the kernel's default. A required option left out stays as it is, and the
+ * addon and the TensorFlow op refuse it (a direct runKernel call without `gamma`, say).
+ */
+export function kernelOptionValues(entry: KernelEntryPoint, attrs: object):
+    {[key: string]: number | boolean} {
+  const given = attrs as {[key: string]: number | boolean | null | undefined};
+  const values: {[key: string]: number | boolean} = {};
+  for (const option of kernelOptionTable(entry)) {
+    const value = given[option.key];
+    values[option.key] = (value ?? (option.required ? value : option.default)) as number | boolean;
+  }
+  return values;
+}
+
+/** The same options as the TensorFlow op's attributes: the table's names and types. */
+export function kernelOptionAttrs(entry: KernelEntryPoint, attrs: object):
+    {[name: string]: AttrValue} {
+  const values = kernelOptionValues(entry, attrs);
+  const out: {[name: string]: AttrValue} = {};
+  for (const option of kernelOptionTable(entry)) {
+    out[option.attr] = {[option.type]: values[option.key]} as AttrValue;
+  }
+  return out;
+}
+
+/** `attrs` with every optional option of the table given (for the gradients' own math). */
+export function withKernelDefaults<A extends object>(entry: KernelEntryPoint, attrs: A): A {
+  return {...attrs, ...kernelOptionValues(entry, attrs)};
+}
