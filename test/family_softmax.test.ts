@@ -8,9 +8,11 @@ import * as path from 'path';
 
 import * as tf from '@tensorflow/tfjs-core';
 
-import {categoricalFocalCrossentropy, focalLoss, getNumThreads, setNumThreads, sparseCategoricalFocalCrossentropy} from '../lib';
+import {categoricalFocalCrossentropy, focalLoss, FocalLossAttrs, getNumThreads, setNumThreads, sparseCategoricalFocalCrossentropy} from '../lib';
+import {compositeFocalLoss} from '../lib/paths/composite';
 import {logitAdjustedFocal, LogitAdjustment, polySoftmaxFocal} from './family_reference';
 import {maxAbs, Rng} from './numeric_helpers';
+import {softmaxFocalRows, softmaxRowLossFunction} from './reference';
 
 const RTOL = 1e-5;
 /**
@@ -308,6 +310,70 @@ describe('bit-identities', () => {
   });
 });
 
+describe('Poly-1 on probabilities (fromLogits false, the Keras default)', () => {
+  // Unnormalised positive rows, some entries clipped at 1e-7 (tiny) and a target at 1 - 1e-7.
+  const rows = 6, classes = 5;
+  const rng = new Rng(31);
+  const x = Array.from({length: rows * classes}, (_, i) => Math.fround(i < classes ? 1e-12 : 0.05 + 3 * rng.next()));
+  x[0] = 1;  // row 0: its target (class 0) is clipped to 1 - 1e-7, the others to 1e-7
+  const sparse = [0, 1, 4, 2, 3, 0];
+  const soft = Array.from({length: rows * classes}, () => rng.next());
+  const cases: Array<{gamma: number, alpha: number | number[], polyEpsilon: number, labelSmoothing?: number}> = [
+    {gamma: 2, alpha: 0.25, polyEpsilon: 1},
+    {gamma: 0.5, alpha: [0.1, 0.5, 1, 2, 0.3], polyEpsilon: -0.75, labelSmoothing: 0.1},
+    {gamma: 0, alpha: 1, polyEpsilon: 2.5},
+  ];
+  test.each(cases)('%j: values and gradients against test/reference.ts, sparse and soft labels', (opts) => {
+    for (const kind of ['sparse', 'dense'] as const) {
+      const labels = kind === 'sparse' ? tf.tensor1d(sparse, 'int32') : tf.tensor2d(soft, [rows, classes]);
+      const got = lossAndGrad(labels, tf.tensor2d(x, [rows, classes]), {...opts, fromLogits: false, reduction: tf.Reduction.NONE});
+      const refLabels = kind === 'sparse' ? {kind, values: sparse} : {kind, values: soft};
+      const ref = softmaxFocalRows(x, rows, classes, refLabels, {...opts, fromLogits: false});
+      check(`probabilities ${kind} ${JSON.stringify(opts)} loss`, 'probabilities poly loss', got.loss, Array.from(ref.loss));
+      check(`probabilities ${kind} ${JSON.stringify(opts)} grad`, 'probabilities poly grad', got.grad, Array.from(ref.grad));
+      // The same loss composed of tfjs ops and differentiated by autodiff.
+      const composed = tf.tidy(() => {
+        const z = tf.tensor2d(x, [rows, classes]);
+        const attrs: FocalLossAttrs = {gamma: opts.gamma, alpha: opts.alpha, polyEpsilon: opts.polyEpsilon,
+          labelSmoothing: opts.labelSmoothing ?? 0, ignoreIndex: null, fromLogits: false, reduction: 'sum'};
+        const f = (v: tf.Tensor) => compositeFocalLoss(labels, v, attrs);
+        return [f(z).dataSync(), tf.grad(f)(z).dataSync()];
+      });
+      // (float32 tfjs ops: to 1e-5 of the largest entry, not of each)
+      const scale = maxAbs(composed[1]);
+      expect(Math.abs(got.loss.reduce((a, b) => a + b, 0) - composed[0][0])).toBeLessThanOrEqual(1e-5 * Math.abs(composed[0][0]));
+      got.grad.forEach((g, i) => expect(Math.abs(g - composed[1][i])).toBeLessThanOrEqual(1e-5 * scale));
+      labels.dispose();
+    }
+  });
+  test('the reference\'s gradient of the Poly-1 term against central differences', () => {
+    const opts = {gamma: 1.5, alpha: 0.5, polyEpsilon: 2, fromLogits: false};
+    const ref = softmaxFocalRows(x, rows, classes, {kind: 'dense', values: soft}, opts);
+    for (let i = 1; i < rows; i++) {  // row 0 sits on the clip, where the loss has kinks
+      const f = softmaxRowLossFunction(i, classes, {kind: 'dense', values: soft}, opts);
+      const row = x.slice(i * classes, (i + 1) * classes);
+      for (let j = 0; j < classes; j++) {
+        const h = 1e-6;
+        const up = [...row], down = [...row];
+        up[j] += h;
+        down[j] -= h;
+        const fd = (f(up) - f(down)) / (2 * h);
+        expect(Math.abs(ref.grad[i * classes + j] - fd)).toBeLessThanOrEqual(1e-7 * Math.max(1, Math.abs(fd)));
+      }
+    }
+  });
+  test('categoricalFocalCrossentropy({polyEpsilon}) on probabilities is focalLoss with fromLogits false', () => {
+    const yTrue = tf.oneHot(tf.tensor1d(sparse, 'int32'), classes).toFloat();
+    const yPred = tf.tensor2d(x, [rows, classes]);
+    const keras = categoricalFocalCrossentropy({polyEpsilon: 1.5, gamma: 2, alpha: 0.25})(yTrue, yPred);
+    const direct = focalLoss(yTrue, yPred, {polyEpsilon: 1.5, fromLogits: false, reduction: tf.Reduction.NONE});
+    expect(Array.from(keras.dataSync())).toEqual(Array.from(direct.dataSync()));
+    const plain = focalLoss(yTrue, yPred, {fromLogits: false, reduction: tf.Reduction.NONE});
+    expect(Array.from(plain.dataSync())).not.toEqual(Array.from(direct.dataSync()));
+    tf.dispose([yTrue, yPred, keras, direct, plain]);
+  });
+});
+
 describe('errors name the argument, the expectation and what was received', () => {
   const z = () => tf.tensor2d([[1, 2, 3], [0, 1, 0]]);
   const y = () => tf.tensor1d([0, 2], 'int32');
@@ -331,7 +397,6 @@ describe('errors name the argument, the expectation and what was received', () =
     [{logitAdjustment: {classCounts: [1, 2, 3], priors: [1, 2, 3]}}, TypeError, /logitAdjustment must have exactly one of classCounts and priors; received both/],
     [{logitAdjustment: {tau: 1}}, TypeError, /logitAdjustment must have exactly one of classCounts and priors; received neither/],
     [{logitAdjustment: {classCount: [1, 2, 3]}}, TypeError, /unknown option 'classCount' in options\.logitAdjustment \(did you mean 'classCounts'\?\)/],
-    [{polyEpsilon: 1, fromLogits: false}, TypeError, /options\.polyEpsilon applies only to logits \(options\.fromLogits true\); received fromLogits false/],
     [{logitAdjustment: {priors: [1, 1, 1]}, fromLogits: false}, TypeError, /options\.logitAdjustment applies only to logits/],
   ] as Array<[object, ErrorConstructor, RegExp]>)('%j', (options, type, message) => {
     expect(call(options)).toThrow(type);
@@ -339,8 +404,8 @@ describe('errors name the argument, the expectation and what was received', () =
   });
 
   test('the Keras objects: at construction (fromLogits defaults to false) and per call (length)', () => {
-    expect(() => categoricalFocalCrossentropy({polyEpsilon: 1}))
-        .toThrow(/categoricalFocalCrossentropy: config\.polyEpsilon applies only to logits \(config\.fromLogits true\); received fromLogits false/);
+    expect(() => categoricalFocalCrossentropy({logitAdjustment: {priors: [1, 2]}}))
+        .toThrow(/categoricalFocalCrossentropy: config\.logitAdjustment applies only to logits \(config\.fromLogits true\); received fromLogits false/);
     expect(() => sparseCategoricalFocalCrossentropy({fromLogits: true, logitAdjustment: {classCounts: [1, 0]}}))
         .toThrow(/sparseCategoricalFocalCrossentropy: config\.logitAdjustment\.classCounts\[1\] must be > 0/);
     const loss = categoricalFocalCrossentropy({fromLogits: true, logitAdjustment: {classCounts: [3, 2]}});

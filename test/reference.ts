@@ -50,6 +50,8 @@ export interface SoftmaxFocalOptions {
   fromLogits?: boolean;
   /** Probability clip of the fromLogits=false path; defaults to KERAS_CLIP. */
   clip?: ProbabilityClip;
+  /** Poly-1 on the probability path: + a y eps (1 - p)^(gamma + 1) of the clipped p. */
+  polyEpsilon?: number;
 }
 
 export interface SoftmaxFocalResult {
@@ -144,7 +146,10 @@ function softmaxRowFromLogits(
   return loss;
 }
 
-/** Keras' probability path: p = clip(x / sum x, low, high), loss = -sum a y (1-p)^g log p. */
+/**
+ * Keras' probability path: p = clip(x / sum x, low, high), loss = -sum a y (1-p)^g log p, plus
+ * Poly-1's sum a y eps (1-p)^(g+1).
+ */
 function softmaxRowFromProbabilities(
   x: ArrayLike<number>,
   offset: number,
@@ -172,11 +177,12 @@ function softmaxRowFromProbabilities(
     const oneMinusP = 1 - p;
     const logP = M.log(p);
     const modulating = M.pow(oneMinusP, gamma);
-    loss -= a * y[j] * modulating * logP;
+    const eps = options.polyEpsilon ?? 0;
+    loss -= a * y[j] * (modulating * logP - eps * modulating * oneMinusP);
     const inside = pHat >= clip.low && pHat <= clip.high;
     if (inside) {
       const focalTerm = gamma === 0 ? 0 : gamma * M.pow(oneMinusP, gamma - 1) * logP;
-      dLossDp[j] = -a * y[j] * (modulating / p - focalTerm);
+      dLossDp[j] = -a * y[j] * (modulating / p - focalTerm + eps * (gamma + 1) * modulating);
     }
   }
   if (gradOut) {

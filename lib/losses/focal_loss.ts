@@ -23,8 +23,8 @@ export const FOCAL_LOSS_SCHEMA = {
   labelSmoothing: unitInterval(0, 'Label smoothing: y′ = y (1 − ls) + ls / C.'),
   ignoreIndex: classIndex('Sparse labels equal to this get loss 0 and weight 0 (PyTorch `ignore_index`).'),
   fromLogits: boolean(true, '`false`: `logits` are probabilities (Keras: each row divided by its sum, clipped to [1e-7, 1 − 1e-7]).'),
-  // The softmax family (issue 17); both need fromLogits: true.
-  polyEpsilon: finiteNumber(0, 'Poly-1 ε: each term gains ε (1 − p)^(γ+1) (Leng et al. 2022); needs `fromLogits`.'),
+  // The softmax family (issue 17); the logit adjustment needs fromLogits: true.
+  polyEpsilon: finiteNumber(0, 'Poly-1 ε: each term gains ε (1 − p)^(γ+1) (Leng et al. 2022; of the clipped p on probabilities).'),
   logitAdjustment: logitAdjustment('Train on z + τ log π (Menon et al. 2021; π = counts / Σ counts, or the priors); outputs stay raw; needs `fromLogits`.'),
 };
 

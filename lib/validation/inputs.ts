@@ -93,17 +93,13 @@ export interface ValidatedCall<S extends Schema> {
 }
 
 /**
- * Options that act on the logits (Poly-1's epsilon, the logit adjustment) need
- * `fromLogits: true`; `argName` is 'options' or 'config'.
+ * The logit adjustment acts on the logits: it needs `fromLogits: true`; `argName` is 'options' or
+ * 'config'.
  */
 export function checkLogitsOnlyOptions(
-    fn: string, argName: string,
-    o: {fromLogits: boolean, polyEpsilon?: number, logitAdjustment?: unknown}): void {
-  if (o.fromLogits) return;
-  const option = (o.polyEpsilon ?? 0) !== 0 ? 'polyEpsilon' :
-      o.logitAdjustment != null ? 'logitAdjustment' : null;
-  if (option !== null) {
-    throw new TypeError(`${fn}: ${argName}.${option} applies only to logits (${argName}.fromLogits ` +
+    fn: string, argName: string, o: {fromLogits: boolean, logitAdjustment?: unknown}): void {
+  if (!o.fromLogits && o.logitAdjustment != null) {
+    throw new TypeError(`${fn}: ${argName}.logitAdjustment applies only to logits (${argName}.fromLogits ` +
         `true); received fromLogits false`);
   }
 }
