@@ -69,8 +69,8 @@ const FAMILIES: Family[] = [
   {
     file: 'family_varifocal.json',
     fn: varifocalLoss,
-    options: (o) => ({ alpha: o.alpha, gamma: o.gamma }),
-    attrs: (o) => ({ loss: 'varifocal', alpha: o.alpha, gamma: o.gamma, labelSmoothing: 0, fromLogits: true }),
+    options: (o) => ({ alpha: o.alpha, gamma: o.gamma, iouWeighted: o.iouWeighted }),
+    attrs: (o) => ({ loss: 'varifocal', alpha: o.alpha, gamma: o.gamma, iouWeighted: o.iouWeighted ?? true, labelSmoothing: 0, fromLogits: true }),
     floor: () => 0,
   },
   {
@@ -267,6 +267,7 @@ describe('labels gradient (soft targets)', () => {
     const calls: Array<[string, (tt: tf.Tensor) => tf.Tensor]> = [
       ['poly', (tt) => sigmoidFocalLoss(tt, x, { polyEpsilon: 1.5, reduction: tf.Reduction.SUM })],
       ['varifocal', (tt) => varifocalLoss(tt, x, { reduction: tf.Reduction.SUM })],
+      ['varifocal iouWeighted false', (tt) => varifocalLoss(tt, x, { iouWeighted: false, reduction: tf.Reduction.SUM })],
       ['qualityFocal', (tt) => qualityFocalLoss(tt, x, { reduction: tf.Reduction.SUM })],
       ['asymmetric', (tt) => asymmetricLoss(tt, x, { gammaPos: 1, reduction: tf.Reduction.SUM })],
     ];
@@ -294,18 +295,21 @@ describe('Keras-style objects', () => {
     const vf = varifocalCrossentropy({ alpha: 0.5, gamma: 1 });
     const qf = qualityFocalCrossentropy({ beta: 1.5 });
     const asl = asymmetricCrossentropy({ gammaNeg: 2, clip: 0.1 });
-    cases.push([vf, q], [qf, q], [asl, y]);
+    const vfUnweighted = varifocalCrossentropy({ iouWeighted: false });
+    cases.push([vf, q], [qf, q], [asl, y], [vfUnweighted, q]);
     const direct = [
       () => varifocalLoss(q, x, { alpha: 0.5, gamma: 1, reduction: tf.Reduction.NONE }),
       () => qualityFocalLoss(q, x, { beta: 1.5, reduction: tf.Reduction.NONE }),
       () => asymmetricLoss(y, x, { gammaNeg: 2, clip: 0.1, reduction: tf.Reduction.NONE }),
+      () => varifocalLoss(q, x, { iouWeighted: false, reduction: tf.Reduction.NONE }),
     ];
     cases.forEach(([fn, target], i) => {
       const [got, want] = tidyRead(() => [fn(target, x), tf.mean(direct[i](), -1)]) as Float32Array[];
       expect(got.length).toBe(5);
       expectAllClose(`keras ${i}`, got, want, 1e-6);
     });
-    expect(vf.toString()).toBe('VarifocalCrossentropy(alpha=0.5, gamma=1)');
+    expect(vf.toString()).toBe('VarifocalCrossentropy(alpha=0.5, gamma=1, iouWeighted=true)');
+    expect(vfUnweighted.toString()).toBe('VarifocalCrossentropy(alpha=0.75, gamma=2, iouWeighted=false)');
     expect(asl.toString()).toBe('AsymmetricCrossentropy(gammaPos=0, gammaNeg=2, clip=0.1)');
     expect(qf.config).toEqual({ beta: 1.5 });
     expect(() => varifocalCrossentropy({ gama: 2 } as never)).toThrow(/unknown option 'gama' in config.*did you mean 'gamma'/);

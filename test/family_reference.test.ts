@@ -215,9 +215,10 @@ describe('fixture coverage: every option value the issue asks for is present', (
     }
     expect(values('family_poly_sigmoid_focal.json', 'alpha').has('null')).toBe(true);
   });
-  test('asymmetric clip 0 and 0.05, varifocal gamma 0 / 0.5 / 2, quality focal beta 0.5 / 1 / 2', () => {
+  test('asymmetric clip 0 and 0.05, varifocal gamma 0 / 0.5 / 2 and iouWeighted false, quality focal beta 0.5 / 1 / 2', () => {
     for (const v of ['0', '0.05']) expect(values('family_asymmetric.json', 'clip').has(v)).toBe(true);
     for (const v of ['0', '0.5', '2']) expect(values('family_varifocal.json', 'gamma').has(v)).toBe(true);
+    expect(values('family_varifocal.json', 'iouWeighted').has('false')).toBe(true);
     for (const v of ['0.5', '1', '2']) expect(values('family_quality_focal.json', 'beta').has(v)).toBe(true);
   });
   test('logit adjustment: tau 0.5 / 1 / 2, class counts and priors', () => {
@@ -245,6 +246,7 @@ describe('JS analytic gradients against their own central differences', () => {
     ['asymmetric defaults', (x, y) => asymmetric(x, y, { gammaPos: 0, gammaNeg: 4, clip: 0.05 }), () => rng.int(0, 2)],
     ['asymmetric gammaNeg 0.5 clip 0', (x, y) => asymmetric(x, y, { gammaPos: 1, gammaNeg: 0.5, clip: 0 }), () => rng.int(0, 2)],
     ['varifocal', (x, q) => varifocal(x, q, { alpha: 0.75, gamma: 2 }), () => (rng.next() < 0.5 ? 0 : rng.next())],
+    ['varifocal iouWeighted false', (x, q) => varifocal(x, q, { alpha: 0.75, gamma: 2, iouWeighted: false }), () => (rng.next() < 0.5 ? 0 : rng.next())],
     ['quality focal beta 0.5', (x, q) => qualityFocal(x, q, { beta: 0.5 }), () => rng.next()],
     ['quality focal beta 2', (x, q) => qualityFocal(x, q, { beta: 2 }), () => rng.next()],
   ];

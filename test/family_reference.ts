@@ -166,16 +166,19 @@ export function asymmetric(x: number, y: number, opts: AsymmetricOptions): LossA
 export interface VarifocalOptions {
   alpha: number;
   gamma: number;
+  /** Weight of the positives: q (default), or 1 when false. */
+  iouWeighted?: boolean;
 }
 
 export function varifocal(x: number, q: number, opts: VarifocalOptions): LossAndGradient {
   if (!(q >= 0 && q <= 1)) throw new RangeError(`family reference: varifocal target must be in [0, 1], got ${q}`);
   const s = sigmoidTerms(x);
   const ce = bce(s, q);
-  if (q > 0) return { loss: q * ce, grad: q * bceGradient(s, q) };
+  const w = (opts.iouWeighted ?? true) ? q : 1;
+  if (q > 0) return { loss: w * ce, grad: w * bceGradient(s, q) };
   // q = 0: alpha p^gamma softplus(x);  d/dx = alpha p^gamma (gamma (1 - p) softplus(x) + p)
-  const w = opts.alpha * M.pow(s.p, opts.gamma);
-  return { loss: w * ce, grad: w * (opts.gamma * s.q * ce + s.p) };
+  const wn = opts.alpha * M.pow(s.p, opts.gamma);
+  return { loss: wn * ce, grad: wn * (opts.gamma * s.q * ce + s.p) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -27,8 +27,9 @@ Definitions (p = softmax or sigmoid of the logits, y' the label after label smoo
     Differentiated through the focusing weights (ASL's optional disable_torch_grad_focal_loss is not
     modelled), without ASL's log clamp eps = 1e-8. At p <= clip the negative term and its gradient
     are 0 (the subgradient at the kink p = clip).
-  varifocal (Zhang et al. 2021, mmdet iou_weighted=True), elementwise, q in [0, 1]:
-      L = BCE(x, q) * (q if q > 0 else alpha |p - q|^gamma)
+  varifocal (Zhang et al. 2021, mmdet), elementwise, q in [0, 1]:
+      L = BCE(x, q) * (w if q > 0 else alpha |p - q|^gamma), w = q (iou_weighted=True, the default)
+      or 1 (iouWeighted false)
     The alpha |p - q|^gamma weight applies to q = 0 exactly (mmdet's `target <= 0`), where it is
     alpha p^gamma; every q > 0, however small, uses the weight q. Weights are not detached.
   quality focal (Li et al. 2020, GFL), elementwise, q in [0, 1]:
@@ -139,11 +140,11 @@ def asymmetric_torch(x, y, gamma_pos, gamma_neg, clip):
     return positive - (1 - y) * negative_term
 
 
-def varifocal_torch(x, q, alpha, gamma):
+def varifocal_torch(x, q, alpha, gamma, iou_weighted=True):
     log_p, log_q = log_sigmoid_pair(x)
     bce = -(q * log_p + (1 - q) * log_q)
-    # the q = 0 branch: alpha |p - q|^gamma = alpha p^gamma
-    weight = torch.where(q > 0, q, alpha * torch.exp(gamma * log_p))
+    # the q = 0 branch: alpha |p - q|^gamma = alpha p^gamma; positives: q, or 1 (iou_weighted=False)
+    weight = torch.where(q > 0, q if iou_weighted else torch.ones_like(q), alpha * torch.exp(gamma * log_p))
     return bce * weight
 
 
@@ -190,9 +191,9 @@ def mp_asymmetric(x, y, gamma_pos, gamma_neg, clip):
     return loss
 
 
-def mp_varifocal(x, q, alpha, gamma):
+def mp_varifocal(x, q, alpha, gamma, iou_weighted=True):
     p, _ = mp_sigmoid(x)
-    return mp_bce(x, q) * (q if q > 0 else alpha * mp_pow(abs(p - q), gamma))
+    return mp_bce(x, q) * ((q if iou_weighted else 1) if q > 0 else alpha * mp_pow(abs(p - q), gamma))
 
 
 def mp_quality_focal(x, q, beta):
@@ -668,11 +669,14 @@ def varifocal_cases(rng, check):
     logits = rng.normal(-1.0, 3.0, size=(n, k))
     kinds = iter(WEIGHT_KINDS * 20)
 
-    def add(name, x, t, alpha=0.75, gamma=2.0, extreme=False):
+    def add(name, x, t, alpha=0.75, gamma=2.0, extreme=False, iou_weighted=True, case_rng=rng):
+        options = {"alpha": alpha, "gamma": gamma}
+        if not iou_weighted:
+            options["iouWeighted"] = False
         cases.append(elementwise_case(
-            rng, check, name, x, t, {"alpha": alpha, "gamma": gamma},
-            lambda xx, tt: varifocal_torch(xx, tt, alpha, gamma),
-            lambda xx, tt: mp_varifocal(xx, tt, mpmath.mpf(alpha), gamma),
+            case_rng, check, name, x, t, options,
+            lambda xx, tt: varifocal_torch(xx, tt, alpha, gamma, iou_weighted),
+            lambda xx, tt: mp_varifocal(xx, tt, mpmath.mpf(alpha), gamma, iou_weighted),
             weights_kind=next(kinds), extreme=extreme))
 
     add("defaults", logits, q)
@@ -684,6 +688,13 @@ def varifocal_cases(rng, check):
                      [0.8, 0, 0.5, 0.2, 0.5, 0, 0, 0.25]])
     for gamma in [0.0, 0.5, 0.9, 2.0]:
         add(f"extreme_gamma{gamma:g}", EXTREME_X, ex_q, gamma=gamma, extreme=True)
+    # iouWeighted false (mmdet iou_weighted=False), from their own generator so that the cases
+    # above and the other files keep their draws
+    own = np.random.default_rng(2026120402)
+    add("iou_weighted_false", logits, q, iou_weighted=False, case_rng=own)
+    add("iou_weighted_false_gamma0.5_alpha0.25", own.normal(0, 2.0, size=(2, 3, 4)),
+        iou_targets(own, (2, 3, 4), 0.5), alpha=0.25, gamma=0.5, iou_weighted=False, case_rng=own)
+    add("extreme_iou_weighted_false", EXTREME_X, ex_q, iou_weighted=False, extreme=True, case_rng=own)
     return cases
 
 

@@ -47,6 +47,8 @@ export type SigmoidFocalLossAttrs =
       loss?: ElementwiseLossKind;
       gammaNegative?: number;
       clip?: number;
+      /** 'varifocal': positives weighted by their target q (default true), else by 1. */
+      iouWeighted?: boolean;
     };
 
 /**

@@ -3,19 +3,21 @@
 // `varifocalCrossentropy`. docs/DESIGN.md#varifocal-loss
 import * as tf from '@tensorflow/tfjs';
 
-import {nonNegativeNumber, OptionsOf, unitInterval} from '../validation/options';
+import {boolean, nonNegativeNumber, OptionsOf, unitInterval} from '../validation/options';
 import {elementwiseFamilyLoss, FAMILY_REDUCTION_OPTIONS, familyLossObject} from './elementwise_family';
 
 /** Every option of varifocalLoss (README: Options). */
 export const VARIFOCAL_LOSS_SCHEMA = {
   alpha: unitInterval(0.75, 'Weight of the negatives (q = 0): α p^γ.'),
   gamma: nonNegativeNumber(2, 'Focusing exponent of the negatives.'),
+  iouWeighted: boolean(true, 'Weight of the positives: their target q (mmdet `iou_weighted`), or 1 with `false`.'),
   ...FAMILY_REDUCTION_OPTIONS,
 };
 export type VarifocalLossOptions = OptionsOf<typeof VARIFOCAL_LOSS_SCHEMA>;
 
 /**
- * Varifocal loss, elementwise: `BCE(x, q) * (q if q > 0 else alpha * p^gamma)`, `p = sigmoid(x)`.
+ * Varifocal loss, elementwise: `BCE(x, q) * (q if q > 0 else alpha * p^gamma)`, `p = sigmoid(x)`
+ * (`1` instead of `q` with `iouWeighted: false`).
  *
  * @param targets float32 in [0, 1] (an IoU-aware score, 0 for negatives), same shape as logits.
  * @param logits float32 logits of any shape.
@@ -28,12 +30,13 @@ export function varifocalLoss(targets: tf.Tensor, logits: tf.Tensor,
 
 function varifocalLossAs(fn: string, targets: unknown, logits: unknown, options: unknown): tf.Tensor {
   return elementwiseFamilyLoss(fn, 'varifocal', VARIFOCAL_LOSS_SCHEMA, targets, logits, options,
-                               (o) => ({alpha: o.alpha, gamma: o.gamma}));
+                               (o) => ({alpha: o.alpha, gamma: o.gamma, iouWeighted: o.iouWeighted}));
 }
 
 export const VARIFOCAL_CROSSENTROPY_SCHEMA = {
   alpha: VARIFOCAL_LOSS_SCHEMA.alpha,
   gamma: VARIFOCAL_LOSS_SCHEMA.gamma,
+  iouWeighted: VARIFOCAL_LOSS_SCHEMA.iouWeighted,
 };
 export type VarifocalCrossentropyConfig = OptionsOf<typeof VARIFOCAL_CROSSENTROPY_SCHEMA>;
 

@@ -55,13 +55,19 @@ function reduce(loss: tf.Tensor, attrs: SigmoidFocalLossAttrs): tf.Tensor {
   return reduction === 'sum' ? tf.sum(loss) : tf.mean(loss);
 }
 
-/** Varifocal (mmdet): BCE(x, q) q for q > 0, alpha p^gamma BCE(x, 0) for q == 0. */
+/** Varifocal's iouWeighted (a kernel attr a direct runKernel call may leave out: the default). */
+const iouWeighted = (attrs: SigmoidFocalLossAttrs): boolean => attrs.iouWeighted ?? true;
+
+/**
+ * Varifocal (mmdet): BCE(x, q) q for q > 0 (BCE(x, q) with iouWeighted false), alpha p^gamma
+ * BCE(x, 0) for q == 0.
+ */
 export function varifocalComposite(targets: tf.Tensor, logits: tf.Tensor,
                                    attrs: SigmoidFocalLossAttrs): tf.Tensor {
   return tf.tidy(() => {
     const negative = tf.mul(powFromLog(logSigmoid(logits), attrs.gamma),
                             tf.mul(tf.softplus(logits), attrs.alpha));
-    const positive = tf.mul(bce(logits, targets), targets);
+    const positive = iouWeighted(attrs) ? tf.mul(bce(logits, targets), targets) : bce(logits, targets);
     return reduce(tf.where(isPositive(targets), positive, negative), attrs);
   });
 }
@@ -118,7 +124,8 @@ export function asymmetricComposite(labels: tf.Tensor, logits: tf.Tensor,
 /**
  * dL/dtargets of the elementwise loss (the kernel's 'none' output) for varifocal, quality focal and
  * asymmetric, from dBCE(x, q)/dq = -x:
- *   varifocal  BCE(x, q) - x q for q > 0, 0 at q == 0 (where the weight switches to alpha p^gamma);
+ *   varifocal  BCE(x, q) - x q for q > 0 (-x with iouWeighted false), 0 at q == 0 (where the
+ *              weight switches to alpha p^gamma);
  *   quality    beta |d|^(beta-1) sign(d) BCE - x |d|^beta, d = q - p (0 at d == 0 for beta > 0);
  *   asymmetric the positive term minus the negative term (the loss is linear in y).
  */
@@ -127,7 +134,8 @@ export function familyTargetsGradient(targets: tf.Tensor, logits: tf.Tensor,
   return tf.tidy(() => {
     switch (attrs.loss) {
       case 'varifocal':
-        return tf.where(isPositive(targets), tf.sub(bce(logits, targets), tf.mul(logits, targets)),
+        return tf.where(isPositive(targets), iouWeighted(attrs) ?
+                            tf.sub(bce(logits, targets), tf.mul(logits, targets)) : tf.neg(logits),
                         tf.zerosLike(targets));
       case 'qualityFocal': {
         const beta = attrs.gamma;

@@ -46,7 +46,8 @@ enum class OptionPresence : int { kRequired, kOptional };
   /* kFocal: Poly-1 coefficient (0: the focal loss, bit for bit) */                              \
   X(double, poly_epsilon, 0.0, "polyEpsilon", kOptional)                                         \
   X(double, gamma_negative, 4.0, "gammaNegative", kOptional) /* kAsymmetric */                   \
-  X(double, clip, 0.05, "clip", kOptional)                   /* kAsymmetric, in [0, 1) */
+  X(double, clip, 0.05, "clip", kOptional)                   /* kAsymmetric, in [0, 1) */  \
+  X(bool, iou_weighted, true, "iouWeighted", kOptional)      /* kVarifocal: positives times q */
 
 // An option's field in its Args struct.
 #define FOCAL_OPTION_FIELD(type, field, default_value, ...) type field = default_value;

@@ -61,15 +61,17 @@ inline double bce_d(double x, double y, const SigmoidD& s) {
   return (x >= 0 ? x * (1.0 - y) : -x * y) + s.log1p_e;
 }
 
-// Varifocal: L = BCE(x, q) q for q > 0; L = alpha p^gamma BCE(x, 0) for q == 0 (mmdet: the weight
-// q is not detached, the weight alpha |p - q|^gamma is computed at q == 0 only).
-//   q > 0:  dL/dx = q (p - q)
+// Varifocal: L = BCE(x, q) w for q > 0, w = q (iou_weighted) or 1; L = alpha p^gamma BCE(x, 0)
+// for q == 0 (mmdet: the weight q is not detached, the weight alpha |p - q|^gamma is computed at
+// q == 0 only).
+//   q > 0:  dL/dx = w (p - q)
 //   q == 0: dL/dx = alpha p^gamma (gamma pm softplus(x) + p)   [d p^gamma/dx = gamma p^gamma pm]
 inline void varifocal_d(const SigmoidFocalArgs& a, double x, double q, double* loss, double* grad) {
   const SigmoidD s = sigmoid_d(x);
   if (q > 0.0) {
-    *loss = q * bce_d(x, q, s);
-    *grad = q * (s.p * (1.0 - q) - q * s.pm);
+    const double w = a.iou_weighted ? q : 1.0;
+    *loss = w * bce_d(x, q, s);
+    *grad = w * (s.p * (1.0 - q) - q * s.pm);
     return;
   }
   const double softplus = (x > 0 ? x : 0.0) + s.log1p_e;
@@ -177,7 +179,7 @@ FOCAL_INLINE MF cancels(MF where, VF d, VF sum) {
   return mand(where, lt(abs(d), mul(set1(kRedoFraction), sum)));
 }
 
-// Redo (varifocal): q > 0 lanes whose gradient q (p - q) cancels. (Decided the same way whether or
+// Redo (varifocal): q > 0 lanes whose gradient w (p - q) cancels. (Decided the same way whether or
 // not the gradient is wanted, so that the loss never depends on it.)
 FOCAL_INLINE ResultV varifocal_v(const SigmoidFocalArgs& a, const Gamma& gm, VF x, VF q, const SigmoidV& s) {
   const VF zero = set1(0.0f), one = set1(1.0f);
@@ -186,8 +188,9 @@ FOCAL_INLINE ResultV varifocal_v(const SigmoidFocalArgs& a, const Gamma& gm, VF 
   const VF softplus = add(max(x, zero), s.log1p_e);
   const VF w = mul(set1(static_cast<float>(a.alpha)), vpow_gamma_accurate(s.p, gm));
   const VF d = fnma(q, s.pm, mul(s.p, q1));
-  const VF loss = select(positive, mul(q, bce_v(x, q, s)), mul(w, softplus));
-  const VF grad = select(positive, mul(q, d), mul(w, fma(mul(set1(gm.gf), s.pm), softplus, s.p)));
+  const VF wpos = a.iou_weighted ? q : one;
+  const VF loss = select(positive, mul(wpos, bce_v(x, q, s)), mul(w, softplus));
+  const VF grad = select(positive, mul(wpos, d), mul(w, fma(mul(set1(gm.gf), s.pm), softplus, s.p)));
   return {loss, grad, cancels(positive, d, fma(q, s.pm, mul(s.p, q1)))};
 }
 

@@ -904,6 +904,7 @@ struct SigmoidCase {
   // The elementwise family.
   focal::ElementwiseLoss loss = focal::ElementwiseLoss::kFocal;
   double poly_epsilon = 0, gamma_negative = 4, clip = 0.05;
+  bool iou_weighted = true;
 };
 
 // The family's definitions in long double, straight from the formulas (log1p forms for the logs).
@@ -915,7 +916,7 @@ LD ref_family(const SigmoidCase& c, LD x, LD y) {
   const LD bce = y * nlogp + (1 - y) * nlog1mp;
   switch (c.loss) {
     case focal::ElementwiseLoss::kVarifocal:
-      return y > 0 ? y * bce : c.alpha * std::pow(p, (LD)c.gamma) * nlog1mp;
+      return y > 0 ? (c.iou_weighted ? y : 1) * bce : c.alpha * std::pow(p, (LD)c.gamma) * nlog1mp;
     case focal::ElementwiseLoss::kQualityFocal: {
       const LD d = std::fabs(p > 0.5L ? (1 - y) - pm : p - y);  // no cancellation in 1 - p
       return (c.gamma == 0 ? 1 : std::pow(d, (LD)c.gamma)) * bce;
@@ -973,6 +974,7 @@ void check_sigmoid(const std::string& name, const SigmoidCase& c, bool check_gra
   a.poly_epsilon = c.poly_epsilon;
   a.gamma_negative = c.gamma_negative;
   a.clip = c.clip;
+  a.iou_weighted = c.iou_weighted;
   a.loss_out = loss.data();
   a.grad_out = grad.data();
   std::string err = focal::describe(focal::sigmoid_focal_loss(a));
@@ -1111,12 +1113,15 @@ void test_family() {
     }
   }
   for (double gamma : {0.0, 0.5, 2.0}) {
-    SigmoidCase v;
-    v.loss = ElementwiseLoss::kVarifocal;
-    v.alpha = 0.75;
-    v.gamma = gamma;
-    fill(&v, false);
-    check_sigmoid(fmt("varifocal gamma=%g", gamma), v);
+    for (bool iou_weighted : {true, false}) {
+      SigmoidCase v;
+      v.loss = ElementwiseLoss::kVarifocal;
+      v.alpha = 0.75;
+      v.gamma = gamma;
+      v.iou_weighted = iou_weighted;
+      fill(&v, false);
+      check_sigmoid(fmt("varifocal gamma=%g iou_weighted=%d", gamma, iou_weighted), v);
+    }
   }
   for (double beta : {0.0, 0.5, 2.0}) {
     SigmoidCase q;
