@@ -86,8 +86,7 @@ inline void dense_row(const SoftmaxFocalArgs& a, int64_t row, int32_t target, co
   c.skip_zero_chunks = c.y != nullptr && ls == 0.0;
 
   const VF vm = set1(mf), vlog_s = set1(static_cast<float>(log_s)), vinv_s = set1(static_cast<float>(inv_s));
-  const VF one = set1(1.0f), zero = set1(0.0f), vgamma = set1(gm.gf), minus_one = set1(-1.0f);
-  const VF veps = set1(gm.epsf), veps_g1 = set1(gm.eps_g1f);
+  const VF one = set1(1.0f), zero = set1(0.0f);
   SumD lp_sum, w_sum;  // sum of alpha y mod log p (= -loss), and of w over j != am
   for (int64_t j = 0; j < C; j += W) {
     const int n = C - j < W ? static_cast<int>(C - j) : W;
@@ -105,13 +104,9 @@ inline void dense_row(const SoftmaxFocalArgs& a, int64_t row, int32_t target, co
     MF valid = neq(y, zero);
     if (am >= j && am < j + W) valid = mand(valid, not_lane_mask(static_cast<int>(am - j)));
     const VF aym = mul(mul(al, y), mod);
-    VF dlp = fma(vgamma, pr, minus_one), lq = lp;  // Poly-1: lq = log p - eps q (focal_terms)
-    if (gm.poly) {
-      dlp = fnma(veps_g1, p, dlp);
-      lq = fnma(veps, q, lp);
-    }
-    const VF w = zero_unless(valid, mul(aym, dlp));
-    lp_sum.add(zero_unless(valid, mul(aym, lq)));
+    const ClassTermsV t = class_terms_v(lp, p, q, pr, gm);
+    const VF w = zero_unless(valid, mul(aym, t.dlp));
+    lp_sum.add(zero_unless(valid, mul(aym, t.lq)));
     w_sum.add(w);
     if (n == W) storeu(scratch_w + j, w);
     else store_partial(scratch_w + j, w, n);
@@ -192,7 +187,7 @@ inline void dense_rows_lanes(const SoftmaxFocalArgs& a, int64_t row_begin, int64
   const int64_t C = a.classes;
   const double ls = a.label_smoothing;
   const VF y_scale = set1(static_cast<float>(1.0 - ls)), y_add = set1(static_cast<float>(ls / static_cast<double>(C)));
-  const VF one = set1(1.0f), zero = set1(0.0f), minus_one = set1(-1.0f), vgamma = set1(gm.gf);
+  const VF one = set1(1.0f), zero = set1(0.0f), minus_one = set1(-1.0f);
   int32_t row_of[kMaxLaneClasses * W];
   block_row_of(C, row_of);
   VF column[kMaxLaneClasses + W];    // logits, then the gradient, by column (lane i: row row0 + i)
@@ -256,13 +251,9 @@ inline void dense_rows_lanes(const SoftmaxFocalArgs& a, int64_t row_begin, int64
       const VF pr = zero_unless(gt(p, zero), mul(p, r));
       const MF weighted = neq(y, zero);  // (0 * log 0 of a -inf logit would be NaN)
       const VF aym = mul(mul(alpha, y), mod);
-      VF dlp = fma(vgamma, pr, minus_one), lq = lp;  // Poly-1 as in dense_row
-      if (gm.poly) {
-        dlp = fnma(set1(gm.eps_g1f), p, dlp);
-        lq = fnma(set1(gm.epsf), q, lp);
-      }
-      const VF w = zero_unless(weighted, mul(aym, dlp));
-      lp_sum.add(zero_unless(weighted, mul(aym, lq)));
+      const ClassTermsV ct = class_terms_v(lp, p, q, pr, gm);
+      const VF w = zero_unless(weighted, mul(aym, ct.dlp));
+      lp_sum.add(zero_unless(weighted, mul(aym, ct.lq)));
       w_others_sum.add(zero_unless(mnot(is_am), w));
       w_am = add(w_am, zero_unless(is_am, w));
       weights[j] = w;

@@ -62,7 +62,7 @@ struct SparseTerms {
   VF S;         // sum of exp(z_j - m) over all j: NaN if a logit is NaN
 };
 inline SparseTerms sparse_terms(VF m, VF zt, VF others, VF alpha_t, const Gamma& gm) {
-  const VF one = set1(1.0f), zero = set1(0.0f), minus_one = set1(-1.0f), vgamma = set1(gm.gf);
+  const VF one = set1(1.0f), zero = set1(0.0f), minus_one = set1(-1.0f);
   const MF t_is_max = eq(zt, m);
   // t a max: S = 1 + others, log p_t = -log1p(others), 1 - p_t = others / S.
   // Otherwise: S = others + e_t >= 1 (it holds the max's exp(0)), p_t = e_t / S < 1/2.
@@ -72,18 +72,14 @@ inline SparseTerms sparse_terms(VF m, VF zt, VF others, VF alpha_t, const Gamma&
   const VF lp = select(t_is_max, sub(zero, vlog1p(others)), sub(sub(zt, m), vlog(S)));
   const VF p = select(t_is_max, inv_s, mul(e_t, inv_s));
   const VF q = select(t_is_max, mul(others, inv_s), sub(one, p));
-  // focal_terms, per lane: f = -q^gamma log p, d = q^gamma (gamma p r - 1), r = log p / q.
+  // class_terms_v: f = -q^gamma lq, d = q^gamma dlp, r = log p / q.
   const VF mod = vpow_gamma_accurate(q, gm);
   const MF q_pos = gt(q, zero);
   const VF r = select(q_pos, div(lp, select(q_pos, q, one)), minus_one);
   const VF pr = zero_unless(gt(p, zero), mul(p, r));
-  VF dlp = fma(vgamma, pr, minus_one);  // d / q^gamma
-  VF loss = mul(alpha_t, mul(sub(zero, mod), lp));
-  if (gm.poly) {  // Poly-1: + eps q^(gamma+1) (focal_terms)
-    dlp = fnma(set1(gm.eps_g1f), p, dlp);
-    loss = fma(mul(alpha_t, mul(set1(gm.epsf), mod)), q, loss);
-  }
-  const VF c = mul(alpha_t, mul(mod, dlp));
+  const ClassTermsV t = class_terms_v(lp, p, q, pr, gm);
+  const VF loss = mul(alpha_t, mul(sub(zero, mod), t.lq));
+  const VF c = mul(alpha_t, mul(mod, t.dlp));
   return {loss, mul(sub(zero, c), inv_s), mul(c, q), S};
 }
 

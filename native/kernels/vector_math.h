@@ -187,6 +187,12 @@ inline VF vpow_gamma_accurate(VF q, const Gamma& gm) {
   return loadu(lanes);
 }
 
+// ---------------------------------------------------------------------------------------------
+// The softmax focal loss's per-class term, the one place its math is written (docs/DESIGN.md
+// #softmax-focal-loss): in scalar double for the row kernels (focal_terms) and in lanes for the
+// lane and dense kernels (class_terms_v). A softmax option that changes the per-class math changes
+// both, here.
+
 // f = -(1 - p)^gamma log p and d = df/dlog p = q^gamma (gamma p r - 1), r = log p / q -> -1 as
 // p -> 1, from lp = log p, p and q = 1 - p each computed without cancellation (scalar, double).
 inline void focal_terms(double lp, double p, double q, const Gamma& gm, double* f, double* d) {
@@ -199,6 +205,21 @@ inline void focal_terms(double lp, double p, double q, const Gamma& gm, double* 
     *f += gm.eps * mod * q;
     *d -= gm.eps_g1 * mod * p;
   }
+}
+
+// The same in lanes, without the factor q^gamma (the kernels apply it with alpha y): the class term
+// is f = -q^gamma lq and d = q^gamma dlp, from lp = log p, p, q and pr = p r (0 where p = 0).
+struct ClassTermsV {
+  VF lq;   // log p, minus eps q with Poly-1
+  VF dlp;  // gamma p r - 1, minus eps (gamma + 1) p with Poly-1
+};
+FOCAL_INLINE ClassTermsV class_terms_v(VF lp, VF p, VF q, VF pr, const Gamma& gm) {
+  ClassTermsV t{lp, fma(set1(gm.gf), pr, set1(-1.0f))};
+  if (gm.poly) {
+    t.dlp = fnma(set1(gm.eps_g1f), p, t.dlp);
+    t.lq = fnma(set1(gm.epsf), q, lp);
+  }
+  return t;
 }
 
 }  // namespace
