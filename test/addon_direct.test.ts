@@ -93,16 +93,16 @@ describe('raw addon: wrong arguments throw, never crash', () => {
     const ints = Int32Array.of(0, 1, 0, 0, 2, 0, 0, 1, 0, 0, 0, 0);
     const logits = Float32Array.from({ length: rows * classes }, (_, i) => Math.sin(i) * 3);
     const run = (labels: Int32Array | Float32Array, denseLabels: boolean) => {
-      const a = { ...validSoftmaxArgs(), logits, labels, denseLabels, labelSmoothing: 0.1 };
+      const a: Record<string, unknown> = { ...validSoftmaxArgs(), logits, labels, denseLabels, labelSmoothing: 0.1 };
       addon.softmaxFocalLoss(a);
       return [a.lossOut, a.gradOut];
     };
     const want = run(Float32Array.from(ints), true);
     expect(Array.from(want[0] as Float32Array).every((v) => Number.isFinite(v) && v > 0)).toBe(true);
     expect(run(ints, true)).toEqual(want);
-    const s = { ...validSigmoidArgs(), logits: logits.slice(0, 6), labels: Int32Array.of(0, 1, 1, 0, 0, 1) };
+    const s: Record<string, unknown> = { ...validSigmoidArgs(), logits: logits.slice(0, 6), labels: Int32Array.of(0, 1, 1, 0, 0, 1) };
     addon.sigmoidFocalLoss(s);
-    const f = { ...validSigmoidArgs(), logits: logits.slice(0, 6), labels: Float32Array.of(0, 1, 1, 0, 0, 1) };
+    const f: Record<string, unknown> = { ...validSigmoidArgs(), logits: logits.slice(0, 6), labels: Float32Array.of(0, 1, 1, 0, 0, 1) };
     addon.sigmoidFocalLoss(f);
     expect([s.lossOut, s.gradOut]).toEqual([f.lossOut, f.gradOut]);
   });

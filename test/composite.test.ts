@@ -40,7 +40,8 @@ async function evaluate(backend: string, spec: Spec,
                         loss: (labels: tf.Tensor, logits: tf.Tensor, weights?: tf.Tensor) => tf.Tensor):
     Promise<Result> {
   expect(await tf.setBackend(backend)).toBe(true);
-  return tf.tidy(() => {
+  let result!: Result;
+  tf.tidy(() => {
     const logits = tf.tensor(spec.logits, spec.logitsShape, 'float32');
     const labels = tf.tensor(spec.labels, spec.labelsShape, spec.labelsDtype);
     const weights = spec.weights ? tf.tensor(spec.weights, spec.weightsShape) : undefined;
@@ -52,12 +53,13 @@ async function evaluate(backend: string, spec: Spec,
     const grads = withLabels ?
         tf.grads((x: tf.Tensor, y: tf.Tensor) => loss(y, x, weights))([logits, labels]) :
         [tf.grad((x: tf.Tensor) => loss(labels, x, weights))(logits)];
-    return {
+    result = {
       value: Float32Array.from(value),
       dLogits: Float32Array.from(grads[0].dataSync() as Float32Array),
       dLabels: withLabels ? Float32Array.from(grads[1].dataSync() as Float32Array) : null,
     };
   });
+  return result;
 }
 
 function expectClose(actual: Float32Array, expected: Float32Array, what: string): void {

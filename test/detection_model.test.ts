@@ -161,7 +161,7 @@ describe('boxes as tensors and decoding', () => {
     expect(outA.boxes.shape).toEqual([2, GRID, GRID, 4]);
     expect(Array.from(outA.classLogits.dataSync())).toEqual(Array.from(outB.classLogits.dataSync()));
     const p = tf.sigmoid(outA.classLogits);
-    const probabilities = p.dataSync();
+    const probabilities = p.dataSync() as Float32Array;
     const meanProbability = probabilities.reduce((x, y) => x + y, 0) / probabilities.length;
     expect(meanProbability).toBeGreaterThan(0.009);
     expect(meanProbability).toBeLessThan(0.011);

@@ -232,6 +232,34 @@ describe('what the kernels pass to native code is what native code declares it r
   });
 });
 
+describe('a direct runKernel call with attrs of the wrong type or left out', () => {
+  const logits = tf.tensor2d([[1.5, -0.5, 0.25], [0, 2, -1]]);
+  const sparse = tf.tensor1d([0, 2], 'int32');
+  const targets = tf.tensor2d([[1, 0, 0.5], [0, 0.3, 1]]);
+  afterAll(() => tf.dispose([logits, sparse, targets]));
+  const softmax = {gamma: 2, alpha: 0.25, labelSmoothing: 0, ignoreIndex: null, fromLogits: true};
+  const sigmoid = {gamma: 2, alpha: 0.25, labelSmoothing: 0, fromLogits: true};
+  test.each([
+    ['FocalLoss', {...softmax, gamma: '2'}, /^FocalLoss: attrs\.gamma must be a number; received the string '2'$/],
+    ['FocalLoss', {...softmax, fromLogits: 1}, /^FocalLoss: attrs\.fromLogits must be a boolean; received number 1$/],
+    ['FocalLoss', {...softmax, polyEpsilon: 'x'}, /^FocalLoss: attrs\.polyEpsilon must be a number \(or left out: 0\); received the string 'x'$/],
+    ['FocalLoss', {...softmax, alpha: null}, /^FocalLoss: attrs\.alpha must be a number or an array of numbers \(one per class\); received null$/],
+    ['SigmoidFocalLoss', {...sigmoid, alpha: 'a'}, /^SigmoidFocalLoss: attrs\.alpha must be a number \(negative: no class balancing\) or null; received the string 'a'$/],
+    ['SigmoidFocalLoss', {...sigmoid, alpha: -1, loss: 'varifocal'}, /^SigmoidFocalLoss: attrs\.alpha must be a number >= 0 \(the weight of the negatives\) for loss 'varifocal'; received number -1$/],
+    ['SigmoidFocalLoss', {...sigmoid, loss: 'vari'}, /^SigmoidFocalLoss: attrs\.loss must be one of 'focal', 'varifocal', 'qualityFocal', 'asymmetric' \(or left out: 'focal'\); received the string 'vari'$/],
+    ['SigmoidFocalLoss', {...sigmoid, iouWeighted: 1}, /^SigmoidFocalLoss: attrs\.iouWeighted must be a boolean \(or left out: true\); received number 1$/],
+  ] as Array<[string, Record<string, unknown>, RegExp]>)('%s %j', (kernel, attrs, message) => {
+    const inputs = {labels: kernel === 'FocalLoss' ? sparse : targets, logits};
+    expect(() => tf.tidy(() => tf.engine().runKernel(kernel, inputs, attrs as tf.NamedAttrMap))).toThrow(message);
+  });
+  test('alpha null and negative mean the same (no class balancing) on every path', () => {
+    const run = (alpha: number | null) => tf.tidy(() => Array.from((tf.engine().runKernel(
+        'SigmoidFocalLoss', {labels: targets, logits}, {...sigmoid, alpha} as unknown as tf.NamedAttrMap) as tf.Tensor).dataSync()));
+    expect(run(null)).toEqual(run(-1));
+    expect(run(null)).not.toEqual(run(0.25));
+  });
+});
+
 describe('a direct runKernel call with attrs left out', () => {
   const table = addon().kernelOptions();
   const logits = tf.tensor2d([[1.5, -0.5, 0.25], [0, 2, -1]]);
@@ -256,7 +284,8 @@ describe('a direct runKernel call with attrs left out', () => {
           const without = {...attrs};
           delete without[o.key];
           if (o.required) {
-            expect(() => run(kernel, inputs, without)).toThrow();
+            expect(() => run(kernel, inputs, without)).toThrow(
+                new RegExp(`^${kernel}: attrs\\.${o.key} must be a (number|boolean); received undefined$`));
           } else {
             expect([o.key, run(kernel, inputs, without)]).toEqual([o.key, run(kernel, inputs, {...attrs, [o.key]: o.default})]);
           }

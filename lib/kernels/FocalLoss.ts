@@ -11,7 +11,8 @@ import {AttrValue, tensorflowOps} from '../paths/tensorflow_op';
 import {addon} from '../native';
 import {BackwardInputs, backwardKernel, fusedGradient} from './backward';
 import {gradientIsRecorded, KernelArgs, reductionFactor, refuseSecondOrder, registerForBackends, registerGradientOnce} from './engine';
-import {kernelOptionAttrs, kernelOptionValues, withKernelDefaults} from './options';
+import {describeValue} from '../validation/describe';
+import {checkKernelAttrs, kernelOptionAttrs, kernelOptionValues, withKernelDefaults} from './options';
 
 export const FocalLoss = 'FocalLoss';
 export const FocalLossGrad = 'FocalLossGrad';
@@ -54,10 +55,23 @@ function offsetsOf(attrs: FocalLossAttrs): number[] | null {
   return attrs.logitOffsets ?? null;
 }
 
+/** A direct runKernel call's attrs: the table's options, and alpha (a number or one per class). */
+function checkAttrs(attrs: FocalLossAttrs): void {
+  checkKernelAttrs(ENTRY, attrs);
+  const alpha: unknown = attrs.alpha;
+  const perClass = (Array.isArray(alpha) || alpha instanceof Float32Array) &&
+      Array.from(alpha as ArrayLike<unknown>).every((v) => typeof v === 'number');
+  if (typeof alpha !== 'number' && !perClass) {
+    throw new TypeError(`${FocalLoss}: attrs.alpha must be a number or an array of numbers (one per class); ` +
+        `received ${describeValue(alpha)}`);
+  }
+}
+
 /** Output: the per-row loss, shape logits.shape[:-1], or its sum or mean with attrs.reduction. */
 function focalLossKernel({inputs, backend, attrs}: KernelArgs): tf.TensorInfo {
   const {labels, logits} = inputs as FocalLossInputs;
   const a = attrs as unknown as FocalLossAttrs;
+  checkAttrs(a);
   const classes = logits.shape[logits.shape.length - 1];
   const lossShape = logits.shape.slice(0, -1);
   const rows = lossShape.reduce((x, y) => x * y, 1);

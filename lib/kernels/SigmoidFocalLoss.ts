@@ -12,7 +12,8 @@ import {addon} from '../native';
 import {BackwardInputs, backwardKernel, fusedGradient} from './backward';
 import {ELEMENTWISE_LOSS_CODES, ELEMENTWISE_LOSS_FUNCTIONS} from './elementwise_kinds';
 import {gradientIsRecorded, KernelArgs, reductionFactor, refuseSecondOrder, registerForBackends, registerGradientOnce} from './engine';
-import {kernelOptionAttrs, kernelOptionValues, withKernelDefaults} from './options';
+import {describeValue} from '../validation/describe';
+import {checkKernelAttrs, kernelOptionAttrs, kernelOptionValues, withKernelDefaults} from './options';
 
 export const SigmoidFocalLoss = 'SigmoidFocalLoss';
 export const SigmoidFocalLossGrad = 'SigmoidFocalLossGrad';
@@ -35,24 +36,47 @@ function lossCode(attrs: SigmoidFocalLossAttrs): number {
   return ELEMENTWISE_LOSS_CODES[attrs.loss ?? 'focal'];
 }
 
+/** Class balancing of the focal loss: alpha >= 0; negative (torchvision's -1) or null: none. */
+function classBalancing(attrs: SigmoidFocalLossAttrs): boolean {
+  return typeof attrs.alpha === 'number' && attrs.alpha >= 0;
+}
+
 /**
  * The attributes of the TensorFlow op (native/bindings), from the kernel's attrs: the options
- * table's, then class balancing (alpha < 0, torchvision's -1: none) and the loss's code.
+ * table's, then class balancing and the loss's code.
  */
 export function sigmoidFocalLossOpAttrs(attrs: SigmoidFocalLossAttrs):
     {[name: string]: AttrValue} {
+  const balancing = classBalancing(attrs);
   return {
     ...kernelOptionAttrs(ENTRY, attrs),
-    alpha: {float: attrs.alpha < 0 ? 0 : attrs.alpha},
-    class_balancing: {bool: attrs.alpha >= 0},
+    alpha: {float: balancing ? attrs.alpha : 0},
+    class_balancing: {bool: balancing},
     loss_kind: {int: lossCode(attrs)},
   };
+}
+
+/** A direct runKernel call's attrs: the table's options, alpha, and the loss name. */
+function checkAttrs(attrs: SigmoidFocalLossAttrs): void {
+  checkKernelAttrs(ENTRY, attrs);
+  const alpha: unknown = attrs.alpha;
+  const loss: unknown = attrs.loss ?? 'focal';
+  if (typeof loss !== 'string' || !Object.prototype.hasOwnProperty.call(ELEMENTWISE_LOSS_CODES, loss)) {
+    throw new TypeError(`${SigmoidFocalLoss}: attrs.loss must be one of ${Object.keys(ELEMENTWISE_LOSS_CODES).map((k) => `'${k}'`).join(', ')}` +
+        ` (or left out: 'focal'); received ${describeValue(loss)}`);
+  }
+  if (loss === 'varifocal' ? !(typeof alpha === 'number' && alpha >= 0) : !(alpha === null || typeof alpha === 'number')) {
+    throw new TypeError(`${SigmoidFocalLoss}: attrs.alpha must be ${loss === 'varifocal' ?
+        'a number >= 0 (the weight of the negatives) for loss \'varifocal\'' :
+        'a number (negative: no class balancing) or null'}; received ${describeValue(alpha)}`);
+  }
 }
 
 /** Output: the elementwise loss (logits.shape), or its sum or mean with attrs.reduction. */
 function sigmoidFocalLossKernel({inputs, backend, attrs}: KernelArgs): tf.TensorInfo {
   const {labels, logits} = inputs as SigmoidFocalLossInputs;
   const a = attrs as unknown as SigmoidFocalLossAttrs;
+  checkAttrs(a);
   const shape = logits.shape.slice();
   const count = shape.reduce((x, y) => x * y, 1);
   const reduction = a.reduction ?? 'none';
@@ -70,7 +94,7 @@ function sigmoidFocalLossKernel({inputs, backend, attrs}: KernelArgs): tf.Tensor
     logits: readFloat32(call.backend, logits),
     labels: readFloat32Labels(call.backend, labels),
     ...kernelOptionValues(ENTRY, a),
-    alpha: a.alpha,  // the addon's rule: negative (or null) is no class balancing
+    alpha: classBalancing(a) ? a.alpha : null,
     loss: lossCode(a),
     lossOut,
     gradOut,

@@ -77,7 +77,8 @@ Error softmax_focal_loss(const SoftmaxFocalArgs& args) {
     KernelError error;
     // Per-chunk scratch (one row of doubles, then the converted labels of one block); malloc
     // failure is reported, never thrown.
-    const size_t row_floats = static_cast<size_t>(detail::softmax_scratch_floats(C)) * (args.logit_offsets ? 3 : 2);
+    const size_t row_floats = static_cast<size_t>(2 * detail::softmax_scratch_floats(C) +
+                                                  (args.logit_offsets ? detail::adjusted_scratch_floats(C) : 0));
     const size_t label_floats = args.dense_labels_int32 ? static_cast<size_t>(block_rows * C) : 0;
     std::unique_ptr<float, void (*)(void*)> scratch(
         static_cast<float*>(std::malloc((row_floats + label_floats) * sizeof(float))), std::free);

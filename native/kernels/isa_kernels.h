@@ -25,9 +25,17 @@ struct KernelError {
 };
 
 // Scratch a softmax row kernel may use for one row of `classes` classes, in floats (the buffer is
-// allocated with twice that many floats, so a kernel may also use it as `classes` doubles; three
-// times with logit offsets, the third row for the adjusted logits).
+// allocated with twice that many floats, so a kernel may also use it as `classes` doubles).
 static inline int64_t softmax_scratch_floats(int64_t classes) { return classes + 64; }
+// Up to this many classes rows go through the lane kernels (sparse_rows_lanes, dense_rows_lanes;
+// a block is kept on the stack as kMaxLaneClasses vectors per operand).
+constexpr int64_t kMaxLaneClasses = 64;
+// With logit offsets the buffer has a third part, for the adjusted logits of up to
+// kAdjustedBlockRows rows of few classes (blocks for the lane kernels) or one row of many.
+constexpr int64_t kAdjustedBlockRows = 64;
+static inline int64_t adjusted_scratch_floats(int64_t classes) {
+  return classes <= kMaxLaneClasses ? kAdjustedBlockRows * classes : softmax_scratch_floats(classes);
+}
 
 #define FOCAL_DECLARE_ISA_KERNELS(ns)                                                           \
   namespace ns {                                                                                \

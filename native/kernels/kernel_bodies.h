@@ -24,35 +24,44 @@ namespace FOCAL_ISA {
 
 namespace {
 
-// Logit adjustment: each row's logits minus their max, plus the offsets, in the third scratch
-// row, then the row kernels on a one-row view of the arguments (softmax is shift-invariant). The
-// max comes off first because z - max is exact for the classes that matter (Sterbenz), while
-// z + offset rounded at |z| ~ 1e4 would move p by ~1e-4 relative. The lane and grouped kernels
-// read the logits more than once from memory, so adjusted rows go through the row kernels only.
+// Logit adjustment: each row's logits minus their max, plus the offsets, into the adjusted-logits
+// scratch, then the usual kernels on a view of the arguments over those rows (softmax is
+// shift-invariant). The max comes off first because z - max is exact for the classes that matter
+// (Sterbenz), while z + offset rounded at |z| ~ 1e4 would move p by ~1e-4 relative. Few classes
+// (C <= kMaxLaneClasses): blocks of kAdjustedBlockRows rows through the lane kernels; more: one row
+// at a time through the row kernels (the grouped kernel would read the logits twice).
 void adjusted_rows(const SoftmaxFocalArgs& args, int64_t row_begin, int64_t row_end, const Gamma& gm,
                    bool dense, float* scratch_e, float* scratch_w, float* scratch_z) {
   const int64_t C = args.classes;
   const float* off = args.logit_offsets;
-  for (int64_t row = row_begin; row < row_end; ++row) {
-    const float* z = args.logits + row * C;
-    float m;
-    // A row without a finite max (NaN, +-Inf) is shifted by 0: the row kernels see its specials.
-    const VF vm = set1(row_max(z, C, &m) ? m : 0.0f);
-    int64_t j = 0;
-    for (; j + W <= C; j += W) storeu(scratch_z + j, add(sub(loadu(z + j), vm), loadu(off + j)));
-    if (j < C) {
-      const int n = static_cast<int>(C - j);
-      store_partial(scratch_z + j, add(sub(load_partial(z + j, n, 0.0f), vm), load_partial(off + j, n, 0.0f)), n);
+  const bool lanes = C <= kMaxLaneClasses;
+  const int64_t block = lanes ? kAdjustedBlockRows : 1;
+  for (int64_t first = row_begin; first < row_end; first += block) {
+    const int64_t n = row_end - first < block ? row_end - first : block;
+    for (int64_t i = 0; i < n; ++i) {
+      const float* z = args.logits + (first + i) * C;
+      float* out = scratch_z + i * C;
+      float m;
+      // A row without a finite max (NaN, +-Inf) is shifted by 0: the kernels see its specials.
+      const VF vm = set1(row_max(z, C, &m) ? m : 0.0f);
+      int64_t j = 0;
+      for (; j + W <= C; j += W) storeu(out + j, add(sub(loadu(z + j), vm), loadu(off + j)));
+      if (j < C) {
+        const int k = static_cast<int>(C - j);
+        store_partial(out + j, add(sub(load_partial(z + j, k, 0.0f), vm), load_partial(off + j, k, 0.0f)), k);
+      }
     }
     SoftmaxFocalArgs r = args;
-    r.rows = 1;
+    r.rows = n;
     r.logits = scratch_z;
     r.logit_offsets = nullptr;
-    if (args.sparse_labels) r.sparse_labels = args.sparse_labels + row;
-    if (args.dense_labels) r.dense_labels = args.dense_labels + row * C;
-    r.loss_out = args.loss_out + row;
-    if (args.grad_out) r.grad_out = args.grad_out + row * C;
-    if (dense) dense_path_row(r, 0, gm, scratch_e, scratch_w);
+    if (args.sparse_labels) r.sparse_labels = args.sparse_labels + first;
+    if (args.dense_labels) r.dense_labels = args.dense_labels + first * C;
+    r.loss_out = args.loss_out + first;
+    if (args.grad_out) r.grad_out = args.grad_out + first * C;
+    if (lanes && dense) dense_rows_lanes(r, 0, n, gm, scratch_e, scratch_w);
+    else if (lanes) sparse_rows_lanes(r, 0, n, gm);
+    else if (dense) dense_path_row(r, 0, gm, scratch_e, scratch_w);
     else sparse_row(r, 0, gm);
   }
 }

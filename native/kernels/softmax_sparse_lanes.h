@@ -23,10 +23,6 @@ namespace {
 // redone by sparse_row. A row's result does not depend on which block or chunk it falls in (lanes
 // never mix), so results stay bit-identical whatever the thread count.
 
-// Up to this many classes rows go through the lane kernels (sparse_rows_lanes, dense_rows_lanes;
-// a block is kept on the stack as kMaxLaneClasses vectors per operand).
-constexpr int64_t kMaxLaneClasses = 64;
-
 // Offsets of the rows of the block starting at row0 (n rows) from row0's: lanes past the last row
 // read row row0 again, and their results are never stored.
 inline void block_row_starts(int n, int64_t C, int32_t* row_start) {

@@ -188,10 +188,10 @@ inline VF vpow_gamma_accurate(VF q, const Gamma& gm) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The softmax focal loss's per-class term, the one place its math is written (docs/DESIGN.md
-// #softmax-focal-loss): in scalar double for the row kernels (focal_terms) and in lanes for the
-// lane and dense kernels (class_terms_v). A softmax option that changes the per-class math changes
-// both, here.
+// The softmax focal loss's per-class term, the one place its math is written: in scalar double for
+// the row kernels (focal_terms) and in lanes for the lane and dense kernels (class_terms_v). A
+// softmax option that changes the per-class math changes both, here.
+// docs/DESIGN.md#softmax-focal-loss
 
 // f = -(1 - p)^gamma log p and d = df/dlog p = q^gamma (gamma p r - 1), r = log p / q -> -1 as
 // p -> 1, from lp = log p, p and q = 1 - p each computed without cancellation (scalar, double).
