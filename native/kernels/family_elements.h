@@ -287,22 +287,10 @@ void family_logits_elements(const SigmoidFocalArgs& a, int64_t begin, int64_t en
   const bool vector = top <= kMaxVectorExponent;
   const Gamma gm = make_gamma(a.gamma), gneg = make_gamma(a.gamma_negative);
   const ClipV cv = make_clip(a.clip);
-  const VF zero = set1(0.0f), one = set1(1.0f);
   for (int64_t i = begin; i < end; i += W) {
     const int n = end - i < W ? static_cast<int>(end - i) : W;
     const VF y = n == W ? loadu(a.labels + i) : load_partial(a.labels + i, n, 0.0f);
-    // Targets in [0, 1] (NaN fails).
-    if (any(mnot(mand(le(zero, y), le(y, one))))) {
-      for (int64_t k = i; k < i + n; ++k) {
-        const float yf = a.labels[k];
-        if (!(yf >= 0.0f && yf <= 1.0f)) {
-          error->code = ErrorCode::kLabelOutsideUnitInterval;
-          error->index = k;
-          error->value = yf;
-          return;
-        }
-      }
-    }
+    if (!unit_interval_labels(y, a.labels, i, n, error)) return;
     if (!vector) {
       for (int64_t k = i; k < i + n; ++k) store_element_d(a, element, k);
       continue;

@@ -71,18 +71,7 @@ void sigmoid_logits_elements(const SigmoidFocalArgs& a, int64_t begin, int64_t e
     const VF y0 = n == W ? loadu(a.labels + i) : load_partial(a.labels + i, n, 0.0f);
     // Labels in [0, 1] (NaN fails). A NaN logit gives a NaN loss and gradient for its element
     // (as TensorFlow's sigmoid cross-entropy), +-Inf follows the formula (NaN or Inf).
-    const MF ok = mand(le(zero, y0), le(y0, one));
-    if (any(mnot(ok))) {
-      for (int64_t k = i; k < i + n; ++k) {
-        const float yf = a.labels[k];
-        if (!(yf >= 0.0f && yf <= 1.0f)) {
-          error->code = ErrorCode::kLabelOutsideUnitInterval;
-          error->index = k;
-          error->value = yf;
-          return;
-        }
-      }
-    }
+    if (!unit_interval_labels(y0, a.labels, i, n, error)) return;
     const VF y = fma(y0, y_scale, y_add);
     const VF y1 = fma(sub(one, y0), y_scale, y_add);  // 1 - y, without cancellation as y -> 1
     // p = sigmoid(x), pm = 1 - p = sigmoid(-x), each without cancellation.

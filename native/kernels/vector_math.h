@@ -107,6 +107,22 @@ inline VF vlog1p(VF x) {
   return select(exact, x, mul(vlog(u), div(x, select(exact, set1(1.0f), d))));
 }
 
+// Elementwise labels / targets in [0, 1] (NaN fails): true if the n lanes of y, read from
+// labels + i, all are; otherwise the first bad one is reported in `error`.
+inline bool unit_interval_labels(VF y, const float* labels, int64_t i, int n, KernelError* error) {
+  if (!any(mnot(mand(le(set1(0.0f), y), le(y, set1(1.0f)))))) return true;
+  for (int64_t k = i; k < i + n; ++k) {
+    const float yf = labels[k];
+    if (!(yf >= 0.0f && yf <= 1.0f)) {
+      error->code = ErrorCode::kLabelOutsideUnitInterval;
+      error->index = k;
+      error->value = yf;
+      return false;
+    }
+  }
+  return true;
+}
+
 // ---------------------------------------------------------------------------------------------
 // gamma handling shared by scalar and vector code.
 
