@@ -24,12 +24,14 @@ echo "== npm pack"
 tgz="$work/$(tail -1 "$work/pack.out")"
 [ -f "$tgz" ] || { echo "npm pack produced no tarball"; exit 1; }
 tar -tzf "$tgz" > "$work/files.txt"
-grep -q '^package/prebuilds/linux-x64/focal_loss.node$' "$work/files.txt" || { echo "no prebuilt in the tarball"; exit 1; }
+for prebuilt in linux-x64/focal_loss.glibc.node linux-arm64/focal_loss.glibc.node win32-x64/focal_loss.node; do
+  grep -q "^package/prebuilds/$prebuilt\$" "$work/files.txt" || { echo "no prebuilds/$prebuilt in the tarball"; exit 1; }
+done
 if grep -E '^package/(test|bench|build)/' "$work/files.txt"; then echo "tarball ships tests, bench or build output"; exit 1; fi
 summary+=("tarball: $(basename "$tgz") $(du -k "$tgz" | cut -f1) KiB packed, $(wc -l < "$work/files.txt") files")
-tar -xzf "$tgz" -C "$work" package/prebuilds/linux-x64/focal_loss.node
-floor=$(objdump -T "$work/package/prebuilds/linux-x64/focal_loss.node" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1)
-cxx=$(objdump -T "$work/package/prebuilds/linux-x64/focal_loss.node" | grep -c 'GLIBCXX\|CXXABI' || true)
+tar -xzf "$tgz" -C "$work" package/prebuilds/linux-x64/focal_loss.glibc.node
+floor=$(objdump -T "$work/package/prebuilds/linux-x64/focal_loss.glibc.node" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1)
+cxx=$(objdump -T "$work/package/prebuilds/linux-x64/focal_loss.glibc.node" | grep -c 'GLIBCXX\|CXXABI' || true)
 summary+=("prebuilt needs: $floor, libstdc++ symbols: $cxx")
 
 # The check runs from inside the project, so that it resolves the project's packages only.

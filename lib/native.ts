@@ -1,5 +1,5 @@
-// Loads the native addon (prebuilds/<platform>-<arch>/focal_loss.node, else a local build) and
-// describes its N-API interface.
+// Loads the native addon (prebuilds/<platform>-<arch>/focal_loss[.<libc>].node, else a local
+// build) and describes its N-API interface.
 //
 // The addon is loaded lazily, on the first kernel call or thread/SIMD query, so that importing the
 // package (which registers the tfjs kernels) never fails by itself. Where no binary loads, the
@@ -102,8 +102,71 @@ export const ADDON_PATH_ENV = 'TFJS_FOCAL_LOSS_ADDON';
 /** The one command that builds the addon from source (scripts/cli.js). */
 export const BUILD_COMMAND = 'npx tfjs-focal-loss build';
 
-/** Where the package ships its binary for this platform (scripts/prebuild.js writes it). */
-export const PREBUILT_DIR = `${process.platform}-${process.arch}`;
+/** The C libraries a Linux prebuilt is built for, as its file name says (prebuildify's tags). */
+export type Libc = 'glibc' | 'musl';
+
+/** What the loader's choice of binary depends on (the tests inject other values). */
+export interface PlatformFacts {
+  /** process.platform, process.arch */
+  platform: string;
+  arch: string;
+  /** On Linux, the C library this Node runs on (null: it cannot be told); null elsewhere. */
+  libc: Libc | null;
+  /** The running executable's file name: on Windows the prebuilt takes N-API from it. */
+  execName: string;
+}
+
+/**
+ * Linux's C library, from what Node reports about itself (process.report): glibc when the header
+ * names the glibc Node runs on (glibcVersionRuntime, absent on musl), musl when Node loaded musl's
+ * dynamic loader (ld-musl-<arch>.so.1) or that loader is the system's. Never guesses: null
+ * otherwise. A glibc system may have musl installed beside it (Debian's musl-tools), so the
+ * header is asked first.
+ */
+export function detectLibc(header: {glibcVersionRuntime?: string} | undefined,
+                           sharedObjects: readonly string[], muslLoaderExists: boolean): Libc | null {
+  if (typeof header?.glibcVersionRuntime === 'string') return 'glibc';
+  if (sharedObjects.some((file) => /(^|\/)(ld-musl-|libc\.musl-)[^/]*$/.test(file))) return 'musl';
+  return muslLoaderExists ? 'musl' : null;
+}
+
+/** This process's facts. */
+export function platformFacts(): PlatformFacts {
+  let libc: Libc | null = null;
+  if (process.platform === 'linux') {
+    const report = process.report as unknown as {
+      excludeNetwork?: boolean,
+      getReport(): {header?: {glibcVersionRuntime?: string}, sharedObjects?: string[]},
+    };
+    // The report's network section can take seconds to collect and says nothing about libc.
+    const excludeNetwork = report.excludeNetwork;
+    report.excludeNetwork = true;
+    let data: {header?: {glibcVersionRuntime?: string}, sharedObjects?: string[]} = {};
+    try {
+      data = report.getReport();
+    } catch { /* no report: the loader's file below decides */ } finally {
+      report.excludeNetwork = excludeNetwork;
+    }
+    let muslLoader = false;
+    try {
+      muslLoader = fs.readdirSync('/lib').some((name) => name.startsWith('ld-musl-'));
+    } catch { /* no /lib */ }
+    libc = detectLibc(data.header, data.sharedObjects ?? [], muslLoader);
+  }
+  return {platform: process.platform, arch: process.arch, libc, execName: path.basename(process.execPath)};
+}
+
+/**
+ * The prebuilt binary for these facts, relative to the package root:
+ * prebuilds/<platform>-<arch>/focal_loss.<libc>.node on Linux, .../focal_loss.node elsewhere
+ * (scripts/prebuild.js writes these names; test/platform_choice.test.ts checks both agree).
+ * null on a Linux whose C library cannot be told: no binary is tried blind.
+ */
+export function prebuiltPath(facts: PlatformFacts): string | null {
+  const dir = path.join('prebuilds', `${facts.platform}-${facts.arch}`);
+  if (facts.platform !== 'linux') return path.join(dir, 'focal_loss.node');
+  return facts.libc === null ? null : path.join(dir, `focal_loss.${facts.libc}.node`);
+}
 
 /**
  * The package root: the nearest directory above this file with the package's package.json
@@ -126,19 +189,64 @@ function packageRoot(): string {
 
 /**
  * The binaries tried, in order: $TFJS_FOCAL_LOSS_ADDON alone when set; else the prebuilt binary for
- * this platform, then a local build (a contributor's checkout, or `npx tfjs-focal-loss build`).
+ * this platform and C library, then a local build (a contributor's checkout, or
+ * `npx tfjs-focal-loss build`, built here and so for this C library).
  */
-export function addonCandidates(): string[] {
-  const fromEnv = process.env[ADDON_PATH_ENV];
+export function addonCandidates(facts: PlatformFacts = platformFacts(), root: string = packageRoot(),
+                                env: NodeJS.ProcessEnv = process.env): string[] {
+  const fromEnv = env[ADDON_PATH_ENV];
   if (fromEnv) {
     return [path.resolve(fromEnv)];
   }
-  const root = packageRoot();
+  const prebuilt = prebuiltPath(facts);
   return [
-    path.join(root, 'prebuilds', PREBUILT_DIR, 'focal_loss.node'),
+    ...(prebuilt === null ? [] : [path.join(root, prebuilt)]),
     path.join(root, 'build', 'Release', 'focal_loss.node'),
     path.join(root, 'build', 'Debug', 'focal_loss.node'),
   ];
+}
+
+/** "linux-x64 (glibc), win32-x64": the prebuilt binaries the package has (scanned, not assumed). */
+function shippedPrebuilts(root: string): string {
+  const found: string[] = [];
+  try {
+    for (const dir of fs.readdirSync(path.join(root, 'prebuilds')).sort()) {
+      for (const file of fs.readdirSync(path.join(root, 'prebuilds', dir)).sort()) {
+        const libc = /^focal_loss\.(\w+)\.node$/.exec(file);
+        if (libc !== null) found.push(`${dir} (${libc[1]})`);
+        else if (file === 'focal_loss.node') found.push(dir);
+      }
+    }
+  } catch { /* no prebuilds folder (a checkout) */ }
+  return found.length === 0 ? 'none' : found.join(', ');
+}
+
+/**
+ * Why no binary exists for these facts: one line naming the platform (and C library), what the
+ * package ships, and the command that builds one.
+ */
+export function missingBinaryError(facts: PlatformFacts, candidates: readonly string[], root: string,
+                                   env: NodeJS.ProcessEnv = process.env): string {
+  if (env[ADDON_PATH_ENV]) {
+    return `tfjs-focal-loss: ${ADDON_PATH_ENV} points at ${candidates[0]}, which does not exist; ` +
+        `unset it or point it at a built focal_loss.node`;
+  }
+  const build = `Build it from source with \`${BUILD_COMMAND}\` (needs a C++17 compiler and cmake or ` +
+      `python3 + make), or set ${ADDON_PATH_ENV} to a built focal_loss.node`;
+  const ships = `the package ships prebuilt binaries for ${shippedPrebuilts(root)}`;
+  const platform = `${facts.platform}-${facts.arch}`;
+  if (facts.platform === 'linux' && facts.libc === null) {
+    return `tfjs-focal-loss: cannot tell whether this Linux runs on glibc or musl (Node's process ` +
+        `report names no glibc and no musl loader was found), so no prebuilt binary is tried ` +
+        `(${ships}). ${build}`;
+  }
+  const which = facts.libc === null ? platform : `${platform} with ${facts.libc}`;
+  const muslHint = facts.libc === 'musl' ?
+      ' (the glibc binaries do not load on musl: Alpine needs `apk add build-base cmake python3` ' +
+          'for the build)' :
+      '';
+  return `tfjs-focal-loss: no native binary for ${which}; ${ships}${muslHint}; looked for ` +
+      `${candidates.join(', ')}. ${build}`;
 }
 
 // Cached on the global object, not in this module: a second instance of this module (two copies of
@@ -152,36 +260,38 @@ interface AddonState {
 }
 type GlobalWithAddon = typeof globalThis & {[ADDON_KEY]?: AddonState};
 
-function loadAddon(): AddonState {
-  const candidates = addonCandidates();
-  const found = candidates.find((p) => fs.existsSync(p));
-  if (found === undefined) {
-    const fromEnv = process.env[ADDON_PATH_ENV] !== undefined && process.env[ADDON_PATH_ENV] !== '';
-    return {
-      addon: null,
-      binary: null,
-      error: fromEnv ?
-          `tfjs-focal-loss: ${ADDON_PATH_ENV} points at ${candidates[0]}, which does not exist; ` +
-              `unset it or point it at a built focal_loss.node` :
-          `tfjs-focal-loss: no native binary for ${PREBUILT_DIR} (the package ships a prebuilt ` +
-              `binary for linux-x64; looked for ${candidates.join(', ')}). Build it from source ` +
-              `with \`${BUILD_COMMAND}\` (needs a C++17 compiler and cmake or python3 + make), or ` +
-              `set ${ADDON_PATH_ENV} to a built focal_loss.node`,
-    };
+/**
+ * Loads the first candidate that exists and loads (a prebuilt that fails falls back to a local
+ * build); where none does, the error names each file tried and why it failed.
+ */
+export function loadAddon(facts: PlatformFacts = platformFacts(), root: string = packageRoot(),
+                          env: NodeJS.ProcessEnv = process.env,
+                          load: (file: string) => unknown = require): AddonState {
+  const candidates = addonCandidates(facts, root, env);
+  const existing = candidates.filter((p) => fs.existsSync(p));
+  if (existing.length === 0) {
+    return {addon: null, binary: null, error: missingBinaryError(facts, candidates, root, env)};
   }
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const loaded = require(found) as FocalLossAddon;
-    return {addon: loaded, binary: found, error: null};
-  } catch (e) {
-    const reason = String((e as Error).message).split('\n')[0];
-    return {
-      addon: null,
-      binary: found,
-      error: `tfjs-focal-loss: could not load the native binary ${found} (${reason}). Build ` +
-          `one for this system with \`${BUILD_COMMAND}\``,
-    };
+  const failures: string[] = [];
+  for (const file of existing) {
+    try {
+      return {addon: load(file) as FocalLossAddon, binary: file, error: null};
+    } catch (e) {
+      failures.push(`${file} (${String((e as Error).message).split('\n')[0]})`);
+    }
   }
+  // On Windows the prebuilt takes N-API from the running executable (its delay-load hook), which
+  // must therefore be Node or a host that exports N-API like Node (Electron).
+  const host = facts.platform === 'win32' && facts.execName.toLowerCase() !== 'node.exe' ?
+      `; this process runs as ${facts.execName}, not node.exe: the binary needs a host that exports ` +
+          `Node-API (Node, Electron)` :
+      '';
+  return {
+    addon: null,
+    binary: existing[0],
+    error: `tfjs-focal-loss: could not load the native binary ${failures.join('; nor ')}${host}. ` +
+        `Build one for this system with \`${BUILD_COMMAND}\``,
+  };
 }
 
 function addonState(): AddonState {

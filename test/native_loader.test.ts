@@ -49,7 +49,7 @@ describeIfBuilt('native loader', () => {
     const local = probe({TFJS_FOCAL_LOSS_ADDON: undefined});
     expect(local.status.loaded).toBe(true);
     expect(local.status.path).toBe('js-arrays');
-    const prebuilt = path.join(ROOT, 'prebuilds', `${process.platform}-${process.arch}`, 'focal_loss.node');
+    const prebuilt = path.join(ROOT, 'prebuilds', `${process.platform}-${process.arch}`, 'focal_loss.glibc.node');
     expect(local.status.binary).toBe(fs.existsSync(prebuilt) ? prebuilt :
                                      path.join(ROOT, 'build', 'Release', 'focal_loss.node'));
     const viaEnv = probe({TFJS_FOCAL_LOSS_ADDON: path.join(ROOT, 'build', 'Release', 'focal_loss.node')});

@@ -42,8 +42,10 @@ inline VF add(VF a, VF b) { return {a.v + b.v}; }
 inline VF sub(VF a, VF b) { return {a.v - b.v}; }
 inline VF mul(VF a, VF b) { return {a.v * b.v}; }
 inline VF div(VF a, VF b) { return {a.v / b.v}; }
-// Not fused (the generic build may run on CPUs without FMA); results differ from the FMA builds
-// by rounding only.
+// Written unfused; whether it is fused is the compiler's choice for the target (GCC contracts
+// a*b+c by default, -ffp-contract=fast, even with -std=c++17): on x86-64 without -mfma there is
+// no FMA to contract to (the generic build may run on CPUs without it), on aarch64 GCC emits fmla.
+// Results differ from the FMA builds by rounding only.
 inline VF fma(VF a, VF b, VF c) { return {a.v * b.v + c.v}; }
 inline VF fnma(VF a, VF b, VF c) { return {c.v - a.v * b.v}; }
 

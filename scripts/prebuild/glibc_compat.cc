@@ -4,8 +4,9 @@
 // >= 2.34, exp@GLIBC_2.29, ...), and the dynamic loader refuses the file where that version is
 // missing. The link wraps those calls (-Wl,--wrap=NAME sends every reference, including those from
 // the statically linked libstdc++, to __wrap_NAME) and each wrapper calls the oldest version of
-// the same function that x86-64 glibc still exports (.symver): the same code on a new glibc, the
-// only one on an old glibc. The few functions old glibc has no version of are provided here.
+// the same function that glibc still exports for the architecture (.symver; FOCAL_GLIBC_BASE): the
+// same code on a new glibc, the only one on an old glibc. The few functions old glibc has no
+// version of are provided here.
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
@@ -13,26 +14,34 @@
 #include <pthread.h>
 #include <unistd.h>
 
-#define FOCAL_OLD_VERSION(name, version) \
-  __asm__(".symver focal_old_" #name ", " #name "@" version)
+// The first symbol version of each architecture's glibc: every function below has it there.
+#if defined(__x86_64__)
+#define FOCAL_GLIBC_BASE "GLIBC_2.2.5"
+#elif defined(__aarch64__)
+#define FOCAL_GLIBC_BASE "GLIBC_2.17"
+#else
+#error "glibc_compat.cc: add this architecture's first glibc symbol version (objdump -T libc.so.6)"
+#endif
+
+#define FOCAL_OLD_VERSION(name) __asm__(".symver focal_old_" #name ", " #name "@" FOCAL_GLIBC_BASE)
 
 extern "C" {
 
-FOCAL_OLD_VERSION(pthread_create, "GLIBC_2.2.5");
-FOCAL_OLD_VERSION(pthread_join, "GLIBC_2.2.5");
-FOCAL_OLD_VERSION(pthread_detach, "GLIBC_2.2.5");
-FOCAL_OLD_VERSION(pthread_once, "GLIBC_2.2.5");
-FOCAL_OLD_VERSION(pthread_key_create, "GLIBC_2.2.5");
-FOCAL_OLD_VERSION(pthread_key_delete, "GLIBC_2.2.5");
-FOCAL_OLD_VERSION(pthread_getspecific, "GLIBC_2.2.5");
-FOCAL_OLD_VERSION(pthread_setspecific, "GLIBC_2.2.5");
-FOCAL_OLD_VERSION(pthread_mutex_trylock, "GLIBC_2.2.5");
-FOCAL_OLD_VERSION(dlopen, "GLIBC_2.2.5");
-FOCAL_OLD_VERSION(dlsym, "GLIBC_2.2.5");
-FOCAL_OLD_VERSION(exp, "GLIBC_2.2.5");
-FOCAL_OLD_VERSION(log, "GLIBC_2.2.5");
-FOCAL_OLD_VERSION(pow, "GLIBC_2.2.5");
-FOCAL_OLD_VERSION(memcpy, "GLIBC_2.2.5");
+FOCAL_OLD_VERSION(pthread_create);
+FOCAL_OLD_VERSION(pthread_join);
+FOCAL_OLD_VERSION(pthread_detach);
+FOCAL_OLD_VERSION(pthread_once);
+FOCAL_OLD_VERSION(pthread_key_create);
+FOCAL_OLD_VERSION(pthread_key_delete);
+FOCAL_OLD_VERSION(pthread_getspecific);
+FOCAL_OLD_VERSION(pthread_setspecific);
+FOCAL_OLD_VERSION(pthread_mutex_trylock);
+FOCAL_OLD_VERSION(dlopen);
+FOCAL_OLD_VERSION(dlsym);
+FOCAL_OLD_VERSION(exp);
+FOCAL_OLD_VERSION(log);
+FOCAL_OLD_VERSION(pow);
+FOCAL_OLD_VERSION(memcpy);
 
 int focal_old_pthread_create(pthread_t*, const pthread_attr_t*, void* (*)(void*), void*);
 int focal_old_pthread_join(pthread_t, void**);
