@@ -4,6 +4,9 @@
 // and is used when cmake-js fails (no cmake on the machine, say) or when asked with --gyp.
 //   node scripts/build-addon.js          cmake-js, falling back to node-gyp
 //   node scripts/build-addon.js --gyp    node-gyp only
+//   node scripts/build-addon.js --cmake-js  cmake-js only (no fallback)
+// cmake-js builds against node-api-headers (package.json binary.napi_versions), so neither tool
+// downloads Node's headers: node-gyp uses /usr/include/node or npm_config_nodedir when present.
 //   node scripts/build-addon.js --debug  Debug configuration (either tool)
 'use strict';
 
@@ -15,6 +18,7 @@ const ROOT = path.resolve(__dirname, '..');
 const args = process.argv.slice(2);
 const debug = args.includes('--debug');
 const gypOnly = args.includes('--gyp');
+const cmakeJsOnly = args.includes('--cmake-js');
 
 function run(cmd, cmdArgs) {
   console.log(`tfjs-focal-loss: ${[cmd, ...cmdArgs].join(' ')}`);
@@ -49,7 +53,7 @@ function buildWithNodeGyp() {
   return run(process.execPath, [gyp, 'rebuild', ...(debug ? ['--debug'] : []), ...(nodedir ? [`--nodedir=${nodedir}`] : [])]);
 }
 
-const ok = gypOnly ? buildWithNodeGyp() : (buildWithCmakeJs() || (console.warn('tfjs-focal-loss: cmake-js build failed; trying node-gyp'), buildWithNodeGyp()));
+const ok = gypOnly ? buildWithNodeGyp() : cmakeJsOnly ? buildWithCmakeJs() : (buildWithCmakeJs() || (console.warn('tfjs-focal-loss: cmake-js build failed; trying node-gyp'), buildWithNodeGyp()));
 const out = path.join(ROOT, 'build', debug ? 'Debug' : 'Release', 'focal_loss.node');
 if (!ok || !fs.existsSync(out)) {
   console.error(`tfjs-focal-loss: could not build the native addon (${out} missing). A C++17 compiler and either cmake or node-gyp with Python are needed.`);

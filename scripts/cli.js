@@ -18,7 +18,7 @@ const USAGE = `usage: npx tfjs-focal-loss <command>
                     unless an earlier build is cached)
   build             build the native addon from source into ${path.join('node_modules', 'tfjs-focal-loss', 'build', 'Release')}
                     (for a platform without a prebuilt binary; needs a C++17 compiler and cmake,
-                    or python3 + make)
+                    or python3 + make); --cmake-js or --gyp: that route only
   status            print which path computes the losses here, and why`;
 
 class CliError extends Error {}
@@ -88,7 +88,12 @@ function buildCommand() {
   const tools = buildToolsDir();
   const env = { ...process.env };
   if (tools) env.NODE_PATH = [path.join(tools, 'node_modules'), env.NODE_PATH].filter(Boolean).join(path.delimiter);
-  const r = cp.spawnSync(process.execPath, [path.join(__dirname, 'build-addon.js')], { cwd: ROOT, env, stdio: 'inherit' });
+  const route = process.argv.slice(3);
+  const unknown = route.filter((a) => a !== '--cmake-js' && a !== '--gyp');
+  if (unknown.length > 0 || route.length > 1) {
+    throw new CliError(`build takes at most one of --cmake-js, --gyp; received ${process.argv.slice(3).join(' ')}`);
+  }
+  const r = cp.spawnSync(process.execPath, [path.join(__dirname, 'build-addon.js'), ...route], { cwd: ROOT, env, stdio: 'inherit' });
   if (r.status !== 0) throw new CliError('the build failed (output above)');
   const out = path.join(ROOT, 'build', 'Release', 'focal_loss.node');
   const probe = cp.spawnSync(process.execPath, ['-e', `console.log(require(${JSON.stringify(out)}).simdLevel())`], { encoding: 'utf8' });
