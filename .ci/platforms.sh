@@ -117,13 +117,14 @@ test_platforms() {
   step "win32-x64 (wine, renamed-host.exe): losses and gradients" check_win32 win32-x64-renamed "$work/renamed-host.exe"
   compare win32-x64-renamed win32-x64 prebuilds/win32-x64
 
-  # The repository's loss-value and gradient suites on arm64, with the tarball's arm64 prebuilt.
+  # The repository's loss-value and gradient suites on arm64, with the tarball's arm64 prebuilt
+  # (family_elementwise also proves the calls are native: the addon's call count). About 7x slower
+  # than native: sigmoid and family_softmax (another ~6 min) are left to the platform check above.
   step "linux-arm64 (qemu-user): jest loss-value and gradient suites, backend cpu" bash -c "
     cd '$root' && FOCAL_TEST_BACKEND=cpu TFJS_FOCAL_LOSS_TF_OPS= NODE_PATH='$cache/arm64-node-path' \
     TFJS_FOCAL_LOSS_ADDON='$project/node_modules/tfjs-focal-loss/prebuilds/linux-arm64/focal_loss.glibc.node' \
     ${qemu[*]} '$arm_node' --expose-gc node_modules/jest/bin/jest.js --runInBand --ci \
-      test/softmax_values.test.ts test/softmax_gradients.test.ts test/sigmoid.test.ts \
-      test/family_elementwise.test.ts test/family_softmax.test.ts"
+      test/softmax_values.test.ts test/softmax_gradients.test.ts test/family_elementwise.test.ts"
   step "linux-arm64 (qemu-user): kernel_test --reduced" bash -c "cd '$root' && bash scripts/check-native.sh --aarch64"
 
   # Build from source, both routes, in the user project without its prebuilds.
