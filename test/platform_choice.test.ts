@@ -173,3 +173,27 @@ describe('loading', () => {
     expect(node.error).toContain('The specified procedure could not be found.');
   });
 });
+
+describe('npm pack without the cross toolchains (scripts/prebuild.js)', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const cp = require('child_process') as typeof import('child_process');
+  const prebuildScript = path.join(__dirname, '..', 'scripts', 'prebuild.js');
+  const runPrebuild = (env: NodeJS.ProcessEnv) =>
+    cp.spawnSync(process.execPath, [prebuildScript], {encoding: 'utf8', env: {PATH: '/nonexistent', ...env}});
+
+  test('stops before building anything, naming the missing tools and the apt-get line', () => {
+    const r = runPrebuild({});
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('the toolchains for linux-x64, linux-arm64, win32-x64 are missing');
+    expect(r.stderr).toContain('aarch64-linux-gnu-g++');
+    expect(r.stderr).toContain('x86_64-w64-mingw32-g++-posix');
+    expect(r.stderr).toContain('apt-get install g++ g++-aarch64-linux-gnu g++-mingw-w64-x86-64-posix binutils-mingw-w64-x86-64');
+    expect(r.stderr).toContain('TFJS_FOCAL_LOSS_PARTIAL_PACK=1');
+  });
+
+  test('a partial pack is refused under CI', () => {
+    const r = runPrebuild({TFJS_FOCAL_LOSS_PARTIAL_PACK: '1', CI: 'true'});
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('TFJS_FOCAL_LOSS_PARTIAL_PACK is not allowed under CI');
+  });
+});
