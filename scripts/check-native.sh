@@ -60,7 +60,7 @@ done
 wait
 
 "$CXX" "${COMMON[@]}" native/tests/kernel_test.cc "${OBJS[@]}" -o "$OUT/kernel_test"
-echo "== kernel_test ($MODE${RUN[*]:+, ${RUN[*]}} ${TEST_ARGS[*]:-})"
+echo "== kernel_test ($MODE${RUN[*]:+, ${RUN[*]}}${TEST_ARGS[*]:+ ${TEST_ARGS[*]}})"
 "${RUN[@]}" "$OUT/kernel_test" "${TEST_ARGS[@]}"
 
 if [ "$BENCH" = 1 ]; then
