@@ -18,9 +18,13 @@ const prebuild = require('../scripts/prebuild.js') as {
 const facts = (platform: string, arch: string, libc: PlatformFacts['libc'], execName = 'node'): PlatformFacts =>
   ({platform, arch, libc, execName});
 
+const roots: string[] = [];
+afterAll(() => roots.forEach((root) => fs.rmSync(root, {recursive: true, force: true})));
+
 /** A fake package root with the given files (relative paths) present. */
 function fakeRoot(files: string[]): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'focal-platform-'));
+  roots.push(root);
   for (const file of files) {
     fs.mkdirSync(path.dirname(path.join(root, file)), {recursive: true});
     fs.writeFileSync(path.join(root, file), 'binary');
