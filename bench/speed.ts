@@ -31,7 +31,7 @@ import * as focal from '../lib/index';
 import {addon} from '../lib/native';
 import {elementwiseFamilyComposite} from '../lib/paths/composite_family';
 import {composedFocalLoss, composedSigmoidFocalLoss} from './composed';
-import {SeededRandom, Summary, summarize} from './stats';
+import {SeededRandom, Summary, summarize} from '../lib/compare/stats';
 
 export type BackendName = 'tensorflow' | 'cpu';
 

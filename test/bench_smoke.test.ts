@@ -22,13 +22,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as focal from '../lib/index';
 import {composedFocalLoss, composedSigmoidFocalLoss} from '../bench/composed';
 import {geometricCounts, loadImbalancedMnist, PIXELS} from '../bench/dataset';
-import {classificationMetrics} from '../bench/effect';
-import {makeScale} from '../bench/figures';
 import {BenchResults} from '../bench/report';
 import {parseArgs} from '../bench/run';
 import {autorangeCalls, CONTENDERS, MAX_CALLS_PER_SAMPLE, runInterleaved, threadCountsToMeasure,
         TimedCase} from '../bench/speed';
-import {quantile, summarize} from '../bench/stats';
+import {quantile, summarize} from '../lib/compare/stats';
+import {makeScale} from '../lib/compare/svg';
 
 const ROOT = path.resolve(__dirname, '..');
 const backend = process.env.FOCAL_TEST_BACKEND ?? 'tensorflow';
@@ -178,7 +177,8 @@ describe(`bench smoke run (--quick, tiny sizes, backend ${backend})`, () => {
     expect(results.config.threadShapes).toEqual(['64x10', '256x4']);
     expect(results.config.sections).toEqual(['speed', 'kernel', 'torch', 'effect', 'detection', 'figures']);
     expect(results.speed.map((s) => s.backend)).toEqual([backend]);
-    expect(results.effect?.summaries.map((s) => s.loss)).toEqual(['ce', 'cb_ce', 'focal', 'cb_focal', 'la_ce', 'la_focal']);
+    expect(results.effect?.summaries.map((s) => s.name)).toEqual(['cross-entropy', 'class-balanced CE', 'focal',
+      'class-balanced focal', 'logit-adjusted CE', 'logit-adjusted focal']);
     expect(results.meta.tfjsNode === null).toBe(backend === 'cpu');
   });
 
@@ -235,14 +235,14 @@ describe(`bench smoke run (--quick, tiny sizes, backend ${backend})`, () => {
     expect(effect.dataset.imbalanceRatio).toBeGreaterThanOrEqual(10);
     expect(effect.dataset.rareClasses).toHaveLength(3);
     for (const s of effect.summaries) {
-      for (const m of ['accuracy', 'macroF1', 'balancedAccuracy', 'rareRecall'] as const) {
-        expect(s.metrics[m].values).toHaveLength(2);
-        expect(s.metrics[m].mean).toBeGreaterThanOrEqual(0);
-        expect(s.metrics[m].mean).toBeLessThanOrEqual(1);
+      for (const m of ['accuracy', 'macroF1', 'balancedAccuracy', 'rareRecall', 'ece'] as const) {
+        expect(s.metrics[m]!.values).toHaveLength(2);
+        expect(s.metrics[m]!.mean).toBeGreaterThanOrEqual(0);
+        expect(s.metrics[m]!.mean).toBeLessThanOrEqual(1);
       }
       expect(s.epochSeconds.median).toBeGreaterThan(0);
     }
-    expect(effect.comparisons).toHaveLength(24);  // 6 pairs x 4 metrics
+    expect(effect.comparisons).toHaveLength(25);  // 5 contenders - cross-entropy x 5 metrics
     for (const c of effect.comparisons) {
       expect(c.pairedDifferences).toHaveLength(2);
       expect(typeof c.verdict).toBe('string');
@@ -389,16 +389,6 @@ describe('bench helpers', () => {
     const train = new Set(Array.from({length: data.trainY.length}, (_, i) => key(data.trainX, i)));
     const overlap = Array.from({length: data.testY.length}, (_, i) => key(data.testX, i)).filter((k) => train.has(k));
     expect(overlap).toHaveLength(0);
-  });
-
-  it('computes accuracy, macro-F1, balanced accuracy and rare recall', () => {
-    const m = classificationMetrics([0, 0, 1, 1, 2, 2], [0, 0, 1, 0, 2, 1], 3, [2]);
-    expect(m.accuracy).toBeCloseTo(4 / 6, 12);
-    expect(m.recallPerClass).toEqual([1, 0.5, 0.5]);
-    expect(m.balancedAccuracy).toBeCloseTo(2 / 3, 12);
-    expect(m.rareRecall).toBe(0.5);
-    // F1: class 0: 2*2/(2+3) = 0.8; class 1: 2*1/(2+2) = 0.5; class 2: 2*1/(2+1) = 2/3.
-    expect(m.macroF1).toBeCloseTo((0.8 + 0.5 + 2 / 3) / 3, 12);
   });
 
   it('places log-scale ticks on powers of ten', () => {
