@@ -19,7 +19,9 @@ const USAGE = `usage: npx tfjs-focal-loss <command>
   build             build the native addon from source into ${path.join('node_modules', 'tfjs-focal-loss', 'build', 'Release')}
                     (for a platform without a prebuilt binary; needs a C++17 compiler and cmake,
                     or python3 + make)
-  status            print which path computes the losses here, and why`;
+  status            print which path computes the losses here, and why
+  compare           which loss helps on your data: compare TRAIN.csv --label COLUMN trains an MLP
+                    with cross-entropy and the focal family and reports the difference (compare --help)`;
 
 class CliError extends Error {}
 
@@ -120,7 +122,8 @@ function statusCommand() {
   }
 }
 
-const COMMANDS = { 'setup-tfjs-node': setupTfjsNodeCommand, build: buildCommand, status: statusCommand };
+const COMMANDS = { 'setup-tfjs-node': setupTfjsNodeCommand, build: buildCommand, status: statusCommand,
+  compare: () => { require('../dist/lib/compare/cli').compareCommand(process.argv.slice(3)); } };
 
 function main() {
   const command = process.argv[2];
