@@ -197,3 +197,34 @@ describe('progress', () => {
     expect(progressLine({...event, elapsedSeconds: 3725, remainingSeconds: 61})).toMatch(/1 h 2 min elapsed, about 1 min 1 s left/);
   });
 });
+
+describe('layering', () => {
+  /** Every lib/ file reachable from `entry` through relative imports. */
+  function reachable(entry: string): Set<string> {
+    const fs = require('fs') as typeof import('fs');
+    const path = require('path') as typeof import('path');
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) {
+        return;
+      }
+      seen.add(file);
+      for (const match of fs.readFileSync(file, 'utf8').matchAll(/(?:from|import|require\()\s*'(\.[^']+)'/g)) {
+        const target = path.resolve(path.dirname(file), match[1]);
+        visit(fs.existsSync(`${target}.ts`) ? `${target}.ts` : path.join(target, 'index.ts'));
+      }
+    };
+    visit(path.resolve(__dirname, '..', entry));
+    return seen;
+  }
+
+  it('keeps lib/compare out of the main import, and lib/compare on the public API only', () => {
+    const main = [...reachable('lib/index.ts')];
+    expect(main.filter((f) => f.includes(`${require('path').sep}compare${require('path').sep}`))).toEqual([]);
+    const compareImports = [...reachable('lib/compare/index.ts'), ...reachable('lib/compare/cli.ts')]
+        .filter((f) => !f.includes(`${require('path').sep}compare${require('path').sep}`));
+    // Outside lib/compare it reaches lib/index.ts and what that imports, nothing else.
+    expect(compareImports.every((f) => main.includes(f))).toBe(true);
+    expect(compareImports).toContain(require('path').resolve(__dirname, '..', 'lib', 'index.ts'));
+  });
+});
