@@ -38,7 +38,7 @@ export function progressBar(e: ProgressEvent, width = 24): string {
 export function printProgress(stream: NodeJS.WriteStream = process.stderr): (e: ProgressEvent) => void {
   return (e) => {
     if (stream.isTTY) {
-      stream.write(`\r\x1b[K${progressBar(e, 20).slice(0, Math.max(20, (stream.columns ?? 120) - 1))}` +
+      stream.write(`\r\x1b[K${progressBar(e, 20).slice(0, Math.max(20, (stream.columns || 120) - 1))}` +
                    (e.done === e.total ? '\n' : ''));
     } else if (e.epoch === e.epochs) {
       stream.write(`compare: ${progressLine(e)}\n`);
