@@ -185,3 +185,23 @@ export function stratifiedSplit(labels: Int32Array | Float32Array, task: Task, c
   }
   return {train: train.sort((a, b) => a - b), test: test.sort((a, b) => a - b)};
 }
+
+/** Training and held-out rows of `all` by `stratifiedSplit`, as new tensors (the caller disposes them). */
+export function splitByFraction(all: PreparedData, task: Task, classes: number, fraction: number):
+    {train: PreparedData; test: PreparedData} {
+  const indices = stratifiedSplit(all.labelValues, task, classes, fraction);
+  if (indices.test.length === 0) {
+    throw new CompareError(`options.validationSplit: ${fraction} of ${all.rows} rows holds out no row; give more ` +
+                           'data, a larger fraction or options.validation');
+  }
+  const width = task === 'single-label' ? 1 : classes;
+  const part = (rows: number[]): PreparedData => {
+    const values = new (all.labelValues.constructor as Int32ArrayConstructor | Float32ArrayConstructor)(rows.length * width);
+    rows.forEach((r, i) => values.set(all.labelValues.subarray(r * width, (r + 1) * width), i * width));
+    const index = tf.tensor1d(rows, 'int32');
+    const tensors = tf.tidy(() => ({x: tf.gather(all.x, index), labels: tf.gather(all.labels, index)}));
+    index.dispose();
+    return {...tensors, labelValues: values, rows: rows.length};
+  };
+  return {train: part(indices.train), test: part(indices.test)};
+}

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {Contender, ContenderSpec, resolveContenders, Task} from './contenders';
-import {classCounts, DataInput, detectTask, gatherData, PreparedData, prepareData, stratifiedSplit} from './data';
+import {classCounts, DataInput, detectTask, gatherData, PreparedData, prepareData, splitByFraction} from './data';
 import {CompareError} from './errors';
 import {LOWER_IS_BETTER, METRIC_LABELS, MetricId, SCALAR_METRICS} from './metrics';
 import {printProgress, ProgressEvent} from './progress';
@@ -292,8 +292,7 @@ export async function compareLosses(options: CompareOptions): Promise<CompareRep
     owned.push(all.labels);
 
     let train: PreparedData;
-    let testLabelValues: Int32Array | Float32Array;
-    let testX: tf.Tensor;
+    let test: PreparedData;
     let split: string;
     if (options.validation !== undefined) {
       const given = await gatherData(options.validation, 'options.validation', inputRank);
@@ -305,36 +304,18 @@ export async function compareLosses(options: CompareOptions): Promise<CompareRep
         throw new CompareError(`options.validation.y has shape [${given.data.y.shape.join(', ')}], unlike ` +
                                `options.data.y [${gathered.data.y.shape.join(', ')}]; give labels of the same form`);
       }
-      const test = prepareData(given.data, task, classes, 'options.validation');
-      owned.push(test.labels);
       train = all;
-      testX = test.x;
-      testLabelValues = test.labelValues;
+      test = prepareData(given.data, task, classes, 'options.validation');
+      owned.push(test.labels);
       split = `given (options.validation, ${test.rows} rows)`;
     } else {
-      const indices = stratifiedSplit(all.labelValues, task, classes, fraction);
-      if (indices.test.length === 0) {
-        throw new CompareError(`options.validationSplit: ${fraction} of ${all.rows} rows holds out no row; give more ` +
-                               'data, a larger fraction or options.validation');
-      }
-      const trainIndices = tf.tensor1d(indices.train, 'int32');
-      const testIndices = tf.tensor1d(indices.test, 'int32');
-      const trainX = tf.gather(all.x, trainIndices);
-      const trainLabels = tf.gather(all.labels, trainIndices);
-      testX = tf.gather(all.x, testIndices);
-      owned.push(trainX, trainLabels, testX);
-      const pick = (rows: number[]) => {
-        const width = task === 'single-label' ? 1 : classes;
-        const out = new (all.labelValues.constructor as Int32ArrayConstructor | Float32ArrayConstructor)(rows.length * width);
-        rows.forEach((r, i) => out.set(all.labelValues.subarray(r * width, (r + 1) * width), i * width));
-        return out;
-      };
-      tf.dispose([trainIndices, testIndices]);
-      train = {x: trainX, labels: trainLabels, labelValues: pick(indices.train), rows: indices.train.length};
-      testLabelValues = pick(indices.test);
+      ({train, test} = splitByFraction(all, task, classes, fraction));
+      owned.push(train.x, train.labels, test.x, test.labels);
       split = `${task === 'single-label' ? 'stratified ' : 'random '}${fraction} of options.data ` +
-              `(${indices.test.length} rows held out, fixed seed)`;
+              `(${test.rows} rows held out, fixed seed)`;
     }
+    const testX = test.x;
+    const testLabelValues = test.labelValues;
 
     const trainCounts = classCounts(train.labelValues, task, classes);
     const absent = trainCounts.findIndex((n) => n === 0);
