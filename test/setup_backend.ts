@@ -13,6 +13,11 @@ if (requested === 'tensorflow') {
 }
 
 beforeAll(async () => {
+  // Each test file has its own tfjs engine (test/fresh_tfjs_globals.js), hence its own `cpu`
+  // backend, whose first tensor would print tfjs's "Hi, looks like you are running TensorFlow.js
+  // in Node.js ... install our node backend" advice (with a stack trace) once per file.
+  const cpu = tf.findBackend('cpu') as {firstUse?: boolean} | null;
+  if (cpu !== null && typeof cpu.firstUse === 'boolean') cpu.firstUse = false;
   const ok = await tf.setBackend(requested);
   if (!ok || tf.getBackend() !== requested) {
     throw new Error(`could not activate tfjs backend '${requested}' (active: ${tf.getBackend()})`);
