@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Packs the library once (npm pack: prepack builds the prebuilt addon) and installs the tarball
 # into fresh projects outside the repository, as users would:
-#   (a) @tensorflow/tfjs-node through `npx tfjs-focal-loss setup-tfjs-node` (+ save / load / recompile)
+#   (a) @tensorflow/tfjs-node through `npx tfjs-focal-loss setup-tfjs-node` (+ save / load / recompile),
+#       then docs/INSTALL.md's clean reinstall (rm -rf node_modules; npm ci --ignore-scripts; setup)
 #   (b) @tensorflow/tfjs with only node, npm and basic shell tools on PATH (no compiler, make, cmake,
 #       python): the prebuilt binary must load
 #   (c) @tensorflow/tfjs@4.20.0, the low end of the peer range
@@ -57,6 +58,12 @@ t=$(now); npx tfjs-focal-loss setup-tfjs-node; ts=$(elapsed "$t")
 node -e "const p=require('./package.json'); if(!p.dependencies['@tensorflow/tfjs-node']) throw new Error('tfjs-node not recorded in package.json')"
 node user-check.js @tensorflow/tfjs-node tensorflow tensorflow-op --save-load
 summary+=("(a) install ${ta}s + setup-tfjs-node ${ts}s")
+# docs/INSTALL.md's recipe for a clean reinstall (CI, Docker): tfjs-node's own install script would
+# download libtensorflow again, so npm ci skips it and setup-tfjs-node restores the binding (cached).
+rm -rf node_modules
+t=$(now); npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && npx tfjs-focal-loss setup-tfjs-node; tr=$(elapsed "$t")
+node user-check.js @tensorflow/tfjs-node tensorflow tensorflow-op
+summary+=("(a) clean reinstall: npm ci --ignore-scripts && npx tfjs-focal-loss setup-tfjs-node ${tr}s")
 
 echo "== (b) @tensorflow/tfjs, no compiler on PATH"
 new_project b
