@@ -64,6 +64,12 @@ rm -rf node_modules
 t=$(now); npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && npx tfjs-focal-loss setup-tfjs-node; tr=$(elapsed "$t")
 node user-check.js @tensorflow/tfjs-node tensorflow tensorflow-op
 summary+=("(a) clean reinstall: npm ci --ignore-scripts && npx tfjs-focal-loss setup-tfjs-node ${tr}s")
+# The README's examples, as shipped, against the installed package (what a user copies and runs).
+t=$(now)
+for example in imbalanced_classification segmentation; do
+  cp "node_modules/tfjs-focal-loss/examples/$example.js" . && node "$example.js"
+done
+summary+=("(a) examples/imbalanced_classification.js + segmentation.js $(elapsed "$t")s")
 
 echo "== (b) @tensorflow/tfjs, no compiler on PATH"
 new_project b
