@@ -2,10 +2,12 @@
 // `npx tfjs-focal-loss <command>`: the package's explicit setup steps (no install script does any
 // of this behind the user's back).
 //
-// Each command is one entry of COMMANDS: {summary, help, options, run}. `options` are
-// util.parseArgs option definitions (every command also gets --help / -h); run(values, positionals)
-// throws CliError for a one-line failure. A command with many lines of its own lives in a file of
-// its own that exports that shape, and is added here as one line.
+// Each command is one entry of COMMANDS: {summary, help, options, positionals?, run}. `options`
+// are util.parseArgs option definitions (every command also gets --help / -h), `positionals: true`
+// lets it take operands; run(values, positionals) throws CliError (from another file: an Error
+// whose message starts with 'tfjs-focal-loss: ') for a one-line failure, exit 1. A
+// command with many lines of its own lives in a file of its own that exports that shape, and is
+// added here as one line: `name: require('./cli-name.js'),` (and that file goes into `files`).
 'use strict';
 
 // TensorFlow's C++ logging (the oneDNN notice of port.cc, cpu_feature_guard) would land in the
