@@ -39,12 +39,13 @@ function expectCallsPerSample(calls: number): void {
   expect(AUTORANGE_COUNTS).toContain(calls);
 }
 
-/** Busy-waits `ms` milliseconds (a case of known duration for the timing harness). */
-function spin(ms: number): void {
-  const end = process.hrtime.bigint() + BigInt(Math.round(ms * 1e6));
-  while (process.hrtime.bigint() < end) {
-    // wait
-  }
+/**
+ * A fake clock for the timing harness (TimingOptions.clock): a case "takes" `ms` by advancing it,
+ * so the harness's decisions are exact and independent of the machine's load.
+ */
+function fakeClock(): {now: () => number; spin: (ms: number) => void} {
+  let t = 0;
+  return {now: () => t, spin: (ms) => { t += ms; }};
 }
 
 /**
@@ -428,29 +429,33 @@ describe('bench helpers', () => {
 
   it('warms up for the passes and the wall time asked, then times samples of several fast calls', () => {
     const calls = new Map<string, number>();
+    const clock = fakeClock();
     const counted = (id: string, ms: number): TimedCase => {
       calls.set(id, 0);
       return {
         id,
         run: () => {
           calls.set(id, calls.get(id)! + 1);
-          spin(ms);
+          clock.spin(ms);
         },
       };
     };
-    const cases = [counted('fast', 0.2), counted('slow', 3)];
-    const started = Date.now();
+    const cases = [counted('fast', 0.25), counted('slow', 3)];
+    const started = clock.now();
+    let warmupEnded = 0;
     let afterFirstRound = new Map<string, number>();
-    const {samples, callsPerSample} = runInterleaved(cases, {warmup: 2, reps: 4, warmupMs: 60, minSampleMs: 2},
+    const {samples, callsPerSample} = runInterleaved(cases,
+                                                     {warmup: 2, reps: 4, warmupMs: 60, minSampleMs: 2, clock: clock.now},
                                                      (round) => {
       if (round === 1) {
         afterFirstRound = new Map(calls);
+        warmupEnded = clock.now() - 3 - 10 * 0.25;   // less the first timed round
       }
     });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(60);
-    // 3 ms per call: one call per sample; 0.2 ms per call: several (10 on an idle machine).
+    expect(warmupEnded - started).toBeGreaterThanOrEqual(60);
+    // 3 ms per call: one call per sample; 0.25 ms per call: 10 calls make the 2 ms sample (5 make 1.25 ms).
     expect(callsPerSample.get('slow')).toBe(1);
-    expect(callsPerSample.get('fast')).toBeGreaterThan(1);
+    expect(callsPerSample.get('fast')).toBe(10);
     for (const c of cases) {
       expect(samples.get(c.id)).toHaveLength(4);
       // Rounds 2..4 made callsPerSample calls each; the warm-up made at least 2 passes.
@@ -458,25 +463,29 @@ describe('bench helpers', () => {
       expect(afterFirstRound.get(c.id)! - callsPerSample.get(c.id)!).toBeGreaterThanOrEqual(2);
     }
     // A sample is the mean time per call.
-    expect(Math.min(...samples.get('fast')!)).toBeGreaterThanOrEqual(0.2);
-    expect(Math.min(...samples.get('slow')!)).toBeGreaterThanOrEqual(3);
+    for (const sample of samples.get('fast')!) expect(sample).toBe(0.25);
+    expect(samples.get('slow')).toHaveLength(4);
+    for (const sample of samples.get('slow')!) expect(sample).toBe(3);
   });
 
   it('gives every case the same calls per sample when asked (the most any case needs)', () => {
-    const cases: TimedCase[] = [{id: 'fast', run: () => spin(0.2)}, {id: 'slow', run: () => spin(3)}];
-    const timing = {warmup: 2, reps: 1, warmupMs: 0, minSampleMs: 2};
+    const clock = fakeClock();
+    const cases: TimedCase[] = [{id: 'fast', run: () => clock.spin(0.25)}, {id: 'slow', run: () => clock.spin(3)}];
+    const timing = {warmup: 2, reps: 1, warmupMs: 0, minSampleMs: 2, clock: clock.now};
     const own = runInterleaved(cases, timing).callsPerSample;
     const same = runInterleaved(cases, {...timing, sameCallsPerSample: true}).callsPerSample;
     expect(own.get('slow')).toBe(1);
-    expect(own.get('fast')).toBeGreaterThan(1);
-    expect(same.get('fast')).toBeGreaterThan(1);
-    expect(same.get('slow')).toBe(same.get('fast'));
+    expect(own.get('fast')).toBe(10);
+    expect(same.get('fast')).toBe(10);
+    expect(same.get('slow')).toBe(10);
   });
 
   it('without any warm-up times single cold calls', () => {
-    const {samples, callsPerSample} = runInterleaved([{id: 'a', run: () => spin(0.05)}],
-                                                     {warmup: 0, reps: 2, warmupMs: 0, minSampleMs: 5});
+    const clock = fakeClock();
+    const {samples, callsPerSample} = runInterleaved([{id: 'a', run: () => clock.spin(0.0625)}],
+                                                     {warmup: 0, reps: 2, warmupMs: 0, minSampleMs: 5, clock: clock.now});
     expect(callsPerSample.get('a')).toBe(1);
     expect(samples.get('a')).toHaveLength(2);
+    for (const sample of samples.get('a')!) expect(sample).toBe(0.0625);
   });
 });

@@ -9,7 +9,8 @@ import * as path from 'path';
 
 import * as tf from '@tensorflow/tfjs';
 
-import {parseCompareArgs, readCsv, runCompare} from '../lib/compare/cli';
+import {readCsv, runCompare} from '../lib/compare/cli';
+import {parseCompareArgs} from '../lib/compare/cli_args';
 import {CsvTable, describeEncoding, encodeTable, fitEncoding} from '../lib/compare/tabular';
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'compare', 'birds.csv');

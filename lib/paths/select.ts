@@ -49,7 +49,7 @@ export function selectPath(backendName: string = activeBackend()): PathChoice {
         {path: 'tensorflow-op', reason: 'the native kernel runs as a TensorFlow op in tfjs-node'} :
         {path: 'js-arrays', reason: `the native kernel runs on JS arrays (TensorFlow ops: ${ops.reason})`};
   }
-  return {path: 'js-arrays', reason: `the native kernel runs on backend '${backendName}''s arrays`};
+  return {path: 'js-arrays', reason: `the native kernel runs on the arrays of backend '${backendName}'`};
 }
 
 /** The hot-path form of selectPath: only whether the composite runs. */
