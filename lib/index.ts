@@ -25,6 +25,7 @@ export {getNumThreads, setNumThreads, simdLevel} from './native';
 export {nativeStatus, selectPath} from './paths/select';
 export type {ComputePath, NativeStatus, PathChoice} from './paths/select';
 export {tensorflowOpsStatus} from './paths/tensorflow_op';
+export {NO_WARNINGS_ENV, setProbabilityWarning} from './validation/probability_warning';
 // The elementwise family (issue 17): Poly-1 is `polyEpsilon` on sigmoidFocalLoss /
 // binaryFocalCrossentropy; these run through the 'SigmoidFocalLoss' kernel with a `loss` attribute.
 export {asymmetricCrossentropy, asymmetricLoss, ASYMMETRIC_LOSS_SCHEMA} from './losses/asymmetric_loss';

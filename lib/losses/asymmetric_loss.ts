@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import {halfOpenUnitInterval, nonNegativeNumber, OptionsOf} from '../validation/options';
 import {elementwiseFamilyLoss, FAMILY_REDUCTION_OPTIONS, familyLossObject} from './elementwise_family';
+import {Caller, callerOf} from '../validation/inputs';
 
 /** Every option of asymmetricLoss (README: Options). */
 export const ASYMMETRIC_LOSS_SCHEMA = {
@@ -25,11 +26,11 @@ export type AsymmetricLossOptions = OptionsOf<typeof ASYMMETRIC_LOSS_SCHEMA>;
  */
 export function asymmetricLoss(labels: tf.Tensor, logits: tf.Tensor,
                                options?: AsymmetricLossOptions): tf.Tensor {
-  return asymmetricLossAs('asymmetricLoss', labels, logits, options);
+  return asymmetricLossAs(callerOf('asymmetricLoss'), labels, logits, options);
 }
 
-function asymmetricLossAs(fn: string, labels: unknown, logits: unknown, options: unknown): tf.Tensor {
-  return elementwiseFamilyLoss(fn, 'asymmetric', ASYMMETRIC_LOSS_SCHEMA, labels, logits, options,
+function asymmetricLossAs(c: Caller, labels: unknown, logits: unknown, options: unknown): tf.Tensor {
+  return elementwiseFamilyLoss(c, 'asymmetric', ASYMMETRIC_LOSS_SCHEMA, labels, logits, options,
                                (o) => ({gamma: o.gammaPos, gammaNegative: o.gammaNeg, clip: o.clip}));
 }
 

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import {nonNegativeNumber, OptionsOf} from '../validation/options';
 import {elementwiseFamilyLoss, FAMILY_REDUCTION_OPTIONS, familyLossObject} from './elementwise_family';
+import {Caller, callerOf} from '../validation/inputs';
 
 /** Every option of qualityFocalLoss (README: Options). */
 export const QUALITY_FOCAL_LOSS_SCHEMA = {
@@ -22,12 +23,12 @@ export type QualityFocalLossOptions = OptionsOf<typeof QUALITY_FOCAL_LOSS_SCHEMA
  */
 export function qualityFocalLoss(targets: tf.Tensor, logits: tf.Tensor,
                                  options?: QualityFocalLossOptions): tf.Tensor {
-  return qualityFocalLossAs('qualityFocalLoss', targets, logits, options);
+  return qualityFocalLossAs(callerOf('qualityFocalLoss', {labels: 'targets'}), targets, logits, options);
 }
 
-function qualityFocalLossAs(fn: string, targets: unknown, logits: unknown, options: unknown):
+function qualityFocalLossAs(c: Caller, targets: unknown, logits: unknown, options: unknown):
     tf.Tensor {
-  return elementwiseFamilyLoss(fn, 'qualityFocal', QUALITY_FOCAL_LOSS_SCHEMA, targets, logits,
+  return elementwiseFamilyLoss(c, 'qualityFocal', QUALITY_FOCAL_LOSS_SCHEMA, targets, logits,
                                options, (o) => ({gamma: o.beta}));
 }
 

@@ -7,11 +7,11 @@ import * as tf from '@tensorflow/tfjs';
 import type {KernelReduction} from '../kernels/engine';
 import {SigmoidFocalLoss} from '../kernels/SigmoidFocalLoss';
 import {elementwiseFamilyComposite} from '../paths/composite_family';
-import {runLoss} from '../paths/select';
-import {checkBinaryTargets, validateElementwiseCall} from '../validation/inputs';
+import {Caller, callerOf, checkBinaryTargets, validateElementwiseCall} from '../validation/inputs';
 import {balancingAlpha, boolean, finiteNumber, nonNegativeNumber, OptionsOf, reduction, resolveOptions, ResolvedOf, unitInterval, weights, withDefault} from '../validation/options';
 import {FocalLossFunction, makeLossFunction} from './keras';
 import {kernelReduction, reduceWeightedLoss} from './reduction';
+import {lossOrEmpty, runUserLoss} from './run';
 
 /** Every option of sigmoidFocalLoss: its valid values, default and meaning (README: Options). */
 export const SIGMOID_FOCAL_LOSS_SCHEMA = {
@@ -66,22 +66,25 @@ export type SigmoidFocalLossAttrs =
  */
 export function sigmoidFocalLoss(labels: tf.Tensor, logits: tf.Tensor,
                                  options?: SigmoidFocalLossOptions): tf.Tensor {
-  return sigmoidFocalLossAs('sigmoidFocalLoss', labels, logits, options);
+  return sigmoidFocalLossAs(callerOf('sigmoidFocalLoss'), labels, logits, options);
 }
 
-/** sigmoidFocalLoss whose errors are reported under the name `fn` (the Keras-style object). */
-function sigmoidFocalLossAs(fn: string, labels: unknown, logits: unknown, options: unknown):
+/** sigmoidFocalLoss whose errors are reported as the caller `c` (the Keras-style object). */
+function sigmoidFocalLossAs(c: Caller, labels: unknown, logits: unknown, options: unknown):
     tf.Tensor {
-  const call = validateElementwiseCall(fn, SIGMOID_FOCAL_LOSS_SCHEMA, labels, logits, options);
+  const call = validateElementwiseCall(c, SIGMOID_FOCAL_LOSS_SCHEMA, labels, logits, options);
   const {weights, reduction, normalizeByPositives, ...attrs} = call.options;
   const inputs = {labels: call.labels, logits: call.logits};
-  if (weights === null && !normalizeByPositives) {
-    // Unweighted: the kernel reduces in the same native pass (one op forward, one backward).
-    return runLoss(SigmoidFocalLoss, inputs, {...attrs, reduction: kernelReduction(reduction)},
-                   elementwiseFamilyComposite);
-  }
-  return tf.tidy(() => {
-    const elementwise = runLoss(SigmoidFocalLoss, inputs, attrs, elementwiseFamilyComposite);
+  const run = (a: SigmoidFocalLossAttrs) =>
+      runUserLoss(c, 'elementwise', true, SigmoidFocalLoss, inputs, a, elementwiseFamilyComposite);
+  const reduced = reduction !== tf.Reduction.NONE || normalizeByPositives;
+  return lossOrEmpty(inputs, reduced, call.logits.shape, () => {
+    if (weights === null && !normalizeByPositives) {
+      // Unweighted: the kernel reduces in the same native pass (one op forward, one backward).
+      return run({...attrs, reduction: kernelReduction(reduction)});
+    }
+    return tf.tidy(() => {
+    const elementwise = run(attrs);
     const elementWeights = weights === null ? null :
         typeof weights === 'number' ? tf.scalar(weights) : tf.cast(weights, 'float32');
     if (normalizeByPositives) {
@@ -92,6 +95,7 @@ function sigmoidFocalLossAs(fn: string, labels: unknown, logits: unknown, option
       return tf.div(summed, tf.maximum(positives, 1));
     }
     return reduceWeightedLoss(elementwise, elementWeights, reduction);
+    });
   });
 }
 
@@ -120,9 +124,10 @@ export function binaryFocalCrossentropy(config?: BinaryFocalCrossentropyConfig):
     FocalLossFunction<ResolvedBinaryConfig> {
   const fn = 'binaryFocalCrossentropy';
   const resolved = resolveOptions(fn, BINARY_FOCAL_CROSSENTROPY_SCHEMA, config, {}, 'config');
+  const caller = callerOf(fn, {labels: 'yTrue', logits: 'yPred', options: 'config'});
   return makeLossFunction(fn, 'BinaryFocalCrossentropy', resolved, (yTrue, yPred) => tf.tidy(() => {
     const [labels, logits] = checkBinaryTargets(fn, yTrue, yPred);
-    const elementwise = sigmoidFocalLossAs(fn, labels, logits, {
+    const elementwise = sigmoidFocalLossAs(caller, labels, logits, {
       alpha: resolved.applyClassBalancing ? resolved.alpha : null,
       gamma: resolved.gamma,
       fromLogits: resolved.fromLogits,

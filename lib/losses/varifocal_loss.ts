@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import {boolean, nonNegativeNumber, OptionsOf, unitInterval} from '../validation/options';
 import {elementwiseFamilyLoss, FAMILY_REDUCTION_OPTIONS, familyLossObject} from './elementwise_family';
+import {Caller, callerOf} from '../validation/inputs';
 
 /** Every option of varifocalLoss (README: Options). */
 export const VARIFOCAL_LOSS_SCHEMA = {
@@ -25,11 +26,11 @@ export type VarifocalLossOptions = OptionsOf<typeof VARIFOCAL_LOSS_SCHEMA>;
  */
 export function varifocalLoss(targets: tf.Tensor, logits: tf.Tensor,
                               options?: VarifocalLossOptions): tf.Tensor {
-  return varifocalLossAs('varifocalLoss', targets, logits, options);
+  return varifocalLossAs(callerOf('varifocalLoss', {labels: 'targets'}), targets, logits, options);
 }
 
-function varifocalLossAs(fn: string, targets: unknown, logits: unknown, options: unknown): tf.Tensor {
-  return elementwiseFamilyLoss(fn, 'varifocal', VARIFOCAL_LOSS_SCHEMA, targets, logits, options,
+function varifocalLossAs(c: Caller, targets: unknown, logits: unknown, options: unknown): tf.Tensor {
+  return elementwiseFamilyLoss(c, 'varifocal', VARIFOCAL_LOSS_SCHEMA, targets, logits, options,
                                (o) => ({alpha: o.alpha, gamma: o.gamma, iouWeighted: o.iouWeighted}));
 }
 

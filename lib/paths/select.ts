@@ -53,7 +53,7 @@ export function selectPath(backendName: string = activeBackend()): PathChoice {
 }
 
 /** The hot-path form of selectPath: only whether the composite runs. */
-function usesComposite(): boolean {
+export function usesComposite(): boolean {
   return !servedByNativeKernel(activeBackend()) || !addonLoadStatus().loaded;
 }
 
@@ -83,7 +83,13 @@ export interface NativeStatus extends PathChoice {
 
 /** Which path focalLoss / sigmoidFocalLoss take on the active backend and why; never throws. */
 export function nativeStatus(): NativeStatus {
-  const backend = activeBackend();
   const load = addonLoadStatus();
-  return {backend, ...selectPath(backend), ...load, simd: load.loaded ? simdLevel() : null};
+  let backend = 'none';
+  try {
+    backend = activeBackend();
+    return {backend, ...selectPath(backend), ...load, simd: load.loaded ? simdLevel() : null};
+  } catch (e) {  // a diagnosis must not throw: it reports
+    return {backend, path: 'composite', reason: `the status could not be read: ${String((e as Error)?.message ?? e)}`,
+            ...load, simd: null};
+  }
 }

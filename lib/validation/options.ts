@@ -180,7 +180,8 @@ function listOf(value: unknown, ctx: ParseContext, expected: string): unknown[] 
   const values = Array.from(value as ArrayLike<unknown>);
   if (ctx.classes !== undefined && values.length !== ctx.classes) {
     throw new RangeError(`${ctx.fn}: ${ctx.argName} must have one entry per class (length ${
-        ctx.classes}, the size of the last axis of logits); received an array of length ${
+        ctx.classes}, the size of the last axis of ${
+        ctx.argName.startsWith('config') ? 'yPred' : 'logits'}); received an array of length ${
         values.length}`);
   }
   return values;
@@ -392,6 +393,11 @@ export function logitAdjustment(doc: string):
       if (zero >= 0) {
         throw new RangeError(`${ctx.fn}: ${listCtx.argName}[${zero}] must be > 0 (class ${
             zero} would get log π = -Infinity); received 0`);
+      }
+      if (hasCounts && !Number.isFinite(values.reduce((a, b) => a + b, 0))) {
+        throw new RangeError(`${ctx.fn}: the sum of ${listCtx.argName} must be finite (the ` +
+            `counts are normalised by it); received counts whose sum overflows a double (rescale ` +
+            `them, or give priors)`);
       }
       let tau = 1;
       if (given.tau !== undefined) {
