@@ -8,10 +8,11 @@ import type {KernelReduction} from '../kernels/engine';
 import {FocalLoss} from '../kernels/FocalLoss';
 import {compositeFocalLoss} from '../paths/composite';
 import {Caller, callerOf, checkCategoricalTargets, checkLogitsOnlyOptions, checkSparseTargets, validateSoftmaxCall} from '../validation/inputs';
-import {boolean, classIndex, classWeights, finiteNumber, logitAdjustment, nonNegativeNumber, OptionsOf, reduction, resolveOptions, ResolvedOf, unitInterval, weights, withDefault} from '../validation/options';
+import {boolean, classIndex, classWeights, finiteNumber, logitAdjustment, nonNegativeNumber, reduction, resolveOptions, ResolvedOf, unitInterval, weights, withDefault} from '../validation/options';
 import {FocalLossFunction, makeLossFunction} from './keras';
 import {kernelReduction, reduceWeightedLoss} from './reduction';
 import {lossOrEmpty, runUserLoss} from './run';
+import type {CategoricalFocalCrossentropyConfig, FocalLossOptions, ResolvedCategoricalFocalCrossentropyConfig} from './option_types';
 
 /** Every option of focalLoss: its valid values, default and meaning (README: Options). */
 export const FOCAL_LOSS_SCHEMA = {
@@ -29,7 +30,7 @@ export const FOCAL_LOSS_SCHEMA = {
 };
 
 
-export type FocalLossOptions = OptionsOf<typeof FOCAL_LOSS_SCHEMA>;
+export type {FocalLossOptions};
 type ResolvedFocalLossOptions = ResolvedOf<typeof FOCAL_LOSS_SCHEMA>;
 
 /** The attributes of the 'FocalLoss' kernel: the options its native pass reads. */
@@ -111,9 +112,8 @@ export const CATEGORICAL_FOCAL_CROSSENTROPY_SCHEMA = {
   logitAdjustment: FOCAL_LOSS_SCHEMA.logitAdjustment,
 };
 
-export type CategoricalFocalCrossentropyConfig =
-    OptionsOf<typeof CATEGORICAL_FOCAL_CROSSENTROPY_SCHEMA>;
-type ResolvedCategoricalConfig = ResolvedOf<typeof CATEGORICAL_FOCAL_CROSSENTROPY_SCHEMA>;
+export type {CategoricalFocalCrossentropyConfig, ResolvedCategoricalFocalCrossentropyConfig};
+type ResolvedCategoricalConfig = ResolvedCategoricalFocalCrossentropyConfig;
 
 function categoricalLoss(
     fn: string, className: string, config: unknown,

@@ -8,10 +8,11 @@ import type {KernelReduction} from '../kernels/engine';
 import {SigmoidFocalLoss} from '../kernels/SigmoidFocalLoss';
 import {elementwiseFamilyComposite} from '../paths/composite_family';
 import {Caller, callerOf, checkBinaryTargets, validateElementwiseCall} from '../validation/inputs';
-import {balancingAlpha, boolean, finiteNumber, nonNegativeNumber, OptionsOf, reduction, resolveOptions, ResolvedOf, unitInterval, weights, withDefault} from '../validation/options';
+import {balancingAlpha, boolean, finiteNumber, nonNegativeNumber, reduction, resolveOptions, ResolvedOf, unitInterval, weights, withDefault} from '../validation/options';
 import {FocalLossFunction, makeLossFunction} from './keras';
 import {kernelReduction, reduceWeightedLoss} from './reduction';
 import {lossOrEmpty, runUserLoss} from './run';
+import type {BinaryFocalCrossentropyConfig, ResolvedBinaryFocalCrossentropyConfig, SigmoidFocalLossOptions} from './option_types';
 
 /** Every option of sigmoidFocalLoss: its valid values, default and meaning (README: Options). */
 export const SIGMOID_FOCAL_LOSS_SCHEMA = {
@@ -26,7 +27,7 @@ export const SIGMOID_FOCAL_LOSS_SCHEMA = {
   polyEpsilon: finiteNumber(0, 'Poly-1 (PolyLoss): adds ε (1 − p_t)^(γ+1), times α_t with balancing; 0: the focal loss.'),
 };
 
-export type SigmoidFocalLossOptions = OptionsOf<typeof SIGMOID_FOCAL_LOSS_SCHEMA>;
+export type {SigmoidFocalLossOptions};
 type ResolvedSigmoidFocalLossOptions = ResolvedOf<typeof SIGMOID_FOCAL_LOSS_SCHEMA>;
 
 /** The elementwise losses the 'SigmoidFocalLoss' kernel computes (docs/DESIGN.md#the-elementwise-family). */
@@ -112,8 +113,8 @@ export const BINARY_FOCAL_CROSSENTROPY_SCHEMA = {
   polyEpsilon: SIGMOID_FOCAL_LOSS_SCHEMA.polyEpsilon,
 };
 
-export type BinaryFocalCrossentropyConfig = OptionsOf<typeof BINARY_FOCAL_CROSSENTROPY_SCHEMA>;
-type ResolvedBinaryConfig = ResolvedOf<typeof BINARY_FOCAL_CROSSENTROPY_SCHEMA>;
+export type {BinaryFocalCrossentropyConfig, ResolvedBinaryFocalCrossentropyConfig};
+type ResolvedBinaryConfig = ResolvedBinaryFocalCrossentropyConfig;
 
 /**
  * Keras `BinaryFocalCrossentropy`: elementwise sigmoid focal loss averaged over the last axis.
