@@ -45,7 +45,7 @@ export function runUserLoss<A extends {fromLogits: boolean}>(
   let loss: tf.Tensor;
   const onComposite = usesComposite();
   try {
-    loss = runLoss(kernelName, inputs, attrs, composite);
+    loss = runLoss(kernelName, inputs, attrs, composite, onComposite);
   } catch (e) {
     throw inputError(c, e, inputs.labels, inputs.logits, attrs.fromLogits);
   }

@@ -85,17 +85,17 @@ function sigmoidFocalLossAs(c: Caller, labels: unknown, logits: unknown, options
       return run({...attrs, reduction: kernelReduction(reduction)});
     }
     return tf.tidy(() => {
-    const elementwise = run(attrs);
-    const elementWeights = weights === null ? null :
-        typeof weights === 'number' ? tf.scalar(weights) : tf.cast(weights, 'float32');
-    if (normalizeByPositives) {
-      const summed = reduceWeightedLoss(elementwise, elementWeights, tf.Reduction.SUM);
-      // The count of labels > 0 as sign(relu(y)), whose gradient (0) tfjs defines, unlike greater's:
-      // the loss stays differentiable with respect to soft labels.
-      const positives = tf.sum(tf.sign(tf.relu(call.labels)));
-      return tf.div(summed, tf.maximum(positives, 1));
-    }
-    return reduceWeightedLoss(elementwise, elementWeights, reduction);
+      const elementwise = run(attrs);
+      const elementWeights = weights === null ? null :
+          typeof weights === 'number' ? tf.scalar(weights) : tf.cast(weights, 'float32');
+      if (normalizeByPositives) {
+        const summed = reduceWeightedLoss(elementwise, elementWeights, tf.Reduction.SUM);
+        // The count of labels > 0 as sign(relu(y)), whose gradient (0) tfjs defines, unlike greater's:
+        // the loss stays differentiable with respect to soft labels.
+        const positives = tf.sum(tf.sign(tf.relu(call.labels)));
+        return tf.div(summed, tf.maximum(positives, 1));
+      }
+      return reduceWeightedLoss(elementwise, elementWeights, reduction);
     });
   });
 }

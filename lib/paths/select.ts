@@ -59,12 +59,14 @@ export function usesComposite(): boolean {
 
 /**
  * Runs the loss's kernel `kernelName`, or `composite` (the same loss of tfjs ops, given the same
- * inputs and attrs) where the native kernel does not run.
+ * inputs and attrs) where the native kernel does not run (`onComposite`: usesComposite(), when the
+ * caller already asked).
  */
 export function runLoss<A extends object>(
     kernelName: string, inputs: {labels: tf.Tensor, logits: tf.Tensor}, attrs: A,
-    composite: (labels: tf.Tensor, logits: tf.Tensor, attrs: A) => tf.Tensor): tf.Tensor {
-  if (usesComposite()) {
+    composite: (labels: tf.Tensor, logits: tf.Tensor, attrs: A) => tf.Tensor,
+    onComposite = usesComposite()): tf.Tensor {
+  if (onComposite) {
     return composite(inputs.labels, inputs.logits, attrs);
   }
   return tf.engine().runKernel(kernelName, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
