@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Packs the library once (npm pack: prepack builds the prebuilt addon) and installs the tarball
 # into fresh projects outside the repository, as users would:
-#   (a) @tensorflow/tfjs-node through `npx tfjs-focal-loss setup-tfjs-node` (+ save / load / recompile)
+#   (a) @tensorflow/tfjs-node through `npx tfjs-focal-loss setup-tfjs-node` (+ save / load / recompile),
+#       then docs/INSTALL.md's clean reinstall (rm -rf node_modules; npm ci --ignore-scripts; setup)
 #   (b) @tensorflow/tfjs with only node, npm and basic shell tools on PATH (no compiler, make, cmake,
 #       python): the prebuilt binary must load
 #   (c) @tensorflow/tfjs@4.20.0, the low end of the peer range
@@ -27,8 +28,21 @@ tar -tzf "$tgz" > "$work/files.txt"
 for prebuilt in linux-x64/focal_loss.glibc.node linux-arm64/focal_loss.glibc.node win32-x64/focal_loss.node; do
   grep -q "^package/prebuilds/$prebuilt\$" "$work/files.txt" || { echo "no prebuilds/$prebuilt in the tarball"; exit 1; }
 done
-if grep -E '^package/(test|bench|build)/' "$work/files.txt"; then echo "tarball ships tests, bench or build output"; exit 1; fi
-summary+=("tarball: $(basename "$tgz") $(du -k "$tgz" | cut -f1) KiB packed, $(wc -l < "$work/files.txt") files")
+if grep -E '^package/(test|bench|build)/' "$work/files.txt" | grep -vE '^package/bench/results/[A-Z]+\.md$'; then
+  echo "tarball ships tests, bench or build output"; exit 1
+fi
+# The shipped package.json has no scripts (the repository's prepare/prepack/test/... are dev-only).
+tar -xzOf "$tgz" package/package.json | node -e "const m=JSON.parse(require('fs').readFileSync(0,'utf8'));
+if ('scripts' in m) { console.error('the tarball package.json has scripts: ' + JSON.stringify(m.scripts)); process.exit(1); }"
+# Every README link to unpkg names a file in the tarball; the README's size figure is npm pack's (10%).
+for f in $(grep -o 'https://unpkg.com/tfjs-focal-loss@[^/]*/[^)#]*' "$root/README.md" | sed 's|https://unpkg.com/[^/]*/||' | sort -u); do
+  grep -qx "package/$f" "$work/files.txt" || { echo "README links to $f, which the tarball does not ship"; exit 1; }
+done
+kib=$(( $(wc -c < "$tgz") / 1024 ))
+stated=$(grep -o 'the [0-9]* KiB package' "$root/README.md" | grep -o '[0-9]*')
+[ -n "$stated" ] && [ $(( (stated - kib) * 10 )) -le "$kib" ] && [ $(( (kib - stated) * 10 )) -le "$kib" ] ||
+  { echo "README states the package is '${stated:-?}' KiB; npm pack made $kib KiB: update the README"; exit 1; }
+summary+=("tarball: $(basename "$tgz") $kib KiB packed (README: $stated KiB), $(wc -l < "$work/files.txt") files")
 tar -xzf "$tgz" -C "$work" package/prebuilds/linux-x64/focal_loss.glibc.node
 floor=$(objdump -T "$work/package/prebuilds/linux-x64/focal_loss.glibc.node" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1)
 cxx=$(objdump -T "$work/package/prebuilds/linux-x64/focal_loss.glibc.node" | grep -c 'GLIBCXX\|CXXABI' || true)
@@ -39,11 +53,25 @@ new_project() { mkdir -p "$work/$1" && cd "$work/$1" && npm init -y > /dev/null 
 
 echo "== (a) tfjs-node via setup-tfjs-node"
 new_project a
-t=$(now); npm_i "$tgz"; ta=$(elapsed "$t")
+t=$(now); npm install --no-audit --no-fund "$tgz" 2>&1 | tee "$work/a-install.log"; ta=$(elapsed "$t")
+# npm lists packages whose install scripts it ran or skipped: this package must not be one of them.
+if grep 'install-scripts' "$work/a-install.log" | grep 'tfjs-focal-loss'; then echo "npm sees install scripts in tfjs-focal-loss"; exit 1; fi
 t=$(now); npx tfjs-focal-loss setup-tfjs-node; ts=$(elapsed "$t")
 node -e "const p=require('./package.json'); if(!p.dependencies['@tensorflow/tfjs-node']) throw new Error('tfjs-node not recorded in package.json')"
 node user-check.js @tensorflow/tfjs-node tensorflow tensorflow-op --save-load
 summary+=("(a) install ${ta}s + setup-tfjs-node ${ts}s")
+# docs/INSTALL.md's recipe for a clean reinstall (CI, Docker): tfjs-node's own install script would
+# download libtensorflow again, so npm ci skips it and setup-tfjs-node restores the binding (cached).
+rm -rf node_modules
+t=$(now); npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && npx tfjs-focal-loss setup-tfjs-node; tr=$(elapsed "$t")
+node user-check.js @tensorflow/tfjs-node tensorflow tensorflow-op
+summary+=("(a) clean reinstall: npm ci --ignore-scripts && npx tfjs-focal-loss setup-tfjs-node ${tr}s")
+# The README's examples, as shipped, against the installed package (what a user copies and runs).
+t=$(now)
+for example in imbalanced_classification segmentation; do
+  cp "node_modules/tfjs-focal-loss/examples/$example.js" . && node "$example.js"
+done
+summary+=("(a) examples/imbalanced_classification.js + segmentation.js $(elapsed "$t")s")
 
 echo "== (b) @tensorflow/tfjs, no compiler on PATH"
 new_project b

@@ -6,7 +6,7 @@
 // geometrically decreasing class counts: the most common class gets `maxCount` images, the rarest
 // `maxCount / ratio`. Which digit is common and which is rare is a fixed permutation drawn from
 // `orderSeed`, so the rare classes are not always the same digits 7, 8, 9.
-import {SeededRandom} from './stats';
+import {SeededRandom} from '../lib/compare/stats';
 
 export const PIXELS = 28 * 28;
 export const NUM_CLASSES = 10;

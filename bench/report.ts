@@ -1,10 +1,12 @@
 // Terminal tables and the markdown report (bench/out/REPORT.md) from the results object.
 import {DetectionResult} from './detection/experiment';
 import {detectionMarkdown, detectionTerminal} from './detection/report';
-import {EFFECT_LOSSES, EffectResult, METRIC_LABELS, METRICS} from './effect';
+import {differenceTable, markdownReport as comparisonMarkdown, reportTable} from '../lib/compare/report';
+import {EffectResult} from './effect';
 import {BackendSpeedResult, CONTENDERS, KernelResult, MAX_CALLS_PER_SAMPLE, ShapeResult, ThreadCountTiming,
         ThreadScalingResult} from './speed';
-import {formatMs, formatRatio, Summary} from './stats';
+import {formatMs, formatRatio, Summary} from '../lib/compare/stats';
+import {markdownTable, textTable} from '../lib/compare/tables';
 import {TorchResult} from './torch';
 
 export interface MachineInfo {
@@ -71,19 +73,6 @@ export interface BenchResults {
 
 // ---------------------------------------------------------------------------------------------
 // Plain-text tables.
-
-export function textTable(header: string[], rows: string[][], rightAlign: boolean[] = []): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (rightAlign[i] ? c.padStart(widths[i]) : c.padEnd(widths[i])))
-                                        .join('  ').trimEnd();
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
-
-export function markdownTable(header: string[], rows: string[][], rightAlign: boolean[] = []): string {
-  const separator = header.map((_, i) => (rightAlign[i] ? '---:' : '---'));
-  const line = (cells: string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
-  return [line(header), line(separator), ...rows.map(line)].join('\n');
-}
 
 function spreadMs(s: Summary): string {
   return `${formatMs(s.q1)}–${formatMs(s.q3)}`;
@@ -163,34 +152,6 @@ function pct(v: number): string {
   return Number.isFinite(v) ? (100 * v).toFixed(1) : 'n/a';
 }
 
-export function effectRows(effect: EffectResult): string[][] {
-  return effect.summaries.map((s) => [
-    s.label,
-    ...METRICS.map((m) => {
-      const x = s.metrics[m];
-      return x.n > 1 ? `${pct(x.mean)} ± ${pct(x.sd)} [${pct(x.min)}, ${pct(x.max)}]` : pct(x.mean);
-    }),
-    `${(1000 * s.epochSeconds.median).toFixed(0)} (${(1000 * s.epochSeconds.q1).toFixed(0)}–${(1000 * s.epochSeconds.q3).toFixed(0)})`,
-  ]);
-}
-
-function effectHeader(effect: EffectResult): string[] {
-  const spread = effect.seeds.length > 1 ? ' %, mean ± sd [min, max]' : ' %';
-  return ['loss', ...METRICS.map((m) => METRIC_LABELS[m] + spread), 'ms / epoch (IQR)'];
-}
-
-export function comparisonRows(effect: EffectResult): string[][] {
-  const label = (id: string) => EFFECT_LOSSES.find((l) => l.id === id)?.label ?? id;
-  return effect.comparisons.map((c) => [
-    `${label(c.a)} − ${label(c.b)}`, METRIC_LABELS[c.metric],
-    `${c.meanDifference >= 0 ? '+' : ''}${(100 * c.meanDifference).toFixed(1)}`,
-    `${c.seedsHigher}/${c.seedsLower}/${c.pairedDifferences.length - c.seedsHigher - c.seedsLower}`,
-    c.verdict,
-  ]);
-}
-
-const COMPARISON_HEADER = ['difference', 'metric', 'Δ mean (points)', 'seeds higher/lower/equal', 'verdict'];
-
 export function terminalSummary(results: BenchResults): string {
   const parts: string[] = [];
   for (const backend of results.speed) {
@@ -214,9 +175,11 @@ export function terminalSummary(results: BenchResults): string {
   if (results.effect) {
     parts.push(`\nEffect on imbalanced MNIST (${results.effect.seeds.length} seeds × ${results.effect.epochs} epochs, ` +
                `backend ${results.effect.backend}; rare classes ${results.effect.dataset.rareClasses.join(', ')}):`);
-    parts.push(textTable(effectHeader(results.effect), effectRows(results.effect)));
+    parts.push(reportTable(results.effect, 'text'));
     parts.push('');
-    parts.push(textTable(COMPARISON_HEADER, comparisonRows(results.effect)));
+    parts.push(differenceTable(results.effect, 'text'));
+    parts.push('');
+    parts.push(results.effect.recommendation);
   }
   if (results.detection) {
     parts.push(`\n${detectionTerminal(results.detection)}`);
@@ -406,25 +369,8 @@ export function markdownReport(results: BenchResults): string {
              `Class-balanced alpha (classBalancedAlpha(counts, {method: 'effective', beta: 0.999})) per digit: ` +
              `${e.classAlpha.map((a) => a.toFixed(3)).join(', ')}.`);
     out.push('');
-    out.push(markdownTable(['loss', 'definition'], e.summaries.map((s) => [s.label, s.description])));
-    out.push('');
-    out.push('Final-epoch metrics on the balanced test set (percent' + (e.seeds.length > 1 ? '; mean ± sd over seeds, [min, max]' : '') +
-             '); time per epoch = median over all epochs but each run\'s first:');
-    out.push('');
-    out.push(markdownTable(effectHeader(e), effectRows(e)));
-    out.push('');
-    out.push('Recall per digit (percent, mean over seeds):');
-    out.push('');
-    out.push(markdownTable(['loss', ...Array.from({length: 10}, (_, d) => `${d} (n=${e.dataset.counts[d]})`)],
-                           e.summaries.map((s) => [s.label, ...s.recallPerClassMean.map(pct)])));
-    out.push('');
-    out.push('Differences between losses. Rule: a difference *exceeds the seed-to-seed spread* only when the ' +
-             'ranges [min, max] over seeds of the two losses do not overlap (then every seed agrees on the ' +
-             'direction). Anything else is reported as no difference shown.');
-    out.push('');
-    out.push(markdownTable(COMPARISON_HEADER, comparisonRows(e)));
-    out.push('');
-    out.push(effectConclusion(e));
+    out.push(comparisonMarkdown(e).replace(/^# Loss comparison\n\n/, '').replace(/^Task: .*\n\n/m, '')
+                 .replace(/^Training rows per class: .*\n\n/m, ''));
     out.push('');
     const curves = results.figures.find((f) => f.file === 'training_curves.svg');
     if (curves) {
@@ -482,39 +428,4 @@ function methodText(config: BenchConfig): string {
          'Median and interquartile range (IQR) of the per-call times of the samples; ratios (× softmax CE, × sigmoid ' +
          'CE) are per-round ratios (same round, milliseconds to seconds apart) summarised by median (IQR). Below 1 = ' +
          'faster than the baseline.';
-}
-
-/** One plain paragraph: which differences the numbers support and which they do not. */
-export function effectConclusion(effect: EffectResult): string {
-  const label = (id: string) => EFFECT_LOSSES.find((l) => l.id === id)?.label ?? id;
-  if (effect.seeds.length < 2) {
-    return '**Conclusion:** one seed only, so the seed-to-seed spread is unknown and no difference can be claimed.';
-  }
-  if (!effect.comparisons.some((c) => c.exceedsSpread)) {
-    return `**Conclusion:** with ${effect.seeds.length} seeds, no difference between the losses exceeds the ` +
-           'seed-to-seed spread on any metric; these numbers do not show an improvement from focal loss or class ' +
-           'balancing on this problem.';
-  }
-  // One sentence per pair of losses, listing the metrics where the difference is beyond the spread.
-  const pairs = new Map<string, typeof effect.comparisons>();
-  for (const c of effect.comparisons) {
-    const key = `${c.a}|${c.b}`;
-    pairs.set(key, [...(pairs.get(key) ?? []), c]);
-  }
-  const sentences: string[] = [];
-  for (const comparisons of pairs.values()) {
-    const {a, b} = comparisons[0];
-    const beyond = comparisons.filter((c) => c.exceedsSpread);
-    const within = comparisons.filter((c) => !c.exceedsSpread);
-    const signed = (c: typeof comparisons[number]) =>
-        `${METRIC_LABELS[c.metric]} ${c.meanDifference > 0 ? '+' : '−'}${Math.abs(100 * c.meanDifference).toFixed(1)}`;
-    if (beyond.length === 0) {
-      sentences.push(`${label(a)} vs ${label(b)}: no difference beyond the spread on any metric.`);
-    } else {
-      sentences.push(`${label(a)} vs ${label(b)}: beyond the spread on ${beyond.map(signed).join(', ')} points` +
-                     (within.length > 0 ? `; not on ${within.map((c) => METRIC_LABELS[c.metric]).join(', ')}.` : '.'));
-    }
-  }
-  return `**Conclusion** (${effect.seeds.length} seeds, ${effect.epochs} epochs; differences in percentage points): ` +
-         sentences.join(' ');
 }

@@ -22,7 +22,9 @@ import {detectionTerminal} from './detection/report';
 import {CLASSIFICATION_LOSSES} from './detection/losses';
 import {detectionSettings, runDetectionSection} from './detection/section';
 import {measureEffect} from './effect';
-import {focalCurveChart, speedChart, trainingCurvesChart, writeSvg} from './figures';
+import {curvesChart} from '../lib/compare/figures';
+import {writeSvg} from '../lib/compare/svg';
+import {focalCurveChart, speedChart} from './figures';
 import {BenchResults, FigureInfo, markdownReport, terminalSummary} from './report';
 import {BackendName, DEFAULT_WARMUP_MS, measureKernel, measureSpeed, measureThreadScaling, parseShape, ShapeSpec,
         TimingOptions} from './speed';
@@ -402,8 +404,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   if (has('effect') && backends.length > 0) {
     await section('effect', async () => {
       await activateBackend(backends[0]);
-      results.effect = measureEffect({
-        seeds: options.seeds, epochs: options.epochs, backend: backends[0], progress: progress.update,
+      results.effect = await measureEffect({
+        seeds: options.seeds, epochs: options.epochs, progress: progress.update,
         dataset: {maxCount: options.datasetMaxCount, testPerClass: options.testPerClass},
       });
       progress.done();
@@ -443,7 +445,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
         add(`speed_${speed.backend}.svg`, `Speed chart, backend ${speed.backend}`, speedChart(speed));
       }
       if (results.effect) {
-        add('training_curves.svg', 'Training curves on imbalanced MNIST', trainingCurvesChart(results.effect));
+        add('training_curves.svg', 'Training curves on imbalanced MNIST', curvesChart(results.effect));
       }
     });
   }

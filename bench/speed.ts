@@ -31,7 +31,7 @@ import * as focal from '../lib/index';
 import {addon} from '../lib/native';
 import {elementwiseFamilyComposite} from '../lib/paths/composite_family';
 import {composedFocalLoss, composedSigmoidFocalLoss} from './composed';
-import {SeededRandom, Summary, summarize} from './stats';
+import {SeededRandom, Summary, summarize} from '../lib/compare/stats';
 
 export type BackendName = 'tensorflow' | 'cpu';
 
@@ -181,6 +181,8 @@ export interface TimingOptions {
    * data in the cache than one called once between others.
    */
   sameCallsPerSample?: boolean;
+  /** Milliseconds since an arbitrary origin (default: the process's high-resolution clock); tests pass a fake one. */
+  clock?: () => number;
 }
 
 export interface InterleavedSamples {
@@ -227,27 +229,28 @@ export function runInterleaved(cases: TimedCase[], timing: TimingOptions, onRoun
                                budgetMs = Infinity): InterleavedSamples {
   const warmupMs = timing.warmupMs ?? DEFAULT_WARMUP_MS;
   const minSampleMs = timing.minSampleMs ?? DEFAULT_MIN_SAMPLE_MS;
+  const now = timing.clock ?? nowMs;
   const recentPerCallMs = new Map<string, number[]>(cases.map((c) => [c.id, []]));
   const callsFor = (id: string): number => {
     const recent = recentPerCallMs.get(id)!;
     // The fastest: GC pauses, preemption and a still-cold first call only ever make a batch slower.
     return recent.length === 0 ? 1 : autorangeCalls(Math.min(...recent), minSampleMs);
   };
-  const warmupStart = nowMs();
-  for (let pass = 0; pass < timing.warmup || nowMs() - warmupStart < warmupMs; pass++) {
+  const warmupStart = now();
+  for (let pass = 0; pass < timing.warmup || now() - warmupStart < warmupMs; pass++) {
     for (const c of cases) {
       const calls = callsFor(c.id);
-      const batchStart = nowMs();
+      const batchStart = now();
       for (let i = 0; i < calls; i++) {
         c.run();
       }
       const recent = recentPerCallMs.get(c.id)!;
-      recent.push((nowMs() - batchStart) / calls);
+      recent.push((now() - batchStart) / calls);
       if (recent.length > CALIBRATION_BATCHES) {
         recent.shift();
       }
     }
-    if (nowMs() - warmupStart > budgetMs / 4) {
+    if (now() - warmupStart > budgetMs / 4) {
       break;
     }
   }
@@ -260,25 +263,25 @@ export function runInterleaved(cases: TimedCase[], timing: TimingOptions, onRoun
   }
 
   const samples = new Map<string, number[]>(cases.map((c) => [c.id, []]));
-  const start = nowMs();
+  const start = now();
   let lastRoundMs = 0;
   for (let round = 0; round < timing.reps; round++) {
-    if (round >= MIN_REPS && nowMs() - start + lastRoundMs > budgetMs) {
+    if (round >= MIN_REPS && now() - start + lastRoundMs > budgetMs) {
       break;
     }
-    const roundStart = nowMs();
+    const roundStart = now();
     // Garbage from the previous round is collected outside the timed calls when node exposes gc.
     maybeCollectGarbage();
     for (let k = 0; k < cases.length; k++) {
       const c = cases[(k + round) % cases.length];
       const calls = callsPerSample.get(c.id)!;
-      const sampleStart = nowMs();
+      const sampleStart = now();
       for (let i = 0; i < calls; i++) {
         c.run();
       }
-      samples.get(c.id)!.push((nowMs() - sampleStart) / calls);
+      samples.get(c.id)!.push((now() - sampleStart) / calls);
     }
-    lastRoundMs = nowMs() - roundStart;
+    lastRoundMs = now() - roundStart;
     onRound?.(round + 1);
   }
   return {samples, callsPerSample};

@@ -7,7 +7,7 @@ import * as path from 'path';
 
 import * as focal from '../lib/index';
 import {BackendName, lossFunction, makeSpeedInputs, disposeSpeedInputs, perRoundRatios, ProgressFn, runInterleaved, ShapeSpec, shapeClasses, shapeRows, TimingOptions, trainingStepCall} from './speed';
-import {Summary, summarize} from './stats';
+import {Summary, summarize} from '../lib/compare/stats';
 
 export interface TorchScriptOutput {
   torch_version: string;

@@ -54,7 +54,8 @@ for (const backend of backends) {
   const r = cp.spawnSync(process.execPath, ['--expose-gc', jestBin, '--json', `--outputFile=${report}`, ...process.argv.slice(2)], {
     cwd: ROOT,
     stdio: 'inherit',
-    env: { ...process.env, TFJS_FOCAL_LOSS_TF_OPS: '', ...configuration },
+    // TF_CPP_MIN_LOG_LEVEL 2: no cpu_feature_guard banner from libtensorflow (a user's setting wins).
+    env: { TF_CPP_MIN_LOG_LEVEL: '2', ...process.env, TFJS_FOCAL_LOSS_TF_OPS: '', ...configuration },
   });
   if (r.status !== 0) failure = true;
   try {

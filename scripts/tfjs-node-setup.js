@@ -224,7 +224,7 @@ function buildTfjsNodeBinding(projectDir, libDir, version) {
     fs.cpSync(cached, path.join(pkg, 'lib'), { recursive: true });
     if (builtBinding() && tfjsNodeWorks(projectDir).ok) {
       log(`reused the tfjs-node ${version} binding built earlier (cached in ${cached})`);
-      return;
+      return { verified: true };
     }
   }
   checkBuildTools();
@@ -244,6 +244,7 @@ function buildTfjsNodeBinding(projectDir, libDir, version) {
     fs.rmSync(cached, { recursive: true, force: true });
     fs.cpSync(path.join(pkg, 'lib'), cached, { recursive: true });
   } catch { /* a read-only cache only costs the next setup 20 s */ }
+  return { verified: false };
 }
 
 /** The nearest directory at or above `start` that has a package.json, or undefined. */
@@ -320,6 +321,15 @@ function installTfjsNodePackage(projectDir, version, save) {
   const lockBefore = fs.existsSync(lockPath) ? fs.readFileSync(lockPath) : null;
   const wasInstalled = fs.existsSync(path.join(tfjsNodeDir(projectDir), 'package.json'));
   const [cmd, pre] = npmCommand();
+  const manifest = JSON.parse(manifestBefore.toString('utf8'));
+  const recorded = ['dependencies', 'optionalDependencies', 'devDependencies']
+    .some((section) => (manifest[section] || {})[TFJS_NODE] !== undefined);
+  if (wasInstalled && installedVersion(projectDir, TFJS_NODE) === version && (recorded || !save)) {
+    // `npm ci --ignore-scripts` of a project set up before: the package is there, only its
+    // binding is missing. Nothing to install, nothing to undo.
+    log(`${TFJS_NODE}@${version} is installed (without its install script): building only its binding`);
+    return () => {};
+  }
   const rollback = () => {
     if (!wasInstalled) {
       if (save) {
@@ -333,7 +343,7 @@ function installTfjsNodePackage(projectDir, version, save) {
   };
   let problem = null;
   if (save) {
-    const flag = saveFlag(JSON.parse(manifestBefore.toString('utf8')));
+    const flag = saveFlag(manifest);
     log(`npm install ${flag} --ignore-scripts ${TFJS_NODE}@${version} (in ${projectDir}; its own ` +
       'install script would try to download libtensorflow)');
     const r = run(cmd, [...pre, 'install', flag, '--ignore-scripts', '--no-audit', '--no-fund',
@@ -384,15 +394,21 @@ function setupTfjsNode({ projectDir, save, defaultVersion, supportsVersion }) {
   if (!fs.existsSync(cachedBindingDir(libDir, version))) checkBuildTools();
   const rollback = installTfjsNodePackage(projectDir, version, save);
   try {
-    buildTfjsNodeBinding(projectDir, libDir, version);
-    const after = tfjsNodeWorks(projectDir);
-    if (!after.ok) throw new SetupError(`${TFJS_NODE} still does not load (${after.why})`);
+    if (!buildTfjsNodeBinding(projectDir, libDir, version).verified) {
+      const after = tfjsNodeWorks(projectDir);
+      if (!after.ok) throw new SetupError(`${TFJS_NODE} still does not load (${after.why})`);
+    }
   } catch (e) {
     log(`undoing the install of ${TFJS_NODE}`);
     rollback();
     throw e;
   }
   log(`${TFJS_NODE}@${version} works in ${projectDir} (backend 'tensorflow', libtensorflow of ${TF_WHEEL_SPEC})`);
+  if (save) {
+    // tfjs-node's own install script runs again on every clean install and downloads libtensorflow.
+    log('a clean reinstall of this project (CI, Docker, a fresh clone) without access to that ' +
+      'download: `npm ci --ignore-scripts && npx tfjs-focal-loss setup-tfjs-node` (docs/INSTALL.md)');
+  }
   return { changed: true, version };
 }
 

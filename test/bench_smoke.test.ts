@@ -22,13 +22,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as focal from '../lib/index';
 import {composedFocalLoss, composedSigmoidFocalLoss} from '../bench/composed';
 import {geometricCounts, loadImbalancedMnist, PIXELS} from '../bench/dataset';
-import {classificationMetrics} from '../bench/effect';
-import {makeScale} from '../bench/figures';
 import {BenchResults} from '../bench/report';
 import {parseArgs} from '../bench/run';
 import {autorangeCalls, CONTENDERS, MAX_CALLS_PER_SAMPLE, runInterleaved, threadCountsToMeasure,
         TimedCase} from '../bench/speed';
-import {quantile, summarize} from '../bench/stats';
+import {quantile, summarize} from '../lib/compare/stats';
+import {makeScale} from '../lib/compare/svg';
 
 const ROOT = path.resolve(__dirname, '..');
 const backend = process.env.FOCAL_TEST_BACKEND ?? 'tensorflow';
@@ -40,12 +39,13 @@ function expectCallsPerSample(calls: number): void {
   expect(AUTORANGE_COUNTS).toContain(calls);
 }
 
-/** Busy-waits `ms` milliseconds (a case of known duration for the timing harness). */
-function spin(ms: number): void {
-  const end = process.hrtime.bigint() + BigInt(Math.round(ms * 1e6));
-  while (process.hrtime.bigint() < end) {
-    // wait
-  }
+/**
+ * A fake clock for the timing harness (TimingOptions.clock): a case "takes" `ms` by advancing it,
+ * so the harness's decisions are exact and independent of the machine's load.
+ */
+function fakeClock(): {now: () => number; spin: (ms: number) => void} {
+  let t = 0;
+  return {now: () => t, spin: (ms) => { t += ms; }};
 }
 
 /**
@@ -178,7 +178,8 @@ describe(`bench smoke run (--quick, tiny sizes, backend ${backend})`, () => {
     expect(results.config.threadShapes).toEqual(['64x10', '256x4']);
     expect(results.config.sections).toEqual(['speed', 'kernel', 'torch', 'effect', 'detection', 'figures']);
     expect(results.speed.map((s) => s.backend)).toEqual([backend]);
-    expect(results.effect?.summaries.map((s) => s.loss)).toEqual(['ce', 'cb_ce', 'focal', 'cb_focal', 'la_ce', 'la_focal']);
+    expect(results.effect?.summaries.map((s) => s.name)).toEqual(['cross-entropy', 'class-balanced CE', 'focal',
+      'class-balanced focal', 'logit-adjusted CE', 'logit-adjusted focal']);
     expect(results.meta.tfjsNode === null).toBe(backend === 'cpu');
   });
 
@@ -235,14 +236,14 @@ describe(`bench smoke run (--quick, tiny sizes, backend ${backend})`, () => {
     expect(effect.dataset.imbalanceRatio).toBeGreaterThanOrEqual(10);
     expect(effect.dataset.rareClasses).toHaveLength(3);
     for (const s of effect.summaries) {
-      for (const m of ['accuracy', 'macroF1', 'balancedAccuracy', 'rareRecall'] as const) {
-        expect(s.metrics[m].values).toHaveLength(2);
-        expect(s.metrics[m].mean).toBeGreaterThanOrEqual(0);
-        expect(s.metrics[m].mean).toBeLessThanOrEqual(1);
+      for (const m of ['accuracy', 'macroF1', 'balancedAccuracy', 'rareRecall', 'ece'] as const) {
+        expect(s.metrics[m]!.values).toHaveLength(2);
+        expect(s.metrics[m]!.mean).toBeGreaterThanOrEqual(0);
+        expect(s.metrics[m]!.mean).toBeLessThanOrEqual(1);
       }
       expect(s.epochSeconds.median).toBeGreaterThan(0);
     }
-    expect(effect.comparisons).toHaveLength(24);  // 6 pairs x 4 metrics
+    expect(effect.comparisons).toHaveLength(25);  // 5 contenders - cross-entropy x 5 metrics
     for (const c of effect.comparisons) {
       expect(c.pairedDifferences).toHaveLength(2);
       expect(typeof c.verdict).toBe('string');
@@ -391,16 +392,6 @@ describe('bench helpers', () => {
     expect(overlap).toHaveLength(0);
   });
 
-  it('computes accuracy, macro-F1, balanced accuracy and rare recall', () => {
-    const m = classificationMetrics([0, 0, 1, 1, 2, 2], [0, 0, 1, 0, 2, 1], 3, [2]);
-    expect(m.accuracy).toBeCloseTo(4 / 6, 12);
-    expect(m.recallPerClass).toEqual([1, 0.5, 0.5]);
-    expect(m.balancedAccuracy).toBeCloseTo(2 / 3, 12);
-    expect(m.rareRecall).toBe(0.5);
-    // F1: class 0: 2*2/(2+3) = 0.8; class 1: 2*1/(2+2) = 0.5; class 2: 2*1/(2+1) = 2/3.
-    expect(m.macroF1).toBeCloseTo((0.8 + 0.5 + 2 / 3) / 3, 12);
-  });
-
   it('places log-scale ticks on powers of ten', () => {
     const scale = makeScale([0.3, 47], {label: 'ms', log: true}, 100, 0);
     expect(scale.ticks).toEqual([0.1, 1, 10, 100]);
@@ -438,29 +429,33 @@ describe('bench helpers', () => {
 
   it('warms up for the passes and the wall time asked, then times samples of several fast calls', () => {
     const calls = new Map<string, number>();
+    const clock = fakeClock();
     const counted = (id: string, ms: number): TimedCase => {
       calls.set(id, 0);
       return {
         id,
         run: () => {
           calls.set(id, calls.get(id)! + 1);
-          spin(ms);
+          clock.spin(ms);
         },
       };
     };
-    const cases = [counted('fast', 0.2), counted('slow', 3)];
-    const started = Date.now();
+    const cases = [counted('fast', 0.25), counted('slow', 3)];
+    const started = clock.now();
+    let warmupEnded = 0;
     let afterFirstRound = new Map<string, number>();
-    const {samples, callsPerSample} = runInterleaved(cases, {warmup: 2, reps: 4, warmupMs: 60, minSampleMs: 2},
+    const {samples, callsPerSample} = runInterleaved(cases,
+                                                     {warmup: 2, reps: 4, warmupMs: 60, minSampleMs: 2, clock: clock.now},
                                                      (round) => {
       if (round === 1) {
         afterFirstRound = new Map(calls);
+        warmupEnded = clock.now() - 3 - 10 * 0.25;   // less the first timed round
       }
     });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(60);
-    // 3 ms per call: one call per sample; 0.2 ms per call: several (10 on an idle machine).
+    expect(warmupEnded - started).toBeGreaterThanOrEqual(60);
+    // 3 ms per call: one call per sample; 0.25 ms per call: 10 calls make the 2 ms sample (5 make 1.25 ms).
     expect(callsPerSample.get('slow')).toBe(1);
-    expect(callsPerSample.get('fast')).toBeGreaterThan(1);
+    expect(callsPerSample.get('fast')).toBe(10);
     for (const c of cases) {
       expect(samples.get(c.id)).toHaveLength(4);
       // Rounds 2..4 made callsPerSample calls each; the warm-up made at least 2 passes.
@@ -468,25 +463,29 @@ describe('bench helpers', () => {
       expect(afterFirstRound.get(c.id)! - callsPerSample.get(c.id)!).toBeGreaterThanOrEqual(2);
     }
     // A sample is the mean time per call.
-    expect(Math.min(...samples.get('fast')!)).toBeGreaterThanOrEqual(0.2);
-    expect(Math.min(...samples.get('slow')!)).toBeGreaterThanOrEqual(3);
+    for (const sample of samples.get('fast')!) expect(sample).toBe(0.25);
+    expect(samples.get('slow')).toHaveLength(4);
+    for (const sample of samples.get('slow')!) expect(sample).toBe(3);
   });
 
   it('gives every case the same calls per sample when asked (the most any case needs)', () => {
-    const cases: TimedCase[] = [{id: 'fast', run: () => spin(0.2)}, {id: 'slow', run: () => spin(3)}];
-    const timing = {warmup: 2, reps: 1, warmupMs: 0, minSampleMs: 2};
+    const clock = fakeClock();
+    const cases: TimedCase[] = [{id: 'fast', run: () => clock.spin(0.25)}, {id: 'slow', run: () => clock.spin(3)}];
+    const timing = {warmup: 2, reps: 1, warmupMs: 0, minSampleMs: 2, clock: clock.now};
     const own = runInterleaved(cases, timing).callsPerSample;
     const same = runInterleaved(cases, {...timing, sameCallsPerSample: true}).callsPerSample;
     expect(own.get('slow')).toBe(1);
-    expect(own.get('fast')).toBeGreaterThan(1);
-    expect(same.get('fast')).toBeGreaterThan(1);
-    expect(same.get('slow')).toBe(same.get('fast'));
+    expect(own.get('fast')).toBe(10);
+    expect(same.get('fast')).toBe(10);
+    expect(same.get('slow')).toBe(10);
   });
 
   it('without any warm-up times single cold calls', () => {
-    const {samples, callsPerSample} = runInterleaved([{id: 'a', run: () => spin(0.05)}],
-                                                     {warmup: 0, reps: 2, warmupMs: 0, minSampleMs: 5});
+    const clock = fakeClock();
+    const {samples, callsPerSample} = runInterleaved([{id: 'a', run: () => clock.spin(0.0625)}],
+                                                     {warmup: 0, reps: 2, warmupMs: 0, minSampleMs: 5, clock: clock.now});
     expect(callsPerSample.get('a')).toBe(1);
     expect(samples.get('a')).toHaveLength(2);
+    for (const sample of samples.get('a')!) expect(sample).toBe(0.0625);
   });
 });

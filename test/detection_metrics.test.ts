@@ -3,7 +3,7 @@
 // rankings.
 import {Box} from '../bench/detection/data';
 import {averagePrecision, Detection, iou, meanAveragePrecision, nonMaxSuppression} from '../bench/detection/metrics';
-import {SeededRandom} from '../bench/stats';
+import {SeededRandom} from '../lib/compare/stats';
 
 const box = (x1: number, y1: number, x2: number, y2: number): Box => ({x1, y1, x2, y2});
 const det = (image: number, label: number, score: number, b: Box): Detection => ({image, label, score, ...b});

@@ -8,7 +8,7 @@ import {iou} from '../bench/detection/metrics';
 import {assignCells, boxIouTensors, createDetector, decodeDetections, disposeDetector, forward, GRID, makeTargets,
         priorBias, STRIDE} from '../bench/detection/model';
 import {parseArgs} from '../bench/run';
-import {SeededRandom} from '../bench/stats';
+import {SeededRandom} from '../lib/compare/stats';
 
 describe('digits on a canvas', () => {
   const data = makeDetectionData({train: 60, validation: 10, test: 20, seed: 3});

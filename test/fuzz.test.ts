@@ -1,4 +1,5 @@
-// Fuzz: random shapes, options and hostile values, fixed seeds, bounded time. Every case is built
+// Fuzz: random shapes, options and hostile values, fixed seeds and case counts (no time budget: the
+// same cases run on a loaded machine). Every case is built
 // with at most one deliberate defect, so the test knows what must happen:
 //   - no defect        → a finite result equal to the float64 reference;
 //   - one bad argument → a JS Error whose message names that argument (never a crash, never a NaN);
@@ -22,7 +23,6 @@ const NAMED_ARGUMENT: Record<Exclude<Defect, null | 'nanLogits' | 'infLogits'>, 
   labelsShape: /labels/, labelsNaN: /labels/, logitsDtype: /logits/, logitsRank: /logits/,
 };
 
-const TIME_BUDGET_MS = 25_000;
 const REDUCTIONS = [tf.Reduction.NONE, tf.Reduction.SUM, tf.Reduction.MEAN, tf.Reduction.SUM_BY_NONZERO_WEIGHTS];
 
 function expectNamedError(run: () => unknown, defect: keyof typeof NAMED_ARGUMENT, where: string): void {
@@ -55,8 +55,7 @@ describe('fuzz', () => {
   test('focalLoss: random shapes, options and hostile values', () => {
     const rng = new Rng(20261123);
     const counts: Record<string, number> = {};
-    const start = Date.now();
-    for (let k = 0; k < 400 && Date.now() - start < TIME_BUDGET_MS; k++) {
+    for (let k = 0; k < 400; k++) {
       const defect = rng.pick<Defect>([null, null, null, null, 'gamma', 'alpha', 'labelSmoothing', 'reduction', 'unknownOption',
         'weights', 'labelsRange', 'labelsDtype', 'labelsShape', 'labelsNaN', 'logitsDtype', 'logitsRank', 'nanLogits', 'infLogits']);
       counts[String(defect)] = (counts[String(defect)] ?? 0) + 1;
@@ -153,10 +152,9 @@ describe('fuzz', () => {
 
   test('sigmoidFocalLoss: random shapes, options and hostile values', () => {
     const rng = new Rng(777);
-    const start = Date.now();
     let valid = 0;
     let invalid = 0;
-    for (let k = 0; k < 300 && Date.now() - start < TIME_BUDGET_MS; k++) {
+    for (let k = 0; k < 300; k++) {
       const defect = rng.pick<Defect>([null, null, null, 'gamma', 'labelSmoothing', 'reduction', 'unknownOption', 'weights', 'labelsShape', 'labelsNaN', 'logitsDtype', 'nanLogits']);
       const shape = Array.from({ length: rng.int(1, 4) }, () => (rng.next() < 0.05 ? 0 : rng.int(1, 9)));
       const size = shape.reduce((a, b) => a * b, 1);

@@ -12,8 +12,17 @@ if (requested === 'tensorflow') {
   throw new Error(`FOCAL_TEST_BACKEND must be 'tensorflow' or 'cpu', got '${requested}'`);
 }
 
+// Each test file has its own tfjs engine (test/fresh_tfjs_globals.js), hence its own `cpu`
+// backend, whose first tensor would print tfjs's "Hi, looks like you are running TensorFlow.js in
+// Node.js ... install our node backend" advice (with a stack trace) once per file. The backend is
+// chosen here, not only in beforeAll, because test files create tensors while jest collects their
+// tests, and an engine without a chosen backend would then create a new `cpu` instance.
+const selected = tf.setBackend(requested);
+const cpu = tf.findBackend('cpu') as {firstUse?: boolean} | null;
+if (cpu !== null && typeof cpu.firstUse === 'boolean') cpu.firstUse = false;
+
 beforeAll(async () => {
-  const ok = await tf.setBackend(requested);
+  const ok = await selected;
   if (!ok || tf.getBackend() !== requested) {
     throw new Error(`could not activate tfjs backend '${requested}' (active: ${tf.getBackend()})`);
   }

@@ -6,7 +6,7 @@
 // scaling (pixels above INK_THRESHOLD), in canvas pixels. Train, validation and test canvases draw
 // their digits from disjoint ranges of each class's MNIST images, so a test digit was never seen in
 // training.
-import {SeededRandom} from '../stats';
+import {SeededRandom} from '../../lib/compare/stats';
 
 export const CANVAS = 64;
 export const NUM_CLASSES = 10;

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import {ProgressFn} from '../speed';
-import {mean, SeededRandom, standardDeviation} from '../stats';
+import {mean, SeededRandom, standardDeviation} from '../../lib/compare/stats';
 import {CANVAS, DetectionData, DetectionSplit, GroundTruth, makeDetectionData, NUM_CLASSES} from './data';
 import {classificationLoss, ClassificationLoss, PENDING_LOSSES} from './losses';
 import {Detection, meanAveragePrecision} from './metrics';

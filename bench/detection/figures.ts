@@ -1,7 +1,7 @@
 // The detection section's figures: training curves (validation mAP@0.5 and the losses per step,
 // mean over seeds with the min-max band) and a few test canvases with the true and predicted boxes.
-import {escapeXml, LineSeries, linePanel, PALETTE, panelGrid, svgDocument} from '../figures';
-import {mean} from '../stats';
+import {escapeXml, LineSeries, linePanel, PALETTE, panelGrid, svgDocument} from '../../lib/compare/svg';
+import {mean} from '../../lib/compare/stats';
 import {CANVAS} from './data';
 import {CurvePoint, DetectionResult} from './experiment';
 

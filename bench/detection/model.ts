@@ -6,7 +6,7 @@
 // by two digits goes to the smaller one; every other cell is a negative for every class.
 import * as tf from '@tensorflow/tfjs-core';
 
-import {SeededRandom} from '../stats';
+import {SeededRandom} from '../../lib/compare/stats';
 import {Box, CANVAS, GroundTruth, NUM_CLASSES} from './data';
 import {Detection, nonMaxSuppression} from './metrics';
 

@@ -8,7 +8,7 @@ import {DetectionResult, DetectionSettings, measureDetection} from './experiment
 import {detectionCurvesChart, detectionExamplesChart} from './figures';
 import {CLASSIFICATION_LOSSES} from './losses';
 import {detectionMarkdown} from './report';
-import {writeSvg} from '../figures';
+import {writeSvg} from '../../lib/compare/svg';
 
 /**
  * Detection sizes: the full run trains the main losses and the ablations over 3 seeds in about

@@ -1,6 +1,6 @@
-// Small statistics helpers for the benchmark: robust summaries of timing samples (median and
-// quartiles, because timing noise is one-sided and heavy-tailed), mean/sd for seed-to-seed spread,
-// and a seeded random generator so every data set and initialisation is reproducible.
+// Statistics of the comparison (shared with the bench): robust summaries of timing samples (median
+// and quartiles, because timing noise is one-sided and heavy-tailed), mean/sd for seed-to-seed spread,
+// and a seeded random generator so every data set, shuffle and initialisation is reproducible.
 
 export interface Summary {
   n: number;
