@@ -100,17 +100,24 @@ function formatValue(v: number): string {
   return Number.isFinite(v) ? String(Number(v.toPrecision(9))) : String(v);
 }
 
-/** `name[i, j]` in the tensor's coordinates when `shapes` has its shape with several axes. */
-function element(name: string, flat: number, shapes: {[name: string]: number[]}): string {
-  const shape = shapes[name];
+/** `name[i, j]` in the tensor's coordinates when its shape has several axes. */
+function element(name: string, flat: number, shape: number[] | undefined): string {
   return shape !== undefined && shape.length > 1 ? `${name}${formatIndex(flat, shape)}` :
                                                    `${name}[${flat}]`;
 }
 
+/**
+ * What the user called the kernel's inputs ('labels', 'logits'): the documented argument names of
+ * the function they called (varifocal's `targets`, the Keras objects' `yTrue` / `yPred`).
+ */
+export type ArgumentNames = {[kernelInput: string]: string};
+
 /** The user's message for a decoded error (without the op name), and its error class. */
-export function formatNativeError(e: NativeError, shapes: {[name: string]: number[]} = {}):
+export function formatNativeError(e: NativeError, shapes: {[name: string]: number[]} = {},
+                                  names: ArgumentNames = {}):
     {message: string, type: 'RangeError' | 'TypeError' | 'Error'} {
-  const at = element(e.argument, e.index, shapes);
+  const labels = names.labels ?? 'labels';
+  const at = element(names[e.argument] ?? e.argument, e.index, shapes[e.argument]);
   const value = formatValue(e.value);
   switch (e.code) {
     case 'FOCAL_LABEL_OUT_OF_RANGE':
@@ -120,9 +127,9 @@ export function formatNativeError(e: NativeError, shapes: {[name: string]: numbe
             (e.ignoreIndex !== null ? ` and is not ignoreIndex (${e.ignoreIndex})` : ''),
       };
     case 'FOCAL_LABEL_NOT_FINITE':
-      return {type: 'RangeError', message: `labels must contain only finite values; received ${at} = ${value}`};
+      return {type: 'RangeError', message: `${labels} must contain only finite values; received ${at} = ${value}`};
     case 'FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL':
-      return {type: 'RangeError', message: `${at} = ${value}: labels must be in [0, 1]`};
+      return {type: 'RangeError', message: `${at} = ${value}: ${labels} must be in [0, 1]`};
     case 'FOCAL_PROBABILITY_INVALID': {
       const row = Math.floor(e.index / e.classes);
       return {
@@ -140,7 +147,7 @@ export function formatNativeError(e: NativeError, shapes: {[name: string]: numbe
     case 'FOCAL_PROBABILITY_ROW_SUM':
       return {
         type: 'RangeError',
-        message: `logits row ${Math.floor(e.index / e.classes)} sums to ${value}: with ` +
+        message: `${names.logits ?? 'logits'} row ${Math.floor(e.index / e.classes)} sums to ${value}: with ` +
             `fromLogits=false each row of probabilities must have a positive, finite sum`,
       };
     case 'FOCAL_OUT_OF_MEMORY':
@@ -163,14 +170,44 @@ export function rethrowNative(
   // No fields, or one of the addon's own memory-safety checks: its message is already the prose.
   const asProse = decoded === null || (decoded.code === 'FOCAL_INVALID_ARGUMENT' && decoded.detail === '');
   const {message: text, type} = asProse ? prose(err) : formatNativeError(decoded!, shapes);
-  const message = `${opName}: ${text}`;
-  if (type === 'RangeError') {
-    throw new RangeError(message);
+  const thrown = makeError(type, `${opName}: ${text}`);
+  if (!asProse) {
+    // Kept for the loss functions, which report it under the user's own names (inputError).
+    Object.defineProperty(thrown, NATIVE_FIELDS, {value: {error: decoded!, shapes}});
   }
-  if (type === 'TypeError') {
-    throw new TypeError(message);
+  throw thrown;
+}
+
+// Symbol.for: the kernels registered by one copy of this module may throw to another copy.
+const NATIVE_FIELDS = Symbol.for('tfjs-focal-loss.nativeError');
+
+function makeError(type: 'RangeError' | 'TypeError' | 'Error', message: string): Error {
+  return type === 'RangeError' ? new RangeError(message) :
+      type === 'TypeError' ? new TypeError(message) : new Error(message);
+}
+
+/** The structured error and shapes behind an error that rethrowNative threw, or null. */
+export function nativeFieldsOf(error: unknown):
+    {error: NativeError, shapes: {[name: string]: number[]}} | null {
+  return error !== null && typeof error === 'object' &&
+          (error as {[NATIVE_FIELDS]?: unknown})[NATIVE_FIELDS] !== undefined ?
+      (error as {[NATIVE_FIELDS]: {error: NativeError, shapes: {[name: string]: number[]}}})[NATIVE_FIELDS] :
+      null;
+}
+
+/**
+ * The error rethrowNative threw, reported again for the function the user called (`fn`), under its
+ * argument names, with `hint` appended; any other error unchanged.
+ */
+export function renameNativeError(error: unknown, fn: string, names: ArgumentNames, hint = ''): unknown {
+  const fields = nativeFieldsOf(error);
+  if (fields === null) {
+    return error;
   }
-  throw new Error(message);
+  const {message, type} = formatNativeError(fields.error, fields.shapes, names);
+  const renamed = makeError(type, `${fn}: ${message}${hint}`);
+  Object.defineProperty(renamed, NATIVE_FIELDS, {value: fields});
+  return renamed;
 }
 
 /** An error that carries no fields: its message without the entry point's name, its type kept. */

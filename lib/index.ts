@@ -17,20 +17,21 @@ export type {KernelReduction} from './kernels/engine';
 export {classBalancedAlpha} from './losses/class_balance';
 export type {ClassBalancedAlphaOptions} from './losses/class_balance';
 export {categoricalFocalCrossentropy, FOCAL_LOSS_SCHEMA, focalLoss, sparseCategoricalFocalCrossentropy} from './losses/focal_loss';
-export type {CategoricalFocalCrossentropyConfig, FocalLossAttrs, FocalLossOptions} from './losses/focal_loss';
+export type {CategoricalFocalCrossentropyConfig, FocalLossAttrs, FocalLossOptions, ResolvedCategoricalFocalCrossentropyConfig} from './losses/focal_loss';
 export type {FocalLossFunction} from './losses/keras';
 export {binaryFocalCrossentropy, SIGMOID_FOCAL_LOSS_SCHEMA, sigmoidFocalLoss} from './losses/sigmoid_focal_loss';
-export type {BinaryFocalCrossentropyConfig, SigmoidFocalLossAttrs, SigmoidFocalLossOptions} from './losses/sigmoid_focal_loss';
+export type {BinaryFocalCrossentropyConfig, ResolvedBinaryFocalCrossentropyConfig, SigmoidFocalLossAttrs, SigmoidFocalLossOptions} from './losses/sigmoid_focal_loss';
 export {getNumThreads, setNumThreads, simdLevel} from './native';
 export {nativeStatus, selectPath} from './paths/select';
 export type {ComputePath, NativeStatus, PathChoice} from './paths/select';
 export {tensorflowOpsStatus} from './paths/tensorflow_op';
+export {NO_WARNINGS_ENV, setProbabilityWarning} from './validation/probability_warning';
 // The elementwise family (issue 17): Poly-1 is `polyEpsilon` on sigmoidFocalLoss /
 // binaryFocalCrossentropy; these run through the 'SigmoidFocalLoss' kernel with a `loss` attribute.
 export {asymmetricCrossentropy, asymmetricLoss, ASYMMETRIC_LOSS_SCHEMA} from './losses/asymmetric_loss';
-export type {AsymmetricCrossentropyConfig, AsymmetricLossOptions} from './losses/asymmetric_loss';
+export type {AsymmetricCrossentropyConfig, AsymmetricLossOptions, ResolvedAsymmetricCrossentropyConfig} from './losses/asymmetric_loss';
 export {qualityFocalCrossentropy, qualityFocalLoss, QUALITY_FOCAL_LOSS_SCHEMA} from './losses/quality_focal_loss';
-export type {QualityFocalCrossentropyConfig, QualityFocalLossOptions} from './losses/quality_focal_loss';
+export type {QualityFocalCrossentropyConfig, QualityFocalLossOptions, ResolvedQualityFocalCrossentropyConfig} from './losses/quality_focal_loss';
 export {varifocalCrossentropy, varifocalLoss, VARIFOCAL_LOSS_SCHEMA} from './losses/varifocal_loss';
-export type {VarifocalCrossentropyConfig, VarifocalLossOptions} from './losses/varifocal_loss';
+export type {ResolvedVarifocalCrossentropyConfig, VarifocalCrossentropyConfig, VarifocalLossOptions} from './losses/varifocal_loss';
 export type {ElementwiseLossKind} from './losses/sigmoid_focal_loss';

@@ -79,6 +79,13 @@ export interface FocalLossAddon {
    * work is native).
    */
   callCount(): number;
+  /**
+   * Whether a call with fromLogits true received inputs that look like probabilities since the last
+   * call (native/include/focal_loss.h); cleared by reading it.
+   */
+  takeProbabilityHint(): boolean;
+  /** Arms (the default) or disarms the check behind takeProbabilityHint. */
+  setProbabilityCheck(armed: boolean): void;
   /** The attributes each TensorFlow op registers, as registered ("float", "list(float) >= 1", ...). */
   tensorflowOpSpecs(): {[op in 'softmax' | 'sigmoid' | 'scaleGradient']?: Array<{name: string, type: string}>};
   /** The argument keys each N-API entry point reads. */

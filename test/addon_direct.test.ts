@@ -90,7 +90,7 @@ describe('raw addon: wrong arguments throw, never crash', () => {
   });
 
   test('dense labels given as an Int32Array (denseLabels: true) give what the same Float32Array gives', () => {
-    const ints = Int32Array.of(0, 1, 0, 0, 2, 0, 0, 1, 0, 0, 0, 0);
+    const ints = Int32Array.of(0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0);
     const logits = Float32Array.from({ length: rows * classes }, (_, i) => Math.sin(i) * 3);
     const run = (labels: Int32Array | Float32Array, denseLabels: boolean) => {
       const a: Record<string, unknown> = { ...validSoftmaxArgs(), logits, labels, denseLabels, labelSmoothing: 0.1 };
@@ -149,15 +149,23 @@ describe('raw addon: data-dependent errors carry a code and its fields', () => {
     { code: 'FOCAL_LABEL_OUT_OF_RANGE', index: 3001, value: 9 });
   });
 
-  test('NaN or infinite dense labels', () => {
+  test('dense labels outside [0, 1]: NaN, infinite, negative, above 1 (the sigmoid rule)', () => {
     const dense = new Float32Array(rows * classes);
     dense[6] = NaN;
     expectCode(() => addon.softmaxFocalLoss({ ...validSoftmaxArgs(), labels: dense }),
-               { code: 'FOCAL_LABEL_NOT_FINITE', argument: 'labels', index: 6, value: NaN });
+               { code: 'FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL', argument: 'labels', index: 6, value: NaN });
     dense[6] = 0;
     dense[11] = -Infinity;
     expectCode(() => addon.softmaxFocalLoss({ ...validSoftmaxArgs(), labels: dense }),
-               { code: 'FOCAL_LABEL_NOT_FINITE', index: 11, value: -Infinity });
+               { code: 'FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL', index: 11, value: -Infinity });
+    dense[11] = -2;
+    expectCode(() => addon.softmaxFocalLoss({ ...validSoftmaxArgs(), labels: dense, fromLogits: false,
+                                             logits: new Float32Array(rows * classes).fill(0.25) }),
+               { code: 'FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL', index: 11, value: -2 });
+    dense[11] = 1;
+    dense[2] = 1.5;
+    expectCode(() => addon.softmaxFocalLoss({ ...validSoftmaxArgs(), labels: dense }),
+               { code: 'FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL', index: 2, value: 1.5 });
   });
 
   test('probabilities (fromLogits false): invalid values and rows that do not sum to > 0', () => {

@@ -376,8 +376,8 @@ describe('errors', () => {
   const q = tf.tensor([[0.5, 0], [1, 0.2]]);
   test('targets outside [0, 1] name the element', () => {
     const bad = tf.tensor([[0.5, 0], [1.5, 0.2]]);
-    expect(() => varifocalLoss(bad, x)).toThrow(/varifocalLoss: labels\[1, 0\] = 1.5: labels must be in \[0, 1\]/);
-    expect(() => qualityFocalLoss(tf.tensor([[0.5, NaN], [1, 0.2]]), x)).toThrow(/labels\[0, 1\] = NaN: labels must be in \[0, 1\]/);
+    expect(() => varifocalLoss(bad, x)).toThrow(/varifocalLoss: targets\[1, 0\] = 1.5: targets must be in \[0, 1\]/);
+    expect(() => qualityFocalLoss(tf.tensor([[0.5, NaN], [1, 0.2]]), x)).toThrow(/^qualityFocalLoss: targets\[0, 1\] = NaN: targets must be in \[0, 1\]$/);
     expect(() => asymmetricLoss(tf.tensor([[-1, 0], [1, 0]]), x)).toThrow(/labels\[0, 0\] = -1: labels must be in \[0, 1\]/);
     tf.dispose(bad);
   });

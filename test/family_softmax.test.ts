@@ -411,6 +411,6 @@ describe('errors name the argument, the expectation and what was received', () =
     const loss = categoricalFocalCrossentropy({fromLogits: true, logitAdjustment: {classCounts: [3, 2]}});
     expect(String(loss)).toContain('logitAdjustment={classCounts=[3, 2], tau=1}');
     expect(() => tf.tidy(() => loss(tf.tensor2d([[1, 0, 0]]), tf.tensor2d([[1, 2, 3]]))))
-        .toThrow(/categoricalFocalCrossentropy: options\.logitAdjustment\.classCounts must have one entry per class \(length 3/);
+        .toThrow(/categoricalFocalCrossentropy: config\.logitAdjustment\.classCounts must have one entry per class \(length 3, the size of the last axis of yPred\)/);
   });
 });

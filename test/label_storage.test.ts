@@ -32,7 +32,7 @@ function integerLabels(rng: Rng, dims: number[]): { ints: Int32Array; classIndex
   for (let r = 0; r < rows; ++r) {
     classIndex[r] = rng.int(0, classes);
     ints[r * classes + classIndex[r]] = 1;
-    if (r % 5 === 2) ints[r * classes + rng.int(0, classes)] += 1;  // a 2, or a second 1
+    if (r % 5 === 2) ints[r * classes + rng.int(0, classes)] = 1;  // a second 1 (labels stay in [0, 1])
   }
   return { ints, classIndex };
 }
@@ -101,11 +101,12 @@ describe('labels stored as integers give the results of the same labels stored a
     }
   });
 
-  test('an integer label out of range for the sigmoid is reported with its index', () => {
+  test('an integer label out of [0, 1] is reported with its index (sigmoid and dense softmax)', () => {
     const labels = tf.cast(tf.tensor([[0, 1], [2, 0]], [2, 2], 'int32'), 'float32');
     const logits = tf.zeros([2, 2]);
     try {
       expect(() => sigmoidFocalLoss(labels, logits)).toThrow(/labels\[1, 0\] = 2/);
+      expect(() => focalLoss(labels, logits)).toThrow(/^focalLoss: labels\[1, 0\] = 2: labels must be in \[0, 1\]/);
     } finally {
       tf.dispose([labels, logits]);
     }

@@ -42,6 +42,22 @@ test('docs/OPTIONS.md is the options reference rendered from every schema', () =
   expect(reference.schemas(LIB).every((e) => e.schema !== undefined)).toBe(true);
 });
 
+test('lib/losses/option_types.ts is the option interfaces rendered from every schema', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const types = require('../tools/option-types.js') as {NAMES: {[schema: string]: string[]}, render(libRoot: string): string};
+  const current = fs.readFileSync(path.join(LIB, 'losses', 'option_types.ts'), 'utf8');
+  // Regenerate: npx tsc -p tsconfig.json && node tools/option-types.js > lib/losses/option_types.ts
+  expect(current).toBe(types.render(LIB));
+  // Every schema has its interface, each option its TSDoc (meaning, valid values, default).
+  expect(Object.keys(types.NAMES).sort()).toEqual(reference.schemas(LIB).map((e) => e.name).sort());
+  for (const {schema} of reference.schemas(LIB)) {
+    for (const key of Object.keys(schema)) {
+      expect(current).toContain(`   * ${schema[key].doc}\n   *\n   * Valid: ${schema[key].expected}. Default: ${
+          schema[key].defaultText}.\n   */\n  ${key}?: ${schema[key].inType};`);
+    }
+  }
+});
+
 describe('the README documents every option of the tfjs-style functions as its schema declares it', () => {
   const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
   test.each(SCHEMAS)('%s', (name, schema) => {

@@ -129,7 +129,7 @@ function denseLabelsGradient(logits: tf.Tensor, dy: tf.Tensor, attrs: FocalLossA
 
 /** Logits get the saved fused gradient; dense labels their analytic derivative; sparse labels 0. */
 export const focalLossGradConfig = fusedGradient<FocalLossAttrs>(
-    FocalLoss, FocalLossGrad, OP, (labels, logits, dy, attrs) => labels.dtype === 'int32' ?
+    FocalLoss, FocalLossGrad, () => OP, (labels, logits, dy, attrs) => labels.dtype === 'int32' ?
         tf.zeros(labels.shape, 'float32') :
         denseLabelsGradient(logits, dy, withKernelDefaults(ENTRY, attrs)));
 

@@ -173,7 +173,8 @@ function labelsGradient(labels: tf.Tensor, logits: tf.Tensor, dy: tf.Tensor,
 
 /** Logits get the saved fused gradient; labels (soft targets) their analytic derivative. */
 export const sigmoidFocalLossGradConfig = fusedGradient<SigmoidFocalLossAttrs>(
-    SigmoidFocalLoss, SigmoidFocalLossGrad, OP, (labels, logits, dy, attrs) => {
+    SigmoidFocalLoss, SigmoidFocalLossGrad, (attrs) => ELEMENTWISE_LOSS_FUNCTIONS[attrs.loss ?? 'focal'],
+    (labels, logits, dy, attrs) => {
       const a = withKernelDefaults(ENTRY, attrs);
       if ((a.loss ?? 'focal') === 'focal') return labelsGradient(labels, logits, dy, a);
       // The rest of the family: the analytic derivative in tfjs ops (targets are rarely trained).

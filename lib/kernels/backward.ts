@@ -36,10 +36,10 @@ export function backwardKernel(opName: string, perRow: boolean): tf.KernelFunc {
 /**
  * The registered gradient of a fused forward kernel: the logits get its saved gradient scaled by
  * dy (the backward kernel `backwardName`); the labels get `labelsGradient`, evaluated only when a
- * gradient with respect to them is asked for.
+ * gradient with respect to them is asked for. `opName`: the function errors name, from the attrs.
  */
 export function fusedGradient<A>(
-    kernelName: string, backwardName: string, opName: string,
+    kernelName: string, backwardName: string, opName: (attrs: A) => string,
     labelsGradient: (labels: tf.Tensor, logits: tf.Tensor, dy: tf.Tensor, attrs: A) => tf.Tensor):
     tf.GradConfig {
   return {
@@ -49,7 +49,7 @@ export function fusedGradient<A>(
     gradFunc: (dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
       const dy = Array.isArray(dys) ? dys[0] : dys;
       const [labels, logits, loss] = saved;
-      refuseRecordedBackward(opName);
+      refuseRecordedBackward(opName(attrs as unknown as A));
       return {
         logits: () => tf.engine().runKernel(backwardName, {dy, loss}) as tf.Tensor,
         labels: () => labelsGradient(labels, logits, dy, attrs as unknown as A),

@@ -3,8 +3,11 @@
 // docs/DESIGN.md#asymmetric-loss
 import * as tf from '@tensorflow/tfjs';
 
-import {halfOpenUnitInterval, nonNegativeNumber, OptionsOf} from '../validation/options';
+import {halfOpenUnitInterval, nonNegativeNumber} from '../validation/options';
 import {elementwiseFamilyLoss, FAMILY_REDUCTION_OPTIONS, familyLossObject} from './elementwise_family';
+import {Caller, callerOf} from '../validation/inputs';
+import type {AsymmetricCrossentropyConfig, AsymmetricLossOptions, ResolvedAsymmetricCrossentropyConfig} from './option_types';
+import type {FocalLossFunction} from './keras';
 
 /** Every option of asymmetricLoss (README: Options). */
 export const ASYMMETRIC_LOSS_SCHEMA = {
@@ -13,7 +16,7 @@ export const ASYMMETRIC_LOSS_SCHEMA = {
   clip: halfOpenUnitInterval(0.05, 'Probability margin of the negatives: p_m = max(p − clip, 0).'),
   ...FAMILY_REDUCTION_OPTIONS,
 };
-export type AsymmetricLossOptions = OptionsOf<typeof ASYMMETRIC_LOSS_SCHEMA>;
+export type {AsymmetricLossOptions};
 
 /**
  * Asymmetric loss, elementwise:
@@ -25,11 +28,11 @@ export type AsymmetricLossOptions = OptionsOf<typeof ASYMMETRIC_LOSS_SCHEMA>;
  */
 export function asymmetricLoss(labels: tf.Tensor, logits: tf.Tensor,
                                options?: AsymmetricLossOptions): tf.Tensor {
-  return asymmetricLossAs('asymmetricLoss', labels, logits, options);
+  return asymmetricLossAs(callerOf('asymmetricLoss'), labels, logits, options);
 }
 
-function asymmetricLossAs(fn: string, labels: unknown, logits: unknown, options: unknown): tf.Tensor {
-  return elementwiseFamilyLoss(fn, 'asymmetric', ASYMMETRIC_LOSS_SCHEMA, labels, logits, options,
+function asymmetricLossAs(c: Caller, labels: unknown, logits: unknown, options: unknown): tf.Tensor {
+  return elementwiseFamilyLoss(c, 'asymmetric', ASYMMETRIC_LOSS_SCHEMA, labels, logits, options,
                                (o) => ({gamma: o.gammaPos, gammaNegative: o.gammaNeg, clip: o.clip}));
 }
 
@@ -38,10 +41,11 @@ export const ASYMMETRIC_CROSSENTROPY_SCHEMA = {
   gammaNeg: ASYMMETRIC_LOSS_SCHEMA.gammaNeg,
   clip: ASYMMETRIC_LOSS_SCHEMA.clip,
 };
-export type AsymmetricCrossentropyConfig = OptionsOf<typeof ASYMMETRIC_CROSSENTROPY_SCHEMA>;
+export type {AsymmetricCrossentropyConfig, ResolvedAsymmetricCrossentropyConfig};
 
 /** Keras-style asymmetric loss on logits, averaged over the last axis. */
-export function asymmetricCrossentropy(config?: AsymmetricCrossentropyConfig) {
+export function asymmetricCrossentropy(config?: AsymmetricCrossentropyConfig):
+    FocalLossFunction<ResolvedAsymmetricCrossentropyConfig> {
   return familyLossObject('asymmetricCrossentropy', 'AsymmetricCrossentropy',
                           ASYMMETRIC_CROSSENTROPY_SCHEMA, config, asymmetricLossAs,
                           (c) => ({...c, reduction: tf.Reduction.NONE}));

@@ -6,11 +6,11 @@ import * as tf from '@tensorflow/tfjs';
 
 import {SigmoidFocalLoss} from '../kernels/SigmoidFocalLoss';
 import {elementwiseFamilyComposite} from '../paths/composite_family';
-import {runLoss} from '../paths/select';
-import {checkBinaryTargets, validateElementwiseCall} from '../validation/inputs';
+import {Caller, callerOf, checkBinaryTargets, validateElementwiseCall} from '../validation/inputs';
 import {reduction, resolveOptions, ResolvedOf, Schema, weights} from '../validation/options';
 import {FocalLossFunction, makeLossFunction} from './keras';
 import {kernelReduction, reduceWeightedLoss} from './reduction';
+import {lossOrEmpty, runUserLoss} from './run';
 import type {ElementwiseLossKind, SigmoidFocalLossAttrs} from './sigmoid_focal_loss';
 
 /** The options every loss of the family has. */
@@ -30,23 +30,24 @@ export function familyKernelAttrs(loss: ElementwiseLossKind, own: Partial<Family
 
 /** A tfjs-style call of loss `loss`: validation, the fused kernel, then the reduction. */
 export function elementwiseFamilyLoss<S extends Schema>(
-    fn: string, loss: ElementwiseLossKind, schema: S, labels: unknown, logits: unknown,
+    c: Caller, loss: ElementwiseLossKind, schema: S, labels: unknown, logits: unknown,
     options: unknown, toAttrs: (resolved: ResolvedOf<S>) => Partial<FamilyAttrs>): tf.Tensor {
-  const call = validateElementwiseCall(fn, schema, labels, logits, options);
+  const call = validateElementwiseCall(c, schema, labels, logits, options);
   const resolved = call.options as ResolvedOf<S> & {weights: tf.Tensor | number | null,
                                                    reduction: tf.Reduction};
   const attrs = familyKernelAttrs(loss, toAttrs(resolved));
   const inputs = {labels: call.labels, logits: call.logits};
-  if (resolved.weights === null) {
-    return runLoss(SigmoidFocalLoss, inputs, {...attrs, reduction: kernelReduction(resolved.reduction)},
-                   elementwiseFamilyComposite);
-  }
-  return tf.tidy(() => {
-    const w = resolved.weights;
-    const elementWeights = typeof w === 'number' ? tf.scalar(w) : tf.cast(w as tf.Tensor, 'float32');
-    return reduceWeightedLoss(
-        runLoss(SigmoidFocalLoss, inputs, attrs, elementwiseFamilyComposite), elementWeights,
-        resolved.reduction);
+  const run = (a: SigmoidFocalLossAttrs) =>
+      runUserLoss(c, 'elementwise', false, SigmoidFocalLoss, inputs, a, elementwiseFamilyComposite);
+  return lossOrEmpty(inputs, resolved.reduction !== tf.Reduction.NONE, call.logits.shape, () => {
+    if (resolved.weights === null) {
+      return run({...attrs, reduction: kernelReduction(resolved.reduction)});
+    }
+    return tf.tidy(() => {
+      const w = resolved.weights;
+      const elementWeights = typeof w === 'number' ? tf.scalar(w) : tf.cast(w as tf.Tensor, 'float32');
+      return reduceWeightedLoss(run(attrs), elementWeights, resolved.reduction);
+    });
   });
 }
 
@@ -58,11 +59,12 @@ export function elementwiseFamilyLoss<S extends Schema>(
  */
 export function familyLossObject<C extends Schema, O>(
     fn: string, className: string, configSchema: C, config: unknown,
-    elementwise: (fnName: string, labels: tf.Tensor, logits: tf.Tensor, options: O) => tf.Tensor,
+    elementwise: (c: Caller, labels: tf.Tensor, logits: tf.Tensor, options: O) => tf.Tensor,
     toOptions: (resolved: ResolvedOf<C>) => O): FocalLossFunction<ResolvedOf<C>> {
   const resolved = resolveOptions(fn, configSchema, config, {}, 'config');
+  const caller = callerOf(fn, {labels: 'yTrue', logits: 'yPred', options: 'config'});
   return makeLossFunction(fn, className, resolved, (yTrue, yPred) => tf.tidy(() => {
     const [labels, logits] = checkBinaryTargets(fn, yTrue, yPred);
-    return tf.mean(elementwise(fn, labels, logits, toOptions(resolved)), -1);
+    return tf.mean(elementwise(caller, labels, logits, toOptions(resolved)), -1);
   }));
 }

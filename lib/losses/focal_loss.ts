@@ -7,11 +7,12 @@ import * as tf from '@tensorflow/tfjs';
 import type {KernelReduction} from '../kernels/engine';
 import {FocalLoss} from '../kernels/FocalLoss';
 import {compositeFocalLoss} from '../paths/composite';
-import {runLoss} from '../paths/select';
-import {checkCategoricalTargets, checkLogitsOnlyOptions, checkSparseTargets, validateSoftmaxCall} from '../validation/inputs';
-import {boolean, classIndex, classWeights, finiteNumber, logitAdjustment, nonNegativeNumber, OptionsOf, reduction, resolveOptions, ResolvedOf, unitInterval, weights, withDefault} from '../validation/options';
+import {Caller, callerOf, checkCategoricalTargets, checkLogitsOnlyOptions, checkSparseTargets, validateSoftmaxCall} from '../validation/inputs';
+import {boolean, classIndex, classWeights, finiteNumber, logitAdjustment, nonNegativeNumber, reduction, resolveOptions, ResolvedOf, unitInterval, weights, withDefault} from '../validation/options';
 import {FocalLossFunction, makeLossFunction} from './keras';
 import {kernelReduction, reduceWeightedLoss} from './reduction';
+import {lossOrEmpty, runUserLoss} from './run';
+import type {CategoricalFocalCrossentropyConfig, FocalLossOptions, ResolvedCategoricalFocalCrossentropyConfig} from './option_types';
 
 /** Every option of focalLoss: its valid values, default and meaning (README: Options). */
 export const FOCAL_LOSS_SCHEMA = {
@@ -29,7 +30,7 @@ export const FOCAL_LOSS_SCHEMA = {
 };
 
 
-export type FocalLossOptions = OptionsOf<typeof FOCAL_LOSS_SCHEMA>;
+export type {FocalLossOptions};
 type ResolvedFocalLossOptions = ResolvedOf<typeof FOCAL_LOSS_SCHEMA>;
 
 /** The attributes of the 'FocalLoss' kernel: the options its native pass reads. */
@@ -62,26 +63,36 @@ export type FocalLossAttrs =
  */
 export function focalLoss(labels: tf.Tensor, logits: tf.Tensor, options?: FocalLossOptions):
     tf.Tensor {
-  return focalLossAs('focalLoss', labels, logits, options);
+  return focalLossAs(callerOf('focalLoss'), labels, logits, options);
 }
 
-/** focalLoss whose errors are reported under the name `fn` (the Keras-style objects). */
-function focalLossAs(fn: string, labels: unknown, logits: unknown, options: unknown): tf.Tensor {
-  const call = validateSoftmaxCall(fn, FOCAL_LOSS_SCHEMA, labels, logits, options);
+/** focalLoss whose errors are reported as the caller `c` (the Keras-style objects). */
+function focalLossAs(c: Caller, labels: unknown, logits: unknown, options: unknown): tf.Tensor {
+  const call = validateSoftmaxCall(c, FOCAL_LOSS_SCHEMA, labels, logits, options);
   const {weights, reduction, logitAdjustment: _adjustment, ...kernelOptions} = call.options;
   const attrs: FocalLossAttrs = {...kernelOptions, logitOffsets: call.logitOffsets};
   const inputs = {labels: call.labels, logits: call.logits};
-  if (weights === null && attrs.ignoreIndex === null) {
-    // Unweighted: the kernel reduces in the same native pass (one op forward, one backward).
-    return runLoss(FocalLoss, inputs, {...attrs, reduction: kernelReduction(reduction)},
-                   compositeFocalLoss);
-  }
+  const run = (a: FocalLossAttrs) =>
+      runUserLoss(c, 'softmax', true, FocalLoss, inputs, a, compositeFocalLoss);
+  return lossOrEmpty(inputs, reduction !== tf.Reduction.NONE, call.logits.shape.slice(0, -1), () => {
+    if (weights === null && attrs.ignoreIndex === null) {
+      // Unweighted: the kernel reduces in the same native pass (one op forward, one backward).
+      return run({...attrs, reduction: kernelReduction(reduction)});
+    }
+    return weightedFocalLoss(call.labels, () => run(attrs), weights, attrs.ignoreIndex, reduction);
+  });
+}
+
+/** The per-row losses weighted (options.weights, ignoreIndex) and reduced. */
+function weightedFocalLoss(labels: tf.Tensor, perRowLoss: () => tf.Tensor,
+                           weights: tf.Tensor | number | null, ignoreIndex: number | null,
+                           reduction: tf.Reduction): tf.Tensor {
   return tf.tidy(() => {
-    const perRow = runLoss(FocalLoss, inputs, attrs, compositeFocalLoss);
+    const perRow = perRowLoss();
     let rowWeights: tf.Tensor | null = weights === null ? null :
         typeof weights === 'number' ? tf.scalar(weights) : tf.cast(weights, 'float32');
-    if (attrs.ignoreIndex !== null) {
-      const kept = tf.cast(tf.notEqual(call.labels, attrs.ignoreIndex), 'float32');
+    if (ignoreIndex !== null) {
+      const kept = tf.cast(tf.notEqual(labels, ignoreIndex), 'float32');
       rowWeights = rowWeights === null ? kept : tf.mul(rowWeights, kept);
     }
     return reduceWeightedLoss(perRow, rowWeights, reduction);
@@ -101,9 +112,8 @@ export const CATEGORICAL_FOCAL_CROSSENTROPY_SCHEMA = {
   logitAdjustment: FOCAL_LOSS_SCHEMA.logitAdjustment,
 };
 
-export type CategoricalFocalCrossentropyConfig =
-    OptionsOf<typeof CATEGORICAL_FOCAL_CROSSENTROPY_SCHEMA>;
-type ResolvedCategoricalConfig = ResolvedOf<typeof CATEGORICAL_FOCAL_CROSSENTROPY_SCHEMA>;
+export type {CategoricalFocalCrossentropyConfig, ResolvedCategoricalFocalCrossentropyConfig};
+type ResolvedCategoricalConfig = ResolvedCategoricalFocalCrossentropyConfig;
 
 function categoricalLoss(
     fn: string, className: string, config: unknown,
@@ -112,9 +122,10 @@ function categoricalLoss(
   // The per-class alpha's length is checked against the classes at each call.
   const resolved = resolveOptions(fn, CATEGORICAL_FOCAL_CROSSENTROPY_SCHEMA, config, {}, 'config');
   checkLogitsOnlyOptions(fn, 'config', resolved);
+  const caller = callerOf(fn, {labels: 'yTrue', logits: 'yPred', options: 'config'});
   return makeLossFunction(fn, className, resolved, (yTrue, yPred) => tf.tidy(() => {
     const [labels, logits] = targets(fn, yTrue, yPred);
-    return focalLossAs(fn, labels, logits, {...resolved, reduction: tf.Reduction.NONE});
+    return focalLossAs(caller, labels, logits, {...resolved, reduction: tf.Reduction.NONE});
   }));
 }
 

@@ -7,11 +7,12 @@ import * as tf from '@tensorflow/tfjs';
 import type {KernelReduction} from '../kernels/engine';
 import {SigmoidFocalLoss} from '../kernels/SigmoidFocalLoss';
 import {elementwiseFamilyComposite} from '../paths/composite_family';
-import {runLoss} from '../paths/select';
-import {checkBinaryTargets, validateElementwiseCall} from '../validation/inputs';
-import {balancingAlpha, boolean, finiteNumber, nonNegativeNumber, OptionsOf, reduction, resolveOptions, ResolvedOf, unitInterval, weights, withDefault} from '../validation/options';
+import {Caller, callerOf, checkBinaryTargets, validateElementwiseCall} from '../validation/inputs';
+import {balancingAlpha, boolean, finiteNumber, nonNegativeNumber, reduction, resolveOptions, ResolvedOf, unitInterval, weights, withDefault} from '../validation/options';
 import {FocalLossFunction, makeLossFunction} from './keras';
 import {kernelReduction, reduceWeightedLoss} from './reduction';
+import {lossOrEmpty, runUserLoss} from './run';
+import type {BinaryFocalCrossentropyConfig, ResolvedBinaryFocalCrossentropyConfig, SigmoidFocalLossOptions} from './option_types';
 
 /** Every option of sigmoidFocalLoss: its valid values, default and meaning (README: Options). */
 export const SIGMOID_FOCAL_LOSS_SCHEMA = {
@@ -26,7 +27,7 @@ export const SIGMOID_FOCAL_LOSS_SCHEMA = {
   polyEpsilon: finiteNumber(0, 'Poly-1 (PolyLoss): adds ε (1 − p_t)^(γ+1), times α_t with balancing; 0: the focal loss.'),
 };
 
-export type SigmoidFocalLossOptions = OptionsOf<typeof SIGMOID_FOCAL_LOSS_SCHEMA>;
+export type {SigmoidFocalLossOptions};
 type ResolvedSigmoidFocalLossOptions = ResolvedOf<typeof SIGMOID_FOCAL_LOSS_SCHEMA>;
 
 /** The elementwise losses the 'SigmoidFocalLoss' kernel computes (docs/DESIGN.md#the-elementwise-family). */
@@ -66,32 +67,36 @@ export type SigmoidFocalLossAttrs =
  */
 export function sigmoidFocalLoss(labels: tf.Tensor, logits: tf.Tensor,
                                  options?: SigmoidFocalLossOptions): tf.Tensor {
-  return sigmoidFocalLossAs('sigmoidFocalLoss', labels, logits, options);
+  return sigmoidFocalLossAs(callerOf('sigmoidFocalLoss'), labels, logits, options);
 }
 
-/** sigmoidFocalLoss whose errors are reported under the name `fn` (the Keras-style object). */
-function sigmoidFocalLossAs(fn: string, labels: unknown, logits: unknown, options: unknown):
+/** sigmoidFocalLoss whose errors are reported as the caller `c` (the Keras-style object). */
+function sigmoidFocalLossAs(c: Caller, labels: unknown, logits: unknown, options: unknown):
     tf.Tensor {
-  const call = validateElementwiseCall(fn, SIGMOID_FOCAL_LOSS_SCHEMA, labels, logits, options);
+  const call = validateElementwiseCall(c, SIGMOID_FOCAL_LOSS_SCHEMA, labels, logits, options);
   const {weights, reduction, normalizeByPositives, ...attrs} = call.options;
   const inputs = {labels: call.labels, logits: call.logits};
-  if (weights === null && !normalizeByPositives) {
-    // Unweighted: the kernel reduces in the same native pass (one op forward, one backward).
-    return runLoss(SigmoidFocalLoss, inputs, {...attrs, reduction: kernelReduction(reduction)},
-                   elementwiseFamilyComposite);
-  }
-  return tf.tidy(() => {
-    const elementwise = runLoss(SigmoidFocalLoss, inputs, attrs, elementwiseFamilyComposite);
-    const elementWeights = weights === null ? null :
-        typeof weights === 'number' ? tf.scalar(weights) : tf.cast(weights, 'float32');
-    if (normalizeByPositives) {
-      const summed = reduceWeightedLoss(elementwise, elementWeights, tf.Reduction.SUM);
-      // The count of labels > 0 as sign(relu(y)), whose gradient (0) tfjs defines, unlike greater's:
-      // the loss stays differentiable with respect to soft labels.
-      const positives = tf.sum(tf.sign(tf.relu(call.labels)));
-      return tf.div(summed, tf.maximum(positives, 1));
+  const run = (a: SigmoidFocalLossAttrs) =>
+      runUserLoss(c, 'elementwise', true, SigmoidFocalLoss, inputs, a, elementwiseFamilyComposite);
+  const reduced = reduction !== tf.Reduction.NONE || normalizeByPositives;
+  return lossOrEmpty(inputs, reduced, call.logits.shape, () => {
+    if (weights === null && !normalizeByPositives) {
+      // Unweighted: the kernel reduces in the same native pass (one op forward, one backward).
+      return run({...attrs, reduction: kernelReduction(reduction)});
     }
-    return reduceWeightedLoss(elementwise, elementWeights, reduction);
+    return tf.tidy(() => {
+      const elementwise = run(attrs);
+      const elementWeights = weights === null ? null :
+          typeof weights === 'number' ? tf.scalar(weights) : tf.cast(weights, 'float32');
+      if (normalizeByPositives) {
+        const summed = reduceWeightedLoss(elementwise, elementWeights, tf.Reduction.SUM);
+        // The count of labels > 0 as sign(relu(y)), whose gradient (0) tfjs defines, unlike greater's:
+        // the loss stays differentiable with respect to soft labels.
+        const positives = tf.sum(tf.sign(tf.relu(call.labels)));
+        return tf.div(summed, tf.maximum(positives, 1));
+      }
+      return reduceWeightedLoss(elementwise, elementWeights, reduction);
+    });
   });
 }
 
@@ -108,8 +113,8 @@ export const BINARY_FOCAL_CROSSENTROPY_SCHEMA = {
   polyEpsilon: SIGMOID_FOCAL_LOSS_SCHEMA.polyEpsilon,
 };
 
-export type BinaryFocalCrossentropyConfig = OptionsOf<typeof BINARY_FOCAL_CROSSENTROPY_SCHEMA>;
-type ResolvedBinaryConfig = ResolvedOf<typeof BINARY_FOCAL_CROSSENTROPY_SCHEMA>;
+export type {BinaryFocalCrossentropyConfig, ResolvedBinaryFocalCrossentropyConfig};
+type ResolvedBinaryConfig = ResolvedBinaryFocalCrossentropyConfig;
 
 /**
  * Keras `BinaryFocalCrossentropy`: elementwise sigmoid focal loss averaged over the last axis.
@@ -120,9 +125,10 @@ export function binaryFocalCrossentropy(config?: BinaryFocalCrossentropyConfig):
     FocalLossFunction<ResolvedBinaryConfig> {
   const fn = 'binaryFocalCrossentropy';
   const resolved = resolveOptions(fn, BINARY_FOCAL_CROSSENTROPY_SCHEMA, config, {}, 'config');
+  const caller = callerOf(fn, {labels: 'yTrue', logits: 'yPred', options: 'config'});
   return makeLossFunction(fn, 'BinaryFocalCrossentropy', resolved, (yTrue, yPred) => tf.tidy(() => {
     const [labels, logits] = checkBinaryTargets(fn, yTrue, yPred);
-    const elementwise = sigmoidFocalLossAs(fn, labels, logits, {
+    const elementwise = sigmoidFocalLossAs(caller, labels, logits, {
       alpha: resolved.applyClassBalancing ? resolved.alpha : null,
       gamma: resolved.gamma,
       fromLogits: resolved.fromLogits,

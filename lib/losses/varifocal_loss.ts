@@ -3,8 +3,11 @@
 // `varifocalCrossentropy`. docs/DESIGN.md#varifocal-loss
 import * as tf from '@tensorflow/tfjs';
 
-import {boolean, nonNegativeNumber, OptionsOf, unitInterval} from '../validation/options';
+import {boolean, nonNegativeNumber, unitInterval} from '../validation/options';
 import {elementwiseFamilyLoss, FAMILY_REDUCTION_OPTIONS, familyLossObject} from './elementwise_family';
+import {Caller, callerOf} from '../validation/inputs';
+import type {VarifocalCrossentropyConfig, VarifocalLossOptions, ResolvedVarifocalCrossentropyConfig} from './option_types';
+import type {FocalLossFunction} from './keras';
 
 /** Every option of varifocalLoss (README: Options). */
 export const VARIFOCAL_LOSS_SCHEMA = {
@@ -13,7 +16,7 @@ export const VARIFOCAL_LOSS_SCHEMA = {
   iouWeighted: boolean(true, 'Weight of the positives: their target q (mmdet `iou_weighted`), or 1 with `false`.'),
   ...FAMILY_REDUCTION_OPTIONS,
 };
-export type VarifocalLossOptions = OptionsOf<typeof VARIFOCAL_LOSS_SCHEMA>;
+export type {VarifocalLossOptions};
 
 /**
  * Varifocal loss, elementwise: `BCE(x, q) * (q if q > 0 else alpha * p^gamma)`, `p = sigmoid(x)`
@@ -25,11 +28,11 @@ export type VarifocalLossOptions = OptionsOf<typeof VARIFOCAL_LOSS_SCHEMA>;
  */
 export function varifocalLoss(targets: tf.Tensor, logits: tf.Tensor,
                               options?: VarifocalLossOptions): tf.Tensor {
-  return varifocalLossAs('varifocalLoss', targets, logits, options);
+  return varifocalLossAs(callerOf('varifocalLoss', {labels: 'targets'}), targets, logits, options);
 }
 
-function varifocalLossAs(fn: string, targets: unknown, logits: unknown, options: unknown): tf.Tensor {
-  return elementwiseFamilyLoss(fn, 'varifocal', VARIFOCAL_LOSS_SCHEMA, targets, logits, options,
+function varifocalLossAs(c: Caller, targets: unknown, logits: unknown, options: unknown): tf.Tensor {
+  return elementwiseFamilyLoss(c, 'varifocal', VARIFOCAL_LOSS_SCHEMA, targets, logits, options,
                                (o) => ({alpha: o.alpha, gamma: o.gamma, iouWeighted: o.iouWeighted}));
 }
 
@@ -38,10 +41,11 @@ export const VARIFOCAL_CROSSENTROPY_SCHEMA = {
   gamma: VARIFOCAL_LOSS_SCHEMA.gamma,
   iouWeighted: VARIFOCAL_LOSS_SCHEMA.iouWeighted,
 };
-export type VarifocalCrossentropyConfig = OptionsOf<typeof VARIFOCAL_CROSSENTROPY_SCHEMA>;
+export type {VarifocalCrossentropyConfig, ResolvedVarifocalCrossentropyConfig};
 
 /** Keras-style varifocal loss on logits, averaged over the last axis. */
-export function varifocalCrossentropy(config?: VarifocalCrossentropyConfig) {
+export function varifocalCrossentropy(config?: VarifocalCrossentropyConfig):
+    FocalLossFunction<ResolvedVarifocalCrossentropyConfig> {
   return familyLossObject('varifocalCrossentropy', 'VarifocalCrossentropy',
                           VARIFOCAL_CROSSENTROPY_SCHEMA, config, varifocalLossAs,
                           (c) => ({...c, reduction: tf.Reduction.NONE}));

@@ -54,13 +54,7 @@ function checkSoftmaxValues(labels: tf.Tensor, logits: tf.Tensor, attrs: FocalLo
       }
     }
   } else {
-    const values = labels.dataSync();
-    for (let k = 0; k < values.length; k++) {
-      if (!Number.isFinite(values[k])) {
-        valueError('focalLoss', shapes,
-                   {code: 'FOCAL_LABEL_NOT_FINITE', argument: 'labels', index: k, value: values[k]});
-      }
-    }
+    checkUnitIntervalLabels('focalLoss', shapes, labels.dataSync());
   }
   if (!attrs.fromLogits) {
     const values = logits.dataSync();
@@ -84,16 +78,21 @@ function checkSoftmaxValues(labels: tf.Tensor, logits: tf.Tensor, attrs: FocalLo
 }
 
 /** The elementwise kernel's value checks: targets in [0, 1], probabilities in [0, 1]. */
-export function checkElementwiseValues(op: string, labels: tf.Tensor, logits: tf.Tensor,
-                                       attrs: {fromLogits: boolean}): void {
-  const shapes = {labels: labels.shape, logits: logits.shape};
-  const y = labels.dataSync();
+/** Float labels in [0, 1] (NaN fails): the kernels' rule (native/kernels/vector_math.h). */
+function checkUnitIntervalLabels(op: string, shapes: {[name: string]: number[]},
+                                 y: ArrayLike<number>): void {
   for (let k = 0; k < y.length; k++) {
     if (!(y[k] >= 0 && y[k] <= 1)) {
       valueError(op, shapes, {code: 'FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL',
-                                              argument: 'labels', index: k, value: y[k]});
+                              argument: 'labels', index: k, value: y[k]});
     }
   }
+}
+
+export function checkElementwiseValues(op: string, labels: tf.Tensor, logits: tf.Tensor,
+                                       attrs: {fromLogits: boolean}): void {
+  const shapes = {labels: labels.shape, logits: logits.shape};
+  checkUnitIntervalLabels(op, shapes, labels.dataSync());
   if (!attrs.fromLogits) {
     const x = logits.dataSync();
     for (let k = 0; k < x.length; k++) {

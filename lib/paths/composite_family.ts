@@ -48,7 +48,17 @@ function guardedPow(b: tf.Tensor, g: number): tf.Tensor {
   return tf.where(positive, tf.pow(safe, g), tf.zerosLike(b));
 }
 
-function reduce(loss: tf.Tensor, attrs: SigmoidFocalLossAttrs): tf.Tensor {
+/**
+ * NaN in, NaN out (as the kernels' store_element_d): a NaN logit gives a NaN loss at every target,
+ * whatever a clip, a max or a `where` on p (asymmetric's p > clip, a target of 0 that drops a term)
+ * would make of it on a given backend.
+ */
+function nanIn(loss: tf.Tensor, logits: tf.Tensor): tf.Tensor {
+  return tf.add(loss, tf.where(tf.isNaN(logits), logits, tf.zerosLike(logits)));
+}
+
+function reduce(elementLoss: tf.Tensor, attrs: SigmoidFocalLossAttrs, logits: tf.Tensor): tf.Tensor {
+  const loss = nanIn(elementLoss, logits);
   const reduction = attrs.reduction ?? 'none';
   if (reduction === 'none') return loss;
   if (loss.size === 0) return tf.scalar(0);
@@ -68,7 +78,7 @@ export function varifocalComposite(targets: tf.Tensor, logits: tf.Tensor,
     const negative = tf.mul(powFromLog(logSigmoid(logits), attrs.gamma),
                             tf.mul(tf.softplus(logits), attrs.alpha));
     const positive = iouWeighted(attrs) ? tf.mul(bce(logits, targets), targets) : bce(logits, targets);
-    return reduce(tf.where(isPositive(targets), positive, negative), attrs);
+    return reduce(tf.where(isPositive(targets), positive, negative), attrs, logits);
   });
 }
 
@@ -93,7 +103,7 @@ export function qualityFocalComposite(targets: tf.Tensor, logits: tf.Tensor,
     const atZero = tf.sub(powFromLog(logP, beta), tf.mul(targets, slope(logP)));
     const atOne = tf.add(powFromLog(log1mP, beta), tf.mul(tf.sub(targets, 1), slope(log1mP)));
     const mod = tf.where(isZero(targets), atZero, tf.where(isOne(targets), atOne, general));
-    return reduce(tf.mul(mod, bce(logits, targets)), attrs);
+    return reduce(tf.mul(mod, bce(logits, targets)), attrs, logits);
   });
 }
 
@@ -117,7 +127,7 @@ export function asymmetricComposite(labels: tf.Tensor, logits: tf.Tensor,
       negative = tf.where(above, tf.mul(guardedPow(safe, gammaNegative), nlog), tf.zerosLike(margin));
     }
     const loss = tf.add(tf.mul(labels, positive), tf.mul(tf.sub(1, labels), negative));
-    return reduce(loss, attrs);
+    return reduce(loss, attrs, logits);
   });
 }
 

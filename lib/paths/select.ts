@@ -53,18 +53,20 @@ export function selectPath(backendName: string = activeBackend()): PathChoice {
 }
 
 /** The hot-path form of selectPath: only whether the composite runs. */
-function usesComposite(): boolean {
+export function usesComposite(): boolean {
   return !servedByNativeKernel(activeBackend()) || !addonLoadStatus().loaded;
 }
 
 /**
  * Runs the loss's kernel `kernelName`, or `composite` (the same loss of tfjs ops, given the same
- * inputs and attrs) where the native kernel does not run.
+ * inputs and attrs) where the native kernel does not run (`onComposite`: usesComposite(), when the
+ * caller already asked).
  */
 export function runLoss<A extends object>(
     kernelName: string, inputs: {labels: tf.Tensor, logits: tf.Tensor}, attrs: A,
-    composite: (labels: tf.Tensor, logits: tf.Tensor, attrs: A) => tf.Tensor): tf.Tensor {
-  if (usesComposite()) {
+    composite: (labels: tf.Tensor, logits: tf.Tensor, attrs: A) => tf.Tensor,
+    onComposite = usesComposite()): tf.Tensor {
+  if (onComposite) {
     return composite(inputs.labels, inputs.logits, attrs);
   }
   return tf.engine().runKernel(kernelName, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
@@ -83,7 +85,13 @@ export interface NativeStatus extends PathChoice {
 
 /** Which path focalLoss / sigmoidFocalLoss take on the active backend and why; never throws. */
 export function nativeStatus(): NativeStatus {
-  const backend = activeBackend();
   const load = addonLoadStatus();
-  return {backend, ...selectPath(backend), ...load, simd: load.loaded ? simdLevel() : null};
+  let backend = 'none';
+  try {
+    backend = activeBackend();
+    return {backend, ...selectPath(backend), ...load, simd: load.loaded ? simdLevel() : null};
+  } catch (e) {  // a diagnosis must not throw: it reports
+    return {backend, path: 'composite', reason: `the status could not be read: ${String((e as Error)?.message ?? e)}`,
+            ...load, simd: null};
+  }
 }

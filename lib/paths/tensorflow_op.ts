@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import {rethrowNative} from '../errors';
 import {KernelReduction} from '../kernels/engine';
 import {SavedGradient, saveGradient} from '../kernels/saved_gradients';
-import {addon} from '../native';
+import {addon, addonLoadStatus, FocalLossAddon} from '../native';
 import {ForwardCall} from './js_arrays';
 
 export const TF_OPS_ENV = 'TFJS_FOCAL_LOSS_TF_OPS';
@@ -173,7 +173,16 @@ function resolve(backend: unknown): OpsState {
   if (!isNodeKernelBackend(backend)) {
     return {ops: null, reason: 'the backend is not tfjs-node\'s TensorFlow backend'};
   }
-  const registration = addon().registerTensorflowOps();
+  const load = addonLoadStatus();
+  if (!load.loaded) {
+    return {ops: null, reason: load.error!};
+  }
+  let registration: ReturnType<FocalLossAddon['registerTensorflowOps']>;
+  try {
+    registration = addon().registerTensorflowOps();
+  } catch (e) {
+    return {ops: null, reason: `registering the TensorFlow ops failed: ${String((e as Error)?.message ?? e)}`};
+  }
   if (!registration.ok) {
     return {ops: null, reason: registration.reason};
   }
@@ -195,9 +204,17 @@ export function tensorflowOps(backend: unknown): TensorflowOps | null {
 
 /**
  * Whether the 'tensorflow' backend runs the kernels as TensorFlow ops (zero-copy), and if not,
- * why. Registers the backend's kernels first if needed; 'tensorflow' must be registered.
+ * why (never throws: a missing or broken binary is a reason). Registers the ops first if needed.
  */
 export function tensorflowOpsStatus(): {active: boolean, reason: string} {
+  try {
+    return opsStatus();
+  } catch (e) {  // a diagnosis must not throw: it reports
+    return {active: false, reason: String((e as Error)?.message ?? e)};
+  }
+}
+
+function opsStatus(): {active: boolean, reason: string} {
   const backend = tf.findBackend('tensorflow');
   if (backend === null) {
     return {active: false, reason: 'the \'tensorflow\' backend is not registered (load @tensorflow/tfjs-node)'};

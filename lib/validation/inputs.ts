@@ -4,6 +4,7 @@
 // received. The kernels and the native code trust what passes here.
 import * as tf from '@tensorflow/tfjs';
 
+import {nativeFieldsOf, renameNativeError} from '../errors';
 import {describeValue, shapeString} from './describe';
 import {logitOffsets, ResolvedLogitAdjustment, resolveOptions, ResolvedOf, Schema} from './options';
 
@@ -20,19 +21,78 @@ export function checkTensor(fn: string, argName: string, x: unknown): tf.Tensor 
   return x;
 }
 
-function checkFloatLogits(fn: string, logits: unknown): tf.Tensor {
-  const $logits = checkTensor(fn, 'logits', logits);
+/**
+ * Who is validating: the function the user called and its documented names for the kernel's
+ * inputs and options (varifocalLoss's `targets`; the Keras objects' `yTrue`, `yPred`, `config`).
+ */
+export interface Caller {
+  fn: string;
+  labels: string;
+  logits: string;
+  options: string;
+}
+
+/** The Caller of a function that takes (labels, logits, options), or those it renames. */
+export function callerOf(fn: string, names: Partial<Omit<Caller, 'fn'>> = {}): Caller {
+  return {fn, labels: 'labels', logits: 'logits', options: 'options', ...names};
+}
+
+/** Every loss that takes (labels, logits): the order, said when a call looks swapped. */
+function swappedHint(c: Caller): string {
+  return ` — the arguments look swapped: ${c.fn} takes (${c.labels}, ${c.logits}), ${c.labels} first`;
+}
+
+function checkFloatLogits(c: Caller, logits: unknown, labels: unknown): tf.Tensor {
+  const $logits = checkTensor(c.fn, c.logits, logits);
   if ($logits.dtype !== 'float32') {
-    throw new TypeError(`${fn}: logits must have dtype float32; received dtype ${
-        $logits.dtype} (cast with tf.cast(logits, 'float32'))`);
+    // int32 "logits" next to float "labels": class indices given first is the likely cause.
+    const swapped = $logits.dtype === 'int32' && labels instanceof tf.Tensor && labels.dtype === 'float32';
+    throw new TypeError(`${c.fn}: ${c.logits} must have dtype float32; received dtype ${$logits.dtype}${
+        swapped ? swappedHint(c) : ` (cast with tf.cast(${c.logits}, 'float32'))`}`);
   }
   return $logits;
 }
 
+/**
+ * The hint for a float "labels" tensor with values outside [0, 1]: when the "logits" next to it
+ * are all inside [0, 1] (one-hot or probabilities), the arguments were most likely swapped. Reads
+ * the logits' values: call it on the error path only.
+ */
+export function swappedValuesHint(c: Caller, labels: tf.Tensor, logits: tf.Tensor): string {
+  if (labels.dtype !== 'float32' || logits.dtype !== 'float32' || logits.isDisposed) {
+    return '';
+  }
+  const inside = tf.tidy(() => tf.all(tf.logicalAnd(tf.greaterEqual(logits, 0), tf.lessEqual(logits, 1))));
+  const swapped = inside.dataSync()[0] !== 0;
+  inside.dispose();
+  return swapped ? swappedHint(c) : '';
+}
+
+/**
+ * An error from the kernel or the composite (lib/errors.ts rethrowNative), reported as `c.fn` with
+ * its argument names, and for labels outside [0, 1] next to logits (`fromLogits`) the
+ * swapped-arguments hint where it applies.
+ */
+export function inputError(c: Caller, error: unknown, labels: tf.Tensor, logits: tf.Tensor,
+                           fromLogits: boolean): unknown {
+  const native = nativeFieldsOf(error);
+  if (native === null) {
+    return error;
+  }
+  const {code, argument} = native.error;
+  // A finite value outside [0, 1]: a logit given as a label (NaN or Infinity is no such sign);
+  // probabilities (fromLogits false) are inside [0, 1] anyway, so they are no sign either.
+  const hint = code === 'FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL' && argument === 'labels' &&
+          Number.isFinite(native.error.value) && fromLogits ?
+      swappedValuesHint(c, labels, logits) : '';
+  return renameNativeError(error, c.fn, {labels: c.labels, logits: c.logits}, hint);
+}
+
 /** Softmax losses: sparse int32 labels of logits.shape[:-1] or dense float32 of logits.shape. */
-function checkSoftmaxInputs(fn: string, labels: unknown, logits: unknown): [tf.Tensor, tf.Tensor] {
-  const $logits = checkFloatLogits(fn, logits);
-  const $labels = checkTensor(fn, 'labels', labels);
+function checkSoftmaxInputs(c: Caller, labels: unknown, logits: unknown): [tf.Tensor, tf.Tensor] {
+  const fn = c.fn;
+  const $logits = checkFloatLogits(c, logits, labels);
+  const $labels = checkTensor(fn, c.labels, labels);
   if ($logits.rank < 2) {
     throw new RangeError(`${fn}: logits must have rank >= 2 ([..., numClasses], class axis last); ` +
         `received shape ${shapeString($logits.shape)}${
@@ -55,10 +115,14 @@ function checkSoftmaxInputs(fn: string, labels: unknown, logits: unknown): [tf.T
     }
   } else if ($labels.dtype === 'float32') {
     if (!tf.util.arraysEqual($labels.shape, $logits.shape)) {
+      const unitAxis = $labels.rank === $logits.rank && $labels.shape[$labels.rank - 1] === 1 &&
+          tf.util.arraysEqual($labels.shape.slice(0, -1), sparseShape);
       throw new RangeError(`${fn}: dense float32 labels must have the shape of logits ${
           shapeString($logits.shape)}; received shape ${shapeString($labels.shape)}${
           tf.util.arraysEqual($labels.shape, sparseShape) ?
-              ' (class-index labels must be int32: tf.cast(labels, \'int32\'))' : ''}`);
+              ' (class-index labels must be int32: tf.cast(labels, \'int32\'))' :
+              unitAxis ? ' (class-index labels: squeeze the last axis and cast, ' +
+                      'tf.cast(labels.squeeze([-1]), \'int32\'))' : ''}`);
     }
   } else {
     throw new TypeError(`${fn}: labels must be int32 class indices of shape ${
@@ -69,17 +133,18 @@ function checkSoftmaxInputs(fn: string, labels: unknown, logits: unknown): [tf.T
 }
 
 /** Elementwise (sigmoid) losses: float32 targets of the shape of the logits. */
-function checkElementwiseInputs(fn: string, labels: unknown, logits: unknown):
+function checkElementwiseInputs(c: Caller, labels: unknown, logits: unknown):
     [tf.Tensor, tf.Tensor] {
-  const $logits = checkFloatLogits(fn, logits);
-  const $labels = checkTensor(fn, 'labels', labels);
+  const {fn, labels: name} = c;
+  const $logits = checkFloatLogits(c, logits, labels);
+  const $labels = checkTensor(fn, name, labels);
   if ($labels.dtype !== 'float32') {
-    throw new TypeError(`${fn}: labels must be float32 targets in [0, 1] of the shape of logits ${
-        shapeString($logits.shape)}; received dtype ${$labels.dtype} (cast with tf.cast(labels, ` +
+    throw new TypeError(`${fn}: ${name} must be float32 targets in [0, 1] of the shape of ${c.logits} ${
+        shapeString($logits.shape)}; received dtype ${$labels.dtype} (cast with tf.cast(${name}, ` +
         `'float32'))`);
   }
   if (!tf.util.arraysEqual($labels.shape, $logits.shape)) {
-    throw new RangeError(`${fn}: labels must have the shape of logits ${
+    throw new RangeError(`${fn}: ${name} must have the shape of ${c.logits} ${
         shapeString($logits.shape)}; received shape ${shapeString($labels.shape)}`);
   }
   return [$labels, $logits];
@@ -109,21 +174,22 @@ export function checkLogitsOnlyOptions(
  * sparse labels only; the logit adjustment, where given, is returned as its per-class offsets.
  */
 export function validateSoftmaxCall<S extends Schema>(
-    fn: string, schema: S, labels: unknown, logits: unknown, options: unknown):
+    c: Caller, schema: S, labels: unknown, logits: unknown, options: unknown):
     ValidatedCall<S> & {logitOffsets: number[] | null} {
-  const [$labels, $logits] = checkSoftmaxInputs(fn, labels, logits);
+  const fn = c.fn;
+  const [$labels, $logits] = checkSoftmaxInputs(c, labels, logits);
   const resolved = resolveOptions(fn, schema, options, {
     classes: $logits.shape[$logits.rank - 1],
     lossShape: $logits.shape.slice(0, -1),
-  });
+  }, c.options);
   const ignoreIndex = (resolved as {ignoreIndex?: number | null}).ignoreIndex;
   if (ignoreIndex != null && $labels.dtype !== 'int32') {
-    throw new TypeError(`${fn}: options.ignoreIndex applies only to sparse int32 labels; ` +
+    throw new TypeError(`${fn}: ${c.options}.ignoreIndex applies only to sparse int32 labels; ` +
         `received dense ${$labels.dtype} labels of shape ${shapeString($labels.shape)} ` +
         `(give ignored rows weight 0 through options.weights instead)`);
   }
   const logitsOnly = resolved as {fromLogits: boolean, logitAdjustment?: ResolvedLogitAdjustment | null};
-  checkLogitsOnlyOptions(fn, 'options', logitsOnly);
+  checkLogitsOnlyOptions(fn, c.options, logitsOnly);
   const adjustment = logitsOnly.logitAdjustment ?? null;
   return {labels: $labels, logits: $logits, options: resolved,
           logitOffsets: adjustment === null ? null : logitOffsets(adjustment)};
@@ -134,9 +200,10 @@ export function validateSoftmaxCall<S extends Schema>(
  * `reduction`, so the two cannot be given together.
  */
 export function validateElementwiseCall<S extends Schema>(
-    fn: string, schema: S, labels: unknown, logits: unknown, options: unknown): ValidatedCall<S> {
-  const [$labels, $logits] = checkElementwiseInputs(fn, labels, logits);
-  const resolved = resolveOptions(fn, schema, options, {lossShape: $logits.shape});
+    c: Caller, schema: S, labels: unknown, logits: unknown, options: unknown): ValidatedCall<S> {
+  const fn = c.fn;
+  const [$labels, $logits] = checkElementwiseInputs(c, labels, logits);
+  const resolved = resolveOptions(fn, schema, options, {lossShape: $logits.shape}, c.options);
   const given = (options ?? {}) as {reduction?: unknown};
   if ((resolved as {normalizeByPositives?: boolean}).normalizeByPositives &&
       given.reduction !== undefined) {

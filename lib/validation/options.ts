@@ -28,6 +28,12 @@ export interface OptionSpec<In, Out> {
   readonly defaultText: string;
   /** What the option does. */
   readonly doc: string;
+  /**
+   * `In` and `Out` as TypeScript source, for the generated option interfaces
+   * (lib/losses/option_types.ts, tools/option-types.js; test/types checks they match In and Out).
+   */
+  readonly inType: string;
+  readonly outType: string;
   /** Checks a given value (never undefined) and returns the form the loss works with. */
   readonly parse: (value: unknown, ctx: ParseContext) => Out;
   /** Type-level only: what callers may pass. */
@@ -125,8 +131,8 @@ function checkNumber(ctx: ParseContext, value: unknown, expected: string,
 /** A numeric option: `expected` as the README and the errors say it, and its range. */
 function numberOption(expected: string, inRange: (v: number) => boolean, defaultValue: number,
                       doc: string): OptionSpec<number, number> {
-  return {expected, defaultValue, defaultText: String(defaultValue), doc,
-          parse: (value, ctx) => checkNumber(ctx, value, expected, inRange)};
+  return {expected, defaultValue, defaultText: String(defaultValue), doc, inType: 'number',
+          outType: 'number', parse: (value, ctx) => checkNumber(ctx, value, expected, inRange)};
 }
 
 const isNonNegative = (v: number) => isFiniteFloat32(v) && v >= 0;
@@ -155,6 +161,7 @@ export function halfOpenUnitInterval(defaultValue: number, doc: string):
 export function boolean(defaultValue: boolean, doc: string): OptionSpec<boolean, boolean> {
   return {
     expected: '`true` or `false`', defaultValue, defaultText: String(defaultValue), doc,
+    inType: 'boolean', outType: 'boolean',
     parse: (value, ctx) => {
       if (typeof value !== 'boolean') {
         throw new TypeError(`${ctx.fn}: ${ctx.argName} must be a boolean (true or false); ` +
@@ -180,7 +187,8 @@ function listOf(value: unknown, ctx: ParseContext, expected: string): unknown[] 
   const values = Array.from(value as ArrayLike<unknown>);
   if (ctx.classes !== undefined && values.length !== ctx.classes) {
     throw new RangeError(`${ctx.fn}: ${ctx.argName} must have one entry per class (length ${
-        ctx.classes}, the size of the last axis of logits); received an array of length ${
+        ctx.classes}, the size of the last axis of ${
+        ctx.argName.startsWith('config') ? 'yPred' : 'logits'}); received an array of length ${
         values.length}`);
   }
   return values;
@@ -195,7 +203,7 @@ export function classWeights(defaultValue: number, doc: string):
     OptionSpec<number | number[], number | number[]> {
   return {
     expected: 'a finite number >= 0, or one per class', defaultValue,
-    defaultText: String(defaultValue), doc,
+    defaultText: String(defaultValue), doc, inType: 'number | number[]', outType: 'number | number[]',
     parse: (value, ctx) => {
       const count = ctx.classes === undefined ? '' : `${ctx.classes} `;
       const expected = `a finite number >= 0 or an array of ${count}such numbers (one per class)`;
@@ -220,7 +228,7 @@ export function balancingAlpha(defaultValue: number, doc: string):
   const expected = 'a number in [0, 1], or null / a negative number to turn class balancing off';
   return {
     expected: 'a number in [0, 1]; `null` or < 0: off', defaultValue,
-    defaultText: String(defaultValue), doc,
+    defaultText: String(defaultValue), doc, inType: 'number | null', outType: 'number',
     parse: (value, ctx) => {
       if (value === null) {
         return -1;
@@ -241,6 +249,7 @@ export function balancingAlpha(defaultValue: number, doc: string):
 export function classIndex(doc: string): OptionSpec<number | null, number | null> {
   return {
     expected: 'an int32 integer, or `null`', defaultValue: null, defaultText: 'none', doc,
+    inType: 'number | null', outType: 'number | null',
     parse: (value, ctx) => {
       if (value === null) {
         return null;
@@ -265,7 +274,7 @@ export function reduction(defaultValue: tf.Reduction, doc: string):
     OptionSpec<tf.Reduction, tf.Reduction> {
   return {
     expected: '`tf.Reduction.*`', defaultValue,
-    defaultText: `\`${tf.Reduction[defaultValue]}\``, doc,
+    defaultText: `\`${tf.Reduction[defaultValue]}\``, doc, inType: 'tf.Reduction', outType: 'tf.Reduction',
     parse: (value, ctx) => {
       if (!REDUCTIONS.includes(value)) {
         const hint = typeof value === 'string' && value.toUpperCase() in tf.Reduction ?
@@ -288,7 +297,7 @@ export function weights(doc: string):
     OptionSpec<tf.Tensor | number, tf.Tensor | number | null> {
   return {
     expected: 'a finite number, or a Tensor broadcastable to the loss', defaultValue: null,
-    defaultText: 'none', doc,
+    defaultText: 'none', doc, inType: 'tf.Tensor | number', outType: 'tf.Tensor | number | null',
     parse: (value, ctx) => {
       const {fn, argName} = ctx;
       const lossShape = ctx.lossShape ?? [];
@@ -358,6 +367,7 @@ export function logitAdjustment(doc: string):
       'tau finite, default 1), or `null`';
   return {
     expected, defaultValue: null, defaultText: 'none', doc,
+    inType: 'LogitAdjustment | null', outType: 'ResolvedLogitAdjustment | null',
     parse: (value, ctx) => {
       if (value === null) {
         return null;
@@ -392,6 +402,11 @@ export function logitAdjustment(doc: string):
       if (zero >= 0) {
         throw new RangeError(`${ctx.fn}: ${listCtx.argName}[${zero}] must be > 0 (class ${
             zero} would get log π = -Infinity); received 0`);
+      }
+      if (hasCounts && !Number.isFinite(values.reduce((a, b) => a + b, 0))) {
+        throw new RangeError(`${ctx.fn}: the sum of ${listCtx.argName} must be finite (the ` +
+            `counts are normalised by it); received counts whose sum overflows a double (rescale ` +
+            `them, or give priors)`);
       }
       let tau = 1;
       if (given.tau !== undefined) {

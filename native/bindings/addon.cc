@@ -362,6 +362,19 @@ Napi::Value CallCount(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(call_count()));
 }
 
+// The probability hint (focal_loss.h): takeProbabilityHint() returns it and clears it;
+// setProbabilityCheck(armed) arms or disarms the check.
+Napi::Value TakeProbabilityHint(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), take_probability_hint());
+}
+
+Napi::Value SetProbabilityCheck(const Napi::CallbackInfo& info) {
+  Args args(info, "setProbabilityCheck");
+  args.expect_count(info, 1, "(armed)");
+  set_probability_check(args.boolean(info[0], "armed"));
+  return info.Env().Undefined();
+}
+
 // Registers the kernels as TensorFlow ops in the TensorFlow that tfjs-node loaded (once per
 // process). Returns {ok, reason, ops: {softmax, sigmoid, scaleGradient}} with the op names.
 Napi::Value RegisterTensorflowOps(const Napi::CallbackInfo& info) {
@@ -425,6 +438,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
   exports.Set("simdLevel", Napi::Function::New(env, SimdLevel, "simdLevel"));
   exports.Set("callCount", Napi::Function::New(env, CallCount, "callCount"));
+  exports.Set("takeProbabilityHint", Napi::Function::New(env, TakeProbabilityHint, "takeProbabilityHint"));
+  exports.Set("setProbabilityCheck", Napi::Function::New(env, SetProbabilityCheck, "setProbabilityCheck"));
   exports.Set("registerTensorflowOps",
               Napi::Function::New(env, RegisterTensorflowOps, "registerTensorflowOps"));
   exports.Set("tensorflowOpSpecs", Napi::Function::New(env, TensorflowOpSpecs, "tensorflowOpSpecs"));

@@ -34,24 +34,5 @@ Error check_sparse_labels(const SoftmaxFocalArgs& a) {
   return e;
 }
 
-Error check_dense_labels_finite(const SoftmaxFocalArgs& a) {
-  Error e;
-  const int64_t C = a.classes;
-  for (int64_t row = 0; row < a.rows; ++row) {
-    if (std::isfinite(a.loss_out[row])) continue;
-    for (int64_t k = row * C; k < (row + 1) * C; ++k) {
-      if (!std::isfinite(a.dense_labels[k])) {
-        e.code = ErrorCode::kLabelNotFinite;
-        e.argument = "labels";
-        e.index = k;
-        e.value = a.dense_labels[k];
-        e.classes = C;
-        return e;
-      }
-    }
-  }
-  return e;
-}
-
 }  // namespace detail
 }  // namespace focal

@@ -24,12 +24,6 @@ void int32_to_float(const int32_t* in, int64_t n, float* out);
 // logits row with the label.
 Error check_sparse_labels(const SoftmaxFocalArgs& args);
 
-// Dense float labels: kLabelNotFinite for the first NaN or infinite label. Called after the pass,
-// on the rows whose loss is not finite only: a NaN or infinite label always makes its row's loss
-// non-finite, so O(rows) instead of a check per element inside the pass. (A non-finite loss with
-// finite labels comes from non-finite logits and propagates as in any tfjs op.)
-Error check_dense_labels_finite(const SoftmaxFocalArgs& args);
-
 }  // namespace detail
 }  // namespace focal
 

@@ -3,6 +3,7 @@
 // docs/DESIGN.md#softmax-focal-loss, docs/DESIGN.md#sigmoid-focal-loss
 #include "core/probabilities.h"
 
+#include <atomic>
 #include <cmath>
 #include <limits>
 
@@ -52,6 +53,12 @@ void probability_row(const SoftmaxFocalArgs& a, int64_t row, double* g, KernelEr
   const double eps = a.poly_epsilon;
   double loss = 0.0, gu = 0.0;
   for (int64_t j = 0; j < C; ++j) {
+    if (a.dense_labels && !(a.dense_labels[row * C + j] >= 0.0f && a.dense_labels[row * C + j] <= 1.0f)) {
+      error->code = ErrorCode::kLabelOutsideUnitInterval;  // the rule of vector_math.h
+      error->index = row * C + j;
+      error->value = a.dense_labels[row * C + j];
+      return;
+    }
     const double yj = a.dense_labels ? static_cast<double>(a.dense_labels[row * C + j]) * (1.0 - ls) + ls_c
                                      : (j == target ? 1.0 - ls : 0.0) + ls_c;
     g[j] = 0.0;
@@ -120,5 +127,58 @@ void probability_elements(const SigmoidFocalArgs& a, int64_t begin, int64_t end,
   }
 }
 
+namespace {
+
+std::atomic<bool> g_probe_armed{true};
+std::atomic<bool> g_probability_hint{false};
+
+// Softmax rows [begin, end) of x: every value in [0, 1], each row summing to 1 within 1e-4.
+bool rows_are_probabilities(const float* x, int64_t begin, int64_t end, int64_t C) {
+  for (int64_t row = begin; row < end; ++row) {
+    double sum = 0.0;
+    for (int64_t j = row * C; j < (row + 1) * C; ++j) {
+      if (!(x[j] >= 0.0f && x[j] <= 1.0f)) return false;
+      sum += x[j];
+    }
+    if (!(std::fabs(sum - 1.0) <= 1e-4)) return false;
+  }
+  return true;
+}
+
+// Elements [begin, end) of x in [0, 1]; counts those strictly inside and whether any differs from x[0].
+bool elements_in_unit_interval(const float* x, int64_t begin, int64_t end, bool* inside, bool* varied) {
+  for (int64_t k = begin; k < end; ++k) {
+    if (!(x[k] >= 0.0f && x[k] <= 1.0f)) return false;
+    *inside = *inside || (x[k] > 0.0f && x[k] < 1.0f);
+    *varied = *varied || x[k] != x[0];
+  }
+  return true;
+}
+
+}  // namespace
+
+void probe_softmax_inputs(const SoftmaxFocalArgs& a) {
+  if (!a.from_logits || a.classes < 2 || a.rows == 0 || !g_probe_armed.load(std::memory_order_relaxed)) return;
+  if (!rows_are_probabilities(a.logits, 0, 1, a.classes)) return;  // real logits stop here
+  if (rows_are_probabilities(a.logits, 1, a.rows, a.classes)) g_probability_hint.store(true, std::memory_order_relaxed);
+}
+
+void probe_elementwise_inputs(const SigmoidFocalArgs& a) {
+  if (!a.from_logits || a.count < kProbeMinElements || !g_probe_armed.load(std::memory_order_relaxed)) return;
+  bool inside = false, varied = false;
+  const int64_t first = a.count < kProbeElements ? a.count : kProbeElements;
+  if (!elements_in_unit_interval(a.logits, 0, first, &inside, &varied)) return;  // real logits stop here
+  if (elements_in_unit_interval(a.logits, first, a.count, &inside, &varied) && inside && varied)
+    g_probability_hint.store(true, std::memory_order_relaxed);
+}
+
 }  // namespace detail
+
+void set_probability_check(bool armed) {
+  detail::g_probe_armed.store(armed, std::memory_order_relaxed);
+  if (!armed) detail::g_probability_hint.store(false, std::memory_order_relaxed);
+}
+
+bool take_probability_hint() { return detail::g_probability_hint.exchange(false, std::memory_order_relaxed); }
+
 }  // namespace focal

@@ -88,6 +88,7 @@ Error sigmoid_focal_loss(const SigmoidFocalArgs& args) {
     errors.add(error);
   });
   if (errors.has_error()) return errors.to_error(1);
+  detail::probe_elementwise_inputs(args);
   return Error();
 }
 

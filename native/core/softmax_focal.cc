@@ -110,7 +110,7 @@ Error softmax_focal_loss(const SoftmaxFocalArgs& args) {
     errors.add(error);
   });
   if (errors.has_error()) return errors.to_error(C);
-  if (args.dense_labels) return detail::check_dense_labels_finite(args);
+  detail::probe_softmax_inputs(args);
   return Error();
 }
 

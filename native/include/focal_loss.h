@@ -130,6 +130,17 @@ int num_threads();
 // env TFJS_FOCAL_LOSS_SIMD=generic|avx2 forces a lower level (never a higher one than the CPU has).
 const char* simd_level();
 
+// Probabilities given as logits. While the check is armed (the default), a softmax_focal_loss or
+// sigmoid_focal_loss call with from_logits == true whose inputs look like probabilities raises a
+// process-wide hint: softmax, every row in [0, 1] and summing to 1 within 1e-4 (classes >= 2);
+// elementwise, at least 32 values, all in [0, 1], some strictly inside, not all equal (real
+// logits essentially never are). Only the first row (the first 64 elements) is read on every call,
+// the rest only when it passes. take_probability_hint() returns the hint and clears it;
+// set_probability_check(false) disarms the check (and clears the hint). Nothing is ever reported
+// as an error: the caller decides whether to warn.
+void set_probability_check(bool armed);
+bool take_probability_hint();
+
 // Calls of the four kernel entry points above since the library was loaded, process-wide (the
 // tests use it to prove that work goes through this code, whichever path called it).
 int64_t call_count();

@@ -141,7 +141,14 @@ inline ElementD element_d(ElementwiseLoss loss) {
 
 inline void store_element_d(const SigmoidFocalArgs& a, ElementD element, int64_t i) {
   double loss, grad;
-  element(a, a.logits[i], a.labels[i], &loss, &grad);
+  const double x = a.logits[i];
+  if (x != x) {
+    // NaN in, NaN out, for every loss and target: a clip or a branch on p (asymmetric's
+    // p > clip, a target of 0 that drops a term) must not turn a diverged logit into a loss of 0.
+    loss = grad = x;
+  } else {
+    element(a, x, a.labels[i], &loss, &grad);
+  }
   a.loss_out[i] = static_cast<float>(loss);
   if (a.grad_out) a.grad_out[i] = static_cast<float>(grad);
 }

@@ -39,8 +39,9 @@ static inline int64_t adjusted_scratch_floats(int64_t classes) {
 
 #define FOCAL_DECLARE_ISA_KERNELS(ns)                                                           \
   namespace ns {                                                                                \
-  /* Softmax focal loss on logits for rows [row_begin, row_end). Labels already validated;  \
-     rows with NaN/+Inf logits get NaN outputs (no error). */                                 \
+  /* Softmax focal loss on logits for rows [row_begin, row_end). Sparse labels already     \
+     validated; a dense label outside [0, 1] (NaN included) is reported in `error`; rows with  \
+     NaN/+Inf logits get NaN outputs (no error). */                                             \
   void softmax_logits_rows(const SoftmaxFocalArgs& args, int64_t row_begin, int64_t row_end,  \
                            float* scratch, KernelError* error);                                 \
   /* Sigmoid focal loss on logits for elements [begin, end). */                                \

@@ -31,7 +31,7 @@ namespace {
 // (C <= kMaxLaneClasses): blocks of kAdjustedBlockRows rows through the lane kernels; more: one row
 // at a time through the row kernels (the grouped kernel would read the logits twice).
 void adjusted_rows(const SoftmaxFocalArgs& args, int64_t row_begin, int64_t row_end, const Gamma& gm,
-                   bool dense, float* scratch_e, float* scratch_w, float* scratch_z) {
+                   bool dense, float* scratch_e, float* scratch_w, float* scratch_z, KernelError* error) {
   const int64_t C = args.classes;
   const float* off = args.logit_offsets;
   const bool lanes = C <= kMaxLaneClasses;
@@ -59,17 +59,21 @@ void adjusted_rows(const SoftmaxFocalArgs& args, int64_t row_begin, int64_t row_
     if (args.dense_labels) r.dense_labels = args.dense_labels + first * C;
     r.loss_out = args.loss_out + first;
     if (args.grad_out) r.grad_out = args.grad_out + first * C;
-    if (lanes && dense) dense_rows_lanes(r, 0, n, gm, scratch_e, scratch_w);
+    if (lanes && dense) dense_rows_lanes(r, 0, n, gm, scratch_e, scratch_w, error);
     else if (lanes) sparse_rows_lanes(r, 0, n, gm);
-    else if (dense) dense_path_row(r, 0, gm, scratch_e, scratch_w);
+    else if (dense) dense_path_row(r, 0, gm, scratch_e, scratch_w, error);
     else sparse_row(r, 0, gm);
+    if (error->code != ErrorCode::kNone) {
+      error->index += first * C;  // back to the whole tensor's index
+      return;
+    }
   }
 }
 
 }  // namespace
 
 void softmax_logits_rows(const SoftmaxFocalArgs& args, int64_t row_begin, int64_t row_end,
-                         float* scratch, KernelError* /*error: logits rows cannot fail*/) {
+                         float* scratch, KernelError* error /* a dense label outside [0, 1] */) {
   const Gamma gm = make_gamma(args.gamma, args.poly_epsilon);
   const bool dense = args.dense_labels != nullptr || args.label_smoothing > 0.0;
   const int64_t C = args.classes;
@@ -77,7 +81,7 @@ void softmax_logits_rows(const SoftmaxFocalArgs& args, int64_t row_begin, int64_
   float* scratch_w = scratch + softmax_scratch_floats(C);
   if (args.logit_offsets) {
     adjusted_rows(args, row_begin, row_end, gm, dense, scratch_e, scratch_w,
-                  scratch + 2 * softmax_scratch_floats(C));
+                  scratch + 2 * softmax_scratch_floats(C), error);
     return;
   }
   // The gradient is written with ordinary (not non-temporal) stores: it is still in cache for the
@@ -87,15 +91,15 @@ void softmax_logits_rows(const SoftmaxFocalArgs& args, int64_t row_begin, int64_
     return;
   }
   if (dense && C <= kMaxLaneClasses) {
-    dense_rows_lanes(args, row_begin, row_end, gm, scratch_e, scratch_w);
+    dense_rows_lanes(args, row_begin, row_end, gm, scratch_e, scratch_w, error);
     return;
   }
   if (!dense) {
     sparse_rows_grouped(args, row_begin, row_end, gm);
     return;
   }
-  for (int64_t row = row_begin; row < row_end; ++row) {
-    dense_path_row(args, row, gm, scratch_e, scratch_w, prefetch_for(args, row, row_end));
+  for (int64_t row = row_begin; row < row_end && error->code == ErrorCode::kNone; ++row) {
+    dense_path_row(args, row, gm, scratch_e, scratch_w, error, prefetch_for(args, row, row_end));
   }
 }
 

@@ -48,8 +48,18 @@ inline bool chunk_all_zero(const DenseCtx& c, int64_t j, int n) {
 }
 
 inline void dense_row(const SoftmaxFocalArgs& a, int64_t row, int32_t target, const Gamma& gm,
-                      float* scratch_e, float* scratch_w, RowPrefetch pf) {
+                      float* scratch_e, float* scratch_w, RowPrefetch pf, KernelError* error) {
   const int64_t C = a.classes;
+  if (a.dense_labels) {
+    // Dense labels in [0, 1] (vector_math.h), checked on the row before it is used: it stays in L1.
+    const float* y = a.dense_labels + row * C;
+    for (int64_t j = 0; j < C; j += W) {
+      const int n = C - j < W ? static_cast<int>(C - j) : W;
+      if (!unit_interval_labels(n == W ? loadu(y + j) : load_partial(y + j, n, 0.0f), a.dense_labels,
+                                row * C + j, n, error))
+        return;
+    }
+  }
   const float* z = a.logits + row * C;
   float* g = a.grad_out ? a.grad_out + row * C : nullptr;
   float mf;
@@ -140,12 +150,12 @@ inline void dense_row(const SoftmaxFocalArgs& a, int64_t row, int32_t target, co
   g[am] = static_cast<float>(w_am * q_am - inv_s * w_others);
 }
 
-// One row of the dense path: dense labels, or sparse labels with smoothing (an ignored label gives
-// loss 0 and gradient 0).
+// One row of the dense path: dense labels (a label outside [0, 1] is reported in `error`), or
+// sparse labels with smoothing (an ignored label gives loss 0 and gradient 0).
 inline void dense_path_row(const SoftmaxFocalArgs& a, int64_t row, const Gamma& gm, float* scratch_e,
-                           float* scratch_w, RowPrefetch pf = {}) {
+                           float* scratch_w, KernelError* error, RowPrefetch pf = {}) {
   if (a.dense_labels) {
-    dense_row(a, row, -1, gm, scratch_e, scratch_w, pf);
+    dense_row(a, row, -1, gm, scratch_e, scratch_w, pf, error);
     return;
   }
   const int32_t t = a.sparse_labels[row];
@@ -154,7 +164,7 @@ inline void dense_path_row(const SoftmaxFocalArgs& a, int64_t row, const Gamma& 
     if (a.grad_out) fill_zero(a.grad_out + row * a.classes, a.classes);
     return;
   }
-  dense_row(a, row, t, gm, scratch_e, scratch_w, pf);
+  dense_row(a, row, t, gm, scratch_e, scratch_w, pf, error);
 }
 
 // Whether the first n lanes of the block's transposed dense labels are one-hot (a single 1, zeros
@@ -183,7 +193,7 @@ inline bool one_hot_block(const VF* labels, int64_t C, int n, int32_t* label) {
 // The gradient is computed by columns and transposed back tile by tile. A block of one-hot labels
 // without smoothing is the sparse case, and goes through sparse_block (half the work).
 inline void dense_rows_lanes(const SoftmaxFocalArgs& a, int64_t row_begin, int64_t row_end,
-                             const Gamma& gm, float* scratch_e, float* scratch_w) {
+                             const Gamma& gm, float* scratch_e, float* scratch_w, KernelError* error) {
   const int64_t C = a.classes;
   const double ls = a.label_smoothing;
   const VF y_scale = set1(static_cast<float>(1.0 - ls)), y_add = set1(static_cast<float>(ls / static_cast<double>(C)));
@@ -203,11 +213,13 @@ inline void dense_rows_lanes(const SoftmaxFocalArgs& a, int64_t row_begin, int64
     transpose_block(a.logits + row0 * C, row_start, C, column);
     if (a.dense_labels) {
       transpose_block(a.dense_labels + row0 * C, row_start, C, labels);
+      // Dense labels in [0, 1] (vector_math.h), on the columns just loaded.
+      if (!unit_interval_columns(labels, C, n, a.dense_labels, row0 * C, error)) return;
       bool nonfinite[W];
       if (ls == 0.0 && one_hot_block(labels, C, n, label)) {
         if (sparse_block(a, row0, n, row_start, label, row_of, column, gm, nonfinite)) {
           for (int i = 0; i < n; ++i) {
-            if (nonfinite[i]) dense_path_row(a, row0 + i, gm, scratch_e, scratch_w);
+            if (nonfinite[i]) dense_path_row(a, row0 + i, gm, scratch_e, scratch_w, error);
           }
         }
         continue;
@@ -291,7 +303,7 @@ inline void dense_rows_lanes(const SoftmaxFocalArgs& a, int64_t row_begin, int64
     }
     if (!any_redo) continue;
     for (int i = 0; i < n; ++i) {
-      if (redo[i]) dense_path_row(a, row0 + i, gm, scratch_e, scratch_w);
+      if (redo[i]) dense_path_row(a, row0 + i, gm, scratch_e, scratch_w, error);
     }
   }
 }

@@ -107,11 +107,12 @@ inline VF vlog1p(VF x) {
   return select(exact, x, mul(vlog(u), div(x, select(exact, set1(1.0f), d))));
 }
 
-// Elementwise labels / targets in [0, 1] (NaN fails): true if the n lanes of y, read from
-// labels + i, all are; otherwise the first bad one is reported in `error`.
-inline bool unit_interval_labels(VF y, const float* labels, int64_t i, int n, KernelError* error) {
-  if (!any(mnot(mand(le(set1(0.0f), y), le(y, set1(1.0f)))))) return true;
-  for (int64_t k = i; k < i + n; ++k) {
+// Labels / targets in [0, 1] (NaN fails): the one rule for every loss that takes float labels
+// (elementwise targets, dense softmax labels). The vector checks below test a whole block at once;
+// only a block that fails is scanned again here, for the first bad element of labels[begin, end),
+// reported in `error` (kLabelOutsideUnitInterval, its flat index and value).
+inline bool report_outside_unit_interval(const float* labels, int64_t begin, int64_t end, KernelError* error) {
+  for (int64_t k = begin; k < end; ++k) {
     const float yf = labels[k];
     if (!(yf >= 0.0f && yf <= 1.0f)) {
       error->code = ErrorCode::kLabelOutsideUnitInterval;
@@ -121,6 +122,24 @@ inline bool unit_interval_labels(VF y, const float* labels, int64_t i, int n, Ke
     }
   }
   return true;
+}
+
+// True if the n lanes of y, read from labels + i, all are in [0, 1]; otherwise the first bad one is
+// reported in `error`.
+inline bool unit_interval_labels(VF y, const float* labels, int64_t i, int n, KernelError* error) {
+  if (!any(mnot(mand(le(set1(0.0f), y), le(y, set1(1.0f)))))) return true;
+  return report_outside_unit_interval(labels, i, i + n, error);
+}
+
+// The same rule on a block of rows transposed into columns (lane r: row r of the block, columns
+// j < C), rows [0, n) valid: read from labels + first, row-major.
+inline bool unit_interval_columns(const VF* columns, int64_t C, int n, const float* labels, int64_t first,
+                                  KernelError* error) {
+  const VF zero = set1(0.0f), one = set1(1.0f);
+  MF bad = mnone();
+  for (int64_t j = 0; j < C; ++j) bad = mor(bad, mnot(mand(le(zero, columns[j]), le(columns[j], one))));
+  if (!any(mand(bad, tail_mask(n)))) return true;
+  return report_outside_unit_interval(labels, first, first + n * C, error);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -782,7 +782,7 @@ void test_integer_labels() {
     std::vector<int32_t> ints(sh.rows * sh.classes, 0);
     for (int64_t r = 0; r < sh.rows; ++r) {
       ints[r * sh.classes + c.sparse[r]] = 1;
-      if (r % 7 == 3) ints[r * sh.classes + randint(static_cast<int32_t>(sh.classes))] += 1;  // 2 or two ones
+      if (r % 7 == 3) ints[r * sh.classes + randint(static_cast<int32_t>(sh.classes))] = 1;  // two ones (labels stay in [0, 1])
       if (r % 11 == 5) ints[r * sh.classes + c.sparse[r]] = 0;                              // no label
     }
     c.sparse.clear();
@@ -1236,6 +1236,143 @@ void test_scale() {
 
 }  // namespace
 
+// Dense softmax labels outside [0, 1] (NaN included) are an error naming the first such label, on
+// every path: the lane kernels (few classes, with and without logit offsets), the row kernel (many
+// classes), the probability rows and integer-held labels; for every thread count.
+void test_dense_label_range() {
+  const auto saved_rng = rng;
+  for (int64_t C : {3, 10, 100}) {
+    for (int variant = 0; variant < 5; ++variant) {
+      SoftmaxCase c = random_case(70, C, 2.0f);
+      make_dense(c, variant % 2 == 1);
+      if (variant == 2) c.from_logits = false;
+      if (variant == 2) for (auto& v : c.logits) v = std::fabs(v) + 0.01f;
+      if (variant == 3) c.offsets.assign(C, 0.25f);
+      const int64_t bad = 41 * C + C / 2;
+      for (float value : {-2.0f, 1.5f, NAN, INFINITY}) {
+        SoftmaxCase b = c;
+        b.dense[bad] = value;
+        b.dense[bad + C] = -1.0f;  // a later one: the first is reported
+        if (variant == 4) {  // integer-held labels
+          b.dense_int32.assign(b.dense.size(), 0);
+          for (size_t k = 0; k < b.dense.size(); ++k) b.dense_int32[k] = b.dense[k] >= 0.5f ? 1 : 0;
+          b.dense_int32[bad] = value > 1 ? 2 : -2;
+          b.dense_int32[bad + C] = -1;
+          b.dense.clear();
+          if (value != value || value == INFINITY) continue;
+        }
+        for (int threads : {1, 2}) {
+          focal::set_num_threads(threads);
+          const float shown = variant == 4 ? (value > 1 ? 2.0f : -2.0f) : value;
+          expect_error(fmt("dense label range C=%lld variant=%d threads=%d", static_cast<long long>(C), variant, threads),
+                       run_softmax(b, threads == 1).error,
+                       "FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL: labels[" + std::to_string(bad) + "] = " +
+                           (shown != shown ? std::string("NaN") : shown == INFINITY ? std::string("Infinity") : fmt("%g", shown)));
+        }
+      }
+      // The bounds themselves are fine.
+      SoftmaxCase edge = c;
+      if (!edge.dense.empty()) {
+        edge.dense[bad] = 0.0f;
+        edge.dense[bad + 1] = 1.0f;
+      }
+      ++g_checks;
+      if (!run_softmax(edge, true).error.empty()) fail(fmt("dense labels 0 and 1 refused (C=%lld)", static_cast<long long>(C)));
+    }
+  }
+  focal::set_num_threads(2);
+  rng = saved_rng;
+}
+
+// NaN in, NaN out: a NaN logit gives a NaN loss and gradient for every elementwise loss, at every
+// target (0, 1, soft), on the vector and the double forms, whatever clip or branch the loss has.
+void test_nan_logits() {
+  using focal::ElementwiseLoss;
+  for (ElementwiseLoss loss : {ElementwiseLoss::kFocal, ElementwiseLoss::kVarifocal,
+                               ElementwiseLoss::kQualityFocal, ElementwiseLoss::kAsymmetric}) {
+    for (double gamma : {2.0, 20.0}) {  // 20: past kMaxVectorExponent, the double form only
+      std::vector<float> x(40, 0.5f), y(40, 0.0f), l(40), gr(40);
+      for (int i = 0; i < 40; ++i) y[i] = i % 3 == 0 ? 0.0f : i % 3 == 1 ? 1.0f : 0.3f;
+      for (int i : {0, 1, 2, 17, 18, 19, 39}) x[i] = NAN;
+      focal::SigmoidFocalArgs a;
+      a.count = 40;
+      a.logits = x.data();
+      a.labels = y.data();
+      a.loss = loss;
+      a.gamma = gamma;
+      a.gamma_negative = gamma;
+      a.loss_out = l.data();
+      for (bool grad : {false, true}) {
+        a.grad_out = grad ? gr.data() : nullptr;
+        ++g_checks;
+        if (!focal::sigmoid_focal_loss(a).ok()) fail("NaN logits: unexpected error");
+        for (int i : {0, 1, 2, 17, 18, 19, 39}) {
+          ++g_checks;
+          if (!std::isnan(l[i]) || (grad && !std::isnan(gr[i])))
+            fail(fmt("NaN logit, loss=%d gamma=%g target %g: loss %g grad %g", static_cast<int>(loss), gamma, y[i], l[i],
+                     grad ? gr[i] : NAN));
+        }
+        ++g_checks;
+        if (!std::isfinite(l[3]) || !std::isfinite(l[5])) fail("NaN logits must not disturb their neighbours");
+      }
+    }
+  }
+}
+
+// The probability hint (focal_loss.h): raised by inputs that look like probabilities, never by
+// logits, taken once, and not raised while disarmed.
+void test_probability_hint() {
+  focal::take_probability_hint();
+  SoftmaxCase c = random_case(50, 4, 2.0f);
+  ++g_checks;
+  if (!run_softmax(c, true).error.empty() || focal::take_probability_hint()) fail("hint: logits raised it");
+  SoftmaxCase probs = c;
+  for (int64_t r = 0; r < c.rows; ++r) {
+    double s = 0;
+    for (int64_t j = 0; j < 4; ++j) s += std::exp(static_cast<double>(c.logits[r * 4 + j]));
+    for (int64_t j = 0; j < 4; ++j) probs.logits[r * 4 + j] = static_cast<float>(std::exp(static_cast<double>(c.logits[r * 4 + j])) / s);
+  }
+  ++g_checks;
+  if (!run_softmax(probs, false).error.empty() || !focal::take_probability_hint() || focal::take_probability_hint())
+    fail("hint: softmax probabilities did not raise it exactly once");
+  SoftmaxCase later = probs;  // only a later row is not a probability row
+  later.logits[40 * 4 + 1] = 3.0f;
+  run_softmax(later, false);
+  ++g_checks;
+  if (focal::take_probability_hint()) fail("hint: raised though row 40 is not probabilities");
+  SoftmaxCase as_probs = probs;
+  as_probs.from_logits = false;
+  run_softmax(as_probs, false);
+  ++g_checks;
+  if (focal::take_probability_hint()) fail("hint: raised with from_logits false");
+  focal::set_probability_check(false);
+  run_softmax(probs, false);
+  ++g_checks;
+  if (focal::take_probability_hint()) fail("hint: raised while disarmed");
+  focal::set_probability_check(true);
+  // Elementwise: >= 32 values in [0, 1], some inside, not all equal.
+  std::vector<float> x(64), y(64, 1.0f), l(64);
+  for (int i = 0; i < 64; ++i) x[i] = static_cast<float>(i) / 64.0f;
+  focal::SigmoidFocalArgs a;
+  a.count = 64;
+  a.logits = x.data();
+  a.labels = y.data();
+  a.loss_out = l.data();
+  focal::sigmoid_focal_loss(a);
+  ++g_checks;
+  if (!focal::take_probability_hint()) fail("hint: sigmoid probabilities did not raise it");
+  for (auto& v : x) v = 0.0f;  // all equal: logits of 0 are common at initialisation
+  focal::sigmoid_focal_loss(a);
+  x[63] = 0.5f;
+  a.count = 31;  // too few
+  focal::sigmoid_focal_loss(a);
+  a.count = 64;
+  x[10] = -0.01f;
+  focal::sigmoid_focal_loss(a);
+  ++g_checks;
+  if (focal::take_probability_hint()) fail("hint: raised by constant, too few or negative values");
+}
+
 int main() {
   std::printf("default simd_level=%s threads=%d\n", focal::simd_level(), focal::num_threads());
   for (const char* level : {"generic", "avx2", "avx512"}) {
@@ -1258,6 +1395,9 @@ int main() {
     test_family();
     test_integer_labels();
     test_scale();
+    test_dense_label_range();
+    test_nan_logits();
+    test_probability_hint();
     std::printf("-- %s: %d failures\n", level, g_failures - before);
   }
   std::printf("family values, worst relative error against long double (all ISAs): varifocal %.2e, "
