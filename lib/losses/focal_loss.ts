@@ -4,7 +4,7 @@
 // `sparseCategoricalFocalCrossentropy`. The mathematics: docs/DESIGN.md#softmax-focal-loss.
 import * as tf from '@tensorflow/tfjs';
 
-import type {KernelReduction} from '../kernels/engine';
+import type {ResolvedFocalLossAttrs} from '../kernel_contract';
 import {FocalLoss} from '../kernels/FocalLoss';
 import {compositeFocalLoss} from '../paths/composite';
 import {Caller, callerOf, checkCategoricalTargets, checkLogitsOnlyOptions, checkSparseTargets, validateSoftmaxCall} from '../validation/inputs';
@@ -31,18 +31,7 @@ export const FOCAL_LOSS_SCHEMA = {
 
 
 export type {FocalLossOptions};
-type ResolvedFocalLossOptions = ResolvedOf<typeof FOCAL_LOSS_SCHEMA>;
-
-/** The attributes of the 'FocalLoss' kernel: the options its native pass reads. */
-export type FocalLossAttrs =
-    Pick<ResolvedFocalLossOptions, 'gamma' | 'alpha' | 'labelSmoothing' | 'ignoreIndex' | 'fromLogits' |
-         'polyEpsilon'> &
-    {
-      /** τ log π per class, from logitAdjustment (null or left out: none). */
-      logitOffsets?: number[] | null;
-      /** 'none' (default): per-row losses; 'sum' / 'mean': reduced inside the op to a scalar. */
-      reduction?: KernelReduction;
-    };
+export type {FocalLossAttrs} from '../kernel_contract';
 
 /**
  * Softmax focal loss over the last axis:
@@ -70,9 +59,9 @@ export function focalLoss(labels: tf.Tensor, logits: tf.Tensor, options?: FocalL
 function focalLossAs(c: Caller, labels: unknown, logits: unknown, options: unknown): tf.Tensor {
   const call = validateSoftmaxCall(c, FOCAL_LOSS_SCHEMA, labels, logits, options);
   const {weights, reduction, logitAdjustment: _adjustment, ...kernelOptions} = call.options;
-  const attrs: FocalLossAttrs = {...kernelOptions, logitOffsets: call.logitOffsets};
+  const attrs: ResolvedFocalLossAttrs = {...kernelOptions, logitOffsets: call.logitOffsets, reduction: 'none'};
   const inputs = {labels: call.labels, logits: call.logits};
-  const run = (a: FocalLossAttrs) =>
+  const run = (a: ResolvedFocalLossAttrs) =>
       runUserLoss(c, 'softmax', true, FocalLoss, inputs, a, compositeFocalLoss);
   return lossOrEmpty(inputs, reduction !== tf.Reduction.NONE, call.logits.shape.slice(0, -1), () => {
     if (weights === null && attrs.ignoreIndex === null) {

@@ -2,7 +2,7 @@
 // semantics, inside the kernel when there are no weights, with tfjs ops otherwise.
 import * as tf from '@tensorflow/tfjs';
 
-import type {KernelReduction} from '../kernels/engine';
+import type {KernelReduction} from '../kernel_contract';
 
 /**
  * The unweighted tf.Reduction as an in-op reduction: without weights, MEAN and

@@ -4,7 +4,7 @@
 // docs/DESIGN.md#sigmoid-focal-loss.
 import * as tf from '@tensorflow/tfjs';
 
-import type {KernelReduction} from '../kernels/engine';
+import {ELEMENTWISE_OPTION_DEFAULTS, ResolvedSigmoidFocalLossAttrs} from '../kernel_contract';
 import {SigmoidFocalLoss} from '../kernels/SigmoidFocalLoss';
 import {elementwiseFamilyComposite} from '../paths/composite_family';
 import {Caller, callerOf, checkBinaryTargets, validateElementwiseCall} from '../validation/inputs';
@@ -28,29 +28,7 @@ export const SIGMOID_FOCAL_LOSS_SCHEMA = {
 };
 
 export type {SigmoidFocalLossOptions};
-type ResolvedSigmoidFocalLossOptions = ResolvedOf<typeof SIGMOID_FOCAL_LOSS_SCHEMA>;
-
-/** The elementwise losses the 'SigmoidFocalLoss' kernel computes (docs/DESIGN.md#the-elementwise-family). */
-export type ElementwiseLossKind = 'focal' | 'varifocal' | 'qualityFocal' | 'asymmetric';
-
-/** The attributes of the 'SigmoidFocalLoss' kernel (alpha < 0: no class balancing). */
-export type SigmoidFocalLossAttrs =
-    Pick<ResolvedSigmoidFocalLossOptions, 'gamma' | 'alpha' | 'labelSmoothing' | 'fromLogits'> &
-    {
-      /** 'none' (default): elementwise losses; 'sum' / 'mean': reduced inside the op to a scalar. */
-      reduction?: KernelReduction;
-      /** Poly-1 coefficient of the focal loss (default 0). */
-      polyEpsilon?: number;
-      /**
-       * Which loss (default 'focal'). 'varifocal' reads alpha and gamma, 'qualityFocal' gamma (its
-       * beta), 'asymmetric' gamma (γ+), gammaNegative and clip; they take logits and no smoothing.
-       */
-      loss?: ElementwiseLossKind;
-      gammaNegative?: number;
-      clip?: number;
-      /** 'varifocal': positives weighted by their target q (default true), else by 1. */
-      iouWeighted?: boolean;
-    };
+export type {ElementwiseLossKind, SigmoidFocalLossAttrs} from '../kernel_contract';
 
 /**
  * Sigmoid focal loss, elementwise:
@@ -74,9 +52,11 @@ export function sigmoidFocalLoss(labels: tf.Tensor, logits: tf.Tensor,
 function sigmoidFocalLossAs(c: Caller, labels: unknown, logits: unknown, options: unknown):
     tf.Tensor {
   const call = validateElementwiseCall(c, SIGMOID_FOCAL_LOSS_SCHEMA, labels, logits, options);
-  const {weights, reduction, normalizeByPositives, ...attrs} = call.options;
+  const {weights, reduction, normalizeByPositives, ...focalOptions} = call.options;
+  const attrs: ResolvedSigmoidFocalLossAttrs =
+      {...ELEMENTWISE_OPTION_DEFAULTS, ...focalOptions, loss: 'focal', reduction: 'none'};
   const inputs = {labels: call.labels, logits: call.logits};
-  const run = (a: SigmoidFocalLossAttrs) =>
+  const run = (a: ResolvedSigmoidFocalLossAttrs) =>
       runUserLoss(c, 'elementwise', true, SigmoidFocalLoss, inputs, a, elementwiseFamilyComposite);
   const reduced = reduction !== tf.Reduction.NONE || normalizeByPositives;
   return lossOrEmpty(inputs, reduced, call.logits.shape, () => {

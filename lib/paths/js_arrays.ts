@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {rethrowNative} from '../errors';
-import {KernelReduction} from '../kernels/engine';
+import type {KernelReduction} from '../kernel_contract';
 import {SavedGradient, saveGradient} from '../kernels/saved_gradients';
 import {addon} from '../native';
 

@@ -6,7 +6,7 @@
 //                    ...), or 'cpu' / 'tensorflow' when the native binary cannot be loaded.
 import * as tf from '@tensorflow/tfjs';
 
-import {BACKENDS} from '../kernels/engine';
+import {BACKENDS} from '../kernel_contract';
 import {addonLoadStatus, simdLevel} from '../native';
 import {tensorflowOpsStatus} from './tensorflow_op';
 

@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {rethrowNative} from '../errors';
-import {KernelReduction} from '../kernels/engine';
+import {REDUCTION_CODES} from '../kernel_contract';
 import {SavedGradient, saveGradient} from '../kernels/saved_gradients';
 import {addon, addonLoadStatus, FocalLossAddon} from '../native';
 import {ForwardCall} from './js_arrays';
@@ -45,9 +45,6 @@ interface NodeKernelBackend {
 /** An op attribute value; the kind is explicit so that 1 can be an int or a float attribute. */
 export type AttrValue = {float: number} | {floats: number[]} | {int: number} | {bool: boolean} |
     {dtype: 'int32' | 'float32'};
-
-/** The code of the ops' `reduction` attribute. */
-export const REDUCTION_CODES: {[r in KernelReduction]: number} = {none: 0, sum: 1, mean: 2};
 
 /** A forward op's attributes: the loss's own, and what every forward op takes. */
 export function forwardOpAttrs(attrs: {[name: string]: AttrValue},
