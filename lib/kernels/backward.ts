@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type {BackwardInputs} from '../kernel_contract';
 import {ReadableBackend, scaleGradientCopy} from '../paths/js_arrays';
 import {KernelArgs, refuseRecordedBackward} from './engine';
-import {checkDyShape, takeSavedGradient} from './saved_gradients';
+import {checkDyShape, takeSavedGradient} from '../paths/saved_gradients';
 
 
 /** The kernel function of a backward kernel; errors are named after `opName`. */

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import {rethrowNative} from '../errors';
 import type {KernelReduction} from '../kernel_contract';
-import {SavedGradient, saveGradient} from '../kernels/saved_gradients';
+import {SavedGradient, saveGradient} from './saved_gradients';
 import {addon} from '../native';
 
 /** The part of a tfjs backend the kernels use ('cpu' and 'tensorflow' both provide readSync). */

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import {rethrowNative} from '../errors';
 import {REDUCTION_CODES} from '../kernel_contract';
-import {SavedGradient, saveGradient} from '../kernels/saved_gradients';
+import {SavedGradient, saveGradient} from './saved_gradients';
 import {addon, addonLoadStatus, FocalLossAddon} from '../native';
 import {ForwardCall} from './js_arrays';
 
