@@ -5,12 +5,13 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {FocalLoss, FocalLossAttrs, FocalLossGrad, FocalLossInputs, ResolvedFocalLossAttrs} from '../kernel_contract';
-import {softmaxProbabilities} from '../paths/composite';
+import {reductionFactor} from '../paths/in_op_reduction';
+import {softmaxDenseLabelsGradient} from '../paths/labels_gradients';
 import {ForwardCall, readFloat32, readFloat32Labels, readInt32, ReadableBackend, runOnArrays} from '../paths/js_arrays';
 import {AttrValue, tensorflowOps} from '../paths/tensorflow_op';
 import {addon} from '../native';
 import {backwardKernel, fusedGradient} from './backward';
-import {gradientIsRecorded, KernelArgs, reductionFactor, refuseSecondOrder, registerForBackends, registerGradientOnce} from './engine';
+import {gradientIsRecorded, KernelArgs, refuseSecondOrder, registerForBackends, registerGradientOnce} from './engine';
 import {describeValue} from '../validation/describe';
 import {checkKernelAttrs, kernelOptionAttrs, kernelOptionValues} from './options';
 
@@ -98,33 +99,11 @@ function focalLossKernel({inputs, backend, attrs}: KernelArgs): tf.TensorInfo {
 }
 
 
-/**
- * dL/dy_j = (1 - ls) alpha_j [-(1 - p_j)^gamma log p_j + eps (1 - p_j)^(gamma + 1)] * dy for
- * dense labels (p of the adjusted logits), composed from tfjs ops and evaluated only when a
- * gradient with respect to the labels is requested.
- */
-function denseLabelsGradient(logits: tf.Tensor, dy: tf.Tensor, attrs: ResolvedFocalLossAttrs): tf.Tensor {
-  return tf.tidy(() => {
-    const {logP, oneMinusP} = softmaxProbabilities(logits, attrs);
-    const alpha = typeof attrs.alpha === 'number' ? tf.scalar(attrs.alpha) :
-                                                    tf.tensor1d(attrs.alpha, 'float32');
-    const modulation = attrs.gamma === 0 ? tf.onesLike(oneMinusP) : tf.pow(oneMinusP, attrs.gamma);
-    let term = tf.neg(logP);
-    if (attrs.polyEpsilon !== 0) {
-      term = tf.add(term, tf.mul(attrs.polyEpsilon, oneMinusP));
-    }
-    const perClass = tf.mul(tf.mul(alpha, modulation), term);
-    // dy is per row, or the scalar upstream gradient of an in-op sum or mean.
-    const factor = reductionFactor(attrs.reduction, logits.size / logits.shape[logits.rank - 1]);
-    const rowDy = factor === undefined ? tf.expandDims(dy, -1) : tf.mul(dy, factor);
-    return tf.mul(tf.mul(perClass, rowDy), 1 - attrs.labelSmoothing);
-  });
-}
 
 /** Logits get the saved fused gradient; dense labels their analytic derivative; sparse labels 0. */
 export const focalLossGradConfig = fusedGradient(
     FocalLoss, FocalLossGrad, resolveFocalLossAttrs, () => OP, (labels, logits, dy, a) => labels.dtype === 'int32' ?
-        tf.zeros(labels.shape, 'float32') : denseLabelsGradient(logits, dy, a));
+        tf.zeros(labels.shape, 'float32') : softmaxDenseLabelsGradient(logits, dy, a));
 
 registerForBackends(FocalLoss, focalLossKernel);
 registerForBackends(FocalLossGrad, backwardKernel(OP, true));

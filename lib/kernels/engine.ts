@@ -2,7 +2,7 @@
 // idempotent registration, whether a gradient is being recorded, and the in-op reductions.
 import * as tf from '@tensorflow/tfjs';
 
-import {BACKENDS, KernelReduction} from '../kernel_contract';
+import {BACKENDS} from '../kernel_contract';
 
 /** The signature of a kernel function as tfjs calls it. */
 export type KernelArgs = {inputs: tf.NamedTensorInfoMap, backend: {}, attrs?: tf.NamedAttrMap};
@@ -70,9 +70,4 @@ export function refuseSecondOrder(kernelName: string, opName: string): void {
           'supported; the fused kernel only provides first derivatives');
     },
   });
-}
-
-/** The backward factor of an in-op reduction over `samples` losses (undefined: not reduced). */
-export function reductionFactor(reduction: KernelReduction, samples: number): number | undefined {
-  return reduction === 'none' ? undefined : reduction === 'sum' ? 1 : 1 / Math.max(1, samples);
 }

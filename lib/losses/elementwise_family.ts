@@ -9,7 +9,7 @@ import {elementwiseFamilyComposite} from '../paths/composite_family';
 import {Caller, callerOf, checkBinaryTargets, validateElementwiseCall} from '../validation/inputs';
 import {reduction, resolveOptions, ResolvedOf, Schema, weights} from '../validation/options';
 import {FocalLossFunction, makeLossFunction} from './keras';
-import {kernelReduction, reduceWeightedLoss} from './reduction';
+import {reducedKernelLoss} from './reduction';
 import {lossOrEmpty, runUserLoss} from './run';
 import {ELEMENTWISE_OPTION_DEFAULTS, ElementwiseLossKind, ResolvedSigmoidFocalLossAttrs} from '../kernel_contract';
 
@@ -40,16 +40,8 @@ export function elementwiseFamilyLoss<S extends Schema>(
   const inputs = {labels: call.labels, logits: call.logits};
   const run = (a: ResolvedSigmoidFocalLossAttrs) =>
       runUserLoss(c, 'elementwise', false, SigmoidFocalLoss, inputs, a, elementwiseFamilyComposite);
-  return lossOrEmpty(inputs, resolved.reduction !== tf.Reduction.NONE, call.logits.shape, () => {
-    if (resolved.weights === null) {
-      return run({...attrs, reduction: kernelReduction(resolved.reduction)});
-    }
-    return tf.tidy(() => {
-      const w = resolved.weights;
-      const elementWeights = typeof w === 'number' ? tf.scalar(w) : tf.cast(w as tf.Tensor, 'float32');
-      return reduceWeightedLoss(run(attrs), elementWeights, resolved.reduction);
-    });
-  });
+  return lossOrEmpty(inputs, resolved.reduction !== tf.Reduction.NONE, call.logits.shape,
+                     () => reducedKernelLoss(run, attrs, resolved.weights, resolved.reduction));
 }
 
 

@@ -10,7 +10,7 @@ import {compositeFocalLoss} from '../paths/composite';
 import {Caller, callerOf, checkCategoricalTargets, checkLogitsOnlyOptions, checkSparseTargets, validateSoftmaxCall} from '../validation/inputs';
 import {boolean, classIndex, classWeights, finiteNumber, logitAdjustment, nonNegativeNumber, reduction, resolveOptions, ResolvedOf, unitInterval, weights, withDefault} from '../validation/options';
 import {FocalLossFunction, makeLossFunction} from './keras';
-import {kernelReduction, reduceWeightedLoss} from './reduction';
+import {reducedKernelLoss, reduceWeightedLoss} from './reduction';
 import {lossOrEmpty, runUserLoss} from './run';
 import type {CategoricalFocalCrossentropyConfig, FocalLossOptions, ResolvedCategoricalFocalCrossentropyConfig} from './option_types';
 
@@ -63,29 +63,13 @@ function focalLossAs(c: Caller, labels: unknown, logits: unknown, options: unkno
   const inputs = {labels: call.labels, logits: call.logits};
   const run = (a: ResolvedFocalLossAttrs) =>
       runUserLoss(c, 'softmax', true, FocalLoss, inputs, a, compositeFocalLoss);
-  return lossOrEmpty(inputs, reduction !== tf.Reduction.NONE, call.logits.shape.slice(0, -1), () => {
-    if (weights === null && attrs.ignoreIndex === null) {
-      // Unweighted: the kernel reduces in the same native pass (one op forward, one backward).
-      return run({...attrs, reduction: kernelReduction(reduction)});
-    }
-    return weightedFocalLoss(call.labels, () => run(attrs), weights, attrs.ignoreIndex, reduction);
-  });
-}
-
-/** The per-row losses weighted (options.weights, ignoreIndex) and reduced. */
-function weightedFocalLoss(labels: tf.Tensor, perRowLoss: () => tf.Tensor,
-                           weights: tf.Tensor | number | null, ignoreIndex: number | null,
-                           reduction: tf.Reduction): tf.Tensor {
-  return tf.tidy(() => {
-    const perRow = perRowLoss();
-    let rowWeights: tf.Tensor | null = weights === null ? null :
-        typeof weights === 'number' ? tf.scalar(weights) : tf.cast(weights, 'float32');
-    if (ignoreIndex !== null) {
-      const kept = tf.cast(tf.notEqual(labels, ignoreIndex), 'float32');
-      rowWeights = rowWeights === null ? kept : tf.mul(rowWeights, kept);
-    }
-    return reduceWeightedLoss(perRow, rowWeights, reduction);
-  });
+  // Sparse labels equal to ignoreIndex get weight 0.
+  const ignoring = attrs.ignoreIndex === null ? null : (losses: tf.Tensor, rowWeights: tf.Tensor | null) => {
+    const kept = tf.cast(tf.notEqual(call.labels, attrs.ignoreIndex!), 'float32');
+    return reduceWeightedLoss(losses, rowWeights === null ? kept : tf.mul(rowWeights, kept), reduction);
+  };
+  return lossOrEmpty(inputs, reduction !== tf.Reduction.NONE, call.logits.shape.slice(0, -1),
+                     () => reducedKernelLoss(run, attrs, weights, reduction, ignoring));
 }
 
 

@@ -10,7 +10,7 @@ import {elementwiseFamilyComposite} from '../paths/composite_family';
 import {Caller, callerOf, checkBinaryTargets, validateElementwiseCall} from '../validation/inputs';
 import {balancingAlpha, boolean, finiteNumber, nonNegativeNumber, reduction, resolveOptions, ResolvedOf, unitInterval, weights, withDefault} from '../validation/options';
 import {FocalLossFunction, makeLossFunction} from './keras';
-import {kernelReduction, reduceWeightedLoss} from './reduction';
+import {reducedKernelLoss, reduceWeightedLoss} from './reduction';
 import {lossOrEmpty, runUserLoss} from './run';
 import type {BinaryFocalCrossentropyConfig, ResolvedBinaryFocalCrossentropyConfig, SigmoidFocalLossOptions} from './option_types';
 
@@ -59,25 +59,13 @@ function sigmoidFocalLossAs(c: Caller, labels: unknown, logits: unknown, options
   const run = (a: ResolvedSigmoidFocalLossAttrs) =>
       runUserLoss(c, 'elementwise', true, SigmoidFocalLoss, inputs, a, elementwiseFamilyComposite);
   const reduced = reduction !== tf.Reduction.NONE || normalizeByPositives;
-  return lossOrEmpty(inputs, reduced, call.logits.shape, () => {
-    if (weights === null && !normalizeByPositives) {
-      // Unweighted: the kernel reduces in the same native pass (one op forward, one backward).
-      return run({...attrs, reduction: kernelReduction(reduction)});
-    }
-    return tf.tidy(() => {
-      const elementwise = run(attrs);
-      const elementWeights = weights === null ? null :
-          typeof weights === 'number' ? tf.scalar(weights) : tf.cast(weights, 'float32');
-      if (normalizeByPositives) {
-        const summed = reduceWeightedLoss(elementwise, elementWeights, tf.Reduction.SUM);
-        // The count of labels > 0 as sign(relu(y)), whose gradient (0) tfjs defines, unlike greater's:
-        // the loss stays differentiable with respect to soft labels.
-        const positives = tf.sum(tf.sign(tf.relu(call.labels)));
-        return tf.div(summed, tf.maximum(positives, 1));
-      }
-      return reduceWeightedLoss(elementwise, elementWeights, reduction);
-    });
-  });
+  // RetinaNet: the (weighted) sum over the number of labels > 0, counted as sign(relu(y)), whose
+  // gradient (0) tfjs defines, unlike greater's: the loss stays differentiable in soft labels.
+  const byPositives = !normalizeByPositives ? null : (losses: tf.Tensor, elementWeights: tf.Tensor | null) =>
+      tf.div(reduceWeightedLoss(losses, elementWeights, tf.Reduction.SUM),
+             tf.maximum(tf.sum(tf.sign(tf.relu(call.labels))), 1));
+  return lossOrEmpty(inputs, reduced, call.logits.shape,
+                     () => reducedKernelLoss(run, attrs, weights, reduction, byPositives));
 }
 
 

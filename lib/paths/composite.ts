@@ -14,10 +14,11 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {NativeError, rethrowNative} from '../errors';
-import type {KernelReduction, ResolvedFocalLossAttrs, ResolvedSigmoidFocalLossAttrs} from '../kernel_contract';
+import type {ResolvedFocalLossAttrs, ResolvedSigmoidFocalLossAttrs} from '../kernel_contract';
+import {reduceLossTensor} from './in_op_reduction';
 
 /** Keras's epsilon: probabilities (fromLogits false) are clipped to [EPSILON, 1 - EPSILON]. */
-const KERAS_EPSILON = 1e-7;
+export const KERAS_EPSILON = 1e-7;
 
 /**
  * Throws what the kernel throws for the same value: the error with the native structured fields,
@@ -118,17 +119,6 @@ function modulatingFactor(oneMinusP: tf.Tensor, gamma: number): tf.Tensor {
   return tf.where(positive, tf.pow(base, gamma), tf.zerosLike(oneMinusP));
 }
 
-function reduce(losses: tf.Tensor, reduction: KernelReduction): tf.Tensor {
-  switch (reduction) {
-    case 'none':
-      return losses;
-    case 'sum':
-      return tf.sum(losses);
-    default:
-      return tf.div(tf.sum(losses), Math.max(1, losses.size));
-  }
-}
-
 /**
  * log p and 1 - p of the softmax loss, in the forms the kernel uses: on logits (after the logit
  * adjustment z + tau log(pi)) log p from logSoftmax and 1 - p = -expm1(log p), without cancellation
@@ -189,7 +179,7 @@ export function compositeFocalLoss(labels: tf.Tensor, logits: tf.Tensor, attrs: 
     if (kept !== null) {
       perRow = tf.where(kept, perRow, tf.zerosLike(perRow));
     }
-    return reduce(perRow, attrs.reduction);
+    return reduceLossTensor(perRow, attrs.reduction);
   });
 }
 
@@ -226,6 +216,6 @@ export function compositeSigmoidFocalLoss(labels: tf.Tensor, logits: tf.Tensor,
     if (attrs.alpha >= 0) {
       loss = tf.mul(tf.add(tf.mul(y, attrs.alpha), tf.mul(notY, 1 - attrs.alpha)), loss);
     }
-    return reduce(loss, attrs.reduction);
+    return reduceLossTensor(loss, attrs.reduction);
   });
 }

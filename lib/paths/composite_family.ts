@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import {ELEMENTWISE_LOSS_FUNCTIONS, ResolvedSigmoidFocalLossAttrs} from '../kernel_contract';
 import {checkElementwiseValues, compositeSigmoidFocalLoss} from './composite';
+import {reduceLossTensor} from './in_op_reduction';
 
 /** log sigmoid(x) = -softplus(-x) (tf.logSigmoid's custom gradient loses its saved input in a tidy). */
 function logSigmoid(x: tf.Tensor): tf.Tensor {
@@ -57,11 +58,7 @@ function nanIn(loss: tf.Tensor, logits: tf.Tensor): tf.Tensor {
 }
 
 function reduce(elementLoss: tf.Tensor, attrs: ResolvedSigmoidFocalLossAttrs, logits: tf.Tensor): tf.Tensor {
-  const loss = nanIn(elementLoss, logits);
-  const reduction = attrs.reduction;
-  if (reduction === 'none') return loss;
-  if (loss.size === 0) return tf.scalar(0);
-  return reduction === 'sum' ? tf.sum(loss) : tf.mean(loss);
+  return reduceLossTensor(nanIn(elementLoss, logits), attrs.reduction, 'tf.mean');
 }
 
 /**

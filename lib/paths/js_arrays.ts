@@ -7,6 +7,7 @@ import {rethrowNative} from '../errors';
 import type {KernelReduction} from '../kernel_contract';
 import {SavedGradient, saveGradient} from './saved_gradients';
 import {addon} from '../native';
+import {reduceLossArray} from './in_op_reduction';
 
 /** The part of a tfjs backend the kernels use ('cpu' and 'tensorflow' both provide readSync). */
 export interface ReadableBackend {
@@ -70,21 +71,6 @@ function makeFloat32Output(backend: ReadableBackend, shape: number[], values: Fl
     return backend.makeTensorInfo(shape, 'float32', values);
   }
   return {dataId: backend.write(values, shape, 'float32'), shape, dtype: 'float32'};
-}
-
-/**
- * The in-op reduction on JS arrays, the same arithmetic as the native reduce_losses: a double sum
- * in index order, divided by max(1, n) for the mean, rounded once to float32.
- */
-function reduceLosses(losses: Float32Array, reduction: KernelReduction): Float32Array {
-  if (reduction === 'none') {
-    return losses;
-  }
-  let sum = 0;
-  for (let i = 0; i < losses.length; i++) {
-    sum += losses[i];
-  }
-  return Float32Array.of(reduction === 'mean' ? sum / Math.max(1, losses.length) : sum);
 }
 
 /** What a forward kernel hands to either path. */
@@ -162,7 +148,7 @@ export function runOnArrays(
       rethrowNative(call.opName, e, call.shapes);
     }
   }
-  const loss = makeFloat32Output(call.backend, call.outShape, reduceLosses(lossOut, call.reduction));
+  const loss = makeFloat32Output(call.backend, call.outShape, reduceLossArray(lossOut, call.reduction));
   if (gradOut !== null) {
     saveGradient(loss.dataId, savedArray(call, gradOut), false);
   }
