@@ -5,14 +5,14 @@
 // A layer above the losses: it imports the package's public API only (docs/DESIGN.md#layout).
 import * as tf from '@tensorflow/tfjs';
 
-import {Contender, ContenderSpec, resolveContenders, Task} from './contenders';
+import {Contender, ContenderSpec, resolveContenders} from './contenders';
 import {classCounts, DataInput, detectTask, gatherData, PreparedData, prepareData, splitByFraction} from './data';
 import {CompareError} from './errors';
 import {LOWER_IS_BETTER, METRIC_LABELS, MetricId, SCALAR_METRICS} from './metrics';
 import {printProgress, ProgressEvent} from './progress';
-import {mean, Summary, summarize} from './stats';
+import {mean, summarize} from './stats';
 import {RunRecord, SplitTensors, throwIfAborted, trainRun} from './train';
-import {MetricSummary, metricSummary, PairedComparison, pairedComparison} from './verdict';
+import {metricSummary, PairedComparison, pairedComparison} from './verdict';
 import type {CompareReport, ContenderSummary} from './report_types';
 import {writeReport} from './write';
 

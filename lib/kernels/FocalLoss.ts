@@ -5,10 +5,9 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {FocalLoss, FocalLossAttrs, FocalLossGrad, FocalLossInputs, ResolvedFocalLossAttrs} from '../kernel_contract';
-import {reductionFactor} from '../paths/in_op_reduction';
 import {softmaxDenseLabelsGradient} from '../paths/labels_gradients';
-import {ForwardCall, readFloat32, readFloat32Labels, readInt32, ReadableBackend, runOnArrays} from '../paths/js_arrays';
-import {AttrValue, tensorflowOps} from '../paths/tensorflow_op';
+import {runNativeForward} from '../paths/select';
+import type {AttrValue} from '../paths/tensorflow_op';
 import {addon} from '../native';
 import {backwardKernel, fusedGradient} from './backward';
 import {gradientIsRecorded, KernelArgs, refuseSecondOrder, registerForBackends, registerGradientOnce} from './engine';
@@ -70,32 +69,24 @@ function focalLossKernel({inputs, backend, attrs}: KernelArgs): tf.TensorInfo {
   const classes = logits.shape[logits.shape.length - 1];
   const lossShape = logits.shape.slice(0, -1);
   const rows = lossShape.reduce((x, y) => x * y, 1);
-  const reduction = a.reduction;
   const sparse = labels.dtype === 'int32';
-  const call: ForwardCall = {
-    opName: OP, backend: backend as ReadableBackend, count: rows,
-    outShape: reduction === 'none' ? lossShape : [], gradShape: logits.shape.slice(), reduction,
-    factor: reductionFactor(reduction, rows), wantGrad: gradientIsRecorded(),
-    shapes: {labels: labels.shape, logits: logits.shape},
-  };
-  const ops = rows > 0 ? tensorflowOps(backend) : null;
-  if (ops !== null) {
-    return ops.forward(ops.names.softmax, focalLossOpAttrs(a, sparse), [logits, labels], call);
-  }
-  const offsets = a.logitOffsets;
-  return runOnArrays(call, rows * classes, (lossOut, gradOut) => addon().softmaxFocalLoss({
-    logits: readFloat32(call.backend, logits),
-    labels: sparse ? readInt32(call.backend, labels) : readFloat32Labels(call.backend, labels),
-    denseLabels: !sparse,
-    rows,
-    classes,
-    ...kernelOptionValues(ENTRY, a),
-    alpha: typeof a.alpha === 'number' ? a.alpha : Float32Array.from(a.alpha),
-    ignoreIndex: sparse ? a.ignoreIndex : null,
-    logitOffsets: offsets === null ? null : Float32Array.from(offsets),
-    lossOut,
-    gradOut,
-  }));
+  return runNativeForward({
+    opName: OP, backend, labels, logits, count: rows, lossShape, reduction: a.reduction,
+    wantGrad: gradientIsRecorded(), op: 'softmax', opAttrs: () => focalLossOpAttrs(a, sparse),
+    onArrays: (arrays, lossOut, gradOut) => addon().softmaxFocalLoss({
+      logits: arrays.float32(logits),
+      labels: sparse ? arrays.int32(labels) : arrays.float32Labels(labels),
+      denseLabels: !sparse,
+      rows,
+      classes,
+      ...kernelOptionValues(ENTRY, a),
+      alpha: typeof a.alpha === 'number' ? a.alpha : Float32Array.from(a.alpha),
+      ignoreIndex: sparse ? a.ignoreIndex : null,
+      logitOffsets: a.logitOffsets === null ? null : Float32Array.from(a.logitOffsets),
+      lossOut,
+      gradOut,
+    }),
+  });
 }
 
 

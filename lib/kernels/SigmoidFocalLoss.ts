@@ -5,10 +5,9 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {ELEMENTWISE_LOSS_CODES, ELEMENTWISE_LOSS_FUNCTIONS, ResolvedSigmoidFocalLossAttrs, SigmoidFocalLoss, SigmoidFocalLossAttrs, SigmoidFocalLossGrad, SigmoidFocalLossInputs} from '../kernel_contract';
-import {reductionFactor} from '../paths/in_op_reduction';
 import {elementwiseLabelsGradient} from '../paths/labels_gradients';
-import {ForwardCall, readFloat32, readFloat32Labels, ReadableBackend, runOnArrays} from '../paths/js_arrays';
-import {AttrValue, tensorflowOps} from '../paths/tensorflow_op';
+import {runNativeForward} from '../paths/select';
+import type {AttrValue} from '../paths/tensorflow_op';
 import {addon} from '../native';
 import {backwardKernel, fusedGradient} from './backward';
 import {gradientIsRecorded, KernelArgs, refuseSecondOrder, registerForBackends, registerGradientOnce} from './engine';
@@ -72,27 +71,20 @@ function sigmoidFocalLossKernel({inputs, backend, attrs}: KernelArgs): tf.Tensor
   const a = resolveSigmoidFocalLossAttrs(attrs as unknown as SigmoidFocalLossAttrs);
   checkAttrs(a);
   const shape = logits.shape.slice();
-  const count = shape.reduce((x, y) => x * y, 1);
-  const reduction = a.reduction;
-  const call: ForwardCall = {
-    opName: ELEMENTWISE_LOSS_FUNCTIONS[a.loss], backend: backend as ReadableBackend, count,
-    outShape: reduction === 'none' ? shape : [], gradShape: shape, reduction,
-    factor: reductionFactor(reduction, count), wantGrad: gradientIsRecorded(),
-    shapes: {labels: labels.shape, logits: logits.shape},
-  };
-  const ops = count > 0 ? tensorflowOps(backend) : null;
-  if (ops !== null) {
-    return ops.forward(ops.names.sigmoid, sigmoidFocalLossOpAttrs(a), [logits, labels], call);
-  }
-  return runOnArrays(call, count, (lossOut, gradOut) => addon().sigmoidFocalLoss({
-    logits: readFloat32(call.backend, logits),
-    labels: readFloat32Labels(call.backend, labels),
-    ...kernelOptionValues(ENTRY, a),
-    alpha: classBalancing(a) ? a.alpha : null,
-    loss: ELEMENTWISE_LOSS_CODES[a.loss],
-    lossOut,
-    gradOut,
-  }));
+  return runNativeForward({
+    opName: ELEMENTWISE_LOSS_FUNCTIONS[a.loss], backend, labels, logits,
+    count: shape.reduce((x, y) => x * y, 1), lossShape: shape, reduction: a.reduction,
+    wantGrad: gradientIsRecorded(), op: 'sigmoid', opAttrs: () => sigmoidFocalLossOpAttrs(a),
+    onArrays: (arrays, lossOut, gradOut) => addon().sigmoidFocalLoss({
+      logits: arrays.float32(logits),
+      labels: arrays.float32Labels(labels),
+      ...kernelOptionValues(ENTRY, a),
+      alpha: classBalancing(a) ? a.alpha : null,
+      loss: ELEMENTWISE_LOSS_CODES[a.loss],
+      lossOut,
+      gradOut,
+    }),
+  });
 }
 
 

@@ -8,7 +8,7 @@ import type {ResolvedFocalLossAttrs} from '../kernel_contract';
 import {FocalLoss} from '../kernels/FocalLoss';
 import {compositeFocalLoss} from '../paths/composite';
 import {Caller, callerOf, checkCategoricalTargets, checkLogitsOnlyOptions, checkSparseTargets, validateSoftmaxCall} from '../validation/inputs';
-import {boolean, classIndex, classWeights, finiteNumber, logitAdjustment, nonNegativeNumber, reduction, resolveOptions, ResolvedOf, unitInterval, weights, withDefault} from '../validation/options';
+import {boolean, classIndex, classWeights, finiteNumber, logitAdjustment, nonNegativeNumber, reduction, resolveOptions, unitInterval, weights, withDefault} from '../validation/options';
 import {FocalLossFunction, makeLossFunction} from './keras';
 import {reducedKernelLoss, reduceWeightedLoss} from './reduction';
 import {lossOrEmpty, runUserLoss} from './run';

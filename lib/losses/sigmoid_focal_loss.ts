@@ -8,7 +8,7 @@ import {ELEMENTWISE_OPTION_DEFAULTS, ResolvedSigmoidFocalLossAttrs} from '../ker
 import {SigmoidFocalLoss} from '../kernels/SigmoidFocalLoss';
 import {elementwiseFamilyComposite} from '../paths/composite_family';
 import {Caller, callerOf, checkBinaryTargets, validateElementwiseCall} from '../validation/inputs';
-import {balancingAlpha, boolean, finiteNumber, nonNegativeNumber, reduction, resolveOptions, ResolvedOf, unitInterval, weights, withDefault} from '../validation/options';
+import {balancingAlpha, boolean, finiteNumber, nonNegativeNumber, reduction, resolveOptions, unitInterval, weights, withDefault} from '../validation/options';
 import {FocalLossFunction, makeLossFunction} from './keras';
 import {reducedKernelLoss, reduceWeightedLoss} from './reduction';
 import {lossOrEmpty, runUserLoss} from './run';

@@ -131,19 +131,33 @@ function savedArray(call: ForwardCall, values: Float32Array): SavedGradient {
   };
 }
 
+/** The inputs' arrays as the addon takes them, read from one backend. */
+export interface ArrayReader {
+  float32(info: tf.TensorInfo): Float32Array;
+  int32(info: tf.TensorInfo): Int32Array;
+  float32Labels(info: tf.TensorInfo): Float32Array | Int32Array;
+}
+
 /**
- * Runs a forward kernel on JS arrays: `compute` fills the unreduced losses and, when a gradient is
- * recorded, the gradient (it is not called for an empty input), which is saved for the backward
- * kernel.
+ * Runs a forward kernel on JS arrays: `compute` reads its inputs with `arrays`, fills the unreduced
+ * losses and, when a gradient is recorded, the gradient (it is not called for an empty input),
+ * which is saved for the backward kernel.
  */
 export function runOnArrays(
     call: ForwardCall, gradSize: number,
-    compute: (lossOut: Float32Array, gradOut: Float32Array | null) => void): tf.TensorInfo {
+    compute: (arrays: ArrayReader, lossOut: Float32Array, gradOut: Float32Array | null) => void):
+    tf.TensorInfo {
   const lossOut = new Float32Array(call.count);
   const gradOut = call.wantGrad ? new Float32Array(gradSize) : null;
   if (call.count > 0) {
+    const backend = call.backend;
+    const arrays: ArrayReader = {
+      float32: (info) => readFloat32(backend, info),
+      int32: (info) => readInt32(backend, info),
+      float32Labels: (info) => readFloat32Labels(backend, info),
+    };
     try {
-      compute(lossOut, gradOut);
+      compute(arrays, lossOut, gradOut);
     } catch (e) {
       rethrowNative(call.opName, e, call.shapes);
     }
