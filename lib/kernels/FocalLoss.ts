@@ -71,11 +71,11 @@ function focalLossKernel({inputs, backend, attrs}: KernelArgs): tf.TensorInfo {
   const rows = lossShape.reduce((x, y) => x * y, 1);
   const sparse = labels.dtype === 'int32';
   return runNativeForward({
-    opName: OP, backend, labels, logits, count: rows, lossShape, reduction: a.reduction,
+    functionName: OP, backend, labels, logits, count: rows, lossShape, reduction: a.reduction,
     wantGrad: gradientIsRecorded(), op: 'softmax', opAttrs: () => focalLossOpAttrs(a, sparse),
     onArrays: (arrays, lossOut, gradOut) => addon().softmaxFocalLoss({
       logits: arrays.float32(logits),
-      labels: sparse ? arrays.int32(labels) : arrays.float32Labels(labels),
+      labels: sparse ? arrays.int32(labels) : arrays.denseLabels(labels),
       denseLabels: !sparse,
       rows,
       classes,

@@ -72,12 +72,12 @@ function sigmoidFocalLossKernel({inputs, backend, attrs}: KernelArgs): tf.Tensor
   checkAttrs(a);
   const shape = logits.shape.slice();
   return runNativeForward({
-    opName: ELEMENTWISE_LOSS_FUNCTIONS[a.loss], backend, labels, logits,
+    functionName: ELEMENTWISE_LOSS_FUNCTIONS[a.loss], backend, labels, logits,
     count: shape.reduce((x, y) => x * y, 1), lossShape: shape, reduction: a.reduction,
     wantGrad: gradientIsRecorded(), op: 'sigmoid', opAttrs: () => sigmoidFocalLossOpAttrs(a),
     onArrays: (arrays, lossOut, gradOut) => addon().sigmoidFocalLoss({
       logits: arrays.float32(logits),
-      labels: arrays.float32Labels(labels),
+      labels: arrays.denseLabels(labels),
       ...kernelOptionValues(ENTRY, a),
       alpha: classBalancing(a) ? a.alpha : null,
       loss: ELEMENTWISE_LOSS_CODES[a.loss],

@@ -52,7 +52,7 @@ interface BackendStorage {
  * array on every call, which costs far more than the kernel; the addon reads an Int32Array itself,
  * block by block.
  */
-export function readFloat32Labels(backend: ReadableBackend, info: tf.TensorInfo):
+export function readDenseLabels(backend: ReadableBackend, info: tf.TensorInfo):
     Float32Array | Int32Array {
   const storage = (backend as BackendStorage).data;
   const stored = typeof storage?.get === 'function' ? storage.get(info.dataId)?.values : undefined;
@@ -75,8 +75,8 @@ function makeFloat32Output(backend: ReadableBackend, shape: number[], values: Fl
 
 /** What a forward kernel hands to either path. */
 export interface ForwardCall {
-  /** The user-facing op, named in errors ('focalLoss'). */
-  opName: string;
+  /** The user's function, named in errors ('focalLoss'). */
+  functionName: string;
   backend: ReadableBackend;
   /** Number of unreduced losses (rows for softmax, elements for sigmoid). */
   count: number;
@@ -120,7 +120,7 @@ function scaleArray(opName: string, values: Float32Array, shape: number[],
 }
 
 function savedArray(call: ForwardCall, values: Float32Array): SavedGradient {
-  const {opName, backend, gradShape: shape, factor} = call;
+  const {functionName: opName, backend, gradShape: shape, factor} = call;
   return {
     shape, factor,
     scale: (dy, perRow) => {
@@ -135,7 +135,7 @@ function savedArray(call: ForwardCall, values: Float32Array): SavedGradient {
 export interface ArrayReader {
   float32(info: tf.TensorInfo): Float32Array;
   int32(info: tf.TensorInfo): Int32Array;
-  float32Labels(info: tf.TensorInfo): Float32Array | Int32Array;
+  denseLabels(info: tf.TensorInfo): Float32Array | Int32Array;
 }
 
 /**
@@ -154,12 +154,12 @@ export function runOnArrays(
     const arrays: ArrayReader = {
       float32: (info) => readFloat32(backend, info),
       int32: (info) => readInt32(backend, info),
-      float32Labels: (info) => readFloat32Labels(backend, info),
+      denseLabels: (info) => readDenseLabels(backend, info),
     };
     try {
       compute(arrays, lossOut, gradOut);
     } catch (e) {
-      rethrowNative(call.opName, e, call.shapes);
+      rethrowNative(call.functionName, e, call.shapes);
     }
   }
   const loss = makeFloat32Output(call.backend, call.outShape, reduceLossArray(lossOut, call.reduction));

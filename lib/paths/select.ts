@@ -76,8 +76,8 @@ export function runLoss<A extends object>(
 
 /** What a forward kernel asks of the native kernel, on whichever path its backend allows. */
 export interface NativeForward {
-  /** The function its errors are reported under ('focalLoss'). */
-  opName: string;
+  /** The user's function, named in errors ('focalLoss'). */
+  functionName: string;
   backend: unknown;
   labels: tf.TensorInfo;
   logits: tf.TensorInfo;
@@ -102,7 +102,7 @@ export interface NativeForward {
 export function runNativeForward(f: NativeForward): tf.TensorInfo {
   const gradShape = f.logits.shape.slice();
   const call: ForwardCall = {
-    opName: f.opName, backend: f.backend as ReadableBackend, count: f.count,
+    functionName: f.functionName, backend: f.backend as ReadableBackend, count: f.count,
     outShape: f.reduction === 'none' ? f.lossShape : [], gradShape, reduction: f.reduction,
     factor: reductionFactor(f.reduction, f.count), wantGrad: f.wantGrad,
     shapes: {labels: f.labels.shape, logits: f.logits.shape},

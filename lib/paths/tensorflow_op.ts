@@ -105,13 +105,13 @@ export class TensorflowOps {
    * Runs a forward op (outputs: loss, gradient) and keeps the gradient for the backward kernel
    * when a gradient is recorded; otherwise the op wrote none ([0]) and it is released.
    */
-  forward(opName: string, attrs: {[name: string]: AttrValue}, inputs: tf.TensorInfo[],
+  forward(tfOpName: string, attrs: {[name: string]: AttrValue}, inputs: tf.TensorInfo[],
           call: ForwardCall): tf.TensorInfo {
     let outputs: tf.TensorInfo[];
     try {
-      outputs = this.run(opName, forwardOpAttrs(attrs, call), inputs, 2);
+      outputs = this.run(tfOpName, forwardOpAttrs(attrs, call), inputs, 2);
     } catch (e) {
-      rethrowNative(call.opName, e, call.shapes);
+      rethrowNative(call.functionName, e, call.shapes);
     }
     const [loss, gradient] = outputs;
     if (call.wantGrad) {
@@ -123,7 +123,7 @@ export class TensorflowOps {
   }
 
   private savedTensor(call: ForwardCall, gradient: tf.TensorInfo): SavedGradient {
-    const {opName, factor} = call;
+    const {functionName: opName, factor} = call;
     return {
       shape: gradient.shape.slice(), factor,
       scale: (dy, perRow) => {
