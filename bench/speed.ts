@@ -29,6 +29,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import * as focal from '../lib/index';
 import {addon} from '../lib/native';
+import {ELEMENTWISE_OPTION_DEFAULTS} from '../lib/kernel_contract';
 import {elementwiseFamilyComposite} from '../lib/paths/composite_family';
 import {composedFocalLoss, composedSigmoidFocalLoss} from './composed';
 import {SeededRandom, Summary, summarize} from '../lib/compare/stats';
@@ -375,7 +376,8 @@ export function lossFunction(id: string, inputs: SpeedInputs): (logits: tf.Tenso
       const attrs = entry[2];
       const targets = attrs.loss === 'varifocal' || attrs.loss === 'qualityFocal' ? inputs.qualityTargets : oneHotLabels;
       if (id.startsWith('composed_')) {
-        return (x) => elementwiseFamilyComposite(targets, x, {...attrs, reduction: 'mean'}) as tf.Scalar;
+        return (x) => elementwiseFamilyComposite(
+            targets, x, {...ELEMENTWISE_OPTION_DEFAULTS, loss: 'focal', ...attrs, reduction: 'mean'}) as tf.Scalar;
       }
       switch (attrs.loss) {
         case 'varifocal': return (x) => focal.varifocalLoss(targets, x) as tf.Scalar;

@@ -13,7 +13,7 @@ export {FocalLoss, FocalLossGrad} from './kernels/FocalLoss';
 export type {FocalLossGradInputs, FocalLossInputs} from './kernels/FocalLoss';
 export {SigmoidFocalLoss, SigmoidFocalLossGrad} from './kernels/SigmoidFocalLoss';
 export type {SigmoidFocalLossGradInputs, SigmoidFocalLossInputs} from './kernels/SigmoidFocalLoss';
-export type {KernelReduction} from './kernels/engine';
+export type {KernelReduction} from './kernel_contract';
 export {classBalancedAlpha} from './losses/class_balance';
 export type {ClassBalancedAlphaOptions} from './losses/class_balance';
 export {categoricalFocalCrossentropy, FOCAL_LOSS_SCHEMA, focalLoss, sparseCategoricalFocalCrossentropy} from './losses/focal_loss';

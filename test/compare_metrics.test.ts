@@ -8,6 +8,7 @@ import {averagePrecision, expectedCalibrationError, multiLabelMetrics, singleLab
 import {progressBar, progressLine} from '../lib/compare/progress';
 import {metricSummary, pairedComparison} from '../lib/compare/verdict';
 import {recommend} from '../lib/compare';
+import {reachable} from './import_graph';
 
 /** Logits whose arg-max is `predicted` and whose top softmax probability is `confidence` (3 classes). */
 function logitsFor(predicted: number[], classes: number, confidence = 0.5): number[] {
@@ -199,25 +200,6 @@ describe('progress', () => {
 });
 
 describe('layering', () => {
-  /** Every lib/ file reachable from `entry` through relative imports. */
-  function reachable(entry: string): Set<string> {
-    const fs = require('fs') as typeof import('fs');
-    const path = require('path') as typeof import('path');
-    const seen = new Set<string>();
-    const visit = (file: string) => {
-      if (seen.has(file)) {
-        return;
-      }
-      seen.add(file);
-      for (const match of fs.readFileSync(file, 'utf8').matchAll(/(?:from|import|require\()\s*'(\.[^']+)'/g)) {
-        const target = path.resolve(path.dirname(file), match[1]);
-        visit(fs.existsSync(`${target}.ts`) ? `${target}.ts` : path.join(target, 'index.ts'));
-      }
-    };
-    visit(path.resolve(__dirname, '..', entry));
-    return seen;
-  }
-
   it('keeps lib/compare out of the main import, and lib/compare on the public API only', () => {
     const main = [...reachable('lib/index.ts')];
     expect(main.filter((f) => f.includes(`${require('path').sep}compare${require('path').sep}`))).toEqual([]);

@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import './register_gradients';
+import {ELEMENTWISE_OPTION_DEFAULTS, ResolvedSigmoidFocalLossAttrs} from '../lib/kernel_contract';
 import {elementwiseFamilyComposite} from '../lib/paths/composite_family';
 import {
   asymmetricCrossentropy,
@@ -170,7 +171,8 @@ for (const family of FAMILIES) {
       for (const c of fixture.cases) {
         const x = tf.tensor(flat(c.logits), c.shape);
         const t = tf.tensor(flat(c.targets), c.shape);
-        const attrs = family.attrs(c.options);
+        // The attrs as the functions pass them: complete (loss 'focal' and the native defaults unless set).
+        const attrs: ResolvedSigmoidFocalLossAttrs = {...ELEMENTWISE_OPTION_DEFAULTS, loss: 'focal', reduction: 'none', ...family.attrs(c.options)};
         const composed = readValues(() => elementwiseFamilyComposite(t, x, attrs));
         const composedGrad = readValues(() => tf.grad((z: tf.Tensor) => tf.sum(elementwiseFamilyComposite(t, z, attrs)))(x));
         expectAllFinite(`${c.name} composed loss`, composed);

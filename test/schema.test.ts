@@ -8,9 +8,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import {asymmetricLoss, binaryFocalCrossentropy, categoricalFocalCrossentropy, ElementwiseLossKind, FocalLoss, focalLoss, FocalLossAttrs, qualityFocalLoss, SigmoidFocalLoss, sigmoidFocalLoss, SigmoidFocalLossAttrs, varifocalLoss} from '../lib';
 import {BINARY_FOCAL_CROSSENTROPY_SCHEMA, SIGMOID_FOCAL_LOSS_SCHEMA} from '../lib/losses/sigmoid_focal_loss';
 import {CATEGORICAL_FOCAL_CROSSENTROPY_SCHEMA, FOCAL_LOSS_SCHEMA} from '../lib/losses/focal_loss';
-import {focalLossOpAttrs} from '../lib/kernels/FocalLoss';
-import {sigmoidFocalLossOpAttrs} from '../lib/kernels/SigmoidFocalLoss';
-import {ELEMENTWISE_LOSS_CODES} from '../lib/kernels/elementwise_kinds';
+import {focalLossOpAttrs, resolveFocalLossAttrs} from '../lib/kernels/FocalLoss';
+import {resolveSigmoidFocalLossAttrs, sigmoidFocalLossOpAttrs} from '../lib/kernels/SigmoidFocalLoss';
+import {ELEMENTWISE_LOSS_CODES, ELEMENTWISE_OPTION_DEFAULTS} from '../lib/kernel_contract';
 import {addon, KernelOption} from '../lib/native';
 import {AttrValue, forwardOpAttrs} from '../lib/paths/tensorflow_op';
 import {optionsTable, Schema} from '../lib/validation/options';
@@ -128,7 +128,10 @@ describe('every option that is not about the reduction reaches the kernel as an 
     // logitAdjustment reaches the kernel as its per-class offsets τ log π.
     const expected = [...Object.keys(schema).filter((k) => !API_LEVEL.includes(k)), 'reduction']
         .map((k) => k === 'logitAdjustment' ? 'logitOffsets' : k);
-    expect(kernelAttrs(kernelName, run)).toEqual(expected.sort());
+    // The attrs are complete (lib/kernel_contract.ts): the elementwise kernel also gets the loss
+    // kind and the other losses' options at their native defaults.
+    const complete = kernelName === SigmoidFocalLoss ? ['loss', ...Object.keys(ELEMENTWISE_OPTION_DEFAULTS)] : [];
+    expect(kernelAttrs(kernelName, run)).toEqual([...new Set([...expected, ...complete])].sort());
   });
 });
 
@@ -149,7 +152,7 @@ describe('what the kernels pass to native code is what native code declares it r
   test('FocalLoss: the TensorFlow op attributes, sparse and dense labels', () => {
     for (const sparse of [true, false]) {
       for (const logitOffsets of [null, [-0.29, -1.39]]) {
-        expect(attrsOf(forwardOpAttrs(focalLossOpAttrs({...focalAttrs, logitOffsets}, sparse), call))
+        expect(attrsOf(forwardOpAttrs(focalLossOpAttrs(resolveFocalLossAttrs({...focalAttrs, logitOffsets}), sparse), call))
                    .sort(byName))
             .toEqual([...specs.softmax!].sort(byName));
       }
@@ -161,7 +164,7 @@ describe('what the kernels pass to native code is what native code declares it r
       for (const loss of [undefined, ...Object.keys(ELEMENTWISE_LOSS_CODES)] as Array<ElementwiseLossKind | undefined>) {
         // The options left out (polyEpsilon, gammaNegative, clip, loss) take the kernel defaults.
         const attrs = {gamma: 2, alpha, labelSmoothing: 0, fromLogits: true, ...(loss ? {loss} : {})};
-        expect(attrsOf(forwardOpAttrs(sigmoidFocalLossOpAttrs(attrs), call)).sort(byName))
+        expect(attrsOf(forwardOpAttrs(sigmoidFocalLossOpAttrs(resolveSigmoidFocalLossAttrs(attrs)), call)).sort(byName))
             .toEqual([...specs.sigmoid!].sort(byName));
       }
     }
@@ -174,8 +177,8 @@ describe('what the kernels pass to native code is what native code declares it r
   test('each option of the native table reaches the op as its attribute, with its value', () => {
     const softmax = distinct(table.softmaxFocalLoss);
     const sigmoid = distinct(table.sigmoidFocalLoss);
-    const opSoftmax = focalLossOpAttrs({...focalAttrs, ...softmax} as FocalLossAttrs, true);
-    const opSigmoid = sigmoidFocalLossOpAttrs({gamma: 2, alpha: 0.25, labelSmoothing: 0, fromLogits: true, ...sigmoid});
+    const opSoftmax = focalLossOpAttrs(resolveFocalLossAttrs({...focalAttrs, ...softmax} as FocalLossAttrs), true);
+    const opSigmoid = sigmoidFocalLossOpAttrs(resolveSigmoidFocalLossAttrs({gamma: 2, alpha: 0.25, labelSmoothing: 0, fromLogits: true, ...sigmoid}));
     for (const [options, values, op] of [[table.softmaxFocalLoss, softmax, opSoftmax],
                                          [table.sigmoidFocalLoss, sigmoid, opSigmoid]] as const) {
       for (const o of options) {
@@ -183,7 +186,7 @@ describe('what the kernels pass to native code is what native code declares it r
       }
     }
     // Optional options left out (or null) take the kernel's default; required ones stay left out.
-    const partial = sigmoidFocalLossOpAttrs({alpha: 0.25, polyEpsilon: null} as unknown as SigmoidFocalLossAttrs);
+    const partial = sigmoidFocalLossOpAttrs(resolveSigmoidFocalLossAttrs({alpha: 0.25, polyEpsilon: null} as unknown as SigmoidFocalLossAttrs));
     for (const o of table.sigmoidFocalLoss) {
       expect([o.key, partial[o.attr]]).toEqual([o.key, {[o.type]: o.required ? undefined : o.default}]);
     }

@@ -112,6 +112,33 @@ async function main() {
         }
       }
     }
+    // The family (issue 17): Poly-1, logit adjustment, varifocal, quality focal, asymmetric.
+    const counts = Array.from(values(C, 37, 1, 50));
+    for (const polyEpsilon of [-0.5, 1]) {
+      record(`focalLoss ${shape.join('x')} poly${polyEpsilon}`, () => valueAndGrad((z) => lib.focalLoss(soft, z, {polyEpsilon}), logits));
+      record(`sigmoidFocalLoss ${shape.join('x')} poly${polyEpsilon}`, () => valueAndGrad((z) => lib.sigmoidFocalLoss(softTargets, z, {polyEpsilon, weights: elementWeights}), logits));
+    }
+    for (const tau of [1, 0.5]) {
+      record(`focalLoss ${shape.join('x')} logitAdjustment tau${tau}`, () => valueAndGrad((z) => lib.focalLoss(sparse, z, {logitAdjustment: {classCounts: counts, tau}}), logits));
+    }
+    const family = [
+      ['varifocalLoss', [{}, {alpha: 0.5, gamma: 1.5}, {iouWeighted: false}]],
+      ['qualityFocalLoss', [{}, {beta: 0.5}, {beta: 3}]],
+      ['asymmetricLoss', [{}, {gammaPos: 1, gammaNeg: 2, clip: 0}, {clip: 0.2}]],
+    ];
+    for (const [loss, optionSets] of family) {
+      optionSets.forEach((opts, k) => {
+        for (const r of reductions) {
+          record(`${loss} ${shape.join('x')} o${k} ${r}`, () => valueAndGrad((z) => lib[loss](softTargets, z, {...opts, reduction: tf.Reduction[r]}), logits));
+        }
+        record(`${loss} ${shape.join('x')} o${k} weights`, () => valueAndGrad((z) => lib[loss](softTargets, z, {...opts, weights: elementWeights}), logits));
+        record(`${loss} ${shape.join('x')} o${k} hard`, () => valueAndGrad((z) => lib[loss](targets, z, opts), logits));
+      });
+    }
+    record(`varifocalCrossentropy ${shape.join('x')}`, () => valueAndGrad((z) => tf.mean(lib.varifocalCrossentropy()(softTargets, z)), logits));
+    record(`qualityFocalCrossentropy ${shape.join('x')}`, () => valueAndGrad((z) => tf.mean(lib.qualityFocalCrossentropy({beta: 1})(softTargets, z)), logits));
+    record(`asymmetricCrossentropy ${shape.join('x')}`, () => valueAndGrad((z) => tf.mean(lib.asymmetricCrossentropy({gammaNeg: 3})(targets, z)), logits));
+    record(`family labels gradient ${shape.join('x')}`, () => [tf.grad((y) => lib.varifocalLoss(y, logits))(softTargets), tf.grad((y) => lib.qualityFocalLoss(y, logits))(softTargets)]);
     record(`categorical ${shape.join('x')}`, () => valueAndGrad((z) => tf.mean(lib.categoricalFocalCrossentropy()(oneHot, z)), probs));
     record(`sparseCategorical ${shape.join('x')}`, () => valueAndGrad((z) => tf.mean(lib.sparseCategoricalFocalCrossentropy({fromLogits: true})(sparse, z)), logits));
     record(`binary ${shape.join('x')}`, () => valueAndGrad((z) => tf.mean(lib.binaryFocalCrossentropy({applyClassBalancing: true, fromLogits: true})(targets, z)), logits));

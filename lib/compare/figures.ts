@@ -1,5 +1,5 @@
 // The comparison's figures: recall per class per contender, and the held-out curves over epochs.
-import type {CompareReport} from './index';
+import type {CompareReport} from './report_types';
 import {METRIC_LABELS} from './metrics';
 import {mean} from './stats';
 import {barChart, LineSeries, linePanel, PALETTE, panelGrid} from './svg';

@@ -5,14 +5,15 @@
 // A layer above the losses: it imports the package's public API only (docs/DESIGN.md#layout).
 import * as tf from '@tensorflow/tfjs';
 
-import {Contender, ContenderSpec, resolveContenders, Task} from './contenders';
+import {Contender, ContenderSpec, resolveContenders} from './contenders';
 import {classCounts, DataInput, detectTask, gatherData, PreparedData, prepareData, splitByFraction} from './data';
 import {CompareError} from './errors';
 import {LOWER_IS_BETTER, METRIC_LABELS, MetricId, SCALAR_METRICS} from './metrics';
 import {printProgress, ProgressEvent} from './progress';
-import {mean, Summary, summarize} from './stats';
+import {mean, summarize} from './stats';
 import {RunRecord, SplitTensors, throwIfAborted, trainRun} from './train';
-import {MetricSummary, metricSummary, PairedComparison, pairedComparison} from './verdict';
+import {metricSummary, PairedComparison, pairedComparison} from './verdict';
+import type {CompareReport, ContenderSummary} from './report_types';
 import {writeReport} from './write';
 
 export {CompareAbortedError, CompareError} from './errors';
@@ -28,6 +29,7 @@ export {markdownReport, reportTable} from './report';
 export type {EpochRecord, RunRecord} from './train';
 export {pairedComparison, VERDICT_RULE} from './verdict';
 export type {MetricSummary, PairedComparison} from './verdict';
+export type {CompareReport, ContenderSummary} from './report_types';
 
 /** What the model factory is told: it may ignore it (a plain `() => model` works). */
 export interface ModelContext {
@@ -71,59 +73,6 @@ export interface CompareOptions {
   clock?: () => number;
   /** Lines the report shows under its settings (e.g. how the data was prepared). */
   notes?: string[];
-}
-
-export interface ContenderSummary {
-  name: string;
-  description: string;
-  metrics: Partial<Record<MetricId, MetricSummary>>;
-  /** Per class, mean over seeds. */
-  recallPerClass: number[];
-  precisionPerClass: number[];
-  averagePrecisionPerClass?: number[];
-  /** Training seconds per epoch over all seeds and epochs except each run's first (warm-up). */
-  epochSeconds: Summary;
-}
-
-export interface CompareReport {
-  task: Task;
-  classes: number;
-  classNames: string[];
-  backend: string;
-  seeds: number[];
-  epochs: number;
-  batchSize: number;
-  trainRows: number;
-  testRows: number;
-  /** How the held-out split was made. */
-  split: string;
-  /** Training rows per class (multi-label: positives per label). */
-  trainCounts: number[];
-  rareClasses: number[];
-  /** How the comparison is kept fair. */
-  fairness: string;
-  metrics: MetricId[];
-  /** The metric the recommendation rests on (macro-F1, or mAP for binary / multi-label). */
-  primaryMetric: MetricId;
-  contenders: Array<{name: string; description: string}>;
-  baseline: string;
-  runs: RunRecord[];
-  summaries: ContenderSummary[];
-  /** Every contender against the baseline, per metric. */
-  comparisons: Array<PairedComparison<MetricId>>;
-  recommendation: string;
-  notes: string[];
-  timing: {
-    totalSeconds: number;
-    /** The training epochs (forward, backward, optimizer steps). */
-    trainingSeconds: number;
-    /** The held-out evaluation after every epoch. */
-    evaluationSeconds: number;
-    /** Everything else: data preparation, models built, weights copied, statistics, files. */
-    harnessSeconds: number;
-  };
-  /** Files written to `outDir` (empty without one). */
-  files: string[];
 }
 
 const DEFAULTS = {seeds: 3, epochs: 10, batchSize: 32, validationSplit: 0.2};

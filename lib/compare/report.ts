@@ -1,5 +1,5 @@
 // The comparison's tables and markdown report, from the report object alone.
-import type {CompareReport} from './index';
+import type {CompareReport} from './report_types';
 import {LOWER_IS_BETTER, METRIC_LABELS, MetricId} from './metrics';
 import {formatSeconds} from './progress';
 import {markdownTable, textTable} from './tables';

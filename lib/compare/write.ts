@@ -5,7 +5,7 @@ import * as path from 'path';
 
 import {CompareError} from './errors';
 import {curvesChart, recallChart} from './figures';
-import type {CompareReport} from './index';
+import type {CompareReport} from './report_types';
 import {markdownReport} from './report';
 
 export const REPORT_FILES = {json: 'report.json', markdown: 'REPORT.md', recall: 'recall_per_class.svg',

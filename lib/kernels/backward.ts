@@ -3,21 +3,11 @@
 // it. The logits are not read again.
 import * as tf from '@tensorflow/tfjs';
 
+import type {BackwardInputs} from '../kernel_contract';
 import {ReadableBackend, scaleGradientCopy} from '../paths/js_arrays';
 import {KernelArgs, refuseRecordedBackward} from './engine';
-import {checkDyShape, takeSavedGradient} from './saved_gradients';
+import {checkDyShape, takeSavedGradient} from '../paths/saved_gradients';
 
-export interface BackwardInputs extends tf.NamedTensorInfoMap {
-  /** Upstream gradient: the loss's shape, or [] for a loss reduced inside the op. */
-  dy: tf.TensorInfo;
-  /**
-   * Either `grad`: dL/dlogits of the logits' shape (a direct call; left untouched, the result is
-   * a new tensor), or `loss`: the forward kernel's output, whose saved gradient is scaled in place
-   * (the registered gradient).
-   */
-  grad?: tf.TensorInfo;
-  loss?: tf.TensorInfo;
-}
 
 /** The kernel function of a backward kernel; errors are named after `opName`. */
 export function backwardKernel(opName: string, perRow: boolean): tf.KernelFunc {
@@ -36,10 +26,11 @@ export function backwardKernel(opName: string, perRow: boolean): tf.KernelFunc {
 /**
  * The registered gradient of a fused forward kernel: the logits get its saved gradient scaled by
  * dy (the backward kernel `backwardName`); the labels get `labelsGradient`, evaluated only when a
- * gradient with respect to them is asked for. `opName`: the function errors name, from the attrs.
+ * gradient with respect to them is asked for. `resolve` completes the forward call's attrs (a
+ * direct runKernel call may leave some out); `opName`: the function errors name, from them.
  */
-export function fusedGradient<A>(
-    kernelName: string, backwardName: string, opName: (attrs: A) => string,
+export function fusedGradient<D, A>(
+    kernelName: string, backwardName: string, resolve: (attrs: D) => A, opName: (attrs: A) => string,
     labelsGradient: (labels: tf.Tensor, logits: tf.Tensor, dy: tf.Tensor, attrs: A) => tf.Tensor):
     tf.GradConfig {
   return {
@@ -49,10 +40,10 @@ export function fusedGradient<A>(
     gradFunc: (dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
       const dy = Array.isArray(dys) ? dys[0] : dys;
       const [labels, logits, loss] = saved;
-      refuseRecordedBackward(opName(attrs as unknown as A));
+      refuseRecordedBackward(() => opName(resolve(attrs as unknown as D)));
       return {
         logits: () => tf.engine().runKernel(backwardName, {dy, loss}) as tf.Tensor,
-        labels: () => labelsGradient(labels, logits, dy, attrs as unknown as A),
+        labels: () => labelsGradient(labels, logits, dy, resolve(attrs as unknown as D)),
       };
     },
   };

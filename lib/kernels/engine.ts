@@ -2,8 +2,7 @@
 // idempotent registration, whether a gradient is being recorded, and the in-op reductions.
 import * as tf from '@tensorflow/tfjs';
 
-/** The backends this package registers its kernels for. */
-export const BACKENDS = ['tensorflow', 'cpu'] as const;
+import {BACKENDS} from '../kernel_contract';
 
 /** The signature of a kernel function as tfjs calls it. */
 export type KernelArgs = {inputs: tf.NamedTensorInfoMap, backend: {}, attrs?: tf.NamedAttrMap};
@@ -49,8 +48,9 @@ export function gradientIsRecorded(): boolean {
  * (a second-order gradient, e.g. a gradient penalty) would silently miss the Hessian term. When
  * the backward pass is itself being recorded (an enclosing tf.grad / variableGrads), refuse.
  */
-export function refuseRecordedBackward(opName: string): void {
+export function refuseRecordedBackward(opNameOf: () => string): void {
   if (tf.engine().state.gradientDepth > 0) {
+    const opName = opNameOf();
     throw new Error(`${opName}: second-order gradients (differentiating a gradient of ${
         opName}, e.g. tf.grad inside tf.grad) are not supported; the fused kernel only provides ` +
         `first derivatives`);
@@ -70,16 +70,4 @@ export function refuseSecondOrder(kernelName: string, opName: string): void {
           'supported; the fused kernel only provides first derivatives');
     },
   });
-}
-
-/**
- * How a forward kernel reduces its per-sample losses: 'none' (the loss output is per sample), or
- * 'sum' / 'mean' inside the op (a scalar output). The losses use the in-op reduction when there
- * are no weights: it saves the engine several small ops per step, forward and backward.
- */
-export type KernelReduction = 'none' | 'sum' | 'mean';
-
-/** The backward factor of an in-op reduction over `samples` losses (undefined: not reduced). */
-export function reductionFactor(reduction: KernelReduction, samples: number): number | undefined {
-  return reduction === 'none' ? undefined : reduction === 'sum' ? 1 : 1 / Math.max(1, samples);
 }

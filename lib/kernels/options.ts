@@ -61,18 +61,13 @@ export function kernelOptionValues(entry: KernelEntryPoint, attrs: object):
   return values;
 }
 
-/** The same options as the TensorFlow op's attributes: the table's names and types. */
+/** Complete attrs' table options as the TensorFlow op's attributes: the table's names and types. */
 export function kernelOptionAttrs(entry: KernelEntryPoint, attrs: object):
     {[name: string]: AttrValue} {
-  const values = kernelOptionValues(entry, attrs);
+  const values = attrs as {[key: string]: number | boolean};
   const out: {[name: string]: AttrValue} = {};
   for (const option of kernelOptionTable(entry)) {
     out[option.attr] = {[option.type]: values[option.key]} as AttrValue;
   }
   return out;
-}
-
-/** `attrs` with every optional option of the table given (for the gradients' own math). */
-export function withKernelDefaults<A extends object>(entry: KernelEntryPoint, attrs: A): A {
-  return {...attrs, ...kernelOptionValues(entry, attrs)};
 }

@@ -9,9 +9,9 @@ import {elementwiseFamilyComposite} from '../paths/composite_family';
 import {Caller, callerOf, checkBinaryTargets, validateElementwiseCall} from '../validation/inputs';
 import {reduction, resolveOptions, ResolvedOf, Schema, weights} from '../validation/options';
 import {FocalLossFunction, makeLossFunction} from './keras';
-import {kernelReduction, reduceWeightedLoss} from './reduction';
+import {reducedKernelLoss} from './reduction';
 import {lossOrEmpty, runUserLoss} from './run';
-import type {ElementwiseLossKind, SigmoidFocalLossAttrs} from './sigmoid_focal_loss';
+import {ELEMENTWISE_OPTION_DEFAULTS, ElementwiseLossKind, ResolvedSigmoidFocalLossAttrs} from '../kernel_contract';
 
 /** The options every loss of the family has. */
 export const FAMILY_REDUCTION_OPTIONS = {
@@ -20,12 +20,13 @@ export const FAMILY_REDUCTION_OPTIONS = {
 };
 
 /** The loss's own kernel attributes, from its resolved options. */
-export type FamilyAttrs = Omit<SigmoidFocalLossAttrs, 'reduction' | 'loss'>;
+export type FamilyAttrs = Omit<ResolvedSigmoidFocalLossAttrs, 'reduction' | 'loss'>;
 
 /** The kernel attributes with the family's fixed ones: logits, no smoothing, no balancing. */
 export function familyKernelAttrs(loss: ElementwiseLossKind, own: Partial<FamilyAttrs>):
-    SigmoidFocalLossAttrs {
-  return {gamma: 2, alpha: -1, labelSmoothing: 0, fromLogits: true, ...own, loss};
+    ResolvedSigmoidFocalLossAttrs {
+  return {gamma: 2, alpha: -1, labelSmoothing: 0, fromLogits: true, ...ELEMENTWISE_OPTION_DEFAULTS,
+          ...own, loss, reduction: 'none'};
 }
 
 /** A tfjs-style call of loss `loss`: validation, the fused kernel, then the reduction. */
@@ -37,18 +38,10 @@ export function elementwiseFamilyLoss<S extends Schema>(
                                                    reduction: tf.Reduction};
   const attrs = familyKernelAttrs(loss, toAttrs(resolved));
   const inputs = {labels: call.labels, logits: call.logits};
-  const run = (a: SigmoidFocalLossAttrs) =>
+  const run = (a: ResolvedSigmoidFocalLossAttrs) =>
       runUserLoss(c, 'elementwise', false, SigmoidFocalLoss, inputs, a, elementwiseFamilyComposite);
-  return lossOrEmpty(inputs, resolved.reduction !== tf.Reduction.NONE, call.logits.shape, () => {
-    if (resolved.weights === null) {
-      return run({...attrs, reduction: kernelReduction(resolved.reduction)});
-    }
-    return tf.tidy(() => {
-      const w = resolved.weights;
-      const elementWeights = typeof w === 'number' ? tf.scalar(w) : tf.cast(w as tf.Tensor, 'float32');
-      return reduceWeightedLoss(run(attrs), elementWeights, resolved.reduction);
-    });
-  });
+  return lossOrEmpty(inputs, resolved.reduction !== tf.Reduction.NONE, call.logits.shape,
+                     () => reducedKernelLoss(run, attrs, resolved.weights, resolved.reduction));
 }
 
 

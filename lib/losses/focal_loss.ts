@@ -4,13 +4,13 @@
 // `sparseCategoricalFocalCrossentropy`. The mathematics: docs/DESIGN.md#softmax-focal-loss.
 import * as tf from '@tensorflow/tfjs';
 
-import type {KernelReduction} from '../kernels/engine';
+import type {ResolvedFocalLossAttrs} from '../kernel_contract';
 import {FocalLoss} from '../kernels/FocalLoss';
 import {compositeFocalLoss} from '../paths/composite';
 import {Caller, callerOf, checkCategoricalTargets, checkLogitsOnlyOptions, checkSparseTargets, validateSoftmaxCall} from '../validation/inputs';
-import {boolean, classIndex, classWeights, finiteNumber, logitAdjustment, nonNegativeNumber, reduction, resolveOptions, ResolvedOf, unitInterval, weights, withDefault} from '../validation/options';
+import {boolean, classIndex, classWeights, finiteNumber, logitAdjustment, nonNegativeNumber, reduction, resolveOptions, unitInterval, weights, withDefault} from '../validation/options';
 import {FocalLossFunction, makeLossFunction} from './keras';
-import {kernelReduction, reduceWeightedLoss} from './reduction';
+import {reducedKernelLoss, reduceWeightedLoss} from './reduction';
 import {lossOrEmpty, runUserLoss} from './run';
 import type {CategoricalFocalCrossentropyConfig, FocalLossOptions, ResolvedCategoricalFocalCrossentropyConfig} from './option_types';
 
@@ -31,18 +31,7 @@ export const FOCAL_LOSS_SCHEMA = {
 
 
 export type {FocalLossOptions};
-type ResolvedFocalLossOptions = ResolvedOf<typeof FOCAL_LOSS_SCHEMA>;
-
-/** The attributes of the 'FocalLoss' kernel: the options its native pass reads. */
-export type FocalLossAttrs =
-    Pick<ResolvedFocalLossOptions, 'gamma' | 'alpha' | 'labelSmoothing' | 'ignoreIndex' | 'fromLogits' |
-         'polyEpsilon'> &
-    {
-      /** τ log π per class, from logitAdjustment (null or left out: none). */
-      logitOffsets?: number[] | null;
-      /** 'none' (default): per-row losses; 'sum' / 'mean': reduced inside the op to a scalar. */
-      reduction?: KernelReduction;
-    };
+export type {FocalLossAttrs} from '../kernel_contract';
 
 /**
  * Softmax focal loss over the last axis:
@@ -70,33 +59,17 @@ export function focalLoss(labels: tf.Tensor, logits: tf.Tensor, options?: FocalL
 function focalLossAs(c: Caller, labels: unknown, logits: unknown, options: unknown): tf.Tensor {
   const call = validateSoftmaxCall(c, FOCAL_LOSS_SCHEMA, labels, logits, options);
   const {weights, reduction, logitAdjustment: _adjustment, ...kernelOptions} = call.options;
-  const attrs: FocalLossAttrs = {...kernelOptions, logitOffsets: call.logitOffsets};
+  const attrs: ResolvedFocalLossAttrs = {...kernelOptions, logitOffsets: call.logitOffsets, reduction: 'none'};
   const inputs = {labels: call.labels, logits: call.logits};
-  const run = (a: FocalLossAttrs) =>
+  const run = (a: ResolvedFocalLossAttrs) =>
       runUserLoss(c, 'softmax', true, FocalLoss, inputs, a, compositeFocalLoss);
-  return lossOrEmpty(inputs, reduction !== tf.Reduction.NONE, call.logits.shape.slice(0, -1), () => {
-    if (weights === null && attrs.ignoreIndex === null) {
-      // Unweighted: the kernel reduces in the same native pass (one op forward, one backward).
-      return run({...attrs, reduction: kernelReduction(reduction)});
-    }
-    return weightedFocalLoss(call.labels, () => run(attrs), weights, attrs.ignoreIndex, reduction);
-  });
-}
-
-/** The per-row losses weighted (options.weights, ignoreIndex) and reduced. */
-function weightedFocalLoss(labels: tf.Tensor, perRowLoss: () => tf.Tensor,
-                           weights: tf.Tensor | number | null, ignoreIndex: number | null,
-                           reduction: tf.Reduction): tf.Tensor {
-  return tf.tidy(() => {
-    const perRow = perRowLoss();
-    let rowWeights: tf.Tensor | null = weights === null ? null :
-        typeof weights === 'number' ? tf.scalar(weights) : tf.cast(weights, 'float32');
-    if (ignoreIndex !== null) {
-      const kept = tf.cast(tf.notEqual(labels, ignoreIndex), 'float32');
-      rowWeights = rowWeights === null ? kept : tf.mul(rowWeights, kept);
-    }
-    return reduceWeightedLoss(perRow, rowWeights, reduction);
-  });
+  // Sparse labels equal to ignoreIndex get weight 0.
+  const ignoring = attrs.ignoreIndex === null ? null : (losses: tf.Tensor, rowWeights: tf.Tensor | null) => {
+    const kept = tf.cast(tf.notEqual(call.labels, attrs.ignoreIndex!), 'float32');
+    return reduceWeightedLoss(losses, rowWeights === null ? kept : tf.mul(rowWeights, kept), reduction);
+  };
+  return lossOrEmpty(inputs, reduction !== tf.Reduction.NONE, call.logits.shape.slice(0, -1),
+                     () => reducedKernelLoss(run, attrs, weights, reduction, ignoring));
 }
 
 

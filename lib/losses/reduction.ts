@@ -2,13 +2,13 @@
 // semantics, inside the kernel when there are no weights, with tfjs ops otherwise.
 import * as tf from '@tensorflow/tfjs';
 
-import type {KernelReduction} from '../kernels/engine';
+import type {KernelReduction} from '../kernel_contract';
 
 /**
  * The unweighted tf.Reduction as an in-op reduction: without weights, MEAN and
  * SUM_BY_NONZERO_WEIGHTS are both the mean over the samples (0 for none, as below).
  */
-export function kernelReduction(reduction: tf.Reduction): KernelReduction {
+function kernelReduction(reduction: tf.Reduction): KernelReduction {
   return reduction === tf.Reduction.NONE ? 'none' : reduction === tf.Reduction.SUM ? 'sum' : 'mean';
 }
 
@@ -55,5 +55,30 @@ export function reduceWeightedLoss(
       default:
         throw new TypeError(`unknown reduction ${String(reduction)}`);
     }
+  });
+}
+
+/** A loss's `weights` option as a float32 tensor (null: none). */
+function weightsTensor(weights: tf.Tensor | number | null): tf.Tensor | null {
+  return weights === null ? null : typeof weights === 'number' ? tf.scalar(weights) : tf.cast(weights, 'float32');
+}
+
+/**
+ * The loss of a kernel call, reduced as `reduction` says. Unweighted, the kernel reduces in its own
+ * native pass (one op forward, one backward); with `weights`, or a loss's own weighting
+ * (`reduceWeighted`: ignoreIndex, normalizeByPositives), the kernel's per-sample losses are
+ * weighted and reduced with tfjs ops (reduceWeightedLoss unless `reduceWeighted` says otherwise).
+ */
+export function reducedKernelLoss<A extends {reduction: KernelReduction}>(
+    run: (attrs: A) => tf.Tensor, attrs: A, weights: tf.Tensor | number | null, reduction: tf.Reduction,
+    reduceWeighted: ((losses: tf.Tensor, weights: tf.Tensor | null) => tf.Tensor) | null = null): tf.Tensor {
+  if (weights === null && reduceWeighted === null) {
+    return run({...attrs, reduction: kernelReduction(reduction)});
+  }
+  return tf.tidy(() => {
+    const losses = run(attrs);
+    const lossWeights = weightsTensor(weights);
+    return reduceWeighted === null ? reduceWeightedLoss(losses, lossWeights, reduction) :
+                                     reduceWeighted(losses, lossWeights);
   });
 }

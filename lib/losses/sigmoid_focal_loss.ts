@@ -4,13 +4,13 @@
 // docs/DESIGN.md#sigmoid-focal-loss.
 import * as tf from '@tensorflow/tfjs';
 
-import type {KernelReduction} from '../kernels/engine';
+import {ELEMENTWISE_OPTION_DEFAULTS, ResolvedSigmoidFocalLossAttrs} from '../kernel_contract';
 import {SigmoidFocalLoss} from '../kernels/SigmoidFocalLoss';
 import {elementwiseFamilyComposite} from '../paths/composite_family';
 import {Caller, callerOf, checkBinaryTargets, validateElementwiseCall} from '../validation/inputs';
-import {balancingAlpha, boolean, finiteNumber, nonNegativeNumber, reduction, resolveOptions, ResolvedOf, unitInterval, weights, withDefault} from '../validation/options';
+import {balancingAlpha, boolean, finiteNumber, nonNegativeNumber, reduction, resolveOptions, unitInterval, weights, withDefault} from '../validation/options';
 import {FocalLossFunction, makeLossFunction} from './keras';
-import {kernelReduction, reduceWeightedLoss} from './reduction';
+import {reducedKernelLoss, reduceWeightedLoss} from './reduction';
 import {lossOrEmpty, runUserLoss} from './run';
 import type {BinaryFocalCrossentropyConfig, ResolvedBinaryFocalCrossentropyConfig, SigmoidFocalLossOptions} from './option_types';
 
@@ -28,29 +28,7 @@ export const SIGMOID_FOCAL_LOSS_SCHEMA = {
 };
 
 export type {SigmoidFocalLossOptions};
-type ResolvedSigmoidFocalLossOptions = ResolvedOf<typeof SIGMOID_FOCAL_LOSS_SCHEMA>;
-
-/** The elementwise losses the 'SigmoidFocalLoss' kernel computes (docs/DESIGN.md#the-elementwise-family). */
-export type ElementwiseLossKind = 'focal' | 'varifocal' | 'qualityFocal' | 'asymmetric';
-
-/** The attributes of the 'SigmoidFocalLoss' kernel (alpha < 0: no class balancing). */
-export type SigmoidFocalLossAttrs =
-    Pick<ResolvedSigmoidFocalLossOptions, 'gamma' | 'alpha' | 'labelSmoothing' | 'fromLogits'> &
-    {
-      /** 'none' (default): elementwise losses; 'sum' / 'mean': reduced inside the op to a scalar. */
-      reduction?: KernelReduction;
-      /** Poly-1 coefficient of the focal loss (default 0). */
-      polyEpsilon?: number;
-      /**
-       * Which loss (default 'focal'). 'varifocal' reads alpha and gamma, 'qualityFocal' gamma (its
-       * beta), 'asymmetric' gamma (γ+), gammaNegative and clip; they take logits and no smoothing.
-       */
-      loss?: ElementwiseLossKind;
-      gammaNegative?: number;
-      clip?: number;
-      /** 'varifocal': positives weighted by their target q (default true), else by 1. */
-      iouWeighted?: boolean;
-    };
+export type {ElementwiseLossKind, SigmoidFocalLossAttrs} from '../kernel_contract';
 
 /**
  * Sigmoid focal loss, elementwise:
@@ -74,30 +52,20 @@ export function sigmoidFocalLoss(labels: tf.Tensor, logits: tf.Tensor,
 function sigmoidFocalLossAs(c: Caller, labels: unknown, logits: unknown, options: unknown):
     tf.Tensor {
   const call = validateElementwiseCall(c, SIGMOID_FOCAL_LOSS_SCHEMA, labels, logits, options);
-  const {weights, reduction, normalizeByPositives, ...attrs} = call.options;
+  const {weights, reduction, normalizeByPositives, ...focalOptions} = call.options;
+  const attrs: ResolvedSigmoidFocalLossAttrs =
+      {...ELEMENTWISE_OPTION_DEFAULTS, ...focalOptions, loss: 'focal', reduction: 'none'};
   const inputs = {labels: call.labels, logits: call.logits};
-  const run = (a: SigmoidFocalLossAttrs) =>
+  const run = (a: ResolvedSigmoidFocalLossAttrs) =>
       runUserLoss(c, 'elementwise', true, SigmoidFocalLoss, inputs, a, elementwiseFamilyComposite);
   const reduced = reduction !== tf.Reduction.NONE || normalizeByPositives;
-  return lossOrEmpty(inputs, reduced, call.logits.shape, () => {
-    if (weights === null && !normalizeByPositives) {
-      // Unweighted: the kernel reduces in the same native pass (one op forward, one backward).
-      return run({...attrs, reduction: kernelReduction(reduction)});
-    }
-    return tf.tidy(() => {
-      const elementwise = run(attrs);
-      const elementWeights = weights === null ? null :
-          typeof weights === 'number' ? tf.scalar(weights) : tf.cast(weights, 'float32');
-      if (normalizeByPositives) {
-        const summed = reduceWeightedLoss(elementwise, elementWeights, tf.Reduction.SUM);
-        // The count of labels > 0 as sign(relu(y)), whose gradient (0) tfjs defines, unlike greater's:
-        // the loss stays differentiable with respect to soft labels.
-        const positives = tf.sum(tf.sign(tf.relu(call.labels)));
-        return tf.div(summed, tf.maximum(positives, 1));
-      }
-      return reduceWeightedLoss(elementwise, elementWeights, reduction);
-    });
-  });
+  // RetinaNet: the (weighted) sum over the number of labels > 0, counted as sign(relu(y)), whose
+  // gradient (0) tfjs defines, unlike greater's: the loss stays differentiable in soft labels.
+  const byPositives = !normalizeByPositives ? null : (losses: tf.Tensor, elementWeights: tf.Tensor | null) =>
+      tf.div(reduceWeightedLoss(losses, elementWeights, tf.Reduction.SUM),
+             tf.maximum(tf.sum(tf.sign(tf.relu(call.labels))), 1));
+  return lossOrEmpty(inputs, reduced, call.logits.shape,
+                     () => reducedKernelLoss(run, attrs, weights, reduction, byPositives));
 }
 
 

@@ -14,12 +14,11 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {NativeError, rethrowNative} from '../errors';
-import type {KernelReduction} from '../kernels/engine';
-import type {FocalLossAttrs} from '../losses/focal_loss';
-import type {SigmoidFocalLossAttrs} from '../losses/sigmoid_focal_loss';
+import type {ResolvedFocalLossAttrs, ResolvedSigmoidFocalLossAttrs} from '../kernel_contract';
+import {reduceLossTensor} from './in_op_reduction';
 
 /** Keras's epsilon: probabilities (fromLogits false) are clipped to [EPSILON, 1 - EPSILON]. */
-const KERAS_EPSILON = 1e-7;
+export const KERAS_EPSILON = 1e-7;
 
 /**
  * Throws what the kernel throws for the same value: the error with the native structured fields,
@@ -35,7 +34,7 @@ function valueError(op: string, shapes: {[name: string]: number[]},
  * Checks the values as the kernel does; for sparse labels with an ignoreIndex, returns which rows
  * are kept (a constant: the mask must not put tfjs's gradient-less comparison ops on the tape).
  */
-function checkSoftmaxValues(labels: tf.Tensor, logits: tf.Tensor, attrs: FocalLossAttrs):
+function checkSoftmaxValues(labels: tf.Tensor, logits: tf.Tensor, attrs: ResolvedFocalLossAttrs):
     boolean[] | null {
   let kept: boolean[] | null = null;
   const shapes = {labels: labels.shape, logits: logits.shape};
@@ -120,27 +119,16 @@ function modulatingFactor(oneMinusP: tf.Tensor, gamma: number): tf.Tensor {
   return tf.where(positive, tf.pow(base, gamma), tf.zerosLike(oneMinusP));
 }
 
-function reduce(losses: tf.Tensor, reduction: KernelReduction | undefined): tf.Tensor {
-  switch (reduction ?? 'none') {
-    case 'none':
-      return losses;
-    case 'sum':
-      return tf.sum(losses);
-    default:
-      return tf.div(tf.sum(losses), Math.max(1, losses.size));
-  }
-}
-
 /**
  * log p and 1 - p of the softmax loss, in the forms the kernel uses: on logits (after the logit
  * adjustment z + tau log(pi)) log p from logSoftmax and 1 - p = -expm1(log p), without cancellation
  * as p -> 1; on probabilities Keras's row normalisation and clip.
  */
 export function softmaxProbabilities(
-    logits: tf.Tensor, attrs: Pick<FocalLossAttrs, 'fromLogits' | 'logitOffsets'>):
+    logits: tf.Tensor, attrs: Pick<ResolvedFocalLossAttrs, 'fromLogits' | 'logitOffsets'>):
     {logP: tf.Tensor, oneMinusP: tf.Tensor} {
   if (attrs.fromLogits) {
-    const adjusted = attrs.logitOffsets == null ? logits :
+    const adjusted = attrs.logitOffsets === null ? logits :
         tf.add(logits, tf.tensor1d(attrs.logitOffsets, 'float32'));
     const logP = tf.logSoftmax(adjusted);
     return {logP, oneMinusP: tf.neg(tf.expm1(logP))};
@@ -155,7 +143,7 @@ export function softmaxProbabilities(
  * `-sum_j alpha_j y_j (1 - p_j)^gamma log p_j` (shape logits.shape[:-1]), or its sum / mean with
  * attrs.reduction. Sparse int32 labels equal to attrs.ignoreIndex give 0.
  */
-export function compositeFocalLoss(labels: tf.Tensor, logits: tf.Tensor, attrs: FocalLossAttrs):
+export function compositeFocalLoss(labels: tf.Tensor, logits: tf.Tensor, attrs: ResolvedFocalLossAttrs):
     tf.Tensor {
   const keptRows = checkSoftmaxValues(labels, logits, attrs);
   return tf.tidy(() => {
@@ -182,7 +170,7 @@ export function compositeFocalLoss(labels: tf.Tensor, logits: tf.Tensor, attrs: 
     const modulation = modulatingFactor(oneMinusP, attrs.gamma);
     const weighted = tf.mul(tf.mul(alpha, y), modulation);
     let perClass = tf.neg(tf.mul(weighted, logP));
-    const epsilon = attrs.polyEpsilon ?? 0;
+    const epsilon = attrs.polyEpsilon;
     if (epsilon !== 0) {
       // Poly-1: + alpha_j y_j eps (1 - p_j)^(gamma + 1).
       perClass = tf.add(perClass, tf.mul(tf.mul(weighted, oneMinusP), epsilon));
@@ -191,7 +179,7 @@ export function compositeFocalLoss(labels: tf.Tensor, logits: tf.Tensor, attrs: 
     if (kept !== null) {
       perRow = tf.where(kept, perRow, tf.zerosLike(perRow));
     }
-    return reduce(perRow, attrs.reduction);
+    return reduceLossTensor(perRow, attrs.reduction);
   });
 }
 
@@ -201,7 +189,7 @@ export function compositeFocalLoss(labels: tf.Tensor, logits: tf.Tensor, attrs: 
  * attrs.reduction; alpha < 0 turns the class balancing alpha_t off.
  */
 export function compositeSigmoidFocalLoss(labels: tf.Tensor, logits: tf.Tensor,
-                                          attrs: SigmoidFocalLossAttrs): tf.Tensor {
+                                          attrs: ResolvedSigmoidFocalLossAttrs): tf.Tensor {
   checkElementwiseValues('sigmoidFocalLoss', labels, logits, attrs);
   return tf.tidy(() => {
     const ls = attrs.labelSmoothing;
@@ -220,7 +208,7 @@ export function compositeSigmoidFocalLoss(labels: tf.Tensor, logits: tf.Tensor,
     }
     const modulation = modulatingFactor(oneMinusPt, attrs.gamma);
     let loss = tf.mul(crossEntropy, modulation);
-    const epsilon = attrs.polyEpsilon ?? 0;
+    const epsilon = attrs.polyEpsilon;
     if (epsilon !== 0) {
       // Poly-1: + eps (1 - p_t)^(gamma + 1), balanced by alpha_t with the focal term.
       loss = tf.add(loss, tf.mul(tf.mul(modulation, oneMinusPt), epsilon));
@@ -228,6 +216,6 @@ export function compositeSigmoidFocalLoss(labels: tf.Tensor, logits: tf.Tensor,
     if (attrs.alpha >= 0) {
       loss = tf.mul(tf.add(tf.mul(y, attrs.alpha), tf.mul(notY, 1 - attrs.alpha)), loss);
     }
-    return reduce(loss, attrs.reduction);
+    return reduceLossTensor(loss, attrs.reduction);
   });
 }

@@ -8,9 +8,9 @@
 // 0^(negative). docs/DESIGN.md#the-elementwise-family
 import * as tf from '@tensorflow/tfjs';
 
-import {ELEMENTWISE_LOSS_FUNCTIONS} from '../kernels/elementwise_kinds';
-import type {SigmoidFocalLossAttrs} from '../losses/sigmoid_focal_loss';
+import {ELEMENTWISE_LOSS_FUNCTIONS, ResolvedSigmoidFocalLossAttrs} from '../kernel_contract';
 import {checkElementwiseValues, compositeSigmoidFocalLoss} from './composite';
+import {reduceLossTensor} from './in_op_reduction';
 
 /** log sigmoid(x) = -softplus(-x) (tf.logSigmoid's custom gradient loses its saved input in a tidy). */
 function logSigmoid(x: tf.Tensor): tf.Tensor {
@@ -57,34 +57,27 @@ function nanIn(loss: tf.Tensor, logits: tf.Tensor): tf.Tensor {
   return tf.add(loss, tf.where(tf.isNaN(logits), logits, tf.zerosLike(logits)));
 }
 
-function reduce(elementLoss: tf.Tensor, attrs: SigmoidFocalLossAttrs, logits: tf.Tensor): tf.Tensor {
-  const loss = nanIn(elementLoss, logits);
-  const reduction = attrs.reduction ?? 'none';
-  if (reduction === 'none') return loss;
-  if (loss.size === 0) return tf.scalar(0);
-  return reduction === 'sum' ? tf.sum(loss) : tf.mean(loss);
+function reduce(elementLoss: tf.Tensor, attrs: ResolvedSigmoidFocalLossAttrs, logits: tf.Tensor): tf.Tensor {
+  return reduceLossTensor(nanIn(elementLoss, logits), attrs.reduction, 'tf.mean');
 }
-
-/** Varifocal's iouWeighted (a kernel attr a direct runKernel call may leave out: the default). */
-const iouWeighted = (attrs: SigmoidFocalLossAttrs): boolean => attrs.iouWeighted ?? true;
 
 /**
  * Varifocal (mmdet): BCE(x, q) q for q > 0 (BCE(x, q) with iouWeighted false), alpha p^gamma
  * BCE(x, 0) for q == 0.
  */
 export function varifocalComposite(targets: tf.Tensor, logits: tf.Tensor,
-                                   attrs: SigmoidFocalLossAttrs): tf.Tensor {
+                                   attrs: ResolvedSigmoidFocalLossAttrs): tf.Tensor {
   return tf.tidy(() => {
     const negative = tf.mul(powFromLog(logSigmoid(logits), attrs.gamma),
                             tf.mul(tf.softplus(logits), attrs.alpha));
-    const positive = iouWeighted(attrs) ? tf.mul(bce(logits, targets), targets) : bce(logits, targets);
+    const positive = attrs.iouWeighted ? tf.mul(bce(logits, targets), targets) : bce(logits, targets);
     return reduce(tf.where(isPositive(targets), positive, negative), attrs, logits);
   });
 }
 
 /** Quality focal (GFL): |q - p|^beta BCE(x, q); the gradient at p == q is 0. */
 export function qualityFocalComposite(targets: tf.Tensor, logits: tf.Tensor,
-                                      attrs: SigmoidFocalLossAttrs): tf.Tensor {
+                                      attrs: ResolvedSigmoidFocalLossAttrs): tf.Tensor {
   return tf.tidy(() => {
     const beta = attrs.gamma;
     const p = tf.sigmoid(logits);
@@ -109,10 +102,9 @@ export function qualityFocalComposite(targets: tf.Tensor, logits: tf.Tensor,
 
 /** Asymmetric (ASL): y (1 - p)^g+ (-log p) + (1 - y) p_m^g- (-log(1 - p_m)), p_m = max(p - clip, 0). */
 export function asymmetricComposite(labels: tf.Tensor, logits: tf.Tensor,
-                                    attrs: SigmoidFocalLossAttrs): tf.Tensor {
+                                    attrs: ResolvedSigmoidFocalLossAttrs): tf.Tensor {
   return tf.tidy(() => {
-    const clip = attrs.clip ?? 0.05;
-    const gammaNegative = attrs.gammaNegative ?? 4;
+    const {clip, gammaNegative} = attrs;
     const positive = tf.mul(powFromLog(logSigmoid(tf.neg(logits)), attrs.gamma),
                             tf.softplus(tf.neg(logits)));
     let negative: tf.Tensor;
@@ -140,11 +132,11 @@ export function asymmetricComposite(labels: tf.Tensor, logits: tf.Tensor,
  *   asymmetric the positive term minus the negative term (the loss is linear in y).
  */
 export function familyTargetsGradient(targets: tf.Tensor, logits: tf.Tensor,
-                                      attrs: SigmoidFocalLossAttrs): tf.Tensor {
+                                      attrs: ResolvedSigmoidFocalLossAttrs): tf.Tensor {
   return tf.tidy(() => {
     switch (attrs.loss) {
       case 'varifocal':
-        return tf.where(isPositive(targets), iouWeighted(attrs) ?
+        return tf.where(isPositive(targets), attrs.iouWeighted ?
                             tf.sub(bce(logits, targets), tf.mul(logits, targets)) : tf.neg(logits),
                         tf.zerosLike(targets));
       case 'qualityFocal': {
@@ -170,8 +162,8 @@ export function familyTargetsGradient(targets: tf.Tensor, logits: tf.Tensor,
 
 /** The composite of the loss `attrs.loss` names (default: the sigmoid focal loss, composite.ts). */
 export function elementwiseFamilyComposite(labels: tf.Tensor, logits: tf.Tensor,
-                                           attrs: SigmoidFocalLossAttrs): tf.Tensor {
-  const kind = attrs.loss ?? 'focal';
+                                           attrs: ResolvedSigmoidFocalLossAttrs): tf.Tensor {
+  const kind = attrs.loss;
   if (kind === 'focal') {
     return compositeSigmoidFocalLoss(labels, logits, attrs);
   }

@@ -4,9 +4,10 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {rethrowNative} from '../errors';
-import {KernelReduction} from '../kernels/engine';
-import {SavedGradient, saveGradient} from '../kernels/saved_gradients';
+import type {KernelReduction} from '../kernel_contract';
+import {SavedGradient, saveGradient} from './saved_gradients';
 import {addon} from '../native';
+import {reduceLossArray} from './in_op_reduction';
 
 /** The part of a tfjs backend the kernels use ('cpu' and 'tensorflow' both provide readSync). */
 export interface ReadableBackend {
@@ -51,7 +52,7 @@ interface BackendStorage {
  * array on every call, which costs far more than the kernel; the addon reads an Int32Array itself,
  * block by block.
  */
-export function readFloat32Labels(backend: ReadableBackend, info: tf.TensorInfo):
+export function readDenseLabels(backend: ReadableBackend, info: tf.TensorInfo):
     Float32Array | Int32Array {
   const storage = (backend as BackendStorage).data;
   const stored = typeof storage?.get === 'function' ? storage.get(info.dataId)?.values : undefined;
@@ -72,25 +73,10 @@ function makeFloat32Output(backend: ReadableBackend, shape: number[], values: Fl
   return {dataId: backend.write(values, shape, 'float32'), shape, dtype: 'float32'};
 }
 
-/**
- * The in-op reduction on JS arrays, the same arithmetic as the native reduce_losses: a double sum
- * in index order, divided by max(1, n) for the mean, rounded once to float32.
- */
-function reduceLosses(losses: Float32Array, reduction: KernelReduction): Float32Array {
-  if (reduction === 'none') {
-    return losses;
-  }
-  let sum = 0;
-  for (let i = 0; i < losses.length; i++) {
-    sum += losses[i];
-  }
-  return Float32Array.of(reduction === 'mean' ? sum / Math.max(1, losses.length) : sum);
-}
-
 /** What a forward kernel hands to either path. */
 export interface ForwardCall {
-  /** The user-facing op, named in errors ('focalLoss'). */
-  opName: string;
+  /** The user's function, named in errors ('focalLoss'). */
+  functionName: string;
   backend: ReadableBackend;
   /** Number of unreduced losses (rows for softmax, elements for sigmoid). */
   count: number;
@@ -134,7 +120,7 @@ function scaleArray(opName: string, values: Float32Array, shape: number[],
 }
 
 function savedArray(call: ForwardCall, values: Float32Array): SavedGradient {
-  const {opName, backend, gradShape: shape, factor} = call;
+  const {functionName: opName, backend, gradShape: shape, factor} = call;
   return {
     shape, factor,
     scale: (dy, perRow) => {
@@ -145,24 +131,38 @@ function savedArray(call: ForwardCall, values: Float32Array): SavedGradient {
   };
 }
 
+/** The inputs' arrays as the addon takes them, read from one backend. */
+export interface ArrayReader {
+  float32(info: tf.TensorInfo): Float32Array;
+  int32(info: tf.TensorInfo): Int32Array;
+  denseLabels(info: tf.TensorInfo): Float32Array | Int32Array;
+}
+
 /**
- * Runs a forward kernel on JS arrays: `compute` fills the unreduced losses and, when a gradient is
- * recorded, the gradient (it is not called for an empty input), which is saved for the backward
- * kernel.
+ * Runs a forward kernel on JS arrays: `compute` reads its inputs with `arrays`, fills the unreduced
+ * losses and, when a gradient is recorded, the gradient (it is not called for an empty input),
+ * which is saved for the backward kernel.
  */
 export function runOnArrays(
     call: ForwardCall, gradSize: number,
-    compute: (lossOut: Float32Array, gradOut: Float32Array | null) => void): tf.TensorInfo {
+    compute: (arrays: ArrayReader, lossOut: Float32Array, gradOut: Float32Array | null) => void):
+    tf.TensorInfo {
   const lossOut = new Float32Array(call.count);
   const gradOut = call.wantGrad ? new Float32Array(gradSize) : null;
   if (call.count > 0) {
+    const backend = call.backend;
+    const arrays: ArrayReader = {
+      float32: (info) => readFloat32(backend, info),
+      int32: (info) => readInt32(backend, info),
+      denseLabels: (info) => readDenseLabels(backend, info),
+    };
     try {
-      compute(lossOut, gradOut);
+      compute(arrays, lossOut, gradOut);
     } catch (e) {
-      rethrowNative(call.opName, e, call.shapes);
+      rethrowNative(call.functionName, e, call.shapes);
     }
   }
-  const loss = makeFloat32Output(call.backend, call.outShape, reduceLosses(lossOut, call.reduction));
+  const loss = makeFloat32Output(call.backend, call.outShape, reduceLossArray(lossOut, call.reduction));
   if (gradOut !== null) {
     saveGradient(loss.dataId, savedArray(call, gradOut), false);
   }

@@ -6,9 +6,11 @@
 //                    ...), or 'cpu' / 'tensorflow' when the native binary cannot be loaded.
 import * as tf from '@tensorflow/tfjs';
 
-import {BACKENDS} from '../kernels/engine';
+import {BACKENDS, KernelReduction} from '../kernel_contract';
 import {addonLoadStatus, simdLevel} from '../native';
-import {tensorflowOpsStatus} from './tensorflow_op';
+import {reductionFactor} from './in_op_reduction';
+import {ArrayReader, ForwardCall, ReadableBackend, runOnArrays} from './js_arrays';
+import {AttrValue, tensorflowOps, tensorflowOpsStatus} from './tensorflow_op';
 
 export type ComputePath = 'tensorflow-op' | 'js-arrays' | 'composite';
 
@@ -70,6 +72,46 @@ export function runLoss<A extends object>(
     return composite(inputs.labels, inputs.logits, attrs);
   }
   return tf.engine().runKernel(kernelName, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+}
+
+/** What a forward kernel asks of the native kernel, on whichever path its backend allows. */
+export interface NativeForward {
+  /** The user's function, named in errors ('focalLoss'). */
+  functionName: string;
+  backend: unknown;
+  labels: tf.TensorInfo;
+  logits: tf.TensorInfo;
+  /** The unreduced losses: how many, and their shape. */
+  count: number;
+  lossShape: number[];
+  reduction: KernelReduction;
+  /** Whether the gradient is computed and saved for the backward kernel. */
+  wantGrad: boolean;
+  /** The TensorFlow op and the loss's own attributes (the reduction and gradient ones are added). */
+  op: 'softmax' | 'sigmoid';
+  opAttrs: () => {[name: string]: AttrValue};
+  /** The addon call on the backend's arrays. */
+  onArrays: (arrays: ArrayReader, lossOut: Float32Array, gradOut: Float32Array | null) => void;
+}
+
+/**
+ * Runs a forward kernel's native pass as a TensorFlow op where the backend allows it (tfjs-node
+ * with the ops registered), else on the backend's JS arrays: with usesComposite, the one place the
+ * path is decided.
+ */
+export function runNativeForward(f: NativeForward): tf.TensorInfo {
+  const gradShape = f.logits.shape.slice();
+  const call: ForwardCall = {
+    functionName: f.functionName, backend: f.backend as ReadableBackend, count: f.count,
+    outShape: f.reduction === 'none' ? f.lossShape : [], gradShape, reduction: f.reduction,
+    factor: reductionFactor(f.reduction, f.count), wantGrad: f.wantGrad,
+    shapes: {labels: f.labels.shape, logits: f.logits.shape},
+  };
+  const ops = f.count > 0 ? tensorflowOps(f.backend) : null;
+  if (ops !== null) {
+    return ops.forward(ops.names[f.op], f.opAttrs(), [f.logits, f.labels], call);
+  }
+  return runOnArrays(call, gradShape.reduce((x, y) => x * y, 1), f.onArrays);
 }
 
 export interface NativeStatus extends PathChoice {

@@ -9,8 +9,8 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {rethrowNative} from '../errors';
-import {KernelReduction} from '../kernels/engine';
-import {SavedGradient, saveGradient} from '../kernels/saved_gradients';
+import {REDUCTION_CODES} from '../kernel_contract';
+import {SavedGradient, saveGradient} from './saved_gradients';
 import {addon, addonLoadStatus, FocalLossAddon} from '../native';
 import {ForwardCall} from './js_arrays';
 
@@ -45,9 +45,6 @@ interface NodeKernelBackend {
 /** An op attribute value; the kind is explicit so that 1 can be an int or a float attribute. */
 export type AttrValue = {float: number} | {floats: number[]} | {int: number} | {bool: boolean} |
     {dtype: 'int32' | 'float32'};
-
-/** The code of the ops' `reduction` attribute. */
-export const REDUCTION_CODES: {[r in KernelReduction]: number} = {none: 0, sum: 1, mean: 2};
 
 /** A forward op's attributes: the loss's own, and what every forward op takes. */
 export function forwardOpAttrs(attrs: {[name: string]: AttrValue},
@@ -108,13 +105,13 @@ export class TensorflowOps {
    * Runs a forward op (outputs: loss, gradient) and keeps the gradient for the backward kernel
    * when a gradient is recorded; otherwise the op wrote none ([0]) and it is released.
    */
-  forward(opName: string, attrs: {[name: string]: AttrValue}, inputs: tf.TensorInfo[],
+  forward(tfOpName: string, attrs: {[name: string]: AttrValue}, inputs: tf.TensorInfo[],
           call: ForwardCall): tf.TensorInfo {
     let outputs: tf.TensorInfo[];
     try {
-      outputs = this.run(opName, forwardOpAttrs(attrs, call), inputs, 2);
+      outputs = this.run(tfOpName, forwardOpAttrs(attrs, call), inputs, 2);
     } catch (e) {
-      rethrowNative(call.opName, e, call.shapes);
+      rethrowNative(call.functionName, e, call.shapes);
     }
     const [loss, gradient] = outputs;
     if (call.wantGrad) {
@@ -126,7 +123,7 @@ export class TensorflowOps {
   }
 
   private savedTensor(call: ForwardCall, gradient: tf.TensorInfo): SavedGradient {
-    const {opName, factor} = call;
+    const {functionName: opName, factor} = call;
     return {
       shape: gradient.shape.slice(), factor,
       scale: (dy, perRow) => {

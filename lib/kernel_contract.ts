@@ -1,0 +1,131 @@
+// The kernels' contract, at the bottom of lib/ (in the spirit of tfjs-core's kernel_names.ts): every
+// kernel's name, inputs and attrs, the elementwise loss kinds and their native codes, the in-op
+// reductions and the backends the kernels are registered for. The losses build attrs of these
+// types, the kernels, paths and gradients read them; this file imports nothing from lib/.
+import type * as tf from '@tensorflow/tfjs';
+
+/** The backends this package registers its kernels for. */
+export const BACKENDS = ['tensorflow', 'cpu'] as const;
+
+/**
+ * How a forward kernel reduces its per-sample losses: 'none' (the loss output is per sample), or
+ * 'sum' / 'mean' inside the op (a scalar output). The losses use the in-op reduction when there
+ * are no weights: it saves the engine several small ops per step, forward and backward.
+ */
+export type KernelReduction = 'none' | 'sum' | 'mean';
+
+/** The code of the TensorFlow ops' `reduction` attribute (native/bindings/tensorflow_ops.cc). */
+export const REDUCTION_CODES: {[r in KernelReduction]: number} = {none: 0, sum: 1, mean: 2};
+
+/** The losses the elementwise kernel computes (docs/DESIGN.md#the-elementwise-family). */
+export type ElementwiseLossKind = 'focal' | 'varifocal' | 'qualityFocal' | 'asymmetric';
+
+/** The native code of each elementwise loss (native/include/focal_loss.h ElementwiseLoss). */
+export const ELEMENTWISE_LOSS_CODES: {[k in ElementwiseLossKind]: number} =
+    {focal: 0, varifocal: 1, qualityFocal: 2, asymmetric: 3};
+
+/** The public function each elementwise loss's errors are reported under. */
+export const ELEMENTWISE_LOSS_FUNCTIONS: {[k in ElementwiseLossKind]: string} = {
+  focal: 'sigmoidFocalLoss', varifocal: 'varifocalLoss', qualityFocal: 'qualityFocalLoss',
+  asymmetric: 'asymmetricLoss',
+};
+
+// ---- 'FocalLoss': softmax focal loss over the last axis ------------------------------------------
+
+export const FocalLoss = 'FocalLoss';
+export const FocalLossGrad = 'FocalLossGrad';
+
+export interface FocalLossInputs extends tf.NamedTensorInfoMap {
+  /** int32 class indices of shape logits.shape[:-1], or float32 (soft) one-hot of logits.shape. */
+  labels: tf.TensorInfo;
+  /** float32 [..., C]: logits, or probabilities when fromLogits is false. */
+  logits: tf.TensorInfo;
+}
+
+/** The attrs of 'FocalLoss' as the losses pass them: every field given. */
+export interface ResolvedFocalLossAttrs {
+  gamma: number;
+  /** One class weight, or one per class. */
+  alpha: number | number[];
+  labelSmoothing: number;
+  /** Sparse labels equal to it get loss 0 (null: none). */
+  ignoreIndex: number | null;
+  fromLogits: boolean;
+  /** Poly-1 coefficient. */
+  polyEpsilon: number;
+  /** τ log π per class, from logitAdjustment (null: none). */
+  logitOffsets: number[] | null;
+  /** 'none': per-row losses; 'sum' / 'mean': reduced inside the op to a scalar. */
+  reduction: KernelReduction;
+}
+
+/**
+ * The attrs of a direct `runKernel('FocalLoss', ...)` call: the optional ones may be left out
+ * (logitOffsets: none, reduction: 'none'; polyEpsilon: the native table's default).
+ */
+export type FocalLossAttrs = Omit<ResolvedFocalLossAttrs, 'logitOffsets' | 'reduction'> &
+    Partial<Pick<ResolvedFocalLossAttrs, 'logitOffsets' | 'reduction'>>;
+
+// ---- 'SigmoidFocalLoss': the elementwise losses ----------------------------------------------------
+
+export const SigmoidFocalLoss = 'SigmoidFocalLoss';
+export const SigmoidFocalLossGrad = 'SigmoidFocalLossGrad';
+
+export interface SigmoidFocalLossInputs extends tf.NamedTensorInfoMap {
+  /** float32 targets in [0, 1], same shape as logits. */
+  labels: tf.TensorInfo;
+  /** float32 logits, or probabilities when fromLogits is false. */
+  logits: tf.TensorInfo;
+}
+
+/** The attrs of 'SigmoidFocalLoss' as the losses pass them: every field given. */
+export interface ResolvedSigmoidFocalLossAttrs {
+  /** Which loss. 'varifocal' reads alpha and gamma, 'qualityFocal' gamma (its beta), 'asymmetric'
+   * gamma (γ+), gammaNegative and clip; they take logits and no smoothing. */
+  loss: ElementwiseLossKind;
+  gamma: number;
+  /** Class balancing weight (< 0: none); for 'varifocal' the weight of the negatives. */
+  alpha: number;
+  labelSmoothing: number;
+  fromLogits: boolean;
+  /** Poly-1 coefficient of the focal loss. */
+  polyEpsilon: number;
+  /** 'asymmetric': γ− and the probability margin. */
+  gammaNegative: number;
+  clip: number;
+  /** 'varifocal': positives weighted by their target q, else by 1. */
+  iouWeighted: boolean;
+  /** 'none': elementwise losses; 'sum' / 'mean': reduced inside the op to a scalar. */
+  reduction: KernelReduction;
+}
+
+/**
+ * The attrs of a direct `runKernel('SigmoidFocalLoss', ...)` call: the optional ones may be left out
+ * (loss: 'focal', reduction: 'none', the rest: the native table's defaults).
+ */
+export type SigmoidFocalLossAttrs = Pick<ResolvedSigmoidFocalLossAttrs, 'gamma' | 'alpha' | 'labelSmoothing' | 'fromLogits'> &
+    Partial<Omit<ResolvedSigmoidFocalLossAttrs, 'gamma' | 'alpha' | 'labelSmoothing' | 'fromLogits'>>;
+
+/**
+ * The native defaults of the elementwise kernel's optional options (native/include/focal_loss.h,
+ * FOCAL_SIGMOID_OPTIONS), for the losses that do not set them and the composite, which runs without
+ * the addon; test/kernel_contract.test.ts checks them against the addon's kernelOptions().
+ */
+export const ELEMENTWISE_OPTION_DEFAULTS = {polyEpsilon: 0, gammaNegative: 4, clip: 0.05, iouWeighted: true};
+
+// ---- The backward kernels ------------------------------------------------------------------------
+
+export interface BackwardInputs extends tf.NamedTensorInfoMap {
+  /** Upstream gradient: the loss's shape, or [] for a loss reduced inside the op. */
+  dy: tf.TensorInfo;
+  /**
+   * Either `grad`: dL/dlogits of the logits' shape (a direct call; left untouched, the result is
+   * a new tensor), or `loss`: the forward kernel's output, whose saved gradient is scaled in place
+   * (the registered gradient).
+   */
+  grad?: tf.TensorInfo;
+  loss?: tf.TensorInfo;
+}
+
+export type FocalLossGradInputs = BackwardInputs;
+export type SigmoidFocalLossGradInputs = BackwardInputs;
