@@ -100,6 +100,9 @@ describe('the result writer, from whatever runs have finished', () => {
       record(32, 60, 'varifocal', 1, 0.52),
       record(48, 108, 'bce', 1, 0.30), record(48, 108, 'focal', 1, 0.35),
     ];
+    // Trained the whole budget (8 steps) with the best at the end: flagged as cut off.
+    runs[6].run.stepsTrained = 8;
+    runs[6].run.bestStep = 8;
     for (const r of runs) {
       writeJsonAtomically(runFile(dir, r.imbalance.canvas, r.loss, r.seed), r);
     }
@@ -132,6 +135,11 @@ describe('the result writer, from whatever runs have finished', () => {
     expect(md).toContain('| focal (γ 2, α 0.25) | 43.0 ± 4.2 | 40.0 (s1), 46.0 (s2) | -9.0 (2 seeds); lower on every seed ' +
                          'and beyond the seed-to-seed spread | 400, 400 | 600, 600 | 100 |');
     expect(md).toContain('Missing (not finished yet): varifocal seed 2.');
+    expect(md).toContain('| focal (γ 2, α 0.25) | 35.0 (1 seed) | 35.0 (s1) | +5.0 (1 seed); one seed: spread not ' +
+                         'measured, no conclusion | 8 (budget) | 8 | 100 |');
+    expect(md).toContain('Still improving when the budget ended (best validation at the last of 8 steps, marked ' +
+                         '"(budget)"): focal seed 1; their mAP may be too low.');
+    expect(md.match(/\(budget\)/g)).toHaveLength(2);
     expect(md).toContain('early stopping after 2 evaluations (4 steps) without a new best');
     const svg = fs.readFileSync(files[1], 'utf8');
     expect(svg).toContain('negative class outputs per positive (log scale)');

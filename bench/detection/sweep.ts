@@ -44,7 +44,7 @@ export function sweepSettings(quick: boolean): SweepSettings {
     dataSeed: 0, maxSteps: 8, evalEvery: 2, patience: 2, batchSize: 8, learningRate: 2e-3,
   } : {
     canvases: [64, 128, 256], losses: SWEEP_LOSSES, seeds: [1, 2, 3], trainImages: 2000, validationImages: 200,
-    testImages: 500, dataSeed: 0, maxSteps: 4000, evalEvery: 200, patience: 5, batchSize: 16, learningRate: 2e-3,
+    testImages: 500, dataSeed: 0, maxSteps: 8000, evalEvery: 200, patience: 5, batchSize: 16, learningRate: 2e-3,
   };
 }
 

@@ -78,6 +78,11 @@ export function missingRuns(state: SweepState, canvas: number): string[] {
 export const SWEEP_HEADER = ['loss', 'test mAP@0.5 %, mean ± sd', 'per seed', '− BCE, points (paired)',
                              'best-validation step per seed', 'steps trained per seed', 'train s / run'];
 
+/** The run trained the whole budget with its best validation at the last evaluation: it may still have been learning. */
+export function cutOffByBudget(record: SweepRunRecord, settings: SweepSettings): boolean {
+  return record.run.stepsTrained >= settings.maxSteps && record.run.bestStep === record.run.stepsTrained;
+}
+
 export function settingRows(state: SweepState, canvas: number): string[][] {
   return state.settings.losses.flatMap((loss) => {
     const own = state.records.filter((r) => r.imbalance.canvas === canvas && r.loss === loss)
@@ -94,7 +99,7 @@ export function settingRows(state: SweepState, canvas: number): string[][] {
       own.map((r) => `${points(r.run.map50)} (s${r.seed})`).join(', '),
       difference === null ? '' : `${signedPoints(difference.meanDifference)} (${
           difference.pairedDifferences.length} seed${difference.pairedDifferences.length > 1 ? 's' : ''}); ${difference.verdict}`,
-      own.map((r) => String(r.run.bestStep)).join(', '),
+      own.map((r) => `${r.run.bestStep}${cutOffByBudget(r, state.settings) ? ' (budget)' : ''}`).join(', '),
       own.map((r) => String(r.run.stepsTrained)).join(', '),
       mean(own.map((r) => r.run.trainSeconds)).toFixed(0),
     ]];
@@ -147,6 +152,11 @@ export function sweepMarkdown(state: SweepState, figure: string | null): string 
              `positives among ${m.outputsPerImage} class outputs per canvas, ${m.grid}×${m.grid} grid)`), '');
     const rows = settingRows(state, canvas);
     out.push(rows.length === 0 ? 'No run finished yet.' : markdownTable(SWEEP_HEADER, rows, [false, true, true, false, true, true, true]), '');
+    const cut = state.records.filter((r) => r.imbalance.canvas === canvas && cutOffByBudget(r, s));
+    if (cut.length > 0) {
+      out.push(`Still improving when the budget ended (best validation at the last of ${s.maxSteps} steps, marked ` +
+               `"(budget)"): ${cut.map((r) => `${r.loss} seed ${r.seed}`).join(', ')}; their mAP may be too low.`, '');
+    }
     const missing = missingRuns(state, canvas);
     if (missing.length > 0) {
       out.push(`Missing (not finished yet): ${missing.join(', ')}.`, '');
