@@ -66,6 +66,8 @@ export interface BenchResults {
   torch: TorchResult | null;
   effect: EffectResult | null;
   detection: DetectionResult | null;
+  /** The detection sweep's call: runs trained now, found finished, still to do, and its report files. */
+  detectionSweep?: {outDir: string; trained: string[]; skipped: string[]; remaining: number; files: string[]};
   figures: FigureInfo[];
   notes: string[];
   errors: Array<{section: string; message: string; stack?: string}>;

@@ -21,6 +21,8 @@ import {DetectionSettings} from './detection/experiment';
 import {detectionTerminal} from './detection/report';
 import {CLASSIFICATION_LOSSES} from './detection/losses';
 import {detectionSettings, runDetectionSection} from './detection/section';
+import {runSweep, sweepSettings, SweepSettings} from './detection/sweep';
+import {writeSweepReport} from './detection/sweep_report';
 import {measureEffect} from './effect';
 import {curvesChart} from '../lib/compare/figures';
 import {writeSvg} from '../lib/compare/svg';
@@ -30,7 +32,9 @@ import {BackendName, DEFAULT_WARMUP_MS, measureKernel, measureSpeed, measureThre
         TimingOptions} from './speed';
 import {runTorch} from './torch';
 
-export const SECTIONS = ['speed', 'kernel', 'torch', 'effect', 'detection', 'figures'] as const;
+export const SECTIONS = ['speed', 'kernel', 'torch', 'effect', 'detection', 'detection-sweep', 'figures'] as const;
+/** Hours on 2 cores: run only when named (or, tiny, with --quick). */
+const LONG_SECTIONS: readonly string[] = ['detection-sweep'];
 export type Section = typeof SECTIONS[number];
 
 export const FULL_SHAPES = ['256x10', '1024x100', '4096x1000', '65536x20', '8x128x128x21'];
@@ -65,6 +69,11 @@ export interface BenchOptions {
   /** Seconds of timed rounds per backend and shape before a slow one stops (at least 5 rounds). */
   budgetSeconds: number;
   detection: DetectionSettings;
+  sweep: SweepSettings;
+  /** The detection sweep's folder (runs, SWEEP.md, figure); resumed when it holds finished runs. */
+  sweepOut: string;
+  /** Train at most this many sweep runs in this call (the rest on the next). */
+  sweepMaxRuns?: number;
   /** Nothing on stdout/stderr (tests). */
   quiet: boolean;
   command: string;
@@ -84,7 +93,8 @@ export const USAGE = `Usage: node dist/bench/run.js [options]
                                   sample (default 5; --quick 2)
   --seeds N                       training seeds in the effect section (default 5; --quick 2)
   --epochs N                      training epochs per run (default 20; --quick 3)
-  --sections LIST                 any of ${SECTIONS.join(',')} (default all)
+  --sections LIST                 any of ${SECTIONS.join(',')} (default all but
+                                  detection-sweep, which takes hours: name it; --quick runs a tiny one)
   --budget SECONDS                timed-round budget per backend and shape: slow ones stop early, after
                                   at least 5 rounds (default 30; --quick 5)
   --kernel-shape RxC              shape of the kernel-alone and PyTorch measurements (default
@@ -98,6 +108,10 @@ export const USAGE = `Usage: node dist/bench/run.js [options]
   --detection-losses LIST         classification losses of the detection section, any of
                                   ${CLASSIFICATION_LOSSES.map((l) => l.id).join(',')}
                                   (default all; --quick the first three)
+  --sweep-out DIR                 folder of the detection sweep's runs and report; a second call resumes
+                                  there and skips finished runs (default bench/results/detection_sweep;
+                                  --quick OUT/detection_sweep)
+  --sweep-max-runs N              train at most N runs of the sweep in this call (run it in pieces)
   --out DIR                       output folder (default bench/out)
   --quick                         reduced run (well under a minute): small shapes, few reps, seeds, epochs
   --help                          this text
@@ -128,7 +142,8 @@ export function parseArgs(argv: string[]): BenchOptions {
     const [flag, inline] = arg.startsWith('--') && eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
     const known = ['--backend', '--shapes', '--reps', '--warmup', '--warmup-ms', '--min-sample-ms', '--seeds',
                    '--epochs', '--sections', '--out', '--kernel-shape', '--thread-shapes', '--dataset-max', '--budget',
-                   '--detection-seeds', '--detection-steps', '--detection-images', '--detection-losses'];
+                   '--detection-seeds', '--detection-steps', '--detection-images', '--detection-losses',
+                   '--sweep-out', '--sweep-max-runs'];
     if (!known.includes(flag)) {
       throw new RangeError(`unknown argument '${arg}'\n${USAGE}`);
     }
@@ -152,13 +167,14 @@ export function parseArgs(argv: string[]): BenchOptions {
   const shapes = shapeList('--shapes', quick ? QUICK_SHAPES : FULL_SHAPES);
   const threadShapes = shapeList('--thread-shapes', quick ? QUICK_THREAD_SHAPES : FULL_THREAD_SHAPES);
   const sections = (values.get('--sections')?.split(',').map((s) => s.trim()).filter((s) => s !== '') ??
-                    [...SECTIONS]) as Section[];
+                    SECTIONS.filter((s) => quick || !LONG_SECTIONS.includes(s))) as Section[];
   for (const s of sections) {
     if (!SECTIONS.includes(s)) {
       throw new RangeError(`--sections: unknown section '${s}'; expected any of ${SECTIONS.join(', ')}`);
     }
   }
   const kernelShape = parseShape(values.get('--kernel-shape') ?? (quick ? '1024x1000' : '4096x1000'));
+  const outDir = path.resolve(values.get('--out') ?? path.join('bench', 'out'));
   return {
     backends, shapes, sections, quick, kernelShape, threadShapes,
     reps: values.has('--reps') ? positiveInteger('--reps', values.get('--reps')) : quick ? 5 : 20,
@@ -176,7 +192,12 @@ export function parseArgs(argv: string[]): BenchOptions {
     detection: detectionSettings(quick, ...(['--detection-seeds', '--detection-steps', '--detection-images'].map(
         (flag) => (values.has(flag) ? positiveInteger(flag, values.get(flag)) : undefined)) as [number?, number?, number?]),
         detectionLosses(values.get('--detection-losses'))),
-    outDir: path.resolve(values.get('--out') ?? path.join('bench', 'out')),
+    outDir,
+    sweep: sweepSettings(quick),
+    sweepOut: path.resolve(values.get('--sweep-out') ??
+                           (quick ? path.join(outDir, 'detection_sweep') : path.join('bench', 'results', 'detection_sweep'))),
+    sweepMaxRuns: values.has('--sweep-max-runs') ? positiveInteger('--sweep-max-runs', values.get('--sweep-max-runs')) :
+                                                   undefined,
     quiet: false,
     command: ['node dist/bench/run.js', ...argv].join(' '),
   };
@@ -432,6 +453,31 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       results.figures.push(...detection.figures);
       progress.done();
       print(`\n${detectionTerminal(detection.result)}`);
+    });
+  }
+  if (has('detection-sweep') && !backends.includes('tensorflow')) {
+    results.notes.push('Detection sweep skipped: it trains on backend tensorflow (@tensorflow/tfjs-node), which this ' +
+                       `run does not use (backends: ${backends.join(', ') || 'none'}).`);
+    print(results.notes[results.notes.length - 1]);
+  } else if (has('detection-sweep')) {
+    await section('detection-sweep', async () => {
+      await activateBackend('tensorflow');
+      const log = (line: string) => {
+        progress.done();
+        if (!options.quiet) {
+          process.stderr.write(`${line}\n`);
+        }
+      };
+      const writeReport = () => writeSweepReport(options.sweepOut);
+      const outcome = runSweep({settings: options.sweep, outDir: options.sweepOut, backend: 'tensorflow',
+                                commit: results.meta.gitCommit, maxRuns: options.sweepMaxRuns,
+                                progress: progress.update, log, onRunFinished: writeReport});
+      const files = writeReport();
+      progress.done();
+      results.detectionSweep = {outDir: options.sweepOut, ...outcome, files};
+      print(`\nDetection sweep: ${outcome.trained.length} runs trained now, ${outcome.skipped.length} found finished, ` +
+            `${outcome.remaining} still to do; report in ${files.join(', ')}` +
+            (outcome.remaining > 0 ? '. Run the same command again to resume.' : ''));
     });
   }
   if (has('figures')) {

@@ -176,7 +176,7 @@ describe(`bench smoke run (--quick, tiny sizes, backend ${backend})`, () => {
     expect(results.config.shapes).toEqual(['8x5', '2x3x4x6']);
     expect([results.config.warmup, results.config.warmupMs, results.config.minSampleMs]).toEqual([1, 20, 1]);
     expect(results.config.threadShapes).toEqual(['64x10', '256x4']);
-    expect(results.config.sections).toEqual(['speed', 'kernel', 'torch', 'effect', 'detection', 'figures']);
+    expect(results.config.sections).toEqual(['speed', 'kernel', 'torch', 'effect', 'detection', 'detection-sweep', 'figures']);
     expect(results.speed.map((s) => s.backend)).toEqual([backend]);
     expect(results.effect?.summaries.map((s) => s.name)).toEqual(['cross-entropy', 'class-balanced CE', 'focal',
       'class-balanced focal', 'logit-adjusted CE', 'logit-adjusted focal']);

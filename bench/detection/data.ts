@@ -32,9 +32,11 @@ export interface GroundTruth extends Box {
 }
 
 export interface DetectionSplit {
-  /** [count, CANVAS, CANVAS] pixels in [0, 1], row-major. */
+  /** [count, canvas, canvas] pixels in [0, 1], row-major. */
   images: Float32Array;
   count: number;
+  /** Side of the square canvas in pixels. */
+  canvas: number;
   objects: GroundTruth[][];
 }
 
@@ -50,6 +52,11 @@ export interface DetectionDataOptions {
   validation: number;
   test: number;
   seed: number;
+  /**
+   * Side of the canvases (default CANVAS). The generator draws the same digits, classes and sizes in
+   * the same order for every side; only the positions spread over the larger canvas.
+   */
+  canvas?: number;
 }
 
 interface MnistDigit {
@@ -130,13 +137,13 @@ function sourceRange(digit: MnistDigit, split: 0 | 1 | 2): [number, number] {
   return [bounds[split], bounds[split + 1]];
 }
 
-function makeSplit(count: number, split: 0 | 1 | 2, random: SeededRandom): DetectionSplit {
+function makeSplit(count: number, split: 0 | 1 | 2, random: SeededRandom, canvasSide: number): DetectionSplit {
   const digits = mnistDigits();
   const pixels = MNIST_SIDE * MNIST_SIDE;
-  const images = new Float32Array(count * CANVAS * CANVAS);
+  const images = new Float32Array(count * canvasSide * canvasSide);
   const objects: GroundTruth[][] = [];
   for (let n = 0; n < count; n++) {
-    const canvas = images.subarray(n * CANVAS * CANVAS, (n + 1) * CANVAS * CANVAS);
+    const pixelsOf = images.subarray(n * canvasSide * canvasSide, (n + 1) * canvasSide * canvasSide);
     const wanted = 1 + random.nextInt(MAX_DIGITS);
     const placed: GroundTruth[] = [];
     // A canvas with no room left for another digit keeps the ones it has (rare; always >= 1).
@@ -150,23 +157,23 @@ function makeSplit(count: number, split: 0 | 1 | 2, random: SeededRandom): Detec
       if (ink === null) {
         continue;
       }
-      const left = random.nextInt(CANVAS - side + 1);
-      const top = random.nextInt(CANVAS - side + 1);
+      const left = random.nextInt(canvasSide - side + 1);
+      const top = random.nextInt(canvasSide - side + 1);
       const box: GroundTruth = {x1: left + ink.x1, y1: top + ink.y1, x2: left + ink.x2, y2: top + ink.y2, label};
       if (placed.some((p) => intersection(p, box) > MAX_OVERLAP * Math.min(area(p), area(box)))) {
         continue;
       }
       for (let y = 0; y < side; y++) {
         for (let x = 0; x < side; x++) {
-          const at = (top + y) * CANVAS + left + x;
-          canvas[at] = Math.max(canvas[at], patch[y * side + x]);
+          const at = (top + y) * canvasSide + left + x;
+          pixelsOf[at] = Math.max(pixelsOf[at], patch[y * side + x]);
         }
       }
       placed.push(box);
     }
     objects.push(placed);
   }
-  return {images, count, objects};
+  return {images, count, canvas: canvasSide, objects};
 }
 
 export function makeDetectionData(options: DetectionDataOptions): DetectionData {
@@ -175,12 +182,16 @@ export function makeDetectionData(options: DetectionDataOptions): DetectionData 
       throw new RangeError(`detection data: ${key} must be an integer >= 1; received ${options[key]}`);
     }
   }
+  const canvas = options.canvas ?? CANVAS;
+  if (!Number.isInteger(canvas) || canvas < MAX_DIGIT_SIZE) {
+    throw new RangeError(`detection data: canvas must be an integer >= ${MAX_DIGIT_SIZE}; received ${canvas}`);
+  }
   // One generator per split, so the test images do not change when the training set grows.
   const splitRandom = (split: number) => new SeededRandom(options.seed * 1000003 + split * 7919 + 1);
   return {
-    train: makeSplit(options.train, 0, splitRandom(0)),
-    validation: makeSplit(options.validation, 1, splitRandom(1)),
-    test: makeSplit(options.test, 2, splitRandom(2)),
+    train: makeSplit(options.train, 0, splitRandom(0), canvas),
+    validation: makeSplit(options.validation, 1, splitRandom(1), canvas),
+    test: makeSplit(options.test, 2, splitRandom(2), canvas),
     seed: options.seed,
   };
 }

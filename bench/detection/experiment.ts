@@ -9,7 +9,8 @@ import {mean, SeededRandom, standardDeviation} from '../../lib/compare/stats';
 import {CANVAS, DetectionData, DetectionSplit, GroundTruth, makeDetectionData, NUM_CLASSES} from './data';
 import {classificationLoss, ClassificationLoss, PENDING_LOSSES} from './losses';
 import {Detection, meanAveragePrecision} from './metrics';
-import {boxIouTensors, createDetector, DEFAULT_DECODE, decodeDetections, DetectorParams, disposeCellCentres, disposeDetector,
+import {boxIouTensors, createDetector, DEFAULT_DECODE, decodeDetections, detectorVariables, DetectorParams, disposeCellCentres,
+        disposeDetector,
         forward,
         GRID, makeTargets, parameterCount, STRIDE} from './model';
 
@@ -45,6 +46,10 @@ export interface DetectionRun {
   trainSeconds: number;
   evalSeconds: number;
   curve: CurvePoint[];
+  /** The step of the best validation mAP@0.5, that mAP, and the steps trained (fewer than the budget when stopped early). */
+  bestStep: number;
+  bestValidationMap50: number;
+  stepsTrained: number;
   /** Detections on the first `exampleImages` test images (first seed only), score >= 0.3. */
   examples?: Detection[];
 }
@@ -103,7 +108,7 @@ export interface DetectionOptions extends DetectionSettings {
   log?: (line: string) => void;
 }
 
-interface SplitTensors {
+export interface SplitTensors {
   images: tf.Tensor4D;
   classTargets: tf.Tensor4D;
   boxTargets: tf.Tensor4D;
@@ -111,26 +116,39 @@ interface SplitTensors {
   positivesPerImage: Float32Array;
 }
 
-function splitTensors(split: DetectionSplit): SplitTensors {
-  const targets = makeTargets(split.objects);
+/** The grid of the detector on a split's canvases. */
+export function gridOf(split: DetectionSplit): number {
+  if (split.canvas % STRIDE !== 0) {
+    throw new RangeError(`detection: the canvas side must be a multiple of the stride ${STRIDE}; received ${split.canvas}`);
+  }
+  return split.canvas / STRIDE;
+}
+
+export function splitTensors(split: DetectionSplit): SplitTensors {
+  const grid = gridOf(split);
+  const targets = makeTargets(split.objects, grid);
   const positivesPerImage = new Float32Array(split.count);
   for (let n = 0; n < split.count; n++) {
     let p = 0;
-    for (let c = 0; c < GRID * GRID; c++) {
-      p += targets.positive[n * GRID * GRID + c];
+    for (let c = 0; c < grid * grid; c++) {
+      p += targets.positive[n * grid * grid + c];
     }
     positivesPerImage[n] = p;
   }
   return {
-    images: tf.tensor4d(split.images, [split.count, CANVAS, CANVAS, 1]),
-    classTargets: tf.tensor4d(targets.classTargets, [split.count, GRID, GRID, NUM_CLASSES]),
-    boxTargets: tf.tensor4d(targets.boxTargets, [split.count, GRID, GRID, 4]),
-    positive: tf.tensor3d(targets.positive, [split.count, GRID, GRID]),
+    images: imageTensor(split),
+    classTargets: tf.tensor4d(targets.classTargets, [split.count, grid, grid, NUM_CLASSES]),
+    boxTargets: tf.tensor4d(targets.boxTargets, [split.count, grid, grid, 4]),
+    positive: tf.tensor3d(targets.positive, [split.count, grid, grid]),
     positivesPerImage,
   };
 }
 
-function disposeSplit(s: SplitTensors): void {
+export function imageTensor(split: DetectionSplit): tf.Tensor4D {
+  return tf.tensor4d(split.images, [split.count, split.canvas, split.canvas, 1]);
+}
+
+export function disposeSplit(s: SplitTensors): void {
   tf.dispose([s.images, s.classTargets, s.boxTargets, s.positive]);
 }
 
@@ -140,7 +158,7 @@ const detached = tf.customGrad(((x: tf.Tensor) => ({
 })) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor;
 
 /** Detections and mAP@0.5 on a split, in batches. */
-function evaluate(params: DetectorParams, split: DetectionSplit, images: tf.Tensor4D): {
+export function evaluate(params: DetectorParams, split: DetectionSplit, images: tf.Tensor4D): {
   map50: number; apPerClass: number[]; detections: Detection[];
 } {
   const detections: Detection[] = [];
@@ -158,10 +176,28 @@ function evaluate(params: DetectorParams, split: DetectionSplit, images: tf.Tens
   return {map50: result.map, apPerClass: result.perClass.map((c) => c.ap), detections};
 }
 
-function trainOne(entry: ClassificationLoss, seed: number, data: DetectionData, train: SplitTensors,
-                  validation: tf.Tensor4D, test: tf.Tensor4D, options: DetectionOptions, keepExamples: boolean,
-                  started: number): DetectionRun {
+/** How one run trains: DetectionSettings' fields, and early stopping for the sweep. */
+export interface TrainSchedule {
+  steps: number;
+  batchSize: number;
+  learningRate: number;
+  evalEvery: number;
+  exampleImages: number;
+  /**
+   * Early stopping: stop after this many validation evaluations without a new best, and report the
+   * test mAP of the best-validation checkpoint. Absent: train all steps, test the final weights.
+   */
+  patience?: number;
+  progress?: ProgressFn;
+}
+
+export function trainOne(entry: ClassificationLoss, seed: number, data: DetectionData, train: SplitTensors,
+                         validation: tf.Tensor4D, test: tf.Tensor4D, options: TrainSchedule, keepExamples: boolean,
+                         started: number): DetectionRun {
   const params = createDetector(seed, entry.prior);
+  const earlyStopping = options.patience !== undefined;
+  let best = {map50: -Infinity, step: 0, weights: [] as tf.Tensor[]};
+  let stepsTrained = 0;
   const optimizer = tf.train.adam(options.learningRate);
   const shuffler = new SeededRandom(seed * 7919 + 17);
   const order = Array.from({length: data.train.count}, (_, i) => i);
@@ -215,17 +251,30 @@ function trainOne(entry: ClassificationLoss, seed: number, data: DetectionData, 
         classSum = 0;
         boxSum = 0;
         sinceEval = 0;
+        if (val.map50 > best.map50) {
+          tf.dispose(best.weights);
+          best = {map50: val.map50, step, weights: earlyStopping ? detectorVariables(params).map((v) => tf.keep(tf.clone(v))) : []};
+        } else if (earlyStopping && curve.length - curve.findIndex((p) => p.step === best.step) - 1 >= options.patience!) {
+          stepsTrained = step;
+          break;
+        }
       }
+      stepsTrained = step;
+    }
+    if (earlyStopping) {
+      detectorVariables(params).forEach((v, i) => v.assign(best.weights[i]));
     }
     const evalStart = process.hrtime.bigint();
     const final = evaluate(params, data.test, test);
     evalSeconds += Number(process.hrtime.bigint() - evalStart) / 1e9;
     return {
       loss: entry.id, seed, map50: final.map50, apPerClass: final.apPerClass, trainSeconds, evalSeconds, curve,
+      bestStep: best.step, bestValidationMap50: best.map50, stepsTrained,
       examples: keepExamples ?
           final.detections.filter((d) => d.image < options.exampleImages && d.score >= 0.3) : undefined,
     };
   } finally {
+    tf.dispose(best.weights);
     disposeDetector(params);
     optimizer.dispose();
   }
@@ -255,8 +304,8 @@ export function measureDetection(options: DetectionOptions): DetectionResult {
   const data = makeDetectionData({train: options.trainImages, validation: options.validationImages,
                                   test: options.testImages, seed: options.dataSeed});
   const train = splitTensors(data.train);
-  const validation = tf.tensor4d(data.validation.images, [data.validation.count, CANVAS, CANVAS, 1]);
-  const test = tf.tensor4d(data.test.images, [data.test.count, CANVAS, CANVAS, 1]);
+  const validation = imageTensor(data.validation);
+  const test = imageTensor(data.test);
   const runs: DetectionRun[] = [];
   let parameters = 0;
   try {

@@ -79,30 +79,35 @@ export function createDetector(seed: number, prior: number | null): DetectorPara
   };
 }
 
+/** Every variable of the detector, in a fixed order (disposal, counting, checkpoints). */
+export function detectorVariables(params: DetectorParams): tf.Variable[] {
+  return [...params.backbone.flatMap((l) => [l.filter, l.bias]), params.classFilter, params.classBias,
+          params.boxFilter, params.boxBias];
+}
+
 export function disposeDetector(params: DetectorParams): void {
-  tf.dispose([...params.backbone.flatMap((l) => [l.filter, l.bias]), params.classFilter, params.classBias,
-              params.boxFilter, params.boxBias]);
+  tf.dispose(detectorVariables(params));
 }
 
 export function parameterCount(params: DetectorParams): number {
-  return [...params.backbone.flatMap((l) => [l.filter, l.bias]), params.classFilter, params.classBias,
-          params.boxFilter, params.boxBias].reduce((n, v) => n + v.size, 0);
+  return detectorVariables(params).reduce((n, v) => n + v.size, 0);
 }
 
 let centresCache: {key: string; tensor: tf.Tensor} | null = null;
 
-/** Cell centres in pixels, [1, GRID, GRID, 2] as (x, y); kept for the life of the backend. */
-function cellCentres(): tf.Tensor {
-  const key = tf.getBackend();
+/** Cell centres in pixels, [1, grid, grid, 2] as (x, y); kept for the life of the backend (one grid at a time). */
+function cellCentres(grid: number): tf.Tensor {
+  const key = `${tf.getBackend()} ${grid}`;
   if (centresCache === null || centresCache.key !== key || centresCache.tensor.isDisposed) {
-    const values = new Float32Array(GRID * GRID * 2);
-    for (let i = 0; i < GRID; i++) {
-      for (let j = 0; j < GRID; j++) {
-        values[(i * GRID + j) * 2] = (j + 0.5) * STRIDE;
-        values[(i * GRID + j) * 2 + 1] = (i + 0.5) * STRIDE;
+    centresCache?.tensor.dispose();
+    const values = new Float32Array(grid * grid * 2);
+    for (let i = 0; i < grid; i++) {
+      for (let j = 0; j < grid; j++) {
+        values[(i * grid + j) * 2] = (j + 0.5) * STRIDE;
+        values[(i * grid + j) * 2 + 1] = (i + 0.5) * STRIDE;
       }
     }
-    centresCache = {key, tensor: tf.keep(tf.tensor4d(values, [1, GRID, GRID, 2]))};
+    centresCache = {key, tensor: tf.keep(tf.tensor4d(values, [1, grid, grid, 2]))};
   }
   return centresCache.tensor;
 }
@@ -120,7 +125,7 @@ export interface DetectorOutput {
   boxes: tf.Tensor4D;
 }
 
-/** images: [N, CANVAS, CANVAS, 1]. */
+/** images: [N, side, side, 1] with side a multiple of STRIDE (the grid is side / STRIDE). */
 export function forward(params: DetectorParams, images: tf.Tensor4D): DetectorOutput {
   return tf.tidy(() => {
     let x: tf.Tensor4D = images;
@@ -131,7 +136,7 @@ export function forward(params: DetectorParams, images: tf.Tensor4D): DetectorOu
     const raw = tf.add(tf.conv2d(x, params.boxFilter as tf.Tensor4D, 1, 'same'), params.boxBias);
     const distances = tf.mul(tf.exp(tf.clipByValue(raw, -BOX_CLIP, BOX_CLIP)), BOX_SCALE);
     const [left, top, right, bottom] = tf.split(distances, 4, 3);
-    const [cx, cy] = tf.split(cellCentres(), 2, 3);
+    const [cx, cy] = tf.split(cellCentres(x.shape[1]), 2, 3);
     const boxes = tf.concat([tf.sub(cx, left), tf.sub(cy, top), tf.add(cx, right), tf.add(cy, bottom)], 3) as tf.Tensor4D;
     return {classLogits, boxes};
   });
@@ -148,22 +153,22 @@ export interface Targets {
 }
 
 /** Which object (index) each cell of one image is a positive of, -1 for negatives. */
-export function assignCells(objects: Box[]): Int32Array {
-  const owner = new Int32Array(GRID * GRID).fill(-1);
+export function assignCells(objects: Box[], grid = GRID): Int32Array {
+  const owner = new Int32Array(grid * grid).fill(-1);
   const area = (b: Box) => (b.x2 - b.x1) * (b.y2 - b.y1);
   objects.forEach((o, k) => {
     const gx = (o.x1 + o.x2) / 2;
     const gy = (o.y1 + o.y2) / 2;
     let claimed = 0;
     const claim = (i: number, j: number) => {
-      const cell = i * GRID + j;
+      const cell = i * grid + j;
       if (owner[cell] < 0 || area(objects[owner[cell]]) > area(o)) {
         owner[cell] = k;
       }
       claimed++;
     };
-    for (let i = 0; i < GRID; i++) {
-      for (let j = 0; j < GRID; j++) {
+    for (let i = 0; i < grid; i++) {
+      for (let j = 0; j < grid; j++) {
         const px = (j + 0.5) * STRIDE;
         const py = (i + 0.5) * STRIDE;
         if (px > o.x1 && px < o.x2 && py > o.y1 && py < o.y2 &&
@@ -174,21 +179,21 @@ export function assignCells(objects: Box[]): Int32Array {
     }
     // A box thinner than a stride (a small "1") may contain no cell centre: its centre cell.
     if (claimed === 0) {
-      claim(Math.min(GRID - 1, Math.floor(gy / STRIDE)), Math.min(GRID - 1, Math.floor(gx / STRIDE)));
+      claim(Math.min(grid - 1, Math.floor(gy / STRIDE)), Math.min(grid - 1, Math.floor(gx / STRIDE)));
     }
   });
   return owner;
 }
 
-export function makeTargets(objects: GroundTruth[][]): Targets {
+export function makeTargets(objects: GroundTruth[][], grid = GRID): Targets {
   const n = objects.length;
-  const cells = GRID * GRID;
+  const cells = grid * grid;
   const classTargets = new Float32Array(n * cells * NUM_CLASSES);
   const boxTargets = new Float32Array(n * cells * 4);
   const positive = new Float32Array(n * cells);
   let positives = 0;
   objects.forEach((imageObjects, image) => {
-    const owner = assignCells(imageObjects);
+    const owner = assignCells(imageObjects, grid);
     for (let cell = 0; cell < cells; cell++) {
       const at = image * cells + cell;
       const k = owner[cell];
@@ -199,8 +204,8 @@ export function makeTargets(objects: GroundTruth[][]): Targets {
         positive[at] = 1;
         positives++;
       } else {
-        const px = (cell % GRID + 0.5) * STRIDE;
-        const py = (Math.floor(cell / GRID) + 0.5) * STRIDE;
+        const px = (cell % grid + 0.5) * STRIDE;
+        const py = (Math.floor(cell / grid) + 0.5) * STRIDE;
         boxTargets.set([px - 1, py - 1, px + 1, py + 1], at * 4);
       }
     }
@@ -244,7 +249,8 @@ export const DEFAULT_DECODE: DecodeOptions = {scoreThreshold: 0.05, preNmsTop: 2
  */
 export function decodeDetections(scores: Float32Array, boxes: Float32Array, images: number, firstImage: number,
                                  options: DecodeOptions = DEFAULT_DECODE): Detection[] {
-  const cells = GRID * GRID;
+  // The grid follows from the arrays (any canvas size).
+  const cells = scores.length / (images * NUM_CLASSES);
   const out: Detection[] = [];
   for (let n = 0; n < images; n++) {
     const candidates: Detection[] = [];
