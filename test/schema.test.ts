@@ -21,9 +21,8 @@ const reference = require('../tools/options-reference.js') as {
   render(libRoot: string): string,
 };
 const LIB = path.join(__dirname, '..', 'lib');
-/** The tfjs-style functions, whose tables the README shows (the Keras objects: docs/OPTIONS.md). */
-const IN_README = ['FOCAL_LOSS_SCHEMA', 'SIGMOID_FOCAL_LOSS_SCHEMA', 'VARIFOCAL_LOSS_SCHEMA',
-  'QUALITY_FOCAL_LOSS_SCHEMA', 'ASYMMETRIC_LOSS_SCHEMA'];
+/** The two main functions, whose tables the README shows (every other: docs/OPTIONS.md). */
+const IN_README = ['FOCAL_LOSS_SCHEMA', 'SIGMOID_FOCAL_LOSS_SCHEMA'];
 const SCHEMAS: Array<[string, Schema]> =
     reference.schemas(LIB).filter((e) => IN_README.includes(e.name)).map((e) => [e.name, e.schema]);
 
@@ -64,6 +63,18 @@ describe('the README documents every option of the tfjs-style functions as its s
     const table = optionsTable(schema);
     // The table to paste is in the failure message.
     expect({name, inReadme: readme.includes(table), table}).toEqual({name, inReadme: true, table});
+  });
+});
+
+describe('the README states the defaults of the elementwise family as their schemas declare them', () => {
+  const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+  const FAMILY = reference.schemas(LIB).filter((e) =>
+    ['VARIFOCAL_LOSS_SCHEMA', 'QUALITY_FOCAL_LOSS_SCHEMA', 'ASYMMETRIC_LOSS_SCHEMA'].includes(e.name));
+  test('three schemas found', () => expect(FAMILY).toHaveLength(3));
+  test.each(FAMILY.map((e) => [e.name, e.schema] as [string, Schema]))('%s', (_name, schema) => {
+    const defaults = Object.keys(schema).filter((key) => key !== 'weights' && key !== 'reduction')
+        .map((key) => `${key}: ${JSON.stringify(schema[key].defaultValue)}`).join(', ');
+    expect(readme).toContain(`, {${defaults}})`);
   });
 });
 
