@@ -38,7 +38,8 @@ const LONG_SECTIONS: readonly string[] = ['detection-sweep'];
 export type Section = typeof SECTIONS[number];
 
 export const FULL_SHAPES = ['256x10', '1024x100', '4096x1000', '65536x20', '8x128x128x21'];
-export const QUICK_SHAPES = ['256x10', '1024x100', '4x32x32x21'];
+/** Small enough that the composed contenders on the pure-JS cpu backend take seconds, not tens of seconds. */
+export const QUICK_SHAPES = ['256x10', '256x100', '2x16x16x21'];
 /** A memory-bandwidth-bound shape (many classes) and a compute-bound one (few classes, many rows). */
 export const FULL_THREAD_SHAPES = ['4096x1000', '65536x20'];
 export const QUICK_THREAD_SHAPES = ['1024x1000', '16384x20'];
@@ -103,11 +104,11 @@ export const USAGE = `Usage: node dist/bench/run.js [options]
                                   ${FULL_THREAD_SHAPES.join(',')}; --quick ${QUICK_THREAD_SHAPES.join(',')})
   --dataset-max N                 training images of the most common digit (default 800; --quick 300)
   --detection-seeds N             training seeds per loss in the detection section (default 3; --quick 1)
-  --detection-steps N             optimizer steps per detection run (default 500; --quick 200)
-  --detection-images N            training canvases of the detection section (default 2000; --quick 600)
+  --detection-steps N             optimizer steps per detection run (default 500; --quick 40)
+  --detection-images N            training canvases of the detection section (default 2000; --quick 400)
   --detection-losses LIST         classification losses of the detection section, any of
                                   ${CLASSIFICATION_LOSSES.map((l) => l.id).join(',')}
-                                  (default all; --quick the first three)
+                                  (default all; --quick the main losses, no ablations)
   --sweep-out DIR                 folder of the detection sweep's runs and report; a second call resumes
                                   there and skips finished runs (default bench/results/detection_sweep;
                                   --quick OUT/detection_sweep)
