@@ -38,8 +38,11 @@ const LONG_SECTIONS: readonly string[] = ['detection-sweep'];
 export type Section = typeof SECTIONS[number];
 
 export const FULL_SHAPES = ['256x10', '1024x100', '4096x1000', '65536x20', '8x128x128x21'];
-/** Small enough that the composed contenders on the pure-JS cpu backend take seconds, not tens of seconds. */
-export const QUICK_SHAPES = ['256x10', '256x100', '2x16x16x21'];
+/**
+ * A small 2-D shape and a 4-D (spatial) one with many classes: the composed contenders on the pure-JS
+ * cpu backend take seconds here, where 1024x100 and 4x32x32x21 took over 20 s.
+ */
+export const QUICK_SHAPES = ['256x10', '2x8x8x100'];
 /** A memory-bandwidth-bound shape (many classes) and a compute-bound one (few classes, many rows). */
 export const FULL_THREAD_SHAPES = ['4096x1000', '65536x20'];
 export const QUICK_THREAD_SHAPES = ['1024x1000', '16384x20'];
@@ -93,7 +96,7 @@ export const USAGE = `Usage: node dist/bench/run.js [options]
                                   times back to back per sample and the mean taken; 0 = one call per
                                   sample (default 5; --quick 2)
   --seeds N                       training seeds in the effect section (default 5; --quick 2)
-  --epochs N                      training epochs per run (default 20; --quick 3)
+  --epochs N                      training epochs per run (default 20; --quick 2)
   --sections LIST                 any of ${SECTIONS.join(',')} (default all but
                                   detection-sweep, which takes hours: name it; --quick runs a tiny one)
   --budget SECONDS                timed-round budget per backend and shape: slow ones stop early, after
@@ -185,7 +188,7 @@ export function parseArgs(argv: string[]): BenchOptions {
     minSampleMs: values.has('--min-sample-ms') ?
         positiveInteger('--min-sample-ms', values.get('--min-sample-ms'), true) : quick ? 2 : 5,
     seeds: values.has('--seeds') ? positiveInteger('--seeds', values.get('--seeds')) : quick ? 2 : 5,
-    epochs: values.has('--epochs') ? positiveInteger('--epochs', values.get('--epochs')) : quick ? 3 : 20,
+    epochs: values.has('--epochs') ? positiveInteger('--epochs', values.get('--epochs')) : quick ? 2 : 20,
     datasetMaxCount: values.has('--dataset-max') ? positiveInteger('--dataset-max', values.get('--dataset-max')) :
                                                    quick ? 300 : 800,
     testPerClass: 60,

@@ -422,12 +422,13 @@ describe('bench helpers', () => {
     expect([full.reps, full.warmup, full.warmupMs, full.minSampleMs]).toEqual([20, 3, 2000, 5]);
     expect(full.threadShapes.map((s) => s.label)).toEqual(['4096x1000', '65536x20']);
     // --quick shrinks the sizes only; the full run keeps its own.
+    expect([full.seeds, full.epochs, full.datasetMaxCount, quick.epochs, quick.datasetMaxCount]).toEqual([5, 20, 800, 2, 300]);
     const sizes = (o: typeof full) => [o.shapes.map((s) => s.label), o.detection.steps, o.detection.trainImages,
                                        o.detection.validationImages, o.detection.testImages, o.detection.seeds.length,
                                        o.detection.batchSize, o.detection.learningRate];
     expect(sizes(full)).toEqual([['256x10', '1024x100', '4096x1000', '65536x20', '8x128x128x21'], 500, 2000, 200, 500, 3,
                                  16, 2e-3]);
-    expect(sizes(quick)).toEqual([['256x10', '256x100', '2x16x16x21'], 40, 400, 50, 100, 1, 16, 2e-3]);
+    expect(sizes(quick)).toEqual([['256x10', '2x8x8x100'], 40, 400, 50, 100, 1, 16, 2e-3]);
     expect(parseArgs(['--warmup-ms=0', '--min-sample-ms', '0']).minSampleMs).toBe(0);
   });
 
