@@ -40,17 +40,46 @@ export async function gatherData(input: DataInput | undefined, argument: string,
   }
   if (isDataset(input)) {
     const elements = await input.toArray();
-    if (elements.length === 0 || elements.some((e) => !(e?.xs instanceof tf.Tensor) || !(e?.ys instanceof tf.Tensor))) {
-      tf.dispose(elements as unknown as tf.Tensor[]);
-      throw new CompareError(`${argument}: the Dataset must yield at least one element {xs, ys} of tensors ` +
-                             '(as model.fitDataset takes)');
+    // Unbatched tf.data.array elements hold plain numbers / arrays ({xs: number[], ys: number}) until
+    // .batch() makes tensors of them; take those as model.fit would take the same arrays.
+    const made: tf.Tensor[] = [];
+    const asTensor = (value: unknown): tf.Tensor | null => {
+      if (value instanceof tf.Tensor) {
+        return value;
+      }
+      if (typeof value !== 'number' && !Array.isArray(value) && !ArrayBuffer.isView(value)) {
+        return null;
+      }
+      try {
+        const t = tf.tensor(value as number[]);
+        made.push(t);
+        return t;
+      } catch {
+        return null;   // ragged or non-numeric arrays
+      }
+    };
+    const pairs = elements.map((e) => ({xs: asTensor(e?.xs), ys: asTensor(e?.ys)}));
+    const held = [...(elements as unknown as Array<{xs?: unknown; ys?: unknown}>).flatMap((e) => [e?.xs, e?.ys])
+                      .filter((t): t is tf.Tensor => t instanceof tf.Tensor), ...made];
+    if (pairs.length === 0 || pairs.some((p) => p.xs === null || p.ys === null)) {
+      tf.dispose(held);
+      throw new CompareError(`${argument}: the Dataset must yield at least one element {xs, ys} of tensors, numbers ` +
+                             'or arrays of numbers (batched as model.fitDataset takes, or one example each)');
     }
     // Batched elements have the model's input rank; single examples have one less.
-    const batched = elements[0].xs.rank === inputRank;
+    const batched = pairs[0].xs!.rank === inputRank;
     const join = (list: tf.Tensor[]) => (batched ? tf.concat(list) : tf.stack(list));
-    const data = {x: join(elements.map((e) => e.xs)), y: join(elements.map((e) => e.ys))};
-    tf.dispose(elements.flatMap((e) => [e.xs, e.ys]));
-    return {data, owned: true};
+    let x: tf.Tensor | undefined;
+    try {
+      x = join(pairs.map((e) => e.xs!));
+      return {data: {x, y: join(pairs.map((e) => e.ys!))}, owned: true};
+    } catch (e) {
+      tf.dispose(x);
+      throw new CompareError(`${argument}: the Dataset's elements do not join into one tensor of xs and one of ys ` +
+                             `(${(e as Error).message.split('\n')[0]}); give every element the same shape`);
+    } finally {
+      tf.dispose(held);
+    }
   }
   const {x, y} = input as TensorData;
   if (!(x instanceof tf.Tensor) || !(y instanceof tf.Tensor)) {

@@ -43,7 +43,11 @@ export type ModelFactory = (context: ModelContext) => tf.LayersModel;
 export interface CompareOptions {
   /** Called once per contender and seed; must return a new model every time. */
   model: ModelFactory;
-  /** Training data: {x, y} tensors (y: int32 class indices, one-hot, or a 0/1 multi-label matrix) or a tf.data.Dataset of {xs, ys}. */
+  /**
+   * Training data: {x, y} tensors (y: int32 class indices, one-hot, or a 0/1 multi-label matrix) or a
+   * tf.data.Dataset of {xs, ys}: batched (as model.fitDataset takes) or one example per element (tensors,
+   * or the numbers / arrays tf.data.array yields before .batch()); gathered whole into tensors.
+   */
   data: DataInput;
   /** The held-out split; without it, `validationSplit` of `data` is held out. */
   validation?: DataInput;
