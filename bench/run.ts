@@ -105,7 +105,7 @@ export const USAGE = `Usage: node dist/bench/run.js [options]
                                   4096x1000; --quick 1024x1000)
   --thread-shapes LIST            shapes of the thread scaling in the kernel section (default
                                   ${FULL_THREAD_SHAPES.join(',')}; --quick ${QUICK_THREAD_SHAPES.join(',')})
-  --dataset-max N                 training images of the most common digit (default 800; --quick 300)
+  --dataset-max N                 training images of the most common digit (default 800; --quick 200)
   --detection-seeds N             training seeds per loss in the detection section (default 3; --quick 1)
   --detection-steps N             optimizer steps per detection run (default 500; --quick 40)
   --detection-images N            training canvases of the detection section (default 2000; --quick 400)
@@ -190,7 +190,7 @@ export function parseArgs(argv: string[]): BenchOptions {
     seeds: values.has('--seeds') ? positiveInteger('--seeds', values.get('--seeds')) : quick ? 2 : 5,
     epochs: values.has('--epochs') ? positiveInteger('--epochs', values.get('--epochs')) : quick ? 2 : 20,
     datasetMaxCount: values.has('--dataset-max') ? positiveInteger('--dataset-max', values.get('--dataset-max')) :
-                                                   quick ? 300 : 800,
+                                                   quick ? 200 : 800,
     testPerClass: 60,
     budgetSeconds: values.has('--budget') ? positiveInteger('--budget', values.get('--budget')) : quick ? 5 : 30,
     detection: detectionSettings(quick, ...(['--detection-seeds', '--detection-steps', '--detection-images'].map(

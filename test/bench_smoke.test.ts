@@ -422,7 +422,7 @@ describe('bench helpers', () => {
     expect([full.reps, full.warmup, full.warmupMs, full.minSampleMs]).toEqual([20, 3, 2000, 5]);
     expect(full.threadShapes.map((s) => s.label)).toEqual(['4096x1000', '65536x20']);
     // --quick shrinks the sizes only; the full run keeps its own.
-    expect([full.seeds, full.epochs, full.datasetMaxCount, quick.epochs, quick.datasetMaxCount]).toEqual([5, 20, 800, 2, 300]);
+    expect([full.seeds, full.epochs, full.datasetMaxCount, quick.epochs, quick.datasetMaxCount]).toEqual([5, 20, 800, 2, 200]);
     const sizes = (o: typeof full) => [o.shapes.map((s) => s.label), o.detection.steps, o.detection.trainImages,
                                        o.detection.validationImages, o.detection.testImages, o.detection.seeds.length,
                                        o.detection.batchSize, o.detection.learningRate];
