@@ -1,12 +1,9 @@
 // Tables and the markdown section of the detection bench (also written alone as DETECTION.md). The
 // paired comparisons, their verdicts and the table layouts are lib/compare's (as compareLosses').
+import {formatPoints as points} from '../../lib/compare/stats';
 import {markdownTable, textTable} from '../../lib/compare/tables';
 import {PairedComparison} from '../../lib/compare/verdict';
 import {DetectionResult, LossRow} from './experiment';
-
-function points(v: number): string {
-  return Number.isFinite(v) ? (100 * v).toFixed(1) : 'n/a';
-}
 
 function meanSd(row: LossRow): string {
   return row.map50.length > 1 ? `${points(row.mean)} ± ${points(row.sd)}` : `${points(row.mean)} (1 seed)`;
