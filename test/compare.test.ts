@@ -178,6 +178,7 @@ describe('tasks and inputs', () => {
     tensors.push(multi, binary);
     const multiReport = await compareLosses({...QUICK, seeds: 2, epochs: 3, model: () => mlp(2), data: {x, y: multi}});
     expect(multiReport.task).toBe('multi-label');
+    expect(multiReport.split).toMatch(/^iteratively stratified 0.2 of options.data \(48 rows held out, fixed seed\)$/);
     expect(multiReport.primaryMetric).toBe('meanAveragePrecision');
     expect(multiReport.summaries.map((s) => s.name)).toEqual(['binary cross-entropy', 'focal γ 2 α 0.25', 'asymmetric', 'Poly-1 BCE']);
     for (const s of multiReport.summaries) {
