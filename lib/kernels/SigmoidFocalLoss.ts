@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import {ELEMENTWISE_LOSS_CODES, ELEMENTWISE_LOSS_FUNCTIONS, ResolvedSigmoidFocalLossAttrs, SigmoidFocalLoss, SigmoidFocalLossAttrs, SigmoidFocalLossGrad, SigmoidFocalLossInputs} from '../kernel_contract';
 import {elementwiseLabelsGradient} from '../paths/labels_gradients';
-import {runNativeForward} from '../paths/select';
+import {runNativeForward} from '../paths/native_forward';
 import type {AttrValue} from '../paths/tensorflow_op';
 import {addon} from '../native';
 import {backwardKernel, fusedGradient} from './backward';
