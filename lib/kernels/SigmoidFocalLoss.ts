@@ -25,8 +25,9 @@ const ENTRY = 'sigmoidFocalLoss';
  * optional ones out, and gets their defaults here, once.
  */
 export function resolveSigmoidFocalLossAttrs(attrs: SigmoidFocalLossAttrs): ResolvedSigmoidFocalLossAttrs {
-  return {...attrs, ...kernelOptionValues(ENTRY, attrs), loss: attrs.loss ?? 'focal',
-          reduction: attrs.reduction ?? 'none'} as ResolvedSigmoidFocalLossAttrs;
+  // One spread, then the table's values in place (V8 builds a literal with two spreads slowly).
+  return Object.assign({...attrs, loss: attrs.loss ?? 'focal', reduction: attrs.reduction ?? 'none'},
+                       kernelOptionValues(ENTRY, attrs)) as ResolvedSigmoidFocalLossAttrs;
 }
 
 /** Class balancing of the focal loss: alpha >= 0; negative (torchvision's -1) or null: none. */
@@ -41,12 +42,11 @@ function classBalancing(attrs: ResolvedSigmoidFocalLossAttrs): boolean {
 export function sigmoidFocalLossOpAttrs(attrs: ResolvedSigmoidFocalLossAttrs):
     {[name: string]: AttrValue} {
   const balancing = classBalancing(attrs);
-  return {
-    ...kernelOptionAttrs(ENTRY, attrs),
+  return kernelOptionAttrs(ENTRY, attrs, {
     alpha: {float: balancing ? attrs.alpha : 0},
     class_balancing: {bool: balancing},
     loss_kind: {int: ELEMENTWISE_LOSS_CODES[attrs.loss]},
-  };
+  });
 }
 
 /** A direct runKernel call's attrs (resolved): the table's options, alpha, and the loss name. */
