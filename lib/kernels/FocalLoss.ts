@@ -70,6 +70,7 @@ function focalLossKernel({inputs, backend, attrs}: KernelArgs): tf.TensorInfo {
   const lossShape = logits.shape.slice(0, -1);
   const rows = lossShape.reduce((x, y) => x * y, 1);
   const sparse = labels.dtype === 'int32';
+  const options = kernelOptionValues(ENTRY, a);  // the addon's keys of the table, read here once
   return runNativeForward({
     functionName: OP, backend, labels, logits, count: rows, lossShape, reduction: a.reduction,
     wantGrad: gradientIsRecorded(), op: 'softmax', opAttrs: () => focalLossOpAttrs(a, sparse),
@@ -79,7 +80,7 @@ function focalLossKernel({inputs, backend, attrs}: KernelArgs): tf.TensorInfo {
       denseLabels: !sparse,
       rows,
       classes,
-      ...kernelOptionValues(ENTRY, a),
+      ...options,
       alpha: typeof a.alpha === 'number' ? a.alpha : Float32Array.from(a.alpha),
       ignoreIndex: sparse ? a.ignoreIndex : null,
       logitOffsets: a.logitOffsets === null ? null : Float32Array.from(a.logitOffsets),

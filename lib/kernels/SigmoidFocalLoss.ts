@@ -71,6 +71,7 @@ function sigmoidFocalLossKernel({inputs, backend, attrs}: KernelArgs): tf.Tensor
   const a = resolveSigmoidFocalLossAttrs(attrs as unknown as SigmoidFocalLossAttrs);
   checkAttrs(a);
   const shape = logits.shape.slice();
+  const options = kernelOptionValues(ENTRY, a);  // the addon's keys of the table, read here once
   return runNativeForward({
     functionName: ELEMENTWISE_LOSS_FUNCTIONS[a.loss], backend, labels, logits,
     count: shape.reduce((x, y) => x * y, 1), lossShape: shape, reduction: a.reduction,
@@ -78,7 +79,7 @@ function sigmoidFocalLossKernel({inputs, backend, attrs}: KernelArgs): tf.Tensor
     onArrays: (arrays, lossOut, gradOut) => addon().sigmoidFocalLoss({
       logits: arrays.float32(logits),
       labels: arrays.denseLabels(labels),
-      ...kernelOptionValues(ENTRY, a),
+      ...options,
       alpha: classBalancing(a) ? a.alpha : null,
       loss: ELEMENTWISE_LOSS_CODES[a.loss],
       lossOut,
