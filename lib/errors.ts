@@ -4,12 +4,10 @@
 // (native/include/focal_error.h). This file turns either into the message the user sees, with the
 // op's name in front and flat indices written in the tensor's own coordinates.
 // docs/DESIGN.md#errors
+import {NATIVE_ERROR_CODES, NATIVE_ERROR_MARKER} from './native_tables';
 
-/** The codes of native/include/focal_error.h. */
-export type NativeErrorCode =
-    'FOCAL_LABEL_OUT_OF_RANGE' | 'FOCAL_LABEL_NOT_FINITE' | 'FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL' |
-    'FOCAL_PROBABILITY_INVALID' | 'FOCAL_PROBABILITY_OUTSIDE_UNIT_INTERVAL' |
-    'FOCAL_PROBABILITY_ROW_SUM' | 'FOCAL_OUT_OF_MEMORY' | 'FOCAL_INVALID_ARGUMENT';
+/** The codes of native/include/focal_error.h (via the generated native_tables.ts). */
+export type NativeErrorCode = typeof NATIVE_ERROR_CODES[number];
 
 /** What a native error says, from either form. */
 export interface NativeError {
@@ -26,14 +24,9 @@ export interface NativeError {
   detail: string;
 }
 
-/** The TensorFlow ops' status messages carry the error as `${NATIVE_ERROR_MARKER} {json}`. */
-export const NATIVE_ERROR_MARKER = 'tfjs-focal-loss-error';
+export {NATIVE_ERROR_MARKER};
 
-const CODES: ReadonlySet<string> = new Set<NativeErrorCode>([
-  'FOCAL_LABEL_OUT_OF_RANGE', 'FOCAL_LABEL_NOT_FINITE', 'FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL',
-  'FOCAL_PROBABILITY_INVALID', 'FOCAL_PROBABILITY_OUTSIDE_UNIT_INTERVAL',
-  'FOCAL_PROBABILITY_ROW_SUM', 'FOCAL_OUT_OF_MEMORY', 'FOCAL_INVALID_ARGUMENT',
-]);
+const CODES: ReadonlySet<string> = new Set<string>(NATIVE_ERROR_CODES);
 
 /** The addon's own entry points, named at the start of its messages. */
 const ENTRY_POINT = /^(softmaxFocalLoss|sigmoidFocalLoss|scaleRows|scaleElements|TfjsFocalLoss\w*): /;
@@ -126,8 +119,6 @@ export function formatNativeError(e: NativeError, shapes: {[name: string]: numbe
         message: `${at} = ${e.value} is out of range [0, ${e.classes})` +
             (e.ignoreIndex !== null ? ` and is not ignoreIndex (${e.ignoreIndex})` : ''),
       };
-    case 'FOCAL_LABEL_NOT_FINITE':
-      return {type: 'RangeError', message: `${labels} must contain only finite values; received ${at} = ${value}`};
     case 'FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL':
       return {type: 'RangeError', message: `${at} = ${value}: ${labels} must be in [0, 1]`};
     case 'FOCAL_PROBABILITY_INVALID': {

@@ -1,8 +1,14 @@
 // The kernels' contract, at the bottom of lib/ (in the spirit of tfjs-core's kernel_names.ts): every
 // kernel's name, inputs and attrs, the elementwise loss kinds and their native codes, the in-op
 // reductions and the backends the kernels are registered for. The losses build attrs of these
-// types, the kernels, paths and gradients read them; this file imports nothing from lib/.
+// types, the kernels, paths and gradients read them. The codes and defaults that cross to native
+// code come from native_tables.ts, generated from the native headers (tools/native-tables.js); this
+// file imports nothing else from lib/.
 import type * as tf from '@tensorflow/tfjs';
+
+import {ELEMENTWISE_LOSS_CODES, ELEMENTWISE_OPTION_DEFAULTS, REDUCTION_CODES} from './native_tables';
+
+export {ELEMENTWISE_LOSS_CODES, ELEMENTWISE_OPTION_DEFAULTS, REDUCTION_CODES};
 
 /** The backends this package registers its kernels for. */
 export const BACKENDS = ['tensorflow', 'cpu'] as const;
@@ -12,17 +18,10 @@ export const BACKENDS = ['tensorflow', 'cpu'] as const;
  * 'sum' / 'mean' inside the op (a scalar output). The losses use the in-op reduction when there
  * are no weights: it saves the engine several small ops per step, forward and backward.
  */
-export type KernelReduction = 'none' | 'sum' | 'mean';
-
-/** The code of the TensorFlow ops' `reduction` attribute (native/bindings/tensorflow_ops.cc). */
-export const REDUCTION_CODES: {[r in KernelReduction]: number} = {none: 0, sum: 1, mean: 2};
+export type KernelReduction = keyof typeof REDUCTION_CODES;
 
 /** The losses the elementwise kernel computes (docs/DESIGN.md#the-elementwise-family). */
-export type ElementwiseLossKind = 'focal' | 'varifocal' | 'qualityFocal' | 'asymmetric';
-
-/** The native code of each elementwise loss (native/include/focal_loss.h ElementwiseLoss). */
-export const ELEMENTWISE_LOSS_CODES: {[k in ElementwiseLossKind]: number} =
-    {focal: 0, varifocal: 1, qualityFocal: 2, asymmetric: 3};
+export type ElementwiseLossKind = keyof typeof ELEMENTWISE_LOSS_CODES;
 
 /** The public function each elementwise loss's errors are reported under. */
 export const ELEMENTWISE_LOSS_FUNCTIONS: {[k in ElementwiseLossKind]: string} = {
@@ -105,13 +104,6 @@ export interface ResolvedSigmoidFocalLossAttrs {
  */
 export type SigmoidFocalLossAttrs = Pick<ResolvedSigmoidFocalLossAttrs, 'gamma' | 'alpha' | 'labelSmoothing' | 'fromLogits'> &
     Partial<Omit<ResolvedSigmoidFocalLossAttrs, 'gamma' | 'alpha' | 'labelSmoothing' | 'fromLogits'>>;
-
-/**
- * The native defaults of the elementwise kernel's optional options (native/include/focal_loss.h,
- * FOCAL_SIGMOID_OPTIONS), for the losses that do not set them and the composite, which runs without
- * the addon; test/kernel_contract.test.ts checks them against the addon's kernelOptions().
- */
-export const ELEMENTWISE_OPTION_DEFAULTS = {polyEpsilon: 0, gammaNegative: 4, clip: 0.05, iouWeighted: true};
 
 // ---- The backward kernels ------------------------------------------------------------------------
 

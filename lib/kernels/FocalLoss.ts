@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import {FocalLoss, FocalLossAttrs, FocalLossGrad, FocalLossInputs, ResolvedFocalLossAttrs} from '../kernel_contract';
 import {softmaxDenseLabelsGradient} from '../paths/labels_gradients';
-import {runNativeForward} from '../paths/select';
+import {runNativeForward} from '../paths/native_forward';
 import type {AttrValue} from '../paths/tensorflow_op';
 import {addon} from '../native';
 import {backwardKernel, fusedGradient} from './backward';
@@ -21,23 +21,22 @@ const OP = 'focalLoss';
 const ENTRY = 'softmaxFocalLoss';
 
 /**
- * The attributes of the TensorFlow op (native/bindings), from the kernel's attrs: the labels'
- * dtype, the options table's, then alpha (one value or one per class), ignoreIndex and the logit
+ * The attributes of the TensorFlow op (native/bindings), from the kernel's attrs: the options
+ * table's, then the labels' dtype, alpha (one value or one per class), ignoreIndex and the logit
  * offsets.
  */
 export function focalLossOpAttrs(attrs: ResolvedFocalLossAttrs, sparse: boolean):
     {[name: string]: AttrValue} {
   const ignore = sparse && attrs.ignoreIndex !== null;
   const offsets = attrs.logitOffsets;
-  return {
+  return kernelOptionAttrs(ENTRY, attrs, {
     TLabels: {dtype: sparse ? 'int32' : 'float32'},
-    ...kernelOptionAttrs(ENTRY, attrs),
     alpha: {floats: typeof attrs.alpha === 'number' ? [attrs.alpha] : attrs.alpha},
     has_ignore_index: {bool: ignore},
     ignore_index: {int: ignore ? attrs.ignoreIndex! : 0},
     has_logit_adjustment: {bool: offsets !== null},
     logit_offsets: {floats: offsets ?? [0]},
-  };
+  });
 }
 
 /**
@@ -45,8 +44,9 @@ export function focalLossOpAttrs(attrs: ResolvedFocalLossAttrs, sparse: boolean)
  * optional ones out, and gets their defaults here, once.
  */
 export function resolveFocalLossAttrs(attrs: FocalLossAttrs): ResolvedFocalLossAttrs {
-  return {...attrs, ...kernelOptionValues(ENTRY, attrs), logitOffsets: attrs.logitOffsets ?? null,
-          reduction: attrs.reduction ?? 'none'} as ResolvedFocalLossAttrs;
+  // One spread, then the table's values in place (V8 builds a literal with two spreads slowly).
+  return Object.assign({...attrs, logitOffsets: attrs.logitOffsets ?? null, reduction: attrs.reduction ?? 'none'},
+                       kernelOptionValues(ENTRY, attrs)) as ResolvedFocalLossAttrs;
 }
 
 /** A direct runKernel call's attrs: the table's options, and alpha (a number or one per class). */
@@ -70,6 +70,7 @@ function focalLossKernel({inputs, backend, attrs}: KernelArgs): tf.TensorInfo {
   const lossShape = logits.shape.slice(0, -1);
   const rows = lossShape.reduce((x, y) => x * y, 1);
   const sparse = labels.dtype === 'int32';
+  const options = kernelOptionValues(ENTRY, a);  // the addon's keys of the table, read here once
   return runNativeForward({
     functionName: OP, backend, labels, logits, count: rows, lossShape, reduction: a.reduction,
     wantGrad: gradientIsRecorded(), op: 'softmax', opAttrs: () => focalLossOpAttrs(a, sparse),
@@ -79,7 +80,7 @@ function focalLossKernel({inputs, backend, attrs}: KernelArgs): tf.TensorInfo {
       denseLabels: !sparse,
       rows,
       classes,
-      ...kernelOptionValues(ENTRY, a),
+      ...options,
       alpha: typeof a.alpha === 'number' ? a.alpha : Float32Array.from(a.alpha),
       ignoreIndex: sparse ? a.ignoreIndex : null,
       logitOffsets: a.logitOffsets === null ? null : Float32Array.from(a.logitOffsets),

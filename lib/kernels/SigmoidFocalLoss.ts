@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import {ELEMENTWISE_LOSS_CODES, ELEMENTWISE_LOSS_FUNCTIONS, ResolvedSigmoidFocalLossAttrs, SigmoidFocalLoss, SigmoidFocalLossAttrs, SigmoidFocalLossGrad, SigmoidFocalLossInputs} from '../kernel_contract';
 import {elementwiseLabelsGradient} from '../paths/labels_gradients';
-import {runNativeForward} from '../paths/select';
+import {runNativeForward} from '../paths/native_forward';
 import type {AttrValue} from '../paths/tensorflow_op';
 import {addon} from '../native';
 import {backwardKernel, fusedGradient} from './backward';
@@ -25,8 +25,9 @@ const ENTRY = 'sigmoidFocalLoss';
  * optional ones out, and gets their defaults here, once.
  */
 export function resolveSigmoidFocalLossAttrs(attrs: SigmoidFocalLossAttrs): ResolvedSigmoidFocalLossAttrs {
-  return {...attrs, ...kernelOptionValues(ENTRY, attrs), loss: attrs.loss ?? 'focal',
-          reduction: attrs.reduction ?? 'none'} as ResolvedSigmoidFocalLossAttrs;
+  // One spread, then the table's values in place (V8 builds a literal with two spreads slowly).
+  return Object.assign({...attrs, loss: attrs.loss ?? 'focal', reduction: attrs.reduction ?? 'none'},
+                       kernelOptionValues(ENTRY, attrs)) as ResolvedSigmoidFocalLossAttrs;
 }
 
 /** Class balancing of the focal loss: alpha >= 0; negative (torchvision's -1) or null: none. */
@@ -41,12 +42,11 @@ function classBalancing(attrs: ResolvedSigmoidFocalLossAttrs): boolean {
 export function sigmoidFocalLossOpAttrs(attrs: ResolvedSigmoidFocalLossAttrs):
     {[name: string]: AttrValue} {
   const balancing = classBalancing(attrs);
-  return {
-    ...kernelOptionAttrs(ENTRY, attrs),
+  return kernelOptionAttrs(ENTRY, attrs, {
     alpha: {float: balancing ? attrs.alpha : 0},
     class_balancing: {bool: balancing},
     loss_kind: {int: ELEMENTWISE_LOSS_CODES[attrs.loss]},
-  };
+  });
 }
 
 /** A direct runKernel call's attrs (resolved): the table's options, alpha, and the loss name. */
@@ -71,6 +71,7 @@ function sigmoidFocalLossKernel({inputs, backend, attrs}: KernelArgs): tf.Tensor
   const a = resolveSigmoidFocalLossAttrs(attrs as unknown as SigmoidFocalLossAttrs);
   checkAttrs(a);
   const shape = logits.shape.slice();
+  const options = kernelOptionValues(ENTRY, a);  // the addon's keys of the table, read here once
   return runNativeForward({
     functionName: ELEMENTWISE_LOSS_FUNCTIONS[a.loss], backend, labels, logits,
     count: shape.reduce((x, y) => x * y, 1), lossShape: shape, reduction: a.reduction,
@@ -78,7 +79,7 @@ function sigmoidFocalLossKernel({inputs, backend, attrs}: KernelArgs): tf.Tensor
     onArrays: (arrays, lossOut, gradOut) => addon().sigmoidFocalLoss({
       logits: arrays.float32(logits),
       labels: arrays.denseLabels(labels),
-      ...kernelOptionValues(ENTRY, a),
+      ...options,
       alpha: classBalancing(a) ? a.alpha : null,
       loss: ELEMENTWISE_LOSS_CODES[a.loss],
       lossOut,

@@ -61,13 +61,20 @@ export function kernelOptionValues(entry: KernelEntryPoint, attrs: object):
   return values;
 }
 
-/** Complete attrs' table options as the TensorFlow op's attributes: the table's names and types. */
-export function kernelOptionAttrs(entry: KernelEntryPoint, attrs: object):
-    {[name: string]: AttrValue} {
+/**
+ * Complete attrs' table options as the TensorFlow op's attributes (the table's names and types),
+ * followed by the kernel's own attributes `rest`. Runs on every call: one object filled in place
+ * (no spread of a dynamically keyed object, which V8 copies on a slow path).
+ */
+export function kernelOptionAttrs(entry: KernelEntryPoint, attrs: object,
+                                  rest: {[name: string]: AttrValue} = {}): {[name: string]: AttrValue} {
   const values = attrs as {[key: string]: number | boolean};
   const out: {[name: string]: AttrValue} = {};
   for (const option of kernelOptionTable(entry)) {
-    out[option.attr] = {[option.type]: values[option.key]} as AttrValue;
+    const value = values[option.key];
+    out[option.attr] = option.type === 'bool' ? {bool: value as boolean} :
+        option.type === 'int' ? {int: value as number} : {float: value as number};
   }
+  for (const name in rest) out[name] = rest[name];
   return out;
 }

@@ -4,7 +4,7 @@
 // swapped-arguments hint); and the warning for probabilities passed as logits.
 import * as tf from '@tensorflow/tfjs';
 
-import {runLoss, usesComposite} from '../paths/select';
+import {usesComposite} from '../paths/select';
 import {Caller, inputError} from '../validation/inputs';
 import {noteLogits, probabilityWarningMessage, ProbabilityKind} from '../validation/probability_warning';
 
@@ -34,7 +34,9 @@ export function lossOrEmpty(call: {labels: tf.Tensor, logits: tf.Tensor}, reduce
 }
 
 /**
- * runLoss (paths/select.ts) for the user's call `c`: errors under c's names, and with
+ * The loss's kernel `kernelName` (one op on the tape), or `composite` (the same loss of tfjs ops,
+ * given the same inputs and attrs) where the native kernel does not run (paths/select.ts
+ * usesComposite), for the user's call `c`: errors under c's names, and with
  * `attrs.fromLogits` the probability warning. `kind` picks the warning's criterion;
  * `hasFromLogits`: whether c has the option (the family's losses always take logits).
  */
@@ -45,7 +47,8 @@ export function runUserLoss<A extends {fromLogits: boolean}>(
   let loss: tf.Tensor;
   const onComposite = usesComposite();
   try {
-    loss = runLoss(kernelName, inputs, attrs, composite, onComposite);
+    loss = onComposite ? composite(inputs.labels, inputs.logits, attrs) :
+        tf.engine().runKernel(kernelName, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
   } catch (e) {
     throw inputError(c, e, inputs.labels, inputs.logits, attrs.fromLogits);
   }

@@ -249,8 +249,9 @@ void read_loss(const Args& args, const ArgObject& o, SigmoidFocalArgs* a) {
   const Napi::Value loss_v = o.Get("loss");
   if (!loss_v.IsUndefined()) {
     const int64_t loss = args.size(loss_v, "args.loss");
-    if (loss > static_cast<int64_t>(ElementwiseLoss::kAsymmetric))
-      args.range_error("args.loss", "0 (focal), 1 (varifocal), 2 (quality focal) or 3 (asymmetric)",
+    constexpr int64_t kCount = static_cast<int64_t>(ElementwiseLoss::kCount);
+    if (loss >= kCount)
+      args.range_error("args.loss", "an ElementwiseLoss code, 0 to " + std::to_string(kCount - 1),
                        std::to_string(loss));
     a->loss = static_cast<ElementwiseLoss>(loss);
   }
@@ -289,8 +290,8 @@ Napi::Value SigmoidFocalLoss(const Napi::CallbackInfo& info) {
     a.class_balancing = false;
   } else {
     const double al = args.number(alpha_v, "args.alpha");
-    a.class_balancing = al >= 0;  // negative (or null): no class balancing
-    a.alpha = a.class_balancing ? al : 0.25;
+    a.class_balancing = al >= 0;  // negative (or null): no class balancing, alpha keeps its default
+    if (a.class_balancing) a.alpha = al;
   }
 
   read_loss(args, o, &a);

@@ -77,12 +77,16 @@ struct SoftmaxFocalArgs {
 
 // The elementwise losses of the sigmoid kernel, one formula each per element (x the logit, y the
 // target, p = sigmoid(x)). docs/DESIGN.md#the-elementwise-family
+// The codes cross to TypeScript (the N-API `loss` key, the TF op's `loss_kind` attribute) through
+// lib/native_tables.ts, which tools/native-tables.js generates from this enum: each kName = code
+// becomes the kind 'name'. kCount is no loss: the bindings refuse codes >= kCount.
 enum class ElementwiseLoss : int {
   kFocal = 0,         // alpha_t BCE (1 - p_t)^gamma + alpha_t poly_epsilon (1 - p_t)^(gamma + 1)
   kVarifocal = 1,     // BCE(x, y) (y if y > 0 else alpha p^gamma)
   kQualityFocal = 2,  // |y - p|^gamma BCE(x, y)   (gamma is GFL's beta)
   kAsymmetric = 3,    // -y (1 - p)^gamma log p - (1 - y) p_m^gamma_negative log(1 - p_m),
                       //   p_m = max(p - clip, 0)
+  kCount              // the number of losses above
 };
 
 struct SigmoidFocalArgs {  // elementwise over `count` elements
@@ -115,6 +119,16 @@ Error sigmoid_focal_loss(const SigmoidFocalArgs& args);
 // `out` may alias `grad`.
 void scale_rows(const float* grad, const float* dy, int64_t rows, int64_t classes, float* out);
 void scale_elements(const float* grad, const float* dy, int64_t count, float* out);
+
+// How a TensorFlow op reduces its per-sample losses (its `reduction` attribute; TypeScript reads
+// the codes from lib/native_tables.ts, generated from this enum like ElementwiseLoss): per sample,
+// or their sum or mean as a scalar. kCount is no reduction.
+enum class Reduction : int {
+  kNone = 0,
+  kSum = 1,
+  kMean = 2,
+  kCount  // the number of reductions above
+};
 
 // The sum (mean: the sum divided by max(1, n)) of n per-sample losses, accumulated in double in
 // index order, so the result is the same for every thread count. Used for losses reduced inside

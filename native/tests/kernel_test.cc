@@ -567,7 +567,7 @@ void test_error_fields() {
                "tfjs-focal-loss-error {\"code\":\"FOCAL_LABEL_OUT_OF_RANGE\",\"argument\":\"labels\","
                "\"index\":21,\"value\":10,\"classes\":10,\"ignoreIndex\":-100,\"detail\":\"\"}");
   focal::Error nan_value;
-  nan_value.code = focal::ErrorCode::kLabelNotFinite;
+  nan_value.code = focal::ErrorCode::kLabelOutsideUnitInterval;
   nan_value.argument = "labels";
   nan_value.value = NAN;
   expect_error("tensorflow format, NaN", focal::to_tensorflow_message(nan_value), "\"value\":\"NaN\"");
