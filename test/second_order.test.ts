@@ -1,5 +1,5 @@
 // Second derivatives (tf.grad of tf.grad: Hessian-vector products, gradient penalties, mixed
-// derivatives in the labels) of every loss and Keras-style object, on the native path of the
+// derivatives in the labels), and a third, of every loss and Keras-style object, on the native path of the
 // backend under test and on the composite (@tensorflow/tfjs-backend-wasm), against central
 // differences of the independent float64 reference gradients (test/family_reference.ts,
 // test/reference.ts). The fused kernels give first derivatives only: inside a gradient that is
@@ -134,6 +134,15 @@ function referenceHessianVector(c: Case, x: number[]): number[] {
   return plus.map((p, i) => (p - minus[i]) / (2 * H));
 }
 
+/** T[v, v]: the second central difference of the float64 gradient along v. */
+function referenceThirdDerivative(c: Case, x: number[]): number[] {
+  const h = 1e-4;
+  const plus = c.gradient(step(x, null, h), c.labels);
+  const mid = c.gradient(x, c.labels);
+  const minus = c.gradient(step(x, null, -h), c.labels);
+  return plus.map((p, i) => (p - 2 * mid[i] + minus[i]) / (h * h));
+}
+
 /** d/dlabels of v . dL/dx, by central differences in each label. */
 function referenceMixed(c: Case, x: number[]): number[] {
   return c.labels.map((_, i) => (dot(c.gradient(x, step(c.labels, i, H)), DIRECTION) -
@@ -150,6 +159,17 @@ function secondDerivatives(c: Case, x0: number[]): {hv: Float32Array, mixed: Flo
     const hv = tf.grad((z: tf.Tensor) => penalty(labels, z))(x).dataSync() as Float32Array;
     const mixed = c.mixed ? tf.grad((y: tf.Tensor) => penalty(y, x))(labels).dataSync() as Float32Array : null;
     return {hv: Float32Array.from(hv), mixed: mixed && Float32Array.from(mixed)};
+  });
+}
+
+/** tf.grad of v . (H v): the third derivative along v twice. */
+function thirdDerivative(c: Case, x0: number[]): Float32Array {
+  return tf.tidy(() => {
+    const labels = c.labelsDtype === 'int32' ? tf.tensor1d(c.labels, 'int32') : tf.tensor(c.labels, shape);
+    const v = tf.tensor(DIRECTION, shape);
+    const along = (f: (z: tf.Tensor) => tf.Tensor) => (z: tf.Tensor) => tf.sum(tf.mul(tf.grad(f)(z), v));
+    const t = tf.grad(along(along((w: tf.Tensor) => c.loss(labels, w))))(tf.tensor(x0, shape));
+    return Float32Array.from(t.dataSync() as Float32Array);
   });
 }
 
@@ -176,6 +196,13 @@ describe.each([[KERNEL_BACKEND], ['wasm']])('second derivatives on %s', (backend
       expect(Math.max(...expectedMixed.map(Math.abs))).toBeGreaterThan(1e-3);
       expectGradientClose(`${name} on ${backend}: d/dlabels (v . dL/dx)`, mixed!, expectedMixed, 1e-4);
     }
+  });
+
+  test.each(CASES.map((c) => [c.name, c] as const))('%s: a third derivative matches float64 differences', (name, c) => {
+    const x = c.inputs ?? LOGITS;
+    const expected = referenceThirdDerivative(c, x);
+    expect(Math.max(...expected.map(Math.abs))).toBeGreaterThan(1e-3);
+    expectGradientClose(`${name} on ${backend}: T[v, v]`, thirdDerivative(c, x), expected, 1e-4);
   });
 });
 

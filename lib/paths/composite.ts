@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import {NativeError, rethrowNative} from '../errors';
 import type {ResolvedFocalLossAttrs, ResolvedSigmoidFocalLossAttrs} from '../kernel_contract';
-import {clipByValue, logSoftmax, sigmoid, where} from './composite_ops';
+import {clipByValue, expm1, logSoftmax, sigmoid, softplus, where} from './composite_ops';
 import {reduceLossTensor} from './in_op_reduction';
 
 /** Keras's epsilon: probabilities (fromLogits false) are clipped to [EPSILON, 1 - EPSILON]. */
@@ -131,7 +131,7 @@ export function softmaxProbabilities(
     const adjusted = attrs.logitOffsets === null ? logits :
         tf.add(logits, tf.tensor1d(attrs.logitOffsets, 'float32'));
     const logP = logSoftmax(adjusted);
-    return {logP, oneMinusP: tf.neg(tf.expm1(logP))};
+    return {logP, oneMinusP: tf.neg(expm1(logP))};
   }
   const p = clipByValue(tf.div(logits, tf.sum(logits, -1, true)), KERAS_EPSILON, 1 - KERAS_EPSILON);
   return {logP: tf.log(p), oneMinusP: tf.sub(1, p)};
@@ -197,7 +197,7 @@ export function compositeSigmoidFocalLoss(labels: tf.Tensor, logits: tf.Tensor,
     let crossEntropy: tf.Tensor;
     let oneMinusPt: tf.Tensor;
     if (attrs.fromLogits) {
-      crossEntropy = tf.add(tf.mul(y, tf.softplus(tf.neg(logits))), tf.mul(notY, tf.softplus(logits)));
+      crossEntropy = tf.add(tf.mul(y, softplus(tf.neg(logits))), tf.mul(notY, softplus(logits)));
       oneMinusPt = tf.add(tf.mul(y, sigmoid(tf.neg(logits))), tf.mul(notY, sigmoid(logits)));
     } else {
       // Keras: the cross-entropy of the clipped probabilities, the focal factor of the given ones.

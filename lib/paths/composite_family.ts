@@ -10,12 +10,12 @@ import * as tf from '@tensorflow/tfjs';
 
 import {ELEMENTWISE_LOSS_FUNCTIONS, ResolvedSigmoidFocalLossAttrs} from '../kernel_contract';
 import {checkElementwiseValues, compositeSigmoidFocalLoss} from './composite';
-import {exp, maximum, sigmoid, where} from './composite_ops';
+import {exp, maximum, sigmoid, softplus, where} from './composite_ops';
 import {reduceLossTensor} from './in_op_reduction';
 
 /** log sigmoid(x) = -softplus(-x) (tf.logSigmoid's custom gradient loses its saved input in a tidy). */
 function logSigmoid(x: tf.Tensor): tf.Tensor {
-  return tf.neg(tf.softplus(tf.neg(x)));
+  return tf.neg(softplus(tf.neg(x)));
 }
 
 /** t == 0 and t == 1 for t in [0, 1], as masks for composite_ops' `where`. */
@@ -69,7 +69,7 @@ export function varifocalComposite(targets: tf.Tensor, logits: tf.Tensor,
                                    attrs: ResolvedSigmoidFocalLossAttrs): tf.Tensor {
   return tf.tidy(() => {
     const negative = tf.mul(powFromLog(logSigmoid(logits), attrs.gamma),
-                            tf.mul(tf.softplus(logits), attrs.alpha));
+                            tf.mul(softplus(logits), attrs.alpha));
     const positive = attrs.iouWeighted ? tf.mul(bce(logits, targets), targets) : bce(logits, targets);
     return reduce(where(isPositive(targets), positive, negative), attrs, logits);
   });
@@ -106,10 +106,10 @@ export function asymmetricComposite(labels: tf.Tensor, logits: tf.Tensor,
   return tf.tidy(() => {
     const {clip, gammaNegative} = attrs;
     const positive = tf.mul(powFromLog(logSigmoid(tf.neg(logits)), attrs.gamma),
-                            tf.softplus(tf.neg(logits)));
+                            softplus(tf.neg(logits)));
     let negative: tf.Tensor;
     if (clip === 0) {
-      negative = tf.mul(powFromLog(logSigmoid(logits), gammaNegative), tf.softplus(logits));
+      negative = tf.mul(powFromLog(logSigmoid(logits), gammaNegative), softplus(logits));
     } else {
       const margin = tf.sub(sigmoid(logits), clip);
       const above = isPositive(margin);

@@ -6,7 +6,8 @@
 //    records that copy on the tape before the op itself, so its tape cannot connect the copy to x:
 //    a second derivative silently drops the op's curvature (or finds "no path from x to y"). Here
 //    the gradient recomputes the output from the input, through the same form again, so every
-//    order is connected.
+//    order is connected (the gradients of Softplus and Expm1 are a Sigmoid and an Exp: their third derivatives had
+//    the flaw).
 //  - Select (tf.where), ClipByValue and Maximum build their gradient from comparisons and
 //    logicalNot / logicalAnd, which tfjs cannot differentiate ("gradient function not found for
 //    LogicalNot"). Their masks are taken off the tape here: the masks are locally constant, so
@@ -44,8 +45,15 @@ export const sigmoid: (x: tf.Tensor) => tf.Tensor = unaryOp(
       return tf.mul(dy, tf.mul(y, tf.sub(tf.scalar(1), y)));
     });
 
+/** tf.softplus; gradient dy sigmoid(x) (tfjs's), through `sigmoid` above (a third derivative). */
+export const softplus: (x: tf.Tensor) => tf.Tensor = unaryOp(
+    (x) => tf.softplus(x), (dy, x) => tf.mul(dy, sigmoid(x)));
+
 /** tf.exp; gradient dy exp(x) (tfjs's Exp gradient) with exp(x) recomputed. */
 export const exp: (x: tf.Tensor) => tf.Tensor = unaryOp((x) => tf.exp(x), (dy, x) => tf.mul(dy, exp(x)));
+
+/** tf.expm1; gradient dy exp(x) (tfjs's), through `exp` above (a third derivative). */
+export const expm1: (x: tf.Tensor) => tf.Tensor = unaryOp((x) => tf.expm1(x), (dy, x) => tf.mul(dy, exp(x)));
 
 /**
  * tf.logSoftmax over the last axis; gradient dy - sum(dy) exp(logSoftmax(x)) (tfjs's) with
