@@ -4,10 +4,10 @@
 // are right:
 //  - Sigmoid, Exp and logSoftmax compute their gradient from a saved copy of their output. tfjs
 //    records that copy on the tape before the op itself, so its tape cannot connect the copy to x:
-//    a second derivative silently drops the op's curvature (or finds "no path from x to y"). Here
-//    the gradient recomputes the output from the input, through the same form again, so every
-//    order is connected (the gradients of Softplus and Expm1 are a Sigmoid and an Exp: their third derivatives had
-//    the flaw).
+//    a second derivative silently drops the op's curvature (or finds "no path from x to y"). Here,
+//    where the backward pass is itself recorded, the gradient recomputes the output from the input
+//    through the same form again, so every order is connected (Softplus's and Expm1's gradients
+//    are a Sigmoid and an Exp: their third derivatives had the flaw).
 //  - Select (tf.where), ClipByValue and Maximum build their gradient from comparisons and
 //    logicalNot / logicalAnd, which tfjs cannot differentiate ("gradient function not found for
 //    LogicalNot"). Their masks are taken off the tape here: the masks are locally constant, so
@@ -26,42 +26,46 @@ export function offTape<T extends tf.Tensor>(compute: () => T): T {
 }
 
 /**
- * The unary op `forward` with the gradient `gradient(dy, x)`, which may itself use differentiable
- * ops of x (the input, saved as tfjs saves inputs): a gradient that autodiff can differentiate.
+ * The unary op `forward` with the gradient `gradient(dy, x, y)`, in which `y()` is forward(x): the
+ * saved output for a first derivative (as tfjs's own gradients use it, no extra work), recomputed
+ * through this op where the backward pass is itself recorded (a second derivative is being taken),
+ * so that the tape connects it to x. `gradient` may use differentiable ops of x (saved as tfjs
+ * saves inputs).
  */
 function unaryOp(forward: (x: tf.Tensor) => tf.Tensor,
-                 gradient: (dy: tf.Tensor, x: tf.Tensor) => tf.Tensor): (x: tf.Tensor) => tf.Tensor {
-  const op = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([x]);
-    return {value: forward(x), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => gradient(dy, saved[0])};
+                 gradient: (dy: tf.Tensor, x: tf.Tensor, y: () => tf.Tensor) => tf.Tensor):
+    (x: tf.Tensor) => tf.Tensor {
+  const custom = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+    const value = forward(x);
+    save([x, value]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, [savedX, savedY]: tf.Tensor[]) =>
+          gradient(dy, savedX, () => (tf.engine().state.gradientDepth > 0 ? op(savedX) : savedY)),
+    };
   }) as unknown as CustomGradFunction);
-  return (x) => op(x) as tf.Tensor;
+  const op = (x: tf.Tensor) => custom(x) as tf.Tensor;
+  return op;
 }
 
-/** tf.sigmoid; gradient dy y (1 - y) (tfjs's Sigmoid gradient) with y recomputed from x. */
-export const sigmoid: (x: tf.Tensor) => tf.Tensor = unaryOp(
-    (x) => tf.sigmoid(x), (dy, x) => {
-      const y = sigmoid(x);
-      return tf.mul(dy, tf.mul(y, tf.sub(tf.scalar(1), y)));
-    });
+/** tf.sigmoid; gradient dy y (1 - y) (tfjs's Sigmoid gradient). */
+export const sigmoid = unaryOp((x) => tf.sigmoid(x), (dy, x, y) => {
+  const s = y();
+  return tf.mul(dy, tf.mul(s, tf.sub(tf.scalar(1), s)));
+});
+
+/** tf.exp; gradient dy y (tfjs's Exp gradient). */
+export const exp = unaryOp((x) => tf.exp(x), (dy, x, y) => tf.mul(dy, y()));
 
 /** tf.softplus; gradient dy sigmoid(x) (tfjs's), through `sigmoid` above (a third derivative). */
-export const softplus: (x: tf.Tensor) => tf.Tensor = unaryOp(
-    (x) => tf.softplus(x), (dy, x) => tf.mul(dy, sigmoid(x)));
-
-/** tf.exp; gradient dy exp(x) (tfjs's Exp gradient) with exp(x) recomputed. */
-export const exp: (x: tf.Tensor) => tf.Tensor = unaryOp((x) => tf.exp(x), (dy, x) => tf.mul(dy, exp(x)));
+export const softplus = unaryOp((x) => tf.softplus(x), (dy, x) => tf.mul(dy, sigmoid(x)));
 
 /** tf.expm1; gradient dy exp(x) (tfjs's), through `exp` above (a third derivative). */
-export const expm1: (x: tf.Tensor) => tf.Tensor = unaryOp((x) => tf.expm1(x), (dy, x) => tf.mul(dy, exp(x)));
+export const expm1 = unaryOp((x) => tf.expm1(x), (dy, x) => tf.mul(dy, exp(x)));
 
-/**
- * tf.logSoftmax over the last axis; gradient dy - sum(dy) exp(logSoftmax(x)) (tfjs's) with
- * logSoftmax(x) recomputed.
- */
-export const logSoftmax: (x: tf.Tensor) => tf.Tensor = unaryOp(
-    (x) => tf.logSoftmax(x),
-    (dy, x) => tf.sub(dy, tf.mul(tf.sum(dy, -1, true), exp(logSoftmax(x)))));
+/** tf.logSoftmax over the last axis; gradient dy - sum(dy) exp(y) (tfjs's). */
+export const logSoftmax = unaryOp(
+    (x) => tf.logSoftmax(x), (dy, x, y) => tf.sub(dy, tf.mul(tf.sum(dy, -1, true), exp(y()))));
 
 /** tf.where(condition, a, b) with `condition` off the tape (tfjs's gradient takes its logicalNot). */
 export function where(condition: () => tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
