@@ -137,8 +137,8 @@ export function familyTargetsGradient(targets: tf.Tensor, logits: tf.Tensor,
     switch (attrs.loss) {
       case 'varifocal':
         return where(isPositive(targets), attrs.iouWeighted ?
-                            tf.sub(bce(logits, targets), tf.mul(logits, targets)) : tf.neg(logits),
-                        tf.zerosLike(targets));
+                         tf.sub(bce(logits, targets), tf.mul(logits, targets)) : tf.neg(logits),
+                     tf.zerosLike(targets));
       case 'qualityFocal': {
         const beta = attrs.gamma;
         const d = tf.sub(targets, sigmoid(logits));
