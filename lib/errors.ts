@@ -188,14 +188,17 @@ export function nativeFieldsOf(error: unknown):
 
 /**
  * The error rethrowNative threw, reported again for the function the user called (`fn`), under its
- * argument names, with `hint` appended; any other error unchanged.
+ * argument names, with `hint` appended, and indices in `shapes` where the user's tensor had
+ * another shape than the kernel's input (a Keras object's yTrue [N] for yPred [N, 1]); any other
+ * error unchanged.
  */
-export function renameNativeError(error: unknown, fn: string, names: ArgumentNames, hint = ''): unknown {
+export function renameNativeError(error: unknown, fn: string, names: ArgumentNames, hint = '',
+                                  shapes: {[name: string]: number[]} = {}): unknown {
   const fields = nativeFieldsOf(error);
   if (fields === null) {
     return error;
   }
-  const {message, type} = formatNativeError(fields.error, fields.shapes, names);
+  const {message, type} = formatNativeError(fields.error, {...fields.shapes, ...shapes}, names);
   const renamed = makeError(type, `${fn}: ${message}${hint}`);
   Object.defineProperty(renamed, NATIVE_FIELDS, {value: fields});
   return renamed;

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import {SigmoidFocalLoss} from '../kernels/SigmoidFocalLoss';
 import {elementwiseFamilyComposite} from '../paths/composite_family';
-import {Caller, callerOf, checkBinaryTargets, validateElementwiseCall} from '../validation/inputs';
+import {Caller, callerOf, checkBinaryTargets, kerasCall, validateElementwiseCall} from '../validation/inputs';
 import {reduction, resolveOptions, ResolvedOf, Schema, weights} from '../validation/options';
 import {FocalLossFunction, makeLossFunction} from './keras';
 import {reducedKernelLoss} from './reduction';
@@ -58,7 +58,7 @@ export function familyLossObject<C extends Schema, O>(
   const resolved = resolveOptions(fn, configSchema, config, {}, 'config');
   const caller = callerOf(fn, {labels: 'yTrue', logits: 'yPred', options: 'config'});
   return makeLossFunction(fn, className, resolved, (yTrue, yPred) => tf.tidy(() => {
-    const [labels, logits] = checkBinaryTargets(fn, yTrue, yPred);
-    return tf.mean(elementwise(caller, labels, logits, toOptions(resolved)), -1);
+    const call = kerasCall(caller, checkBinaryTargets, yTrue, yPred);
+    return tf.mean(elementwise(call.caller, call.labels, call.logits, toOptions(resolved)), -1);
   }));
 }

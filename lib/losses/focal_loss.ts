@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type {ResolvedFocalLossAttrs} from '../kernel_contract';
 import {FocalLoss} from '../kernels/FocalLoss';
 import {compositeFocalLoss} from '../paths/composite';
-import {Caller, callerOf, checkCategoricalTargets, checkLogitsOnlyOptions, checkSparseTargets, validateSoftmaxCall} from '../validation/inputs';
+import {Caller, callerOf, checkCategoricalTargets, checkLogitsOnlyOptions, checkSparseTargets, kerasCall, KerasTargetsCheck, validateSoftmaxCall} from '../validation/inputs';
 import {boolean, classIndex, classWeights, finiteNumber, logitAdjustment, nonNegativeNumber, reduction, resolveOptions, unitInterval, weights, withDefault} from '../validation/options';
 import {FocalLossFunction, makeLossFunction} from './keras';
 import {reducedKernelLoss, reduceWeightedLoss} from './reduction';
@@ -90,15 +90,15 @@ type ResolvedCategoricalConfig = ResolvedCategoricalFocalCrossentropyConfig;
 
 function categoricalLoss(
     fn: string, className: string, config: unknown,
-    targets: (fn: string, yTrue: unknown, yPred: unknown) => [tf.Tensor, tf.Tensor]):
+    targets: KerasTargetsCheck):
     FocalLossFunction<ResolvedCategoricalConfig> {
   // The per-class alpha's length is checked against the classes at each call.
   const resolved = resolveOptions(fn, CATEGORICAL_FOCAL_CROSSENTROPY_SCHEMA, config, {}, 'config');
   checkLogitsOnlyOptions(fn, 'config', resolved);
   const caller = callerOf(fn, {labels: 'yTrue', logits: 'yPred', options: 'config'});
   return makeLossFunction(fn, className, resolved, (yTrue, yPred) => tf.tidy(() => {
-    const [labels, logits] = targets(fn, yTrue, yPred);
-    return focalLossAs(caller, labels, logits, {...resolved, reduction: tf.Reduction.NONE});
+    const call = kerasCall(caller, targets, yTrue, yPred);
+    return focalLossAs(call.caller, call.labels, call.logits, {...resolved, reduction: tf.Reduction.NONE});
   }));
 }
 

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import {ELEMENTWISE_OPTION_DEFAULTS, ResolvedSigmoidFocalLossAttrs} from '../kernel_contract';
 import {SigmoidFocalLoss} from '../kernels/SigmoidFocalLoss';
 import {elementwiseFamilyComposite} from '../paths/composite_family';
-import {Caller, callerOf, checkBinaryTargets, validateElementwiseCall} from '../validation/inputs';
+import {Caller, callerOf, checkBinaryTargets, kerasCall, validateElementwiseCall} from '../validation/inputs';
 import {balancingAlpha, boolean, finiteNumber, nonNegativeNumber, reduction, resolveOptions, unitInterval, weights, withDefault} from '../validation/options';
 import {FocalLossFunction, makeLossFunction} from './keras';
 import {reducedKernelLoss, reduceWeightedLoss} from './reduction';
@@ -97,8 +97,8 @@ export function binaryFocalCrossentropy(config?: BinaryFocalCrossentropyConfig):
   const resolved = resolveOptions(fn, BINARY_FOCAL_CROSSENTROPY_SCHEMA, config, {}, 'config');
   const caller = callerOf(fn, {labels: 'yTrue', logits: 'yPred', options: 'config'});
   return makeLossFunction(fn, 'BinaryFocalCrossentropy', resolved, (yTrue, yPred) => tf.tidy(() => {
-    const [labels, logits] = checkBinaryTargets(fn, yTrue, yPred);
-    const elementwise = sigmoidFocalLossAs(caller, labels, logits, {
+    const call = kerasCall(caller, checkBinaryTargets, yTrue, yPred);
+    const elementwise = sigmoidFocalLossAs(call.caller, call.labels, call.logits, {
       alpha: resolved.applyClassBalancing ? resolved.alpha : null,
       gamma: resolved.gamma,
       fromLogits: resolved.fromLogits,

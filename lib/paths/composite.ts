@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import {NativeError, rethrowNative} from '../errors';
 import type {ResolvedFocalLossAttrs, ResolvedSigmoidFocalLossAttrs} from '../kernel_contract';
+import {clipByValue, expm1, logSoftmax, sigmoid, softplus, where} from './composite_ops';
 import {reduceLossTensor} from './in_op_reduction';
 
 /** Keras's epsilon: probabilities (fromLogits false) are clipped to [EPSILON, 1 - EPSILON]. */
@@ -112,11 +113,10 @@ function modulatingFactor(oneMinusP: tf.Tensor, gamma: number): tf.Tensor {
     return tf.pow(oneMinusP, gamma);
   }
   // d/dx x^gamma is infinite at x = 0 for gamma < 1; pow is taken at 1 there and masked, so that
-  // neither branch's gradient is Infinity * 0. The mask is sign(x) != 0 (x >= 0): sign has a
-  // (zero) gradient, tf.greater has none.
-  const positive = tf.cast(tf.sign(oneMinusP), 'bool');
-  const base = tf.where(positive, oneMinusP, tf.onesLike(oneMinusP));
-  return tf.where(positive, tf.pow(base, gamma), tf.zerosLike(oneMinusP));
+  // neither branch's gradient is Infinity * 0. The mask is sign(x) != 0 (x >= 0).
+  const positive = () => tf.cast(tf.sign(oneMinusP), 'bool');
+  const base = where(positive, oneMinusP, tf.onesLike(oneMinusP));
+  return where(positive, tf.pow(base, gamma), tf.zerosLike(oneMinusP));
 }
 
 /**
@@ -130,11 +130,10 @@ export function softmaxProbabilities(
   if (attrs.fromLogits) {
     const adjusted = attrs.logitOffsets === null ? logits :
         tf.add(logits, tf.tensor1d(attrs.logitOffsets, 'float32'));
-    const logP = tf.logSoftmax(adjusted);
-    return {logP, oneMinusP: tf.neg(tf.expm1(logP))};
+    const logP = logSoftmax(adjusted);
+    return {logP, oneMinusP: tf.neg(expm1(logP))};
   }
-  const p = tf.clipByValue(tf.div(logits, tf.sum(logits, -1, true)), KERAS_EPSILON,
-                           1 - KERAS_EPSILON);
+  const p = clipByValue(tf.div(logits, tf.sum(logits, -1, true)), KERAS_EPSILON, 1 - KERAS_EPSILON);
   return {logP: tf.log(p), oneMinusP: tf.sub(1, p)};
 }
 
@@ -198,11 +197,11 @@ export function compositeSigmoidFocalLoss(labels: tf.Tensor, logits: tf.Tensor,
     let crossEntropy: tf.Tensor;
     let oneMinusPt: tf.Tensor;
     if (attrs.fromLogits) {
-      crossEntropy = tf.add(tf.mul(y, tf.softplus(tf.neg(logits))), tf.mul(notY, tf.softplus(logits)));
-      oneMinusPt = tf.add(tf.mul(y, tf.sigmoid(tf.neg(logits))), tf.mul(notY, tf.sigmoid(logits)));
+      crossEntropy = tf.add(tf.mul(y, softplus(tf.neg(logits))), tf.mul(notY, softplus(logits)));
+      oneMinusPt = tf.add(tf.mul(y, sigmoid(tf.neg(logits))), tf.mul(notY, sigmoid(logits)));
     } else {
       // Keras: the cross-entropy of the clipped probabilities, the focal factor of the given ones.
-      const p = tf.clipByValue(logits, KERAS_EPSILON, 1 - KERAS_EPSILON);
+      const p = clipByValue(logits, KERAS_EPSILON, 1 - KERAS_EPSILON);
       crossEntropy = tf.neg(tf.add(tf.mul(y, tf.log(p)), tf.mul(notY, tf.log(tf.sub(1, p)))));
       oneMinusPt = tf.add(tf.mul(y, tf.sub(1, logits)), tf.mul(notY, logits));
     }
