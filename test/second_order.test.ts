@@ -153,15 +153,17 @@ function referenceMixed(c: Case, x: number[]): number[] {
 
 /** tf.grad of v . tf.grad(loss), in the inputs and (mixed) in the labels. */
 function secondDerivatives(c: Case, x0: number[]): {hv: Float32Array, mixed: Float32Array | null} {
-  return tf.tidy(() => {
+  let out!: {hv: Float32Array, mixed: Float32Array | null};
+  tf.tidy(() => {
     const x = tf.tensor(x0, shape);
     const labels = c.labelsDtype === 'int32' ? tf.tensor1d(c.labels, 'int32') : tf.tensor(c.labels, shape);
     const v = tf.tensor(DIRECTION, shape);
     const penalty = (y: tf.Tensor, z: tf.Tensor) => tf.sum(tf.mul(tf.grad((w: tf.Tensor) => c.loss(y, w))(z), v));
     const hv = tf.grad((z: tf.Tensor) => penalty(labels, z))(x).dataSync() as Float32Array;
     const mixed = c.mixed ? tf.grad((y: tf.Tensor) => penalty(y, x))(labels).dataSync() as Float32Array : null;
-    return {hv: Float32Array.from(hv), mixed: mixed && Float32Array.from(mixed)};
+    out = {hv: Float32Array.from(hv), mixed: mixed && Float32Array.from(mixed)};
   });
+  return out;
 }
 
 /** tf.grad of v . (H v): the third derivative along v twice. */
