@@ -32,7 +32,7 @@ tar -tzf "$tgz" > "$work/files.txt"
 for prebuilt in linux-x64/focal_loss.glibc.node linux-arm64/focal_loss.glibc.node win32-x64/focal_loss.node; do
   grep -q "^package/prebuilds/$prebuilt\$" "$work/files.txt" || { echo "no prebuilds/$prebuilt in the tarball"; exit 1; }
 done
-if grep -E '^package/(test|bench|build)/' "$work/files.txt" | grep -vE '^package/bench/results/[A-Z]+\.md$'; then
+if grep -E '^package/(test|bench|build)/' "$work/files.txt" | grep -vE '^package/bench/results/([A-Z]+\.md|detection_sweep/(SWEEP\.md|[a-z_]+\.svg))$'; then
   echo "tarball ships tests, bench or build output"; exit 1
 fi
 # The shipped package.json has no scripts (the repository's prepare/prepack/test/... are dev-only).
