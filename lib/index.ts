@@ -1,5 +1,5 @@
-// Public API of tfjs-focal-loss. Importing it registers the 'FocalLoss' and 'SigmoidFocalLoss'
-// kernels, their backward kernels and their gradients for the 'tensorflow' (@tensorflow/tfjs-node)
+// Public API of tfjs-focal-loss. Importing it registers the 'SoftmaxFocalLoss' (alias 'FocalLoss')
+// and 'SigmoidFocalLoss' kernels, their backward kernels and their gradients for the 'tensorflow' (@tensorflow/tfjs-node)
 // and 'cpu' backends; on any other backend the losses run as a composite of tfjs ops.
 // First: a missing or unsupported tfjs is reported before anything imports it.
 import './peers';
@@ -9,15 +9,15 @@ import './peers';
 // (the reductions and the labels gradients are ordinary tfjs ops).
 import '@tensorflow/tfjs';
 
-export {FocalLoss, FocalLossGrad} from './kernels/FocalLoss';
-export type {FocalLossGradInputs, FocalLossInputs} from './kernels/FocalLoss';
+export {FocalLoss, FocalLossGrad, SoftmaxFocalLoss, SoftmaxFocalLossGrad} from './kernels/SoftmaxFocalLoss';
+export type {FocalLossGradInputs, FocalLossInputs, SoftmaxFocalLossGradInputs, SoftmaxFocalLossInputs} from './kernels/SoftmaxFocalLoss';
 export {SigmoidFocalLoss, SigmoidFocalLossGrad} from './kernels/SigmoidFocalLoss';
 export type {SigmoidFocalLossGradInputs, SigmoidFocalLossInputs} from './kernels/SigmoidFocalLoss';
 export type {KernelReduction} from './kernel_contract';
 export {classBalancedAlpha} from './losses/class_balance';
 export type {ClassBalancedAlphaOptions} from './losses/class_balance';
 export {categoricalFocalCrossentropy, FOCAL_LOSS_SCHEMA, focalLoss, sparseCategoricalFocalCrossentropy} from './losses/focal_loss';
-export type {CategoricalFocalCrossentropyConfig, FocalLossAttrs, FocalLossOptions, ResolvedCategoricalFocalCrossentropyConfig} from './losses/focal_loss';
+export type {CategoricalFocalCrossentropyConfig, FocalLossAttrs, FocalLossOptions, SoftmaxFocalLossAttrs, ResolvedCategoricalFocalCrossentropyConfig} from './losses/focal_loss';
 export type {FocalLossFunction} from './losses/keras';
 export {binaryFocalCrossentropy, SIGMOID_FOCAL_LOSS_SCHEMA, sigmoidFocalLoss} from './losses/sigmoid_focal_loss';
 export type {BinaryFocalCrossentropyConfig, ResolvedBinaryFocalCrossentropyConfig, SigmoidFocalLossAttrs, SigmoidFocalLossOptions} from './losses/sigmoid_focal_loss';

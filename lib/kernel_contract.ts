@@ -29,20 +29,31 @@ export const ELEMENTWISE_LOSS_FUNCTIONS: {[k in ElementwiseLossKind]: string} = 
   asymmetric: 'asymmetricLoss',
 };
 
-// ---- 'FocalLoss': softmax focal loss over the last axis ------------------------------------------
+// ---- 'SoftmaxFocalLoss': softmax focal loss over the last axis ----------------------------------
+// Names follow one rule: the tfjs kernel `SoftmaxFocalLoss`, its backward `SoftmaxFocalLossGrad`,
+// the addon entry point `softmaxFocalLoss` (the kernel name with a lower-case first letter) and
+// the TensorFlow op `TfjsSoftmaxFocalLoss` ("Tfjs" + the kernel name, native/bindings).
 
+export const SoftmaxFocalLoss = 'SoftmaxFocalLoss';
+export const SoftmaxFocalLossGrad = 'SoftmaxFocalLossGrad';
+/**
+ * The names of 0.x, registered as aliases (the same kernel and gradient) so that direct
+ * `runKernel('FocalLoss', ...)` calls keep working.
+ * @deprecated Use SoftmaxFocalLoss / SoftmaxFocalLossGrad.
+ */
 export const FocalLoss = 'FocalLoss';
+/** @deprecated Use SoftmaxFocalLossGrad. */
 export const FocalLossGrad = 'FocalLossGrad';
 
-export interface FocalLossInputs extends tf.NamedTensorInfoMap {
+export interface SoftmaxFocalLossInputs extends tf.NamedTensorInfoMap {
   /** int32 class indices of shape logits.shape[:-1], or float32 (soft) one-hot of logits.shape. */
   labels: tf.TensorInfo;
   /** float32 [..., C]: logits, or probabilities when fromLogits is false. */
   logits: tf.TensorInfo;
 }
 
-/** The attrs of 'FocalLoss' as the losses pass them: every field given. */
-export interface ResolvedFocalLossAttrs {
+/** The attrs of 'SoftmaxFocalLoss' as the losses pass them: every field given. */
+export interface ResolvedSoftmaxFocalLossAttrs {
   gamma: number;
   /** One class weight, or one per class. */
   alpha: number | number[];
@@ -59,11 +70,11 @@ export interface ResolvedFocalLossAttrs {
 }
 
 /**
- * The attrs of a direct `runKernel('FocalLoss', ...)` call: the optional ones may be left out
+ * The attrs of a direct `runKernel('SoftmaxFocalLoss', ...)` call: the optional ones may be left out
  * (logitOffsets: none, reduction: 'none'; polyEpsilon: the native table's default).
  */
-export type FocalLossAttrs = Omit<ResolvedFocalLossAttrs, 'logitOffsets' | 'reduction'> &
-    Partial<Pick<ResolvedFocalLossAttrs, 'logitOffsets' | 'reduction'>>;
+export type SoftmaxFocalLossAttrs = Omit<ResolvedSoftmaxFocalLossAttrs, 'logitOffsets' | 'reduction'> &
+    Partial<Pick<ResolvedSoftmaxFocalLossAttrs, 'logitOffsets' | 'reduction'>>;
 
 // ---- 'SigmoidFocalLoss': the elementwise losses ----------------------------------------------------
 
@@ -119,5 +130,11 @@ export interface BackwardInputs extends tf.NamedTensorInfoMap {
   loss?: tf.TensorInfo;
 }
 
-export type FocalLossGradInputs = BackwardInputs;
+export type SoftmaxFocalLossGradInputs = BackwardInputs;
+/** @deprecated The 0.x names of SoftmaxFocalLossInputs / SoftmaxFocalLossAttrs / SoftmaxFocalLossGradInputs. */
+export type FocalLossInputs = SoftmaxFocalLossInputs;
+/** @deprecated Use SoftmaxFocalLossAttrs. */
+export type FocalLossAttrs = SoftmaxFocalLossAttrs;
+/** @deprecated Use SoftmaxFocalLossGradInputs. */
+export type FocalLossGradInputs = SoftmaxFocalLossGradInputs;
 export type SigmoidFocalLossGradInputs = BackwardInputs;

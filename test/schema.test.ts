@@ -5,10 +5,10 @@ import * as path from 'path';
 
 import * as tf from '@tensorflow/tfjs-core';
 
-import {asymmetricLoss, binaryFocalCrossentropy, categoricalFocalCrossentropy, ElementwiseLossKind, FocalLoss, focalLoss, FocalLossAttrs, qualityFocalLoss, SigmoidFocalLoss, sigmoidFocalLoss, SigmoidFocalLossAttrs, varifocalLoss} from '../lib';
+import {asymmetricLoss, binaryFocalCrossentropy, categoricalFocalCrossentropy, ElementwiseLossKind, SoftmaxFocalLoss, focalLoss, SoftmaxFocalLossAttrs, qualityFocalLoss, SigmoidFocalLoss, sigmoidFocalLoss, SigmoidFocalLossAttrs, varifocalLoss} from '../lib';
 import {BINARY_FOCAL_CROSSENTROPY_SCHEMA, SIGMOID_FOCAL_LOSS_SCHEMA} from '../lib/losses/sigmoid_focal_loss';
 import {CATEGORICAL_FOCAL_CROSSENTROPY_SCHEMA, FOCAL_LOSS_SCHEMA} from '../lib/losses/focal_loss';
-import {focalLossOpAttrs, resolveFocalLossAttrs} from '../lib/kernels/FocalLoss';
+import {softmaxFocalLossOpAttrs, resolveSoftmaxFocalLossAttrs} from '../lib/kernels/SoftmaxFocalLoss';
 import {resolveSigmoidFocalLossAttrs, sigmoidFocalLossOpAttrs} from '../lib/kernels/SigmoidFocalLoss';
 import {ELEMENTWISE_LOSS_CODES, ELEMENTWISE_OPTION_DEFAULTS} from '../lib/kernel_contract';
 import {addon, KernelOption} from '../lib/native';
@@ -130,12 +130,12 @@ describe('every option that is not about the reduction reaches the kernel as an 
   }
 
   test.each([
-    ['FocalLoss', FOCAL_LOSS_SCHEMA, () => tf.tidy(() => focalLoss(
+    ['SoftmaxFocalLoss', FOCAL_LOSS_SCHEMA, () => tf.tidy(() => focalLoss(
         tf.tensor1d([0, 1], 'int32'), tf.tensor2d([[1, 2], [3, 4]])))],
     ['SigmoidFocalLoss', SIGMOID_FOCAL_LOSS_SCHEMA, () => tf.tidy(() => sigmoidFocalLoss(
         tf.tensor1d([0, 1]), tf.tensor1d([1, 2])))],
   ] as Array<[string, Schema, () => tf.Tensor]>)('%s', (kernelName, schema, run) => {
-    expect([FocalLoss, SigmoidFocalLoss]).toContain(kernelName);
+    expect([SoftmaxFocalLoss, SigmoidFocalLoss]).toContain(kernelName);
     // logitAdjustment reaches the kernel as its per-class offsets τ log π.
     const expected = [...Object.keys(schema).filter((k) => !API_LEVEL.includes(k)), 'reduction']
         .map((k) => k === 'logitAdjustment' ? 'logitOffsets' : k);
@@ -160,10 +160,10 @@ describe('what the kernels pass to native code is what native code declares it r
   const focalAttrs = {gamma: 2, alpha: [1, 2], labelSmoothing: 0, ignoreIndex: 3, fromLogits: true,
                       polyEpsilon: 0, logitOffsets: null};
 
-  test('FocalLoss: the TensorFlow op attributes, sparse and dense labels', () => {
+  test('SoftmaxFocalLoss: the TensorFlow op attributes, sparse and dense labels', () => {
     for (const sparse of [true, false]) {
       for (const logitOffsets of [null, [-0.29, -1.39]]) {
-        expect(attrsOf(forwardOpAttrs(focalLossOpAttrs(resolveFocalLossAttrs({...focalAttrs, logitOffsets}), sparse), call))
+        expect(attrsOf(forwardOpAttrs(softmaxFocalLossOpAttrs(resolveSoftmaxFocalLossAttrs({...focalAttrs, logitOffsets}), sparse), call))
                    .sort(byName))
             .toEqual([...specs.softmax!].sort(byName));
       }
@@ -188,7 +188,7 @@ describe('what the kernels pass to native code is what native code declares it r
   test('each option of the native table reaches the op as its attribute, with its value', () => {
     const softmax = distinct(table.softmaxFocalLoss);
     const sigmoid = distinct(table.sigmoidFocalLoss);
-    const opSoftmax = focalLossOpAttrs(resolveFocalLossAttrs({...focalAttrs, ...softmax} as FocalLossAttrs), true);
+    const opSoftmax = softmaxFocalLossOpAttrs(resolveSoftmaxFocalLossAttrs({...focalAttrs, ...softmax} as SoftmaxFocalLossAttrs), true);
     const opSigmoid = sigmoidFocalLossOpAttrs(resolveSigmoidFocalLossAttrs({gamma: 2, alpha: 0.25, labelSmoothing: 0, fromLogits: true, ...sigmoid}));
     for (const [options, values, op] of [[table.softmaxFocalLoss, softmax, opSoftmax],
                                          [table.sigmoidFocalLoss, sigmoid, opSigmoid]] as const) {
@@ -210,7 +210,7 @@ describe('what the kernels pass to native code is what native code declares it r
     const labels = tf.tensor2d([[1, 0], [0, 1]]);
     const logits = tf.tensor2d([[1, 2], [3, -4]]);
     const runs: Array<[string, KernelOption[], () => tf.Tensor]> = [
-      ['FocalLoss', table.softmaxFocalLoss, () => focalLoss(tf.tensor1d([0, 1], 'int32'), logits)],
+      ['SoftmaxFocalLoss', table.softmaxFocalLoss, () => focalLoss(tf.tensor1d([0, 1], 'int32'), logits)],
       ['SigmoidFocalLoss', table.sigmoidFocalLoss, () => sigmoidFocalLoss(labels, logits)],
       ['SigmoidFocalLoss', table.sigmoidFocalLoss, () => varifocalLoss(labels, logits)],
       ['SigmoidFocalLoss', table.sigmoidFocalLoss, () => qualityFocalLoss(labels, logits)],
@@ -270,16 +270,16 @@ describe('a direct runKernel call with attrs of the wrong type or left out', () 
   const softmax = {gamma: 2, alpha: 0.25, labelSmoothing: 0, ignoreIndex: null, fromLogits: true};
   const sigmoid = {gamma: 2, alpha: 0.25, labelSmoothing: 0, fromLogits: true};
   test.each([
-    ['FocalLoss', {...softmax, gamma: '2'}, /^FocalLoss: attrs\.gamma must be a number; received the string '2'$/],
-    ['FocalLoss', {...softmax, fromLogits: 1}, /^FocalLoss: attrs\.fromLogits must be a boolean; received number 1$/],
-    ['FocalLoss', {...softmax, polyEpsilon: 'x'}, /^FocalLoss: attrs\.polyEpsilon must be a number \(or left out: 0\); received the string 'x'$/],
-    ['FocalLoss', {...softmax, alpha: null}, /^FocalLoss: attrs\.alpha must be a number or an array of numbers \(one per class\); received null$/],
+    ['SoftmaxFocalLoss', {...softmax, gamma: '2'}, /^SoftmaxFocalLoss: attrs\.gamma must be a number; received the string '2'$/],
+    ['SoftmaxFocalLoss', {...softmax, fromLogits: 1}, /^SoftmaxFocalLoss: attrs\.fromLogits must be a boolean; received number 1$/],
+    ['SoftmaxFocalLoss', {...softmax, polyEpsilon: 'x'}, /^SoftmaxFocalLoss: attrs\.polyEpsilon must be a number \(or left out: 0\); received the string 'x'$/],
+    ['SoftmaxFocalLoss', {...softmax, alpha: null}, /^SoftmaxFocalLoss: attrs\.alpha must be a number or an array of numbers \(one per class\); received null$/],
     ['SigmoidFocalLoss', {...sigmoid, alpha: 'a'}, /^SigmoidFocalLoss: attrs\.alpha must be a number \(negative: no class balancing\) or null; received the string 'a'$/],
     ['SigmoidFocalLoss', {...sigmoid, alpha: -1, loss: 'varifocal'}, /^SigmoidFocalLoss: attrs\.alpha must be a number >= 0 \(the weight of the negatives\) for loss 'varifocal'; received number -1$/],
     ['SigmoidFocalLoss', {...sigmoid, loss: 'vari'}, /^SigmoidFocalLoss: attrs\.loss must be one of 'focal', 'varifocal', 'qualityFocal', 'asymmetric' \(or left out: 'focal'\); received the string 'vari'$/],
     ['SigmoidFocalLoss', {...sigmoid, iouWeighted: 1}, /^SigmoidFocalLoss: attrs\.iouWeighted must be a boolean \(or left out: true\); received number 1$/],
   ] as Array<[string, Record<string, unknown>, RegExp]>)('%s %j', (kernel, attrs, message) => {
-    const inputs = {labels: kernel === 'FocalLoss' ? sparse : targets, logits};
+    const inputs = {labels: kernel === 'SoftmaxFocalLoss' ? sparse : targets, logits};
     expect(() => tf.tidy(() => tf.engine().runKernel(kernel, inputs, attrs as tf.NamedAttrMap))).toThrow(message);
   });
   test('alpha null and negative mean the same (no class balancing) on every path', () => {
@@ -294,7 +294,7 @@ describe('a direct runKernel call with attrs left out', () => {
   const table = addon().kernelOptions();
   const logits = tf.tensor2d([[1.5, -0.5, 0.25], [0, 2, -1]]);
   const kernels: Array<[string, KernelOption[], tf.NamedTensorMap, Record<string, unknown>]> = [
-    ['FocalLoss', table.softmaxFocalLoss, {labels: tf.tensor1d([0, 2], 'int32'), logits},
+    ['SoftmaxFocalLoss', table.softmaxFocalLoss, {labels: tf.tensor1d([0, 2], 'int32'), logits},
      {gamma: 2, alpha: 0.25, labelSmoothing: 0, ignoreIndex: null, fromLogits: true, polyEpsilon: 0.5}],
     ...['focal', 'asymmetric'].map((loss) => ['SigmoidFocalLoss', table.sigmoidFocalLoss,
       {labels: tf.tensor2d([[1, 0, 0.5], [0, 0.3, 1]]), logits},

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfd from '@tensorflow/tfjs-data';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {binaryFocalCrossentropy, categoricalFocalCrossentropy, FocalLoss, FocalLossGrad, focalLoss, sigmoidFocalLoss, SigmoidFocalLoss, SigmoidFocalLossGrad, sparseCategoricalFocalCrossentropy, tensorflowOpsStatus} from '../lib';
+import {binaryFocalCrossentropy, categoricalFocalCrossentropy, FocalLoss, FocalLossGrad, focalLoss, SoftmaxFocalLoss, SoftmaxFocalLossGrad, sigmoidFocalLoss, SigmoidFocalLoss, SigmoidFocalLossGrad, sparseCategoricalFocalCrossentropy, tensorflowOpsStatus} from '../lib';
 import {tensorflowOps} from '../lib/paths/tensorflow_op';
 import {addon} from '../lib/native';
 
@@ -252,13 +252,35 @@ describe('the registered kernels run through the native addon', () => {
 
   test('kernels and gradients are registered for this backend', () => {
     const backend = tf.getBackend();
-    for (const name of [FocalLoss, FocalLossGrad, SigmoidFocalLoss, SigmoidFocalLossGrad]) {
+    for (const name of [SoftmaxFocalLoss, SoftmaxFocalLossGrad, SigmoidFocalLoss, SigmoidFocalLossGrad]) {
       const kernel = tf.getKernel(name, backend);
       expect(kernel).toBeDefined();
       expect(kernel.backendName).toBe(backend);
     }
-    expect(tf.getGradient(FocalLoss)).toBeDefined();
+    expect(tf.getGradient(SoftmaxFocalLoss)).toBeDefined();
     expect(tf.getGradient(SigmoidFocalLoss)).toBeDefined();
+  });
+
+  test('the earlier names FocalLoss / FocalLossGrad run the same kernel, gradient and backward', () => {
+    const labels = tf.tensor1d([2, 0], 'int32');
+    const logits = tf.tensor2d([[0.5, -1, 2], [3, 0, -2]]);
+    const attrs = {gamma: 2, alpha: 0.25, labelSmoothing: 0, ignoreIndex: null, fromLogits: true} as unknown as tf.NamedAttrMap;
+    const run = (name: string) => tf.engine().runKernel(name, {labels, logits}, attrs) as tf.Tensor;
+    const grad = (name: string) => tf.grad((z: tf.Tensor) => tf.engine().runKernel(
+        name, {labels, logits: z}, {...attrs, reduction: 'sum'}) as tf.Tensor)(logits);
+    expect([FocalLoss, FocalLossGrad]).toEqual(['FocalLoss', 'FocalLossGrad']);
+    const [loss, aliasLoss] = [run(SoftmaxFocalLoss), run(FocalLoss)];
+    const [g, aliasG] = [grad(SoftmaxFocalLoss), grad(FocalLoss)];
+    expect(Array.from(aliasLoss.dataSync())).toEqual(Array.from(loss.dataSync()));
+    expect(Array.from(aliasG.dataSync())).toEqual(Array.from(g.dataSync()));
+    expect(Array.from(g.dataSync()).some((v) => v !== 0)).toBe(true);
+    const dy = tf.tensor1d([2, 0.5]);
+    const scaled = tf.engine().runKernel(FocalLossGrad, {dy, grad: logits}) as tf.Tensor;
+    expect(Array.from(scaled.dataSync())).toEqual([1, -2, 4, 1.5, 0, -1]);
+    // A direct call's errors name the kernel the caller ran.
+    expect(() => tf.engine().runKernel(FocalLoss, {labels, logits}, {...attrs, gamma: '2'} as unknown as tf.NamedAttrMap))
+        .toThrow(/^FocalLoss: attrs\.gamma must be a number/);
+    tf.dispose([labels, logits, loss, aliasLoss, g, aliasG, dy, scaled]);
   });
 
   test('every forward call and every backward call goes through the addon once', () => {
@@ -271,7 +293,7 @@ describe('the registered kernels run through the native addon', () => {
     expect(addon().callCount()).toBe(calls + 1);
     calls = addon().callCount();
     const grad = tf.grad((z: tf.Tensor) => focalLoss(labels, z))(logits);
-    expect(addon().callCount()).toBe(calls + 2);  // FocalLoss + FocalLossGrad
+    expect(addon().callCount()).toBe(calls + 2);  // SoftmaxFocalLoss + SoftmaxFocalLossGrad
     calls = addon().callCount();
     const sigmoid = sigmoidFocalLoss(targets, logits);
     expect(addon().callCount()).toBe(calls + 1);
@@ -304,8 +326,8 @@ describe('the registered kernels run through the native addon', () => {
       tf.dispose([focalLoss(labels, logits), sigmoidFocalLoss(targets, logits)]);
       tf.dispose([tf.grad((z: tf.Tensor) => focalLoss(labels, z))(logits),
                   tf.grad((z: tf.Tensor) => sigmoidFocalLoss(targets, z))(logits)]);
-      expect(wantedGradient('TfjsFocalLossSoftmax')).toEqual([false, true]);
-      expect(wantedGradient('TfjsFocalLossSigmoid')).toEqual([false, true]);
+      expect(wantedGradient('TfjsSoftmaxFocalLoss')).toEqual([false, true]);
+      expect(wantedGradient('TfjsSigmoidFocalLoss')).toEqual([false, true]);
       expect(viaOps ? softmax.mock.calls.length + sigmoid.mock.calls.length : run?.mock.calls.length ?? 0)
           .toBe(0);
     } finally {
@@ -321,7 +343,7 @@ describe('backward kernels and the saved gradient', () => {
   test('a direct runKernel call leaves its grad input untouched; the registered gradient scales the tape\'s own copy', () => {
     const grad = tf.tensor2d([[1, -2, 3], [4, 5, -6]]);
     const dy = tf.tensor1d([2, -0.5]);
-    const out = tf.engine().runKernel(FocalLossGrad, {dy, grad}) as tf.Tensor;
+    const out = tf.engine().runKernel(SoftmaxFocalLossGrad, {dy, grad}) as tf.Tensor;
     expect(Array.from(out.dataSync())).toEqual([2, -4, 6, -2, -2.5, 3]);
     expect(Array.from(grad.dataSync())).toEqual([1, -2, 3, 4, 5, -6]);
     const sOut = tf.engine().runKernel(SigmoidFocalLossGrad, {dy: tf.onesLike(grad).mul(3), grad}) as tf.Tensor;
@@ -338,11 +360,11 @@ describe('backward kernels and the saved gradient', () => {
     expect(a.every(Number.isFinite) && a.some((v) => v !== 0)).toBe(true);
     // The forward kernel has one output (so the engine zero-fills no gradient-sized dy), and a
     // loss computed while nothing was recorded has no saved gradient to take.
-    const single = tf.engine().runKernel(FocalLoss, {labels, logits},
+    const single = tf.engine().runKernel(SoftmaxFocalLoss, {labels, logits},
         {gamma: 2, alpha: 0.25, labelSmoothing: 0, ignoreIndex: null, fromLogits: true} as unknown as tf.NamedAttrMap);
     expect(Array.isArray(single)).toBe(false);
     expect((single as tf.Tensor).shape).toEqual([2]);
-    expect(() => tf.engine().runKernel(FocalLossGrad, {dy, loss: single as tf.Tensor})).toThrow(/no gradient was saved/);
+    expect(() => tf.engine().runKernel(SoftmaxFocalLossGrad, {dy, loss: single as tf.Tensor})).toThrow(/no gradient was saved/);
     tf.dispose([grad, dy, out, sOut, logits, labels, g1, g2, single as tf.Tensor]);
   });
 });

@@ -1,6 +1,6 @@
 // 'SigmoidFocalLoss' (elementwise sigmoid focal loss: binary / multi-label, RetinaNet and Keras
 // BinaryFocalCrossentropy form) and its backward 'SigmoidFocalLossGrad', for the 'tensorflow' and
-// 'cpu' backends. Same structure as FocalLoss.ts: one fused native pass forward (loss, and
+// 'cpu' backends. Same structure as SoftmaxFocalLoss.ts: one fused native pass forward (loss, and
 // dL/dlogits while a gradient is recorded), an in-place scale by dy backward.
 import * as tf from '@tensorflow/tfjs';
 
@@ -51,7 +51,7 @@ export function sigmoidFocalLossOpAttrs(attrs: ResolvedSigmoidFocalLossAttrs):
 
 /** A direct runKernel call's attrs (resolved): the table's options, alpha, and the loss name. */
 function checkAttrs(attrs: ResolvedSigmoidFocalLossAttrs): void {
-  checkKernelAttrs(ENTRY, attrs);
+  checkKernelAttrs(SigmoidFocalLoss, ENTRY, attrs);
   const alpha: unknown = attrs.alpha;
   const loss: unknown = attrs.loss;
   if (typeof loss !== 'string' || !Object.prototype.hasOwnProperty.call(ELEMENTWISE_LOSS_CODES, loss)) {

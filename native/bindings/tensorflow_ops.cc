@@ -17,9 +17,11 @@
 
 namespace focal {
 
-const char* const kSoftmaxOpName = "TfjsFocalLossSoftmax";
-const char* const kSigmoidOpName = "TfjsFocalLossSigmoid";
-const char* const kScaleGradientOpName = "TfjsFocalLossScaleGradient";
+// Each op is named "Tfjs" + the tfjs kernel it runs for (lib/kernel_contract.ts); the scale op
+// serves both backward kernels. The prefix keeps them apart in TensorFlow's process-wide registry.
+const char* const kSoftmaxOpName = "TfjsSoftmaxFocalLoss";
+const char* const kSigmoidOpName = "TfjsSigmoidFocalLoss";
+const char* const kScaleGradientOpName = "TfjsScaleGradient";
 
 #if defined(__linux__)
 namespace {
