@@ -29,7 +29,7 @@ export {NATIVE_ERROR_MARKER};
 const CODES: ReadonlySet<string> = new Set<string>(NATIVE_ERROR_CODES);
 
 /** The addon's own entry points, named at the start of its messages. */
-const ENTRY_POINT = /^(softmaxFocalLoss|sigmoidFocalLoss|scaleRows|scaleElements|Tfjs\w*): /;
+const ENTRY_POINT = /^(softmaxFocalLoss|sigmoidElementwiseLoss|scaleRows|scaleElements|Tfjs\w*): /;
 
 function toNumber(v: unknown, fallback: number): number {
   return typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : fallback;

@@ -37,7 +37,7 @@ export const ELEMENTWISE_LOSS_FUNCTIONS: {[k in ElementwiseLossKind]: string} = 
 export const SoftmaxFocalLoss = 'SoftmaxFocalLoss';
 export const SoftmaxFocalLossGrad = 'SoftmaxFocalLossGrad';
 /**
- * The names of 0.x, registered as aliases (the same kernel and gradient) so that direct
+ * The names of 0.1, registered as aliases (the same kernel and gradient) so that direct
  * `runKernel('FocalLoss', ...)` calls keep working.
  * @deprecated Use SoftmaxFocalLoss / SoftmaxFocalLossGrad.
  */
@@ -76,20 +76,31 @@ export interface ResolvedSoftmaxFocalLossAttrs {
 export type SoftmaxFocalLossAttrs = Omit<ResolvedSoftmaxFocalLossAttrs, 'logitOffsets' | 'reduction'> &
     Partial<Pick<ResolvedSoftmaxFocalLossAttrs, 'logitOffsets' | 'reduction'>>;
 
-// ---- 'SigmoidFocalLoss': the elementwise losses ----------------------------------------------------
+// ---- 'SigmoidElementwiseLoss': the elementwise losses ------------------------------------------
+// One kernel for every elementwise loss on sigmoid probabilities (attrs.loss: sigmoid focal,
+// varifocal, quality focal, asymmetric); named by the rule above: addon entry
+// `sigmoidElementwiseLoss`, TensorFlow op `TfjsSigmoidElementwiseLoss`.
 
+export const SigmoidElementwiseLoss = 'SigmoidElementwiseLoss';
+export const SigmoidElementwiseLossGrad = 'SigmoidElementwiseLossGrad';
+/**
+ * The names of 0.1, registered as aliases (the same kernel and gradient) so that direct
+ * `runKernel('SigmoidFocalLoss', ...)` calls keep working.
+ * @deprecated Use SigmoidElementwiseLoss.
+ */
 export const SigmoidFocalLoss = 'SigmoidFocalLoss';
+/** @deprecated Use SigmoidElementwiseLossGrad. */
 export const SigmoidFocalLossGrad = 'SigmoidFocalLossGrad';
 
-export interface SigmoidFocalLossInputs extends tf.NamedTensorInfoMap {
+export interface SigmoidElementwiseLossInputs extends tf.NamedTensorInfoMap {
   /** float32 targets in [0, 1], same shape as logits. */
   labels: tf.TensorInfo;
   /** float32 logits, or probabilities when fromLogits is false. */
   logits: tf.TensorInfo;
 }
 
-/** The attrs of 'SigmoidFocalLoss' as the losses pass them: every field given. */
-export interface ResolvedSigmoidFocalLossAttrs {
+/** The attrs of 'SigmoidElementwiseLoss' as the losses pass them: every field given. */
+export interface ResolvedSigmoidElementwiseLossAttrs {
   /** Which loss. 'varifocal' reads alpha and gamma, 'qualityFocal' gamma (its beta), 'asymmetric'
    * gamma (γ+), gammaNegative and clip; they take logits and no smoothing. */
   loss: ElementwiseLossKind;
@@ -110,11 +121,11 @@ export interface ResolvedSigmoidFocalLossAttrs {
 }
 
 /**
- * The attrs of a direct `runKernel('SigmoidFocalLoss', ...)` call: the optional ones may be left out
- * (loss: 'focal', reduction: 'none', the rest: the native table's defaults).
+ * The attrs of a direct `runKernel('SigmoidElementwiseLoss', ...)` call: the optional ones may be
+ * left out (loss: 'focal', reduction: 'none', the rest: the native table's defaults).
  */
-export type SigmoidFocalLossAttrs = Pick<ResolvedSigmoidFocalLossAttrs, 'gamma' | 'alpha' | 'labelSmoothing' | 'fromLogits'> &
-    Partial<Omit<ResolvedSigmoidFocalLossAttrs, 'gamma' | 'alpha' | 'labelSmoothing' | 'fromLogits'>>;
+export type SigmoidElementwiseLossAttrs = Pick<ResolvedSigmoidElementwiseLossAttrs, 'gamma' | 'alpha' | 'labelSmoothing' | 'fromLogits'> &
+    Partial<Omit<ResolvedSigmoidElementwiseLossAttrs, 'gamma' | 'alpha' | 'labelSmoothing' | 'fromLogits'>>;
 
 // ---- The backward kernels ------------------------------------------------------------------------
 
@@ -131,10 +142,16 @@ export interface BackwardInputs extends tf.NamedTensorInfoMap {
 }
 
 export type SoftmaxFocalLossGradInputs = BackwardInputs;
-/** @deprecated The 0.x names of SoftmaxFocalLossInputs / SoftmaxFocalLossAttrs / SoftmaxFocalLossGradInputs. */
+/** @deprecated Use SoftmaxFocalLossInputs. */
 export type FocalLossInputs = SoftmaxFocalLossInputs;
 /** @deprecated Use SoftmaxFocalLossAttrs. */
 export type FocalLossAttrs = SoftmaxFocalLossAttrs;
 /** @deprecated Use SoftmaxFocalLossGradInputs. */
 export type FocalLossGradInputs = SoftmaxFocalLossGradInputs;
-export type SigmoidFocalLossGradInputs = BackwardInputs;
+export type SigmoidElementwiseLossGradInputs = BackwardInputs;
+/** @deprecated Use SigmoidElementwiseLossInputs. */
+export type SigmoidFocalLossInputs = SigmoidElementwiseLossInputs;
+/** @deprecated Use SigmoidElementwiseLossAttrs. */
+export type SigmoidFocalLossAttrs = SigmoidElementwiseLossAttrs;
+/** @deprecated Use SigmoidElementwiseLossGradInputs. */
+export type SigmoidFocalLossGradInputs = SigmoidElementwiseLossGradInputs;

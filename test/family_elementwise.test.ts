@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import './register_gradients';
-import {ELEMENTWISE_OPTION_DEFAULTS, ResolvedSigmoidFocalLossAttrs} from '../lib/kernel_contract';
+import {ELEMENTWISE_OPTION_DEFAULTS, ResolvedSigmoidElementwiseLossAttrs} from '../lib/kernel_contract';
 import {elementwiseFamilyComposite} from '../lib/paths/composite_family';
 import {
   asymmetricCrossentropy,
@@ -19,7 +19,7 @@ import {
   qualityFocalCrossentropy,
   qualityFocalLoss,
   setNumThreads,
-  SigmoidFocalLossAttrs,
+  SigmoidElementwiseLossAttrs,
   sigmoidFocalLoss,
   varifocalCrossentropy,
   varifocalLoss,
@@ -52,7 +52,7 @@ interface Family {
   /** The fixture's options as the library's options. */
   options: (o: any) => any;
   /** The kernel attrs of the same loss (for the composed form). */
-  attrs: (o: any) => SigmoidFocalLossAttrs;
+  attrs: (o: any) => SigmoidElementwiseLossAttrs;
   /** Absolute floor, as a fraction of the case's largest value (family-notes: ill-conditioned cases). */
   floor: (c: FixtureCase) => number;
 }
@@ -172,7 +172,7 @@ for (const family of FAMILIES) {
         const x = tf.tensor(flat(c.logits), c.shape);
         const t = tf.tensor(flat(c.targets), c.shape);
         // The attrs as the functions pass them: complete (loss 'focal' and the native defaults unless set).
-        const attrs: ResolvedSigmoidFocalLossAttrs = {...ELEMENTWISE_OPTION_DEFAULTS, loss: 'focal', reduction: 'none', ...family.attrs(c.options)};
+        const attrs: ResolvedSigmoidElementwiseLossAttrs = {...ELEMENTWISE_OPTION_DEFAULTS, loss: 'focal', reduction: 'none', ...family.attrs(c.options)};
         const composed = readValues(() => elementwiseFamilyComposite(t, x, attrs));
         const composedGrad = readValues(() => tf.grad((z: tf.Tensor) => tf.sum(elementwiseFamilyComposite(t, z, attrs)))(x));
         expectAllFinite(`${c.name} composed loss`, composed);

@@ -10,7 +10,7 @@ import '@tensorflow/tfjs-backend-wasm';
 
 import {asymmetricCrossentropy, asymmetricLoss, binaryFocalCrossentropy, categoricalFocalCrossentropy, focalLoss, nativeStatus, qualityFocalCrossentropy, qualityFocalLoss, sigmoidFocalLoss, sparseCategoricalFocalCrossentropy, varifocalCrossentropy, varifocalLoss} from '../lib';
 import {SoftmaxFocalLoss} from '../lib/kernels/SoftmaxFocalLoss';
-import {SigmoidFocalLoss} from '../lib/kernels/SigmoidFocalLoss';
+import {SigmoidElementwiseLoss} from '../lib/kernels/SigmoidElementwiseLoss';
 import {addon} from '../lib/native';
 import * as ref from './family_reference';
 import {expectGradientClose} from './numeric_helpers';
@@ -242,8 +242,8 @@ describe('the fused kernels', () => {
       const softmax = {gamma: 2, alpha: 0.25, labelSmoothing: 0, ignoreIndex: null, fromLogits: true};
       const sigmoid = {gamma: 2, alpha: 0.25, labelSmoothing: 0, fromLogits: true};
       expect(twice(kernel(SoftmaxFocalLoss, sparse, softmax))).toThrow(/^focalLoss: second-order gradients .* are not supported/);
-      expect(twice(kernel(SigmoidFocalLoss, soft, sigmoid))).toThrow(/^sigmoidFocalLoss: second-order gradients .* are not supported/);
-      expect(twice(kernel(SigmoidFocalLoss, soft, {...sigmoid, loss: 'varifocal'})))
+      expect(twice(kernel(SigmoidElementwiseLoss, soft, sigmoid))).toThrow(/^sigmoidFocalLoss: second-order gradients .* are not supported/);
+      expect(twice(kernel(SigmoidElementwiseLoss, soft, {...sigmoid, loss: 'varifocal'})))
           .toThrow(/^varifocalLoss: second-order gradients .* are not supported/);
     });
   });

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfd from '@tensorflow/tfjs-data';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {binaryFocalCrossentropy, categoricalFocalCrossentropy, FocalLoss, FocalLossGrad, focalLoss, SoftmaxFocalLoss, SoftmaxFocalLossGrad, sigmoidFocalLoss, SigmoidFocalLoss, SigmoidFocalLossGrad, sparseCategoricalFocalCrossentropy, tensorflowOpsStatus} from '../lib';
+import {binaryFocalCrossentropy, categoricalFocalCrossentropy, FocalLoss, FocalLossGrad, focalLoss, SoftmaxFocalLoss, SoftmaxFocalLossGrad, sigmoidFocalLoss, SigmoidElementwiseLoss, SigmoidElementwiseLossGrad, SigmoidFocalLoss, SigmoidFocalLossGrad, sparseCategoricalFocalCrossentropy, tensorflowOpsStatus} from '../lib';
 import {tensorflowOps} from '../lib/paths/tensorflow_op';
 import {addon} from '../lib/native';
 
@@ -252,35 +252,44 @@ describe('the registered kernels run through the native addon', () => {
 
   test('kernels and gradients are registered for this backend', () => {
     const backend = tf.getBackend();
-    for (const name of [SoftmaxFocalLoss, SoftmaxFocalLossGrad, SigmoidFocalLoss, SigmoidFocalLossGrad]) {
+    for (const name of [SoftmaxFocalLoss, SoftmaxFocalLossGrad, SigmoidElementwiseLoss, SigmoidElementwiseLossGrad]) {
       const kernel = tf.getKernel(name, backend);
       expect(kernel).toBeDefined();
       expect(kernel.backendName).toBe(backend);
     }
     expect(tf.getGradient(SoftmaxFocalLoss)).toBeDefined();
-    expect(tf.getGradient(SigmoidFocalLoss)).toBeDefined();
+    expect(tf.getGradient(SigmoidElementwiseLoss)).toBeDefined();
   });
 
-  test('the earlier names FocalLoss / FocalLossGrad run the same kernel, gradient and backward', () => {
-    const labels = tf.tensor1d([2, 0], 'int32');
+  const sparseLabels = () => tf.tensor1d([2, 0], 'int32');
+  const softTargets = () => tf.tensor2d([[0, 0.3, 1], [1, 0, 0.6]]);
+  test.each([
+    ['FocalLoss', SoftmaxFocalLoss, FocalLoss, SoftmaxFocalLossGrad, FocalLossGrad, sparseLabels, {ignoreIndex: null}, [2, 0.5]],
+    ['SigmoidFocalLoss', SigmoidElementwiseLoss, SigmoidFocalLoss, SigmoidElementwiseLossGrad, SigmoidFocalLossGrad, softTargets,
+     {loss: 'varifocal'}, [[2, 2, 2], [0.5, 0.5, 0.5]]],
+  ] as const)('the earlier name %s runs the same kernel, gradient and backward', (
+      alias, kernel, aliasKernel, backward, aliasBackward, makeLabels, extra, dyValues) => {
+    expect([aliasKernel, aliasBackward]).toEqual([alias, `${alias}Grad`]);
+    const labels = makeLabels();
     const logits = tf.tensor2d([[0.5, -1, 2], [3, 0, -2]]);
-    const attrs = {gamma: 2, alpha: 0.25, labelSmoothing: 0, ignoreIndex: null, fromLogits: true} as unknown as tf.NamedAttrMap;
+    const attrs = {gamma: 2, alpha: 0.25, labelSmoothing: 0, fromLogits: true, ...extra} as unknown as tf.NamedAttrMap;
     const run = (name: string) => tf.engine().runKernel(name, {labels, logits}, attrs) as tf.Tensor;
     const grad = (name: string) => tf.grad((z: tf.Tensor) => tf.engine().runKernel(
         name, {labels, logits: z}, {...attrs, reduction: 'sum'}) as tf.Tensor)(logits);
-    expect([FocalLoss, FocalLossGrad]).toEqual(['FocalLoss', 'FocalLossGrad']);
-    const [loss, aliasLoss] = [run(SoftmaxFocalLoss), run(FocalLoss)];
-    const [g, aliasG] = [grad(SoftmaxFocalLoss), grad(FocalLoss)];
+    const [loss, aliasLoss] = [run(kernel), run(aliasKernel)];
+    const [g, aliasG] = [grad(kernel), grad(aliasKernel)];
     expect(Array.from(aliasLoss.dataSync())).toEqual(Array.from(loss.dataSync()));
     expect(Array.from(aliasG.dataSync())).toEqual(Array.from(g.dataSync()));
     expect(Array.from(g.dataSync()).some((v) => v !== 0)).toBe(true);
-    const dy = tf.tensor1d([2, 0.5]);
-    const scaled = tf.engine().runKernel(FocalLossGrad, {dy, grad: logits}) as tf.Tensor;
-    expect(Array.from(scaled.dataSync())).toEqual([1, -2, 4, 1.5, 0, -1]);
+    const dy = tf.tensor(dyValues as unknown as number[]);
+    const scaled = [backward, aliasBackward].map((name) => tf.engine().runKernel(name, {dy, grad: logits}) as tf.Tensor);
+    for (const out of scaled) expect(Array.from(out.dataSync())).toEqual([1, -2, 4, 1.5, 0, -1]);
     // A direct call's errors name the kernel the caller ran.
-    expect(() => tf.engine().runKernel(FocalLoss, {labels, logits}, {...attrs, gamma: '2'} as unknown as tf.NamedAttrMap))
-        .toThrow(/^FocalLoss: attrs\.gamma must be a number/);
-    tf.dispose([labels, logits, loss, aliasLoss, g, aliasG, dy, scaled]);
+    for (const name of [kernel, aliasKernel]) {
+      expect(() => tf.engine().runKernel(name, {labels, logits}, {...attrs, gamma: '2'} as unknown as tf.NamedAttrMap))
+          .toThrow(new RegExp(`^${name}: attrs\\.gamma must be a number`));
+    }
+    tf.dispose([labels, logits, loss, aliasLoss, g, aliasG, dy, ...scaled]);
   });
 
   test('every forward call and every backward call goes through the addon once', () => {
@@ -313,7 +322,7 @@ describe('the registered kernels run through the native addon', () => {
     // addon's JS entry points (gradOut null or an array).
     const viaOps = tensorflowOpsStatus().active && tf.getBackend() === 'tensorflow';
     const softmax = jest.spyOn(addon(), 'softmaxFocalLoss');
-    const sigmoid = jest.spyOn(addon(), 'sigmoidFocalLoss');
+    const sigmoid = jest.spyOn(addon(), 'sigmoidElementwiseLoss');
     // The backend's ops object is shared by every copy of the module (jest loads one per test
     // file), so spy on that instance rather than on this copy's class.
     const ops = tensorflowOps(tf.backend());
@@ -327,7 +336,7 @@ describe('the registered kernels run through the native addon', () => {
       tf.dispose([tf.grad((z: tf.Tensor) => focalLoss(labels, z))(logits),
                   tf.grad((z: tf.Tensor) => sigmoidFocalLoss(targets, z))(logits)]);
       expect(wantedGradient('TfjsSoftmaxFocalLoss')).toEqual([false, true]);
-      expect(wantedGradient('TfjsSigmoidFocalLoss')).toEqual([false, true]);
+      expect(wantedGradient('TfjsSigmoidElementwiseLoss')).toEqual([false, true]);
       expect(viaOps ? softmax.mock.calls.length + sigmoid.mock.calls.length : run?.mock.calls.length ?? 0)
           .toBe(0);
     } finally {
@@ -346,7 +355,7 @@ describe('backward kernels and the saved gradient', () => {
     const out = tf.engine().runKernel(SoftmaxFocalLossGrad, {dy, grad}) as tf.Tensor;
     expect(Array.from(out.dataSync())).toEqual([2, -4, 6, -2, -2.5, 3]);
     expect(Array.from(grad.dataSync())).toEqual([1, -2, 3, 4, 5, -6]);
-    const sOut = tf.engine().runKernel(SigmoidFocalLossGrad, {dy: tf.onesLike(grad).mul(3), grad}) as tf.Tensor;
+    const sOut = tf.engine().runKernel(SigmoidElementwiseLossGrad, {dy: tf.onesLike(grad).mul(3), grad}) as tf.Tensor;
     expect(Array.from(sOut.dataSync())).toEqual([3, -6, 9, 12, 15, -18]);
     expect(Array.from(grad.dataSync())).toEqual([1, -2, 3, 4, 5, -6]);
     // Through the tape the saved gradient is consumed in place; the result survives its disposal

@@ -10,8 +10,8 @@ import {softmaxDenseLabelsGradient} from '../paths/labels_gradients';
 import {runNativeForward} from '../paths/native_forward';
 import type {AttrValue} from '../paths/tensorflow_op';
 import {addon} from '../native';
-import {backwardKernel, fusedGradient} from './backward';
-import {gradientIsRecorded, KernelArgs, refuseSecondOrder, registerForBackends, registerGradientOnce} from './engine';
+import {fusedGradient, registerFusedKernel} from './backward';
+import {gradientIsRecorded, KernelArgs} from './engine';
 import {describeValue} from '../validation/describe';
 import {checkKernelAttrs, kernelOptionAttrs, kernelOptionValues} from './options';
 
@@ -107,10 +107,5 @@ function softmaxFocalLossGradConfig(kernelName: string): tf.GradConfig {
           tf.zeros(labels.shape, 'float32') : softmaxDenseLabelsGradient(logits, dy, a));
 }
 
-// The kernel, its backward and its gradient under the one name and the earlier alias.
-for (const [forward, backward] of [[SoftmaxFocalLoss, SoftmaxFocalLossGrad], [FocalLoss, FocalLossGrad]]) {
-  registerForBackends(forward, softmaxFocalLossKernel(forward));
-  registerForBackends(backward, backwardKernel(OP, true));
-  registerGradientOnce(softmaxFocalLossGradConfig(forward));
-  refuseSecondOrder(backward, OP);
-}
+registerFusedKernel([[SoftmaxFocalLoss, SoftmaxFocalLossGrad], [FocalLoss, FocalLossGrad]],
+                    softmaxFocalLossKernel, softmaxFocalLossGradConfig, OP, true);

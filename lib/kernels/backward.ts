@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import type {BackwardInputs} from '../kernel_contract';
 import {ReadableBackend, scaleGradientCopy} from '../paths/js_arrays';
-import {KernelArgs, refuseRecordedBackward} from './engine';
+import {KernelArgs, refuseRecordedBackward, refuseSecondOrder, registerForBackends, registerGradientOnce} from './engine';
 import {checkDyShape, takeSavedGradient} from '../paths/saved_gradients';
 
 
@@ -47,4 +47,21 @@ export function fusedGradient<D, A>(
       };
     },
   };
+}
+
+/**
+ * Registers a fused forward kernel with its backward kernel and gradient under each
+ * [forward, backward] pair of `names`: the kernel's own names first, then earlier names kept as
+ * aliases for direct runKernel callers. `kernel` and `gradient` are given the forward name they
+ * serve (errors name the kernel the caller ran); `opName`: the user's function, for errors.
+ */
+export function registerFusedKernel(
+    names: ReadonlyArray<readonly [forward: string, backward: string]>, kernel: (kernelName: string) => tf.KernelFunc,
+    gradient: (kernelName: string) => tf.GradConfig, opName: string, perRow: boolean): void {
+  for (const [forward, backward] of names) {
+    registerForBackends(forward, kernel(forward));
+    registerForBackends(backward, backwardKernel(opName, perRow));
+    registerGradientOnce(gradient(forward));
+    refuseSecondOrder(backward, opName);
+  }
 }

@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {NativeError, rethrowNative} from '../errors';
-import type {ResolvedSoftmaxFocalLossAttrs, ResolvedSigmoidFocalLossAttrs} from '../kernel_contract';
+import type {ResolvedSoftmaxFocalLossAttrs, ResolvedSigmoidElementwiseLossAttrs} from '../kernel_contract';
 import {clipByValue, expm1, logSoftmax, sigmoid, softplus, where} from './composite_ops';
 import {reduceLossTensor} from './in_op_reduction';
 
@@ -183,12 +183,12 @@ export function compositeFocalLoss(labels: tf.Tensor, logits: tf.Tensor, attrs: 
 }
 
 /**
- * Sigmoid focal loss, elementwise, as the 'SigmoidFocalLoss' kernel computes it:
+ * Sigmoid focal loss, elementwise, as the 'SigmoidElementwiseLoss' kernel computes it:
  * `alpha_t BCE(x, y) (1 - p_t)^gamma` (shape logits.shape), or its sum / mean with
  * attrs.reduction; alpha < 0 turns the class balancing alpha_t off.
  */
 export function compositeSigmoidFocalLoss(labels: tf.Tensor, logits: tf.Tensor,
-                                          attrs: ResolvedSigmoidFocalLossAttrs): tf.Tensor {
+                                          attrs: ResolvedSigmoidElementwiseLossAttrs): tf.Tensor {
   checkElementwiseValues('sigmoidFocalLoss', labels, logits, attrs);
   return tf.tidy(() => {
     const ls = attrs.labelSmoothing;

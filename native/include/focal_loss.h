@@ -89,7 +89,7 @@ enum class ElementwiseLoss : int {
   kCount              // the number of losses above
 };
 
-struct SigmoidFocalArgs {  // elementwise over `count` elements
+struct SigmoidElementwiseArgs {  // elementwise over `count` elements
   int64_t count = 0;
   const float* logits = nullptr;  // or probabilities when from_logits == false
   const float* labels = nullptr;  // same shape, values in [0, 1]; or, instead:
@@ -111,7 +111,7 @@ struct SigmoidFocalArgs {  // elementwise over `count` elements
 // whose product overflows, not exactly one label array). Never throw, never abort. On error the
 // outputs are unspecified.
 Error softmax_focal_loss(const SoftmaxFocalArgs& args);
-Error sigmoid_focal_loss(const SigmoidFocalArgs& args);
+Error sigmoid_elementwise_loss(const SigmoidElementwiseArgs& args);
 
 // Backward helpers (used by the registered gradients):
 //   scale_rows:     out[i*C+j] = dy[i] * grad[i*C+j]
@@ -145,7 +145,7 @@ int num_threads();
 const char* simd_level();
 
 // Probabilities given as logits. While the check is armed (the default), a softmax_focal_loss or
-// sigmoid_focal_loss call with from_logits == true whose inputs look like probabilities raises a
+// sigmoid_elementwise_loss call with from_logits == true whose inputs look like probabilities raises a
 // process-wide hint: softmax, every row in [0, 1] and summing to 1 within 1e-4 (classes >= 2);
 // elementwise, at least 32 values, all in [0, 1], some strictly inside, not all equal (real
 // logits essentially never are). Only the first row (the first 64 elements) is read on every call,
