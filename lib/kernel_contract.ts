@@ -101,9 +101,10 @@ export interface SigmoidElementwiseLossInputs extends tf.NamedTensorInfoMap {
 
 /** The attrs of 'SigmoidElementwiseLoss' as the losses pass them: every field given. */
 export interface ResolvedSigmoidElementwiseLossAttrs {
-  /** Which loss. 'varifocal' reads alpha and gamma, 'qualityFocal' gamma (its beta), 'asymmetric'
-   * gamma (γ+), gammaNegative and clip; they take logits and no smoothing. */
+  /** Which loss. 'varifocal' reads alpha, gamma and iouWeighted, 'qualityFocal' beta,
+   * 'asymmetric' gammaPositive, gammaNegative and clip; they take logits and no smoothing. */
   loss: ElementwiseLossKind;
+  /** 'focal' and 'varifocal': the focusing exponent. */
   gamma: number;
   /** Class balancing weight (< 0: none); for 'varifocal' the weight of the negatives. */
   alpha: number;
@@ -111,7 +112,10 @@ export interface ResolvedSigmoidElementwiseLossAttrs {
   fromLogits: boolean;
   /** Poly-1 coefficient of the focal loss. */
   polyEpsilon: number;
-  /** 'asymmetric': γ− and the probability margin. */
+  /** 'qualityFocal': β of |q − p|^β. */
+  beta: number;
+  /** 'asymmetric': γ+ and γ− of the positives and negatives, and the probability margin. */
+  gammaPositive: number;
   gammaNegative: number;
   clip: number;
   /** 'varifocal': positives weighted by their target q, else by 1. */

@@ -265,11 +265,11 @@ describe('raw addon: what it exposes for the TS layer\'s checks', () => {
         expect(run({ ...valid(), [key]: undefined })).toEqual(withDefault);
       }
       // The value reaches the kernel: another value changes the loss of the focal loss or (sigmoid)
-      // of the asymmetric loss. (fromLogits false needs probabilities: only its type is checked.)
+      // of the quality focal or asymmetric loss. (fromLogits false needs probabilities: only its type is checked.)
       if (o.type !== 'bool') {
         const logits = Float32Array.from({ length: (args.logits as Float32Array).length }, (_, i) => Math.sin(i) * 3);
         const labels = entry === 'sigmoidElementwiseLoss' ? Float32Array.from(logits, (x) => (x > 0 ? 1 : 0)) : args.labels;
-        const changes = (entry === 'sigmoidElementwiseLoss' ? [0, 3] : [undefined]).map((loss) => {
+        const changes = (entry === 'sigmoidElementwiseLoss' ? [0, 2, 3] : [undefined]).map((loss) => {
           const base = { ...valid(), logits, labels, loss };
           try {
             return JSON.stringify(run({ ...base, [key]: nonDefault(o) })) !== JSON.stringify(run({ ...base, [key]: o.default }));

@@ -78,7 +78,8 @@ const FAMILIES: Family[] = [
     file: 'family_quality_focal.json',
     fn: qualityFocalLoss,
     options: (o) => ({ beta: o.beta }),
-    attrs: (o) => ({ loss: 'qualityFocal', gamma: o.beta, alpha: -1, labelSmoothing: 0, fromLogits: true }),
+    // gamma: required of a direct call, not read by this loss (NaN would show if it were).
+    attrs: (o) => ({ loss: 'qualityFocal', beta: o.beta, gamma: NaN, alpha: -1, labelSmoothing: 0, fromLogits: true }),
     // q within 1e-5 of p: |q - p| carries float32 p's rounding (family-notes, decision 3).
     floor: () => 1e-6,
   },
@@ -86,7 +87,7 @@ const FAMILIES: Family[] = [
     file: 'family_asymmetric.json',
     fn: asymmetricLoss,
     options: (o) => ({ gammaPos: o.gammaPos, gammaNeg: o.gammaNeg, clip: o.clip }),
-    attrs: (o) => ({ loss: 'asymmetric', gamma: o.gammaPos, gammaNegative: o.gammaNeg, clip: o.clip, alpha: -1, labelSmoothing: 0, fromLogits: true }),
+    attrs: (o) => ({ loss: 'asymmetric', gammaPositive: o.gammaPos, gamma: NaN, gammaNegative: o.gammaNeg, clip: o.clip, alpha: -1, labelSmoothing: 0, fromLogits: true }),
     floor: () => 0,
   },
 ];

@@ -79,7 +79,7 @@ export function varifocalComposite(targets: tf.Tensor, logits: tf.Tensor,
 export function qualityFocalComposite(targets: tf.Tensor, logits: tf.Tensor,
                                       attrs: ResolvedSigmoidElementwiseLossAttrs): tf.Tensor {
   return tf.tidy(() => {
-    const beta = attrs.gamma;
+    const beta = attrs.beta;
     const p = sigmoid(logits);
     // |q - p|^beta, with the exact log forms at q == 0 (p^beta) and q == 1 ((1 - p)^beta).
     const general = guardedPow(tf.abs(tf.sub(targets, p)), beta);
@@ -105,7 +105,7 @@ export function asymmetricComposite(labels: tf.Tensor, logits: tf.Tensor,
                                     attrs: ResolvedSigmoidElementwiseLossAttrs): tf.Tensor {
   return tf.tidy(() => {
     const {clip, gammaNegative} = attrs;
-    const positive = tf.mul(powFromLog(logSigmoid(tf.neg(logits)), attrs.gamma),
+    const positive = tf.mul(powFromLog(logSigmoid(tf.neg(logits)), attrs.gammaPositive),
                             softplus(tf.neg(logits)));
     let negative: tf.Tensor;
     if (clip === 0) {
@@ -140,7 +140,7 @@ export function familyTargetsGradient(targets: tf.Tensor, logits: tf.Tensor,
                          tf.sub(bce(logits, targets), tf.mul(logits, targets)) : tf.neg(logits),
                      tf.zerosLike(targets));
       case 'qualityFocal': {
-        const beta = attrs.gamma;
+        const beta = attrs.beta;
         const d = tf.sub(targets, sigmoid(logits));
         const ad = tf.abs(d);
         const nonzero = isPositive(ad);

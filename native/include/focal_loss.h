@@ -45,6 +45,8 @@ enum class OptionPresence : int { kRequired, kOptional };
   X(bool, from_logits, true, "fromLogits", kRequired)                                            \
   /* kFocal: Poly-1 coefficient (0: the focal loss, bit for bit) */                              \
   X(double, poly_epsilon, 0.0, "polyEpsilon", kOptional)                                         \
+  X(double, beta, 2.0, "beta", kOptional)                    /* kQualityFocal: |q - p|^beta */   \
+  X(double, gamma_positive, 0.0, "gammaPositive", kOptional) /* kAsymmetric: (1 - p)^gamma+ */  \
   X(double, gamma_negative, 4.0, "gammaNegative", kOptional) /* kAsymmetric */                   \
   X(double, clip, 0.05, "clip", kOptional)                   /* kAsymmetric, in [0, 1) */  \
   X(bool, iou_weighted, true, "iouWeighted", kOptional)      /* kVarifocal: positives times q */
@@ -83,8 +85,8 @@ struct SoftmaxFocalArgs {
 enum class ElementwiseLoss : int {
   kFocal = 0,         // alpha_t BCE (1 - p_t)^gamma + alpha_t poly_epsilon (1 - p_t)^(gamma + 1)
   kVarifocal = 1,     // BCE(x, y) (y if y > 0 else alpha p^gamma)
-  kQualityFocal = 2,  // |y - p|^gamma BCE(x, y)   (gamma is GFL's beta)
-  kAsymmetric = 3,    // -y (1 - p)^gamma log p - (1 - y) p_m^gamma_negative log(1 - p_m),
+  kQualityFocal = 2,  // |y - p|^beta BCE(x, y)
+  kAsymmetric = 3,    // -y (1 - p)^gamma_positive log p - (1 - y) p_m^gamma_negative log(1 - p_m),
                       //   p_m = max(p - clip, 0)
   kCount              // the number of losses above
 };
@@ -94,13 +96,14 @@ struct SigmoidElementwiseArgs {  // elementwise over `count` elements
   const float* logits = nullptr;  // or probabilities when from_logits == false
   const float* labels = nullptr;  // same shape, values in [0, 1]; or, instead:
   const int32_t* labels_int32 = nullptr;  // labels held as integers (see dense_labels_int32)
-  // gamma, label_smoothing, from_logits, poly_epsilon, gamma_negative, clip
+  // gamma, label_smoothing, from_logits, poly_epsilon, beta, gamma_positive, gamma_negative, clip,
+  // iou_weighted
   FOCAL_SIGMOID_OPTIONS(FOCAL_OPTION_FIELD)
   bool class_balancing = true;    // alpha_t = alpha y + (1 - alpha)(1 - y) when balancing
   double alpha = 0.25;
-  // Which loss (kFocal: all the options but gamma_negative and clip). The other losses take logits,
-  // no label smoothing and no class balancing; varifocal reads alpha and gamma, quality focal
-  // gamma, asymmetric gamma (gamma+), gamma_negative and clip.
+  // Which loss (kFocal: gamma, label_smoothing, from_logits, poly_epsilon, alpha). The other losses
+  // take logits, no label smoothing and no class balancing; varifocal reads alpha, gamma and
+  // iou_weighted, quality focal beta, asymmetric gamma_positive, gamma_negative and clip.
   ElementwiseLoss loss = ElementwiseLoss::kFocal;
   float* loss_out = nullptr;      // [count]
   float* grad_out = nullptr;      // [count] or nullptr

@@ -86,7 +86,7 @@ inline void varifocal_d(const SigmoidElementwiseArgs& a, double x, double q, dou
 // 0 < beta < 1 the derivative is unbounded: the subgradient 0 is used).
 inline void quality_focal_d(const SigmoidElementwiseArgs& a, double x, double q, double* loss, double* grad) {
   const SigmoidD s = sigmoid_d(x);
-  const double beta = a.gamma;
+  const double beta = a.beta;
   const double d = s.p * (1.0 - q) - q * s.pm;
   const double ce = bce_d(x, q, s);
   if (d == 0.0) {
@@ -109,9 +109,9 @@ inline void asymmetric_d(const SigmoidElementwiseArgs& a, double x, double y, do
   double l = 0.0, g = 0.0;
   if (y > 0.0) {
     const double nlogp = (x < 0 ? -x : 0.0) + s.log1p_e;
-    const double w = power_d(s.pm, a.gamma);
+    const double w = power_d(s.pm, a.gamma_positive);
     l += y * w * nlogp;
-    g -= y * w * (a.gamma * s.p * nlogp + s.pm);
+    g -= y * w * (a.gamma_positive * s.p * nlogp + s.pm);
   }
   if (y < 1.0 && s.p > a.clip) {
     const double pmar = s.p - a.clip;  // > 0
@@ -290,9 +290,11 @@ FOCAL_INLINE ResultV asymmetric_v(const Gamma& gpos, const Gamma& gneg, const Cl
 void family_logits_elements(const SigmoidElementwiseArgs& a, int64_t begin, int64_t end, KernelError* error) {
   const ElementD element = element_d(a.loss);
   const bool asymmetric = a.loss == ElementwiseLoss::kAsymmetric;
-  const double top = asymmetric ? (a.gamma > a.gamma_negative ? a.gamma : a.gamma_negative) : a.gamma;
+  // The loss's own exponent: varifocal's gamma, quality focal's beta, asymmetric's gamma+.
+  const double exponent = a.loss == ElementwiseLoss::kQualityFocal ? a.beta : asymmetric ? a.gamma_positive : a.gamma;
+  const double top = asymmetric ? (exponent > a.gamma_negative ? exponent : a.gamma_negative) : exponent;
   const bool vector = top <= kMaxVectorExponent;
-  const Gamma gm = make_gamma(a.gamma), gneg = make_gamma(a.gamma_negative);
+  const Gamma gm = make_gamma(exponent), gneg = make_gamma(a.gamma_negative);
   const ClipV cv = make_clip(a.clip);
   for (int64_t i = begin; i < end; i += W) {
     const int n = end - i < W ? static_cast<int>(end - i) : W;

@@ -986,7 +986,11 @@ void check_sigmoid(const std::string& name, const SigmoidCase& c, bool check_gra
   a.count = n;
   a.logits = c.x.data();
   a.labels = c.y.data();
+  // The case's exponent goes to the loss's own parameter (focal and varifocal: gamma, quality
+  // focal: beta, asymmetric: gamma+); gamma then holds a value that would show if it were read.
   a.gamma = c.gamma;
+  if (c.loss == focal::ElementwiseLoss::kQualityFocal) a.beta = c.gamma, a.gamma = 7.0;
+  if (c.loss == focal::ElementwiseLoss::kAsymmetric) a.gamma_positive = c.gamma, a.gamma = 7.0;
   a.alpha = c.alpha;
   a.class_balancing = c.balancing;
   a.label_smoothing = c.ls;
@@ -1322,6 +1326,8 @@ void test_nan_logits() {
       a.labels = y.data();
       a.loss = loss;
       a.gamma = gamma;
+      a.beta = gamma;
+      a.gamma_positive = gamma;
       a.gamma_negative = gamma;
       a.loss_out = l.data();
       for (bool grad : {false, true}) {
