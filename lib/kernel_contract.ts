@@ -102,7 +102,7 @@ export interface SigmoidElementwiseLossInputs extends tf.NamedTensorInfoMap {
 /** The attrs of 'SigmoidElementwiseLoss' as the losses pass them: every field given. */
 export interface ResolvedSigmoidElementwiseLossAttrs {
   /** Which loss. 'varifocal' reads alpha, gamma and iouWeighted, 'qualityFocal' beta,
-   * 'asymmetric' gammaPositive, gammaNegative and clip; they take logits and no smoothing. */
+   * 'asymmetric' gammaPos, gammaNeg and clip; they take logits and no smoothing. */
   loss: ElementwiseLossKind;
   /** 'focal' and 'varifocal': the focusing exponent. */
   gamma: number;
@@ -115,8 +115,8 @@ export interface ResolvedSigmoidElementwiseLossAttrs {
   /** 'qualityFocal': β of |q − p|^β. */
   beta: number;
   /** 'asymmetric': γ+ and γ− of the positives and negatives, and the probability margin. */
-  gammaPositive: number;
-  gammaNegative: number;
+  gammaPos: number;
+  gammaNeg: number;
   clip: number;
   /** 'varifocal': positives weighted by their target q, else by 1. */
   iouWeighted: boolean;

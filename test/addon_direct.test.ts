@@ -231,7 +231,7 @@ describe('raw addon: what it exposes for the TS layer\'s checks', () => {
     }
     // What the TS layer's drift checks and the family's losses rely on.
     expect(options.sigmoidElementwiseLoss.filter((o) => !o.required).map((o) => [o.key, o.default]))
-        .toEqual(expect.arrayContaining([['polyEpsilon', 0], ['gammaNegative', 4], ['clip', 0.05]]));
+        .toEqual(expect.arrayContaining([['polyEpsilon', 0], ['gammaNeg', 4], ['clip', 0.05]]));
   });
 
   test('argumentKeys(): the keys each entry point reads, its own and its table\'s', () => {

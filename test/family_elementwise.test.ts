@@ -87,7 +87,7 @@ const FAMILIES: Family[] = [
     file: 'family_asymmetric.json',
     fn: asymmetricLoss,
     options: (o) => ({ gammaPos: o.gammaPos, gammaNeg: o.gammaNeg, clip: o.clip }),
-    attrs: (o) => ({ loss: 'asymmetric', gammaPositive: o.gammaPos, gamma: NaN, gammaNegative: o.gammaNeg, clip: o.clip, alpha: -1, labelSmoothing: 0, fromLogits: true }),
+    attrs: (o) => ({ loss: 'asymmetric', gammaPos: o.gammaPos, gamma: NaN, gammaNeg: o.gammaNeg, clip: o.clip, alpha: -1, labelSmoothing: 0, fromLogits: true }),
     floor: () => 0,
   },
 ];

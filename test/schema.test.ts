@@ -173,7 +173,7 @@ describe('what the kernels pass to native code is what native code declares it r
   test('SigmoidElementwiseLoss: the TensorFlow op attributes, with and without class balancing, every loss', () => {
     for (const alpha of [0.25, -1]) {
       for (const loss of [undefined, ...Object.keys(ELEMENTWISE_LOSS_CODES)] as Array<ElementwiseLossKind | undefined>) {
-        // The options left out (polyEpsilon, gammaNegative, clip, loss) take the kernel defaults.
+        // The options left out (polyEpsilon, gammaNeg, clip, loss) take the kernel defaults.
         const attrs = {gamma: 2, alpha, labelSmoothing: 0, fromLogits: true, ...(loss ? {loss} : {})};
         expect(attrsOf(forwardOpAttrs(sigmoidElementwiseLossOpAttrs(resolveSigmoidElementwiseLossAttrs(attrs)), call)).sort(byName))
             .toEqual([...specs.sigmoid!].sort(byName));
@@ -299,7 +299,7 @@ describe('a direct runKernel call with attrs left out', () => {
     ...['focal', 'asymmetric'].map((loss) => ['SigmoidElementwiseLoss', table.sigmoidElementwiseLoss,
       {labels: tf.tensor2d([[1, 0, 0.5], [0, 0.3, 1]]), logits},
       {gamma: 2, alpha: 0.25, labelSmoothing: 0, fromLogits: true, loss, polyEpsilon: 0.5,
-       gammaNegative: 3, clip: 0.1}] as [string, KernelOption[], tf.NamedTensorMap, Record<string, unknown>]),
+       gammaNeg: 3, clip: 0.1}] as [string, KernelOption[], tf.NamedTensorMap, Record<string, unknown>]),
   ];
   afterAll(() => tf.dispose([logits, ...kernels.map((k) => k[2].labels)]));
   const run = (name: string, inputs: tf.NamedTensorMap, attrs: Record<string, unknown>) => tf.tidy(() => {

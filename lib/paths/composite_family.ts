@@ -104,19 +104,19 @@ export function qualityFocalComposite(targets: tf.Tensor, logits: tf.Tensor,
 export function asymmetricComposite(labels: tf.Tensor, logits: tf.Tensor,
                                     attrs: ResolvedSigmoidElementwiseLossAttrs): tf.Tensor {
   return tf.tidy(() => {
-    const {clip, gammaNegative} = attrs;
-    const positive = tf.mul(powFromLog(logSigmoid(tf.neg(logits)), attrs.gammaPositive),
+    const {clip, gammaNeg} = attrs;
+    const positive = tf.mul(powFromLog(logSigmoid(tf.neg(logits)), attrs.gammaPos),
                             softplus(tf.neg(logits)));
     let negative: tf.Tensor;
     if (clip === 0) {
-      negative = tf.mul(powFromLog(logSigmoid(logits), gammaNegative), softplus(logits));
+      negative = tf.mul(powFromLog(logSigmoid(logits), gammaNeg), softplus(logits));
     } else {
       const margin = tf.sub(sigmoid(logits), clip);
       const above = isPositive(margin);
       const safe = where(above, margin, tf.onesLike(margin));
       // -log(1 - p_m) = -log((1 - p) + clip)
       const nlog = tf.neg(tf.log(tf.add(sigmoid(tf.neg(logits)), clip)));
-      negative = where(above, tf.mul(guardedPow(safe, gammaNegative), nlog), tf.zerosLike(margin));
+      negative = where(above, tf.mul(guardedPow(safe, gammaNeg), nlog), tf.zerosLike(margin));
     }
     const loss = tf.add(tf.mul(labels, positive), tf.mul(tf.sub(1, labels), negative));
     return reduce(loss, attrs, logits);

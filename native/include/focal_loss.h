@@ -45,9 +45,9 @@ enum class OptionPresence : int { kRequired, kOptional };
   X(bool, from_logits, true, "fromLogits", kRequired)                                            \
   /* kFocal: Poly-1 coefficient (0: the focal loss, bit for bit) */                              \
   X(double, poly_epsilon, 0.0, "polyEpsilon", kOptional)                                         \
-  X(double, beta, 2.0, "beta", kOptional)                    /* kQualityFocal: |q - p|^beta */   \
-  X(double, gamma_positive, 0.0, "gammaPositive", kOptional) /* kAsymmetric: (1 - p)^gamma+ */  \
-  X(double, gamma_negative, 4.0, "gammaNegative", kOptional) /* kAsymmetric */                   \
+  X(double, beta, 2.0, "beta", kOptional)                    /* kQualityFocal: |q - p|^beta */     \
+  X(double, gamma_pos, 0.0, "gammaPos", kOptional) /* kAsymmetric: (1 - p)^gamma+ */               \
+  X(double, gamma_neg, 4.0, "gammaNeg", kOptional) /* kAsymmetric */                               \
   X(double, clip, 0.05, "clip", kOptional)                   /* kAsymmetric, in [0, 1) */  \
   X(bool, iou_weighted, true, "iouWeighted", kOptional)      /* kVarifocal: positives times q */
 
@@ -86,7 +86,7 @@ enum class ElementwiseLoss : int {
   kFocal = 0,         // alpha_t BCE (1 - p_t)^gamma + alpha_t poly_epsilon (1 - p_t)^(gamma + 1)
   kVarifocal = 1,     // BCE(x, y) (y if y > 0 else alpha p^gamma)
   kQualityFocal = 2,  // |y - p|^beta BCE(x, y)
-  kAsymmetric = 3,    // -y (1 - p)^gamma_positive log p - (1 - y) p_m^gamma_negative log(1 - p_m),
+  kAsymmetric = 3,    // -y (1 - p)^gamma_pos log p - (1 - y) p_m^gamma_neg log(1 - p_m),
                       //   p_m = max(p - clip, 0)
   kCount              // the number of losses above
 };
@@ -96,14 +96,14 @@ struct SigmoidElementwiseArgs {  // elementwise over `count` elements
   const float* logits = nullptr;  // or probabilities when from_logits == false
   const float* labels = nullptr;  // same shape, values in [0, 1]; or, instead:
   const int32_t* labels_int32 = nullptr;  // labels held as integers (see dense_labels_int32)
-  // gamma, label_smoothing, from_logits, poly_epsilon, beta, gamma_positive, gamma_negative, clip,
+  // gamma, label_smoothing, from_logits, poly_epsilon, beta, gamma_pos, gamma_neg, clip,
   // iou_weighted
   FOCAL_SIGMOID_OPTIONS(FOCAL_OPTION_FIELD)
   bool class_balancing = true;    // alpha_t = alpha y + (1 - alpha)(1 - y) when balancing
   double alpha = 0.25;
   // Which loss (kFocal: gamma, label_smoothing, from_logits, poly_epsilon, alpha). The other losses
   // take logits, no label smoothing and no class balancing; varifocal reads alpha, gamma and
-  // iou_weighted, quality focal beta, asymmetric gamma_positive, gamma_negative and clip.
+  // iou_weighted, quality focal beta, asymmetric gamma_pos, gamma_neg and clip.
   ElementwiseLoss loss = ElementwiseLoss::kFocal;
   float* loss_out = nullptr;      // [count]
   float* grad_out = nullptr;      // [count] or nullptr

@@ -109,9 +109,9 @@ inline void asymmetric_d(const SigmoidElementwiseArgs& a, double x, double y, do
   double l = 0.0, g = 0.0;
   if (y > 0.0) {
     const double nlogp = (x < 0 ? -x : 0.0) + s.log1p_e;
-    const double w = power_d(s.pm, a.gamma_positive);
+    const double w = power_d(s.pm, a.gamma_pos);
     l += y * w * nlogp;
-    g -= y * w * (a.gamma_positive * s.p * nlogp + s.pm);
+    g -= y * w * (a.gamma_pos * s.p * nlogp + s.pm);
   }
   if (y < 1.0 && s.p > a.clip) {
     const double pmar = s.p - a.clip;  // > 0
@@ -123,9 +123,9 @@ inline void asymmetric_d(const SigmoidElementwiseArgs& a, double x, double y, do
       nlog1m = (x > 0 ? x : 0.0) + s.log1p_e;
       pm_ratio = 1.0;
     }
-    const double w = power_d(pmar, a.gamma_negative);
+    const double w = power_d(pmar, a.gamma_neg);
     l += (1.0 - y) * w * nlog1m;
-    g += (1.0 - y) * w * s.p * (a.gamma_negative * s.pm * (nlog1m / pmar) + pm_ratio);
+    g += (1.0 - y) * w * s.p * (a.gamma_neg * s.pm * (nlog1m / pmar) + pm_ratio);
   }
   *loss = l;
   *grad = g;
@@ -291,10 +291,10 @@ void family_logits_elements(const SigmoidElementwiseArgs& a, int64_t begin, int6
   const ElementD element = element_d(a.loss);
   const bool asymmetric = a.loss == ElementwiseLoss::kAsymmetric;
   // The loss's own exponent: varifocal's gamma, quality focal's beta, asymmetric's gamma+.
-  const double exponent = a.loss == ElementwiseLoss::kQualityFocal ? a.beta : asymmetric ? a.gamma_positive : a.gamma;
-  const double top = asymmetric ? (exponent > a.gamma_negative ? exponent : a.gamma_negative) : exponent;
+  const double exponent = a.loss == ElementwiseLoss::kQualityFocal ? a.beta : asymmetric ? a.gamma_pos : a.gamma;
+  const double top = asymmetric ? (exponent > a.gamma_neg ? exponent : a.gamma_neg) : exponent;
   const bool vector = top <= kMaxVectorExponent;
-  const Gamma gm = make_gamma(exponent), gneg = make_gamma(a.gamma_negative);
+  const Gamma gm = make_gamma(exponent), gneg = make_gamma(a.gamma_neg);
   const ClipV cv = make_clip(a.clip);
   for (int64_t i = begin; i < end; i += W) {
     const int n = end - i < W ? static_cast<int>(end - i) : W;

@@ -924,7 +924,7 @@ struct SigmoidCase {
   bool balancing = true, from_logits = true;
   // The elementwise family.
   focal::ElementwiseLoss loss = focal::ElementwiseLoss::kFocal;
-  double poly_epsilon = 0, gamma_negative = 4, clip = 0.05;
+  double poly_epsilon = 0, gamma_neg = 4, clip = 0.05;
   bool iou_weighted = true;
 };
 
@@ -946,7 +946,7 @@ LD ref_family(const SigmoidCase& c, LD x, LD y) {
       const LD pmar = p > c.clip ? p - c.clip : 0;
       // -log(1 - p_m): with clip == 0 the exact -log(1 - p), else -log((1 - p) + clip).
       const LD nlog = c.clip == 0 ? nlog1mp : -std::log(pm + (LD)c.clip);
-      const LD neg = y < 1 && pmar > 0 ? std::pow(pmar, (LD)c.gamma_negative) * nlog : 0;
+      const LD neg = y < 1 && pmar > 0 ? std::pow(pmar, (LD)c.gamma_neg) * nlog : 0;
       return y * std::pow(pm, (LD)c.gamma) * nlogp + (1 - y) * neg;
     }
   }
@@ -990,14 +990,14 @@ void check_sigmoid(const std::string& name, const SigmoidCase& c, bool check_gra
   // focal: beta, asymmetric: gamma+); gamma then holds a value that would show if it were read.
   a.gamma = c.gamma;
   if (c.loss == focal::ElementwiseLoss::kQualityFocal) a.beta = c.gamma, a.gamma = 7.0;
-  if (c.loss == focal::ElementwiseLoss::kAsymmetric) a.gamma_positive = c.gamma, a.gamma = 7.0;
+  if (c.loss == focal::ElementwiseLoss::kAsymmetric) a.gamma_pos = c.gamma, a.gamma = 7.0;
   a.alpha = c.alpha;
   a.class_balancing = c.balancing;
   a.label_smoothing = c.ls;
   a.from_logits = c.from_logits;
   a.loss = c.loss;
   a.poly_epsilon = c.poly_epsilon;
-  a.gamma_negative = c.gamma_negative;
+  a.gamma_neg = c.gamma_neg;
   a.clip = c.clip;
   a.iou_weighted = c.iou_weighted;
   a.loss_out = loss.data();
@@ -1161,7 +1161,7 @@ void test_family() {
       SigmoidCase a;
       a.loss = ElementwiseLoss::kAsymmetric;
       a.gamma = 0.5;
-      a.gamma_negative = gneg;
+      a.gamma_neg = gneg;
       a.clip = clip;
       fill(&a, true);
       for (size_t i = 0; i < a.x.size(); ++i) {  // stay 1e-3 away from the kink at p = clip
@@ -1183,7 +1183,7 @@ void test_family() {
         k.loss = loss;
         k.alpha = 0.75;
         k.gamma = g;
-        k.gamma_negative = g;
+        k.gamma_neg = g;
         k.clip = clip;
         const double kink = std::log(clip / (1 - clip));
         for (int i = 0; i < 997; ++i) {
@@ -1327,8 +1327,8 @@ void test_nan_logits() {
       a.loss = loss;
       a.gamma = gamma;
       a.beta = gamma;
-      a.gamma_positive = gamma;
-      a.gamma_negative = gamma;
+      a.gamma_pos = gamma;
+      a.gamma_neg = gamma;
       a.loss_out = l.data();
       for (bool grad : {false, true}) {
         a.grad_out = grad ? gr.data() : nullptr;
