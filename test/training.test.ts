@@ -327,9 +327,9 @@ describe('the registered kernels run through the native addon', () => {
     // file), so spy on that instance rather than on this copy's class.
     const ops = tensorflowOps(tf.backend());
     const run = ops === null ? null : jest.spyOn(ops, 'run');
-    const wantedGradient = (opName: string): Array<boolean | undefined> => viaOps ?
-        run!.mock.calls.filter((c) => c[0] === opName).map((c) => (c[1].compute_gradient as {bool: boolean}).bool) :
-        (opName.includes('Softmax') ? softmax : sigmoid).mock.calls.map(
+    const wantedGradient = (tfOpName: string): Array<boolean | undefined> => viaOps ?
+        run!.mock.calls.filter((c) => c[0] === tfOpName).map((c) => (c[1].compute_gradient as {bool: boolean}).bool) :
+        (tfOpName.includes('Softmax') ? softmax : sigmoid).mock.calls.map(
             (c) => c[0].gradOut === null ? false : c[0].gradOut!.length === 6 ? true : undefined);
     try {
       tf.dispose([focalLoss(labels, logits), sigmoidFocalLoss(targets, logits)]);
