@@ -29,7 +29,7 @@ export {NATIVE_ERROR_MARKER};
 const CODES: ReadonlySet<string> = new Set<string>(NATIVE_ERROR_CODES);
 
 /** The addon's own entry points, named at the start of its messages. */
-const ENTRY_POINT = /^(softmaxFocalLoss|sigmoidFocalLoss|scaleRows|scaleElements|TfjsFocalLoss\w*): /;
+const ENTRY_POINT = /^(softmaxFocalLoss|sigmoidElementwiseLoss|scaleRows|scaleElements|Tfjs\w*): /;
 
 function toNumber(v: unknown, fallback: number): number {
   return typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : fallback;
@@ -150,18 +150,18 @@ export function formatNativeError(e: NativeError, shapes: {[name: string]: numbe
 
 /**
  * Rethrows an error from the addon or from one of its TensorFlow ops as the user's error, with the
- * op name in front and its type kept (RangeError, TypeError). Indices are flat in native code;
+ * function's name in front and its type kept (RangeError, TypeError). Indices are flat in native code;
  * `shapes` turns them into the index of the user's tensor ("labels[2, 5] = 12 ...") when it has
  * more than one axis.
  */
 export function rethrowNative(
-    opName: string, error: unknown, shapes: {[name: string]: number[]} = {}): never {
+    functionName: string, error: unknown, shapes: {[name: string]: number[]} = {}): never {
   const err = error as Error;
   const decoded = decodeNativeError(error);
   // No fields, or one of the addon's own memory-safety checks: its message is already the prose.
   const asProse = decoded === null || (decoded.code === 'FOCAL_INVALID_ARGUMENT' && decoded.detail === '');
   const {message: text, type} = asProse ? prose(err) : formatNativeError(decoded!, shapes);
-  const thrown = makeError(type, `${opName}: ${text}`);
+  const thrown = makeError(type, `${functionName}: ${text}`);
   if (!asProse) {
     // Kept for the loss functions, which report it under the user's own names (inputError).
     Object.defineProperty(thrown, NATIVE_FIELDS, {value: {error: decoded!, shapes}});

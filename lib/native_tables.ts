@@ -27,5 +27,5 @@ export const NATIVE_ERROR_MARKER = 'tfjs-focal-loss-error';
  * The elementwise kernel's optional options and their native defaults (FOCAL_SIGMOID_OPTIONS's
  * kOptional rows), for the losses that do not set them and the composite, which runs without the addon.
  */
-export const ELEMENTWISE_OPTION_DEFAULTS: {polyEpsilon: number, gammaNegative: number, clip: number, iouWeighted: boolean} =
-    {polyEpsilon: 0, gammaNegative: 4, clip: 0.05, iouWeighted: true};
+export const ELEMENTWISE_OPTION_DEFAULTS: {polyEpsilon: number, beta: number, gammaPos: number, gammaNeg: number, clip: number, iouWeighted: boolean} =
+    {polyEpsilon: 0, beta: 2, gammaPos: 0, gammaNeg: 4, clip: 0.05, iouWeighted: true};

@@ -18,14 +18,14 @@ describe('kernel contract', () => {
   });
 
   test('the elementwise option defaults are the native table\'s optional options', () => {
-    const optional = addon().kernelOptions().sigmoidFocalLoss.filter((o) => !o.required);
+    const optional = addon().kernelOptions().sigmoidElementwiseLoss.filter((o) => !o.required);
     expect(Object.fromEntries(optional.map((o) => [o.key, o.default]))).toEqual(ELEMENTWISE_OPTION_DEFAULTS);
   });
 
   test('the addon takes every elementwise loss code and refuses the next one', () => {
     const codes = Object.values(ELEMENTWISE_LOSS_CODES);
     expect(codes).toEqual(codes.map((_, i) => i));
-    const run = (loss: number) => addon().sigmoidFocalLoss({
+    const run = (loss: number) => addon().sigmoidElementwiseLoss({
       logits: new Float32Array([0.5]), labels: new Float32Array([1]), gamma: 2, alpha: null,
       labelSmoothing: 0, fromLogits: true, loss, lossOut: new Float32Array(1), gradOut: null,
     });

@@ -9,8 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 
 import {asymmetricCrossentropy, asymmetricLoss, binaryFocalCrossentropy, categoricalFocalCrossentropy, focalLoss, nativeStatus, qualityFocalCrossentropy, qualityFocalLoss, sigmoidFocalLoss, sparseCategoricalFocalCrossentropy, varifocalCrossentropy, varifocalLoss} from '../lib';
-import {FocalLoss} from '../lib/kernels/FocalLoss';
-import {SigmoidFocalLoss} from '../lib/kernels/SigmoidFocalLoss';
+import {SoftmaxFocalLoss} from '../lib/kernels/SoftmaxFocalLoss';
+import {SigmoidElementwiseLoss} from '../lib/kernels/SigmoidElementwiseLoss';
 import {addon} from '../lib/native';
 import * as ref from './family_reference';
 import {expectGradientClose} from './numeric_helpers';
@@ -241,9 +241,9 @@ describe('the fused kernels', () => {
         tf.grad((z: tf.Tensor) => tf.sum(tf.grad(f)(z)))(x);
       const softmax = {gamma: 2, alpha: 0.25, labelSmoothing: 0, ignoreIndex: null, fromLogits: true};
       const sigmoid = {gamma: 2, alpha: 0.25, labelSmoothing: 0, fromLogits: true};
-      expect(twice(kernel(FocalLoss, sparse, softmax))).toThrow(/^focalLoss: second-order gradients .* are not supported/);
-      expect(twice(kernel(SigmoidFocalLoss, soft, sigmoid))).toThrow(/^sigmoidFocalLoss: second-order gradients .* are not supported/);
-      expect(twice(kernel(SigmoidFocalLoss, soft, {...sigmoid, loss: 'varifocal'})))
+      expect(twice(kernel(SoftmaxFocalLoss, sparse, softmax))).toThrow(/^focalLoss: second-order gradients .* are not supported/);
+      expect(twice(kernel(SigmoidElementwiseLoss, soft, sigmoid))).toThrow(/^sigmoidFocalLoss: second-order gradients .* are not supported/);
+      expect(twice(kernel(SigmoidElementwiseLoss, soft, {...sigmoid, loss: 'varifocal'})))
           .toThrow(/^varifocalLoss: second-order gradients .* are not supported/);
     });
   });

@@ -4,8 +4,8 @@
 // `sparseCategoricalFocalCrossentropy`. The mathematics: docs/DESIGN.md#softmax-focal-loss.
 import * as tf from '@tensorflow/tfjs';
 
-import type {ResolvedFocalLossAttrs} from '../kernel_contract';
-import {FocalLoss} from '../kernels/FocalLoss';
+import type {ResolvedSoftmaxFocalLossAttrs} from '../kernel_contract';
+import {SoftmaxFocalLoss} from '../kernels/SoftmaxFocalLoss';
 import {compositeFocalLoss} from '../paths/composite';
 import {Caller, callerOf, checkCategoricalTargets, checkLogitsOnlyOptions, checkSparseTargets, kerasCall, KerasTargetsCheck, validateSoftmaxCall} from '../validation/inputs';
 import {boolean, classIndex, classWeights, finiteNumber, logitAdjustment, nonNegativeNumber, reduction, resolveOptions, unitInterval, weights, withDefault} from '../validation/options';
@@ -31,7 +31,7 @@ export const FOCAL_LOSS_SCHEMA = {
 
 
 export type {FocalLossOptions};
-export type {FocalLossAttrs} from '../kernel_contract';
+export type {FocalLossAttrs, SoftmaxFocalLossAttrs} from '../kernel_contract';
 
 /**
  * Softmax focal loss over the last axis:
@@ -59,10 +59,10 @@ export function focalLoss(labels: tf.Tensor, logits: tf.Tensor, options?: FocalL
 function focalLossAs(c: Caller, labels: unknown, logits: unknown, options: unknown): tf.Tensor {
   const call = validateSoftmaxCall(c, FOCAL_LOSS_SCHEMA, labels, logits, options);
   const {weights, reduction, logitAdjustment: _adjustment, ...kernelOptions} = call.options;
-  const attrs: ResolvedFocalLossAttrs = {...kernelOptions, logitOffsets: call.logitOffsets, reduction: 'none'};
+  const attrs: ResolvedSoftmaxFocalLossAttrs = {...kernelOptions, logitOffsets: call.logitOffsets, reduction: 'none'};
   const inputs = {labels: call.labels, logits: call.logits};
-  const run = (a: ResolvedFocalLossAttrs) =>
-      runUserLoss(c, 'softmax', true, FocalLoss, inputs, a, compositeFocalLoss);
+  const run = (a: ResolvedSoftmaxFocalLossAttrs) =>
+      runUserLoss(c, 'softmax', true, SoftmaxFocalLoss, inputs, a, compositeFocalLoss);
   // Sparse labels equal to ignoreIndex get weight 0.
   const ignoring = attrs.ignoreIndex === null ? null : (losses: tf.Tensor, rowWeights: tf.Tensor | null) => {
     const kept = tf.cast(tf.notEqual(call.labels, attrs.ignoreIndex!), 'float32');

@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {NativeError, rethrowNative} from '../errors';
-import type {ResolvedFocalLossAttrs, ResolvedSigmoidFocalLossAttrs} from '../kernel_contract';
+import type {ResolvedSoftmaxFocalLossAttrs, ResolvedSigmoidElementwiseLossAttrs} from '../kernel_contract';
 import {clipByValue, expm1, logSoftmax, sigmoid, softplus, where} from './composite_ops';
 import {reduceLossTensor} from './in_op_reduction';
 
@@ -35,7 +35,7 @@ function valueError(op: string, shapes: {[name: string]: number[]},
  * Checks the values as the kernel does; for sparse labels with an ignoreIndex, returns which rows
  * are kept (a constant: the mask must not put tfjs's gradient-less comparison ops on the tape).
  */
-function checkSoftmaxValues(labels: tf.Tensor, logits: tf.Tensor, attrs: ResolvedFocalLossAttrs):
+function checkSoftmaxValues(labels: tf.Tensor, logits: tf.Tensor, attrs: ResolvedSoftmaxFocalLossAttrs):
     boolean[] | null {
   let kept: boolean[] | null = null;
   const shapes = {labels: labels.shape, logits: logits.shape};
@@ -125,7 +125,7 @@ function modulatingFactor(oneMinusP: tf.Tensor, gamma: number): tf.Tensor {
  * as p -> 1; on probabilities Keras's row normalisation and clip.
  */
 export function softmaxProbabilities(
-    logits: tf.Tensor, attrs: Pick<ResolvedFocalLossAttrs, 'fromLogits' | 'logitOffsets'>):
+    logits: tf.Tensor, attrs: Pick<ResolvedSoftmaxFocalLossAttrs, 'fromLogits' | 'logitOffsets'>):
     {logP: tf.Tensor, oneMinusP: tf.Tensor} {
   if (attrs.fromLogits) {
     const adjusted = attrs.logitOffsets === null ? logits :
@@ -138,11 +138,11 @@ export function softmaxProbabilities(
 }
 
 /**
- * Softmax focal loss over the last axis, as the 'FocalLoss' kernel computes it: per row
+ * Softmax focal loss over the last axis, as the 'SoftmaxFocalLoss' kernel computes it: per row
  * `-sum_j alpha_j y_j (1 - p_j)^gamma log p_j` (shape logits.shape[:-1]), or its sum / mean with
  * attrs.reduction. Sparse int32 labels equal to attrs.ignoreIndex give 0.
  */
-export function compositeFocalLoss(labels: tf.Tensor, logits: tf.Tensor, attrs: ResolvedFocalLossAttrs):
+export function compositeFocalLoss(labels: tf.Tensor, logits: tf.Tensor, attrs: ResolvedSoftmaxFocalLossAttrs):
     tf.Tensor {
   const keptRows = checkSoftmaxValues(labels, logits, attrs);
   return tf.tidy(() => {
@@ -183,12 +183,12 @@ export function compositeFocalLoss(labels: tf.Tensor, logits: tf.Tensor, attrs: 
 }
 
 /**
- * Sigmoid focal loss, elementwise, as the 'SigmoidFocalLoss' kernel computes it:
+ * Sigmoid focal loss, elementwise, as the 'SigmoidElementwiseLoss' kernel computes it:
  * `alpha_t BCE(x, y) (1 - p_t)^gamma` (shape logits.shape), or its sum / mean with
  * attrs.reduction; alpha < 0 turns the class balancing alpha_t off.
  */
 export function compositeSigmoidFocalLoss(labels: tf.Tensor, logits: tf.Tensor,
-                                          attrs: ResolvedSigmoidFocalLossAttrs): tf.Tensor {
+                                          attrs: ResolvedSigmoidElementwiseLossAttrs): tf.Tensor {
   checkElementwiseValues('sigmoidFocalLoss', labels, logits, attrs);
   return tf.tidy(() => {
     const ls = attrs.labelSmoothing;

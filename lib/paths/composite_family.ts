@@ -1,4 +1,4 @@
-// The elementwise family composed of tfjs ops: the same losses as the fused 'SigmoidFocalLoss'
+// The elementwise family composed of tfjs ops: the same losses as the fused 'SigmoidElementwiseLoss'
 // kernel (same attrs, same output: the elementwise loss, or its sum / mean), for backends without
 // the native kernel and as the reference the fused kernel is tested against. Every form is
 // differentiable by tfjs autodiff and finite for hard targets at any logit:
@@ -8,7 +8,7 @@
 // 0^(negative). docs/DESIGN.md#the-elementwise-family
 import * as tf from '@tensorflow/tfjs';
 
-import {ELEMENTWISE_LOSS_FUNCTIONS, ResolvedSigmoidFocalLossAttrs} from '../kernel_contract';
+import {ELEMENTWISE_LOSS_FUNCTIONS, ResolvedSigmoidElementwiseLossAttrs} from '../kernel_contract';
 import {checkElementwiseValues, compositeSigmoidFocalLoss} from './composite';
 import {exp, maximum, sigmoid, softplus, where} from './composite_ops';
 import {reduceLossTensor} from './in_op_reduction';
@@ -57,7 +57,7 @@ function nanIn(loss: tf.Tensor, logits: tf.Tensor): tf.Tensor {
   return tf.add(loss, where(() => tf.isNaN(logits), logits, tf.zerosLike(logits)));
 }
 
-function reduce(elementLoss: tf.Tensor, attrs: ResolvedSigmoidFocalLossAttrs, logits: tf.Tensor): tf.Tensor {
+function reduce(elementLoss: tf.Tensor, attrs: ResolvedSigmoidElementwiseLossAttrs, logits: tf.Tensor): tf.Tensor {
   return reduceLossTensor(nanIn(elementLoss, logits), attrs.reduction, 'tf.mean');
 }
 
@@ -66,7 +66,7 @@ function reduce(elementLoss: tf.Tensor, attrs: ResolvedSigmoidFocalLossAttrs, lo
  * BCE(x, 0) for q == 0.
  */
 export function varifocalComposite(targets: tf.Tensor, logits: tf.Tensor,
-                                   attrs: ResolvedSigmoidFocalLossAttrs): tf.Tensor {
+                                   attrs: ResolvedSigmoidElementwiseLossAttrs): tf.Tensor {
   return tf.tidy(() => {
     const negative = tf.mul(powFromLog(logSigmoid(logits), attrs.gamma),
                             tf.mul(softplus(logits), attrs.alpha));
@@ -77,9 +77,9 @@ export function varifocalComposite(targets: tf.Tensor, logits: tf.Tensor,
 
 /** Quality focal (GFL): |q - p|^beta BCE(x, q); the gradient at p == q is 0. */
 export function qualityFocalComposite(targets: tf.Tensor, logits: tf.Tensor,
-                                      attrs: ResolvedSigmoidFocalLossAttrs): tf.Tensor {
+                                      attrs: ResolvedSigmoidElementwiseLossAttrs): tf.Tensor {
   return tf.tidy(() => {
-    const beta = attrs.gamma;
+    const beta = attrs.beta;
     const p = sigmoid(logits);
     // |q - p|^beta, with the exact log forms at q == 0 (p^beta) and q == 1 ((1 - p)^beta).
     const general = guardedPow(tf.abs(tf.sub(targets, p)), beta);
@@ -102,21 +102,21 @@ export function qualityFocalComposite(targets: tf.Tensor, logits: tf.Tensor,
 
 /** Asymmetric (ASL): y (1 - p)^g+ (-log p) + (1 - y) p_m^g- (-log(1 - p_m)), p_m = max(p - clip, 0). */
 export function asymmetricComposite(labels: tf.Tensor, logits: tf.Tensor,
-                                    attrs: ResolvedSigmoidFocalLossAttrs): tf.Tensor {
+                                    attrs: ResolvedSigmoidElementwiseLossAttrs): tf.Tensor {
   return tf.tidy(() => {
-    const {clip, gammaNegative} = attrs;
-    const positive = tf.mul(powFromLog(logSigmoid(tf.neg(logits)), attrs.gamma),
+    const {clip, gammaNeg} = attrs;
+    const positive = tf.mul(powFromLog(logSigmoid(tf.neg(logits)), attrs.gammaPos),
                             softplus(tf.neg(logits)));
     let negative: tf.Tensor;
     if (clip === 0) {
-      negative = tf.mul(powFromLog(logSigmoid(logits), gammaNegative), softplus(logits));
+      negative = tf.mul(powFromLog(logSigmoid(logits), gammaNeg), softplus(logits));
     } else {
       const margin = tf.sub(sigmoid(logits), clip);
       const above = isPositive(margin);
       const safe = where(above, margin, tf.onesLike(margin));
       // -log(1 - p_m) = -log((1 - p) + clip)
       const nlog = tf.neg(tf.log(tf.add(sigmoid(tf.neg(logits)), clip)));
-      negative = where(above, tf.mul(guardedPow(safe, gammaNegative), nlog), tf.zerosLike(margin));
+      negative = where(above, tf.mul(guardedPow(safe, gammaNeg), nlog), tf.zerosLike(margin));
     }
     const loss = tf.add(tf.mul(labels, positive), tf.mul(tf.sub(1, labels), negative));
     return reduce(loss, attrs, logits);
@@ -132,7 +132,7 @@ export function asymmetricComposite(labels: tf.Tensor, logits: tf.Tensor,
  *   asymmetric the positive term minus the negative term (the loss is linear in y).
  */
 export function familyTargetsGradient(targets: tf.Tensor, logits: tf.Tensor,
-                                      attrs: ResolvedSigmoidFocalLossAttrs): tf.Tensor {
+                                      attrs: ResolvedSigmoidElementwiseLossAttrs): tf.Tensor {
   return tf.tidy(() => {
     switch (attrs.loss) {
       case 'varifocal':
@@ -140,7 +140,7 @@ export function familyTargetsGradient(targets: tf.Tensor, logits: tf.Tensor,
                          tf.sub(bce(logits, targets), tf.mul(logits, targets)) : tf.neg(logits),
                      tf.zerosLike(targets));
       case 'qualityFocal': {
-        const beta = attrs.gamma;
+        const beta = attrs.beta;
         const d = tf.sub(targets, sigmoid(logits));
         const ad = tf.abs(d);
         const nonzero = isPositive(ad);
@@ -162,7 +162,7 @@ export function familyTargetsGradient(targets: tf.Tensor, logits: tf.Tensor,
 
 /** The composite of the loss `attrs.loss` names (default: the sigmoid focal loss, composite.ts). */
 export function elementwiseFamilyComposite(labels: tf.Tensor, logits: tf.Tensor,
-                                           attrs: ResolvedSigmoidFocalLossAttrs): tf.Tensor {
+                                           attrs: ResolvedSigmoidElementwiseLossAttrs): tf.Tensor {
   const kind = attrs.loss;
   if (kind === 'focal') {
     return compositeSigmoidFocalLoss(labels, logits, attrs);

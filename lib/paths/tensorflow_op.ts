@@ -123,7 +123,7 @@ export class TensorflowOps {
   }
 
   private savedTensor(call: ForwardCall, gradient: tf.TensorInfo): SavedGradient {
-    const {functionName: opName, factor} = call;
+    const {functionName, factor} = call;
     return {
       shape: gradient.shape.slice(), factor,
       scale: (dy, perRow) => {
@@ -134,7 +134,7 @@ export class TensorflowOps {
             factor: {float: factor ?? 1},
           }, [gradient, dy], 1)[0];
         } catch (e) {
-          rethrowNative(`${opName} gradient`, e);
+          rethrowNative(`${functionName} gradient`, e);
         } finally {
           // The op's output shares the buffer; this only drops the input's TensorFlow handle.
           this.dispose(gradient);

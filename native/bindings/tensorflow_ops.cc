@@ -17,9 +17,11 @@
 
 namespace focal {
 
-const char* const kSoftmaxOpName = "TfjsFocalLossSoftmax";
-const char* const kSigmoidOpName = "TfjsFocalLossSigmoid";
-const char* const kScaleGradientOpName = "TfjsFocalLossScaleGradient";
+// Each op is named "Tfjs" + the tfjs kernel it runs for (lib/kernel_contract.ts); the scale op
+// serves both backward kernels. The prefix keeps them apart in TensorFlow's process-wide registry.
+const char* const kSoftmaxOpName = "TfjsSoftmaxFocalLoss";
+const char* const kSigmoidOpName = "TfjsSigmoidElementwiseLoss";
+const char* const kScaleGradientOpName = "TfjsScaleGradient";
 
 #if defined(__linux__)
 namespace {
@@ -267,18 +269,18 @@ void softmax_compute(void* kernel, TF_OpKernelContext* ctx) {
 
 // A kernel instance, as SoftmaxKernel: the options and class balancing read into the Args.
 struct SigmoidKernel {
-  SigmoidFocalArgs args;
+  SigmoidElementwiseArgs args;
   int64_t loss_kind = 0;  // the elementwise family: ElementwiseLoss, checked at each call
   bool compute_gradient = false;
   int64_t reduction = 0;  // Reduction, checked at each call
 };
 
 #define FOCAL_SIGMOID_ATTR(type, field, ...) \
-  {#field, option_type_name<type>(), read_arg<SigmoidKernel, &SigmoidFocalArgs::field>},
+  {#field, option_type_name<type>(), read_arg<SigmoidKernel, &SigmoidElementwiseArgs::field>},
 const AttrSpec kSigmoidAttrs[] = {
     FOCAL_SIGMOID_OPTIONS(FOCAL_SIGMOID_ATTR)
-    {"alpha", "float", read_arg<SigmoidKernel, &SigmoidFocalArgs::alpha>},
-    {"class_balancing", "bool", read_arg<SigmoidKernel, &SigmoidFocalArgs::class_balancing>},
+    {"alpha", "float", read_arg<SigmoidKernel, &SigmoidElementwiseArgs::alpha>},
+    {"class_balancing", "bool", read_arg<SigmoidKernel, &SigmoidElementwiseArgs::class_balancing>},
     {"compute_gradient", "bool", read_member<SigmoidKernel, &SigmoidKernel::compute_gradient>},
     {"reduction", "int", read_member<SigmoidKernel, &SigmoidKernel::reduction>},
     // The elementwise family (native/include/focal_loss.h ElementwiseLoss).
@@ -309,14 +311,14 @@ void sigmoid_compute(void* kernel, TF_OpKernelContext* ctx) {
                              &gradient)) {
     return;
   }
-  SigmoidFocalArgs a = c.args;  // the options and class balancing
+  SigmoidElementwiseArgs a = c.args;  // the options and class balancing
   a.count = count;
   a.logits = logits.data<float>();
   a.labels = labels.data<float>();
   a.loss = static_cast<ElementwiseLoss>(c.loss_kind);
   a.loss_out = losses.samples(loss);
   a.grad_out = c.compute_gradient ? gradient.data<float>() : nullptr;
-  const Error error = sigmoid_focal_loss(a);
+  const Error error = sigmoid_elementwise_loss(a);
   if (!error.ok()) return fail(ctx, error);
   losses.finish(loss, count);
 }
