@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Packs the library once (npm pack: prepack builds the prebuilt addon) and installs the tarball
-# into fresh projects outside the repository, as users would:
+# Installs the packed library (the tarball given as $1, or npm pack's when none is given: prepack
+# builds the prebuilt addons) into fresh projects outside the repository, as users would:
 #   (a) @tensorflow/tfjs-node through `npx tfjs-focal-loss setup-tfjs-node` (+ save / load / recompile),
 #       then docs/INSTALL.md's clean reinstall (rm -rf node_modules; npm ci --ignore-scripts; setup)
 #   (b) @tensorflow/tfjs with only node, npm and basic shell tools on PATH (no compiler, make, cmake,
@@ -20,15 +20,19 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 npm_i() { npm install --no-audit --no-fund --loglevel=error "$@"; }
 
-echo "== npm pack"
-(cd "$root" && npm pack --silent --pack-destination "$work" > "$work/pack.out")
-tgz="$work/$(tail -1 "$work/pack.out")"
+if [ -n "${1:-}" ]; then
+  tgz=$(readlink -f "$1")
+else
+  echo "== npm pack"
+  (cd "$root" && npm pack --silent --pack-destination "$work" > "$work/pack.out")
+  tgz="$work/$(tail -1 "$work/pack.out")"
+fi
 [ -f "$tgz" ] || { echo "npm pack produced no tarball"; exit 1; }
 tar -tzf "$tgz" > "$work/files.txt"
 for prebuilt in linux-x64/focal_loss.glibc.node linux-arm64/focal_loss.glibc.node win32-x64/focal_loss.node; do
   grep -q "^package/prebuilds/$prebuilt\$" "$work/files.txt" || { echo "no prebuilds/$prebuilt in the tarball"; exit 1; }
 done
-if grep -E '^package/(test|bench|build)/' "$work/files.txt" | grep -vE '^package/bench/results/[A-Z]+\.md$'; then
+if grep -E '^package/(test|bench|build)/' "$work/files.txt" | grep -vE '^package/bench/results/([A-Z]+\.md|detection_sweep/(SWEEP\.md|[a-z_]+\.svg))$'; then
   echo "tarball ships tests, bench or build output"; exit 1
 fi
 # The shipped package.json has no scripts (the repository's prepare/prepack/test/... are dev-only).

@@ -150,10 +150,6 @@ function threadAlign(threads: ThreadScalingResult[]): boolean[] {
   return threadHeader(threads).map((_, i) => i >= 3);
 }
 
-function pct(v: number): string {
-  return Number.isFinite(v) ? (100 * v).toFixed(1) : 'n/a';
-}
-
 export function terminalSummary(results: BenchResults): string {
   const parts: string[] = [];
   for (const backend of results.speed) {

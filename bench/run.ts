@@ -38,7 +38,11 @@ const LONG_SECTIONS: readonly string[] = ['detection-sweep'];
 export type Section = typeof SECTIONS[number];
 
 export const FULL_SHAPES = ['256x10', '1024x100', '4096x1000', '65536x20', '8x128x128x21'];
-export const QUICK_SHAPES = ['256x10', '1024x100', '4x32x32x21'];
+/**
+ * A small 2-D shape and a 4-D (spatial) one with many classes: the composed contenders on the pure-JS
+ * cpu backend take seconds here, where 1024x100 and 4x32x32x21 took over 20 s.
+ */
+export const QUICK_SHAPES = ['256x10', '2x8x8x100'];
 /** A memory-bandwidth-bound shape (many classes) and a compute-bound one (few classes, many rows). */
 export const FULL_THREAD_SHAPES = ['4096x1000', '65536x20'];
 export const QUICK_THREAD_SHAPES = ['1024x1000', '16384x20'];
@@ -92,7 +96,7 @@ export const USAGE = `Usage: node dist/bench/run.js [options]
                                   times back to back per sample and the mean taken; 0 = one call per
                                   sample (default 5; --quick 2)
   --seeds N                       training seeds in the effect section (default 5; --quick 2)
-  --epochs N                      training epochs per run (default 20; --quick 3)
+  --epochs N                      training epochs per run (default 20; --quick 2)
   --sections LIST                 any of ${SECTIONS.join(',')} (default all but
                                   detection-sweep, which takes hours: name it; --quick runs a tiny one)
   --budget SECONDS                timed-round budget per backend and shape: slow ones stop early, after
@@ -101,13 +105,13 @@ export const USAGE = `Usage: node dist/bench/run.js [options]
                                   4096x1000; --quick 1024x1000)
   --thread-shapes LIST            shapes of the thread scaling in the kernel section (default
                                   ${FULL_THREAD_SHAPES.join(',')}; --quick ${QUICK_THREAD_SHAPES.join(',')})
-  --dataset-max N                 training images of the most common digit (default 800; --quick 300)
+  --dataset-max N                 training images of the most common digit (default 800; --quick 200)
   --detection-seeds N             training seeds per loss in the detection section (default 3; --quick 1)
-  --detection-steps N             optimizer steps per detection run (default 500; --quick 200)
-  --detection-images N            training canvases of the detection section (default 2000; --quick 600)
+  --detection-steps N             optimizer steps per detection run (default 500; --quick 40)
+  --detection-images N            training canvases of the detection section (default 2000; --quick 400)
   --detection-losses LIST         classification losses of the detection section, any of
                                   ${CLASSIFICATION_LOSSES.map((l) => l.id).join(',')}
-                                  (default all; --quick the first three)
+                                  (default all; --quick the main losses, no ablations)
   --sweep-out DIR                 folder of the detection sweep's runs and report; a second call resumes
                                   there and skips finished runs (default bench/results/detection_sweep;
                                   --quick OUT/detection_sweep)
@@ -184,9 +188,9 @@ export function parseArgs(argv: string[]): BenchOptions {
     minSampleMs: values.has('--min-sample-ms') ?
         positiveInteger('--min-sample-ms', values.get('--min-sample-ms'), true) : quick ? 2 : 5,
     seeds: values.has('--seeds') ? positiveInteger('--seeds', values.get('--seeds')) : quick ? 2 : 5,
-    epochs: values.has('--epochs') ? positiveInteger('--epochs', values.get('--epochs')) : quick ? 3 : 20,
+    epochs: values.has('--epochs') ? positiveInteger('--epochs', values.get('--epochs')) : quick ? 2 : 20,
     datasetMaxCount: values.has('--dataset-max') ? positiveInteger('--dataset-max', values.get('--dataset-max')) :
-                                                   quick ? 300 : 800,
+                                                   quick ? 200 : 800,
     testPerClass: 60,
     budgetSeconds: values.has('--budget') ? positiveInteger('--budget', values.get('--budget')) : quick ? 5 : 30,
     detection: detectionSettings(quick, ...(['--detection-seeds', '--detection-steps', '--detection-images'].map(

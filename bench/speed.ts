@@ -76,7 +76,7 @@ const FAMILY_CONTENDERS: Array<[string, string, focal.SigmoidFocalLossAttrs]> = 
   ['poly1_sigmoid_focal', 'sigmoidFocalLoss, polyEpsilon 1', {gamma: 2, alpha: 0.25, labelSmoothing: 0, fromLogits: true, polyEpsilon: 1}],
   ['varifocal', 'varifocalLoss', {loss: 'varifocal', gamma: 2, alpha: 0.75, labelSmoothing: 0, fromLogits: true}],
   ['quality_focal', 'qualityFocalLoss', {loss: 'qualityFocal', gamma: 2, alpha: -1, labelSmoothing: 0, fromLogits: true}],
-  ['asymmetric', 'asymmetricLoss', {loss: 'asymmetric', gamma: 0, gammaNegative: 4, clip: 0.05, alpha: -1, labelSmoothing: 0, fromLogits: true}],
+  ['asymmetric', 'asymmetricLoss', {loss: 'asymmetric', gamma: 0, gammaPos: 0, gammaNeg: 4, clip: 0.05, alpha: -1, labelSmoothing: 0, fromLogits: true}],
 ];
 
 /** Ordered as they appear in tables and charts. */

@@ -36,10 +36,12 @@ async function main() {
     optimizer: tf.train.adam(0.02),
     loss: categoricalFocalCrossentropy({ fromLogits: true, gamma: 2, alpha }),
   });
-  const history = await model.fit(train.xs, tf.oneHot(train.labels, CLASSES), {
-    epochs: 30, batchSize: 64, verbose: 0,
-  });
-  const losses = history.history.loss;
+  const targets = tf.oneHot(train.labels, CLASSES);
+  // The training loss of the untrained model, not of epoch 1 (an average over a model already
+  // learning, and it varies with model.fit's unseeded shuffle).
+  const untrainedLoss = model.evaluate(train.xs, targets).dataSync()[0];
+  const history = await model.fit(train.xs, targets, { epochs: 30, batchSize: 64, verbose: 0 });
+  const trainedLoss = model.evaluate(train.xs, targets).dataSync()[0];
 
   const predicted = model.predict(test.xs).argMax(-1).dataSync();
   const truth = test.labels.dataSync();
@@ -50,10 +52,13 @@ async function main() {
     return hit / all;
   });
   console.log(`backend ${tf.getBackend()}; class counts ${counts.join(':')}; alpha ${alpha.map((a) => a.toFixed(3)).join(', ')}`);
-  console.log(`loss ${losses[0].toFixed(4)} -> ${losses[losses.length - 1].toFixed(4)} in ${losses.length} epochs`);
+  console.log(`training loss ${untrainedLoss.toFixed(4)} -> ${trainedLoss.toFixed(4)} in ${history.epoch.length} epochs`);
   console.log(`recall on a balanced test set: ${recall.map((r, c) => `class ${c} ${(100 * r).toFixed(1)}%`).join(', ')}`);
-  if (!(losses[losses.length - 1] < 0.5 * losses[0]) || !(recall[2] > 0.5)) {
-    throw new Error('training did not learn the rare class');
+  if (!(trainedLoss < 0.5 * untrainedLoss)) {
+    throw new Error('training did not halve the training loss');
+  }
+  if (!(recall[2] > 0.5)) {
+    throw new Error('training did not learn the rare class (recall of class 2 at most 50%)');
   }
 }
 

@@ -4,12 +4,10 @@
 // (native/include/focal_error.h). This file turns either into the message the user sees, with the
 // op's name in front and flat indices written in the tensor's own coordinates.
 // docs/DESIGN.md#errors
+import {NATIVE_ERROR_CODES, NATIVE_ERROR_MARKER} from './native_tables';
 
-/** The codes of native/include/focal_error.h. */
-export type NativeErrorCode =
-    'FOCAL_LABEL_OUT_OF_RANGE' | 'FOCAL_LABEL_NOT_FINITE' | 'FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL' |
-    'FOCAL_PROBABILITY_INVALID' | 'FOCAL_PROBABILITY_OUTSIDE_UNIT_INTERVAL' |
-    'FOCAL_PROBABILITY_ROW_SUM' | 'FOCAL_OUT_OF_MEMORY' | 'FOCAL_INVALID_ARGUMENT';
+/** The codes of native/include/focal_error.h (via the generated native_tables.ts). */
+export type NativeErrorCode = typeof NATIVE_ERROR_CODES[number];
 
 /** What a native error says, from either form. */
 export interface NativeError {
@@ -26,17 +24,12 @@ export interface NativeError {
   detail: string;
 }
 
-/** The TensorFlow ops' status messages carry the error as `${NATIVE_ERROR_MARKER} {json}`. */
-export const NATIVE_ERROR_MARKER = 'tfjs-focal-loss-error';
+export {NATIVE_ERROR_MARKER};
 
-const CODES: ReadonlySet<string> = new Set<NativeErrorCode>([
-  'FOCAL_LABEL_OUT_OF_RANGE', 'FOCAL_LABEL_NOT_FINITE', 'FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL',
-  'FOCAL_PROBABILITY_INVALID', 'FOCAL_PROBABILITY_OUTSIDE_UNIT_INTERVAL',
-  'FOCAL_PROBABILITY_ROW_SUM', 'FOCAL_OUT_OF_MEMORY', 'FOCAL_INVALID_ARGUMENT',
-]);
+const CODES: ReadonlySet<string> = new Set<string>(NATIVE_ERROR_CODES);
 
 /** The addon's own entry points, named at the start of its messages. */
-const ENTRY_POINT = /^(softmaxFocalLoss|sigmoidFocalLoss|scaleRows|scaleElements|TfjsFocalLoss\w*): /;
+const ENTRY_POINT = /^(softmaxFocalLoss|sigmoidElementwiseLoss|scaleRows|scaleElements|Tfjs\w*): /;
 
 function toNumber(v: unknown, fallback: number): number {
   return typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : fallback;
@@ -126,8 +119,6 @@ export function formatNativeError(e: NativeError, shapes: {[name: string]: numbe
         message: `${at} = ${e.value} is out of range [0, ${e.classes})` +
             (e.ignoreIndex !== null ? ` and is not ignoreIndex (${e.ignoreIndex})` : ''),
       };
-    case 'FOCAL_LABEL_NOT_FINITE':
-      return {type: 'RangeError', message: `${labels} must contain only finite values; received ${at} = ${value}`};
     case 'FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL':
       return {type: 'RangeError', message: `${at} = ${value}: ${labels} must be in [0, 1]`};
     case 'FOCAL_PROBABILITY_INVALID': {
@@ -159,18 +150,18 @@ export function formatNativeError(e: NativeError, shapes: {[name: string]: numbe
 
 /**
  * Rethrows an error from the addon or from one of its TensorFlow ops as the user's error, with the
- * op name in front and its type kept (RangeError, TypeError). Indices are flat in native code;
+ * function's name in front and its type kept (RangeError, TypeError). Indices are flat in native code;
  * `shapes` turns them into the index of the user's tensor ("labels[2, 5] = 12 ...") when it has
  * more than one axis.
  */
 export function rethrowNative(
-    opName: string, error: unknown, shapes: {[name: string]: number[]} = {}): never {
+    functionName: string, error: unknown, shapes: {[name: string]: number[]} = {}): never {
   const err = error as Error;
   const decoded = decodeNativeError(error);
   // No fields, or one of the addon's own memory-safety checks: its message is already the prose.
   const asProse = decoded === null || (decoded.code === 'FOCAL_INVALID_ARGUMENT' && decoded.detail === '');
   const {message: text, type} = asProse ? prose(err) : formatNativeError(decoded!, shapes);
-  const thrown = makeError(type, `${opName}: ${text}`);
+  const thrown = makeError(type, `${functionName}: ${text}`);
   if (!asProse) {
     // Kept for the loss functions, which report it under the user's own names (inputError).
     Object.defineProperty(thrown, NATIVE_FIELDS, {value: {error: decoded!, shapes}});
@@ -197,14 +188,17 @@ export function nativeFieldsOf(error: unknown):
 
 /**
  * The error rethrowNative threw, reported again for the function the user called (`fn`), under its
- * argument names, with `hint` appended; any other error unchanged.
+ * argument names, with `hint` appended, and indices in `shapes` where the user's tensor had
+ * another shape than the kernel's input (a Keras object's yTrue [N] for yPred [N, 1]); any other
+ * error unchanged.
  */
-export function renameNativeError(error: unknown, fn: string, names: ArgumentNames, hint = ''): unknown {
+export function renameNativeError(error: unknown, fn: string, names: ArgumentNames, hint = '',
+                                  shapes: {[name: string]: number[]} = {}): unknown {
   const fields = nativeFieldsOf(error);
   if (fields === null) {
     return error;
   }
-  const {message, type} = formatNativeError(fields.error, fields.shapes, names);
+  const {message, type} = formatNativeError(fields.error, {...fields.shapes, ...shapes}, names);
   const renamed = makeError(type, `${fn}: ${message}${hint}`);
   Object.defineProperty(renamed, NATIVE_FIELDS, {value: fields});
   return renamed;

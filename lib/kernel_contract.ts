@@ -1,8 +1,14 @@
 // The kernels' contract, at the bottom of lib/ (in the spirit of tfjs-core's kernel_names.ts): every
 // kernel's name, inputs and attrs, the elementwise loss kinds and their native codes, the in-op
 // reductions and the backends the kernels are registered for. The losses build attrs of these
-// types, the kernels, paths and gradients read them; this file imports nothing from lib/.
+// types, the kernels, paths and gradients read them. The codes and defaults that cross to native
+// code come from native_tables.ts, generated from the native headers (tools/native-tables.js); this
+// file imports nothing else from lib/.
 import type * as tf from '@tensorflow/tfjs';
+
+import {ELEMENTWISE_LOSS_CODES, ELEMENTWISE_OPTION_DEFAULTS, REDUCTION_CODES} from './native_tables';
+
+export {ELEMENTWISE_LOSS_CODES, ELEMENTWISE_OPTION_DEFAULTS, REDUCTION_CODES};
 
 /** The backends this package registers its kernels for. */
 export const BACKENDS = ['tensorflow', 'cpu'] as const;
@@ -12,17 +18,10 @@ export const BACKENDS = ['tensorflow', 'cpu'] as const;
  * 'sum' / 'mean' inside the op (a scalar output). The losses use the in-op reduction when there
  * are no weights: it saves the engine several small ops per step, forward and backward.
  */
-export type KernelReduction = 'none' | 'sum' | 'mean';
-
-/** The code of the TensorFlow ops' `reduction` attribute (native/bindings/tensorflow_ops.cc). */
-export const REDUCTION_CODES: {[r in KernelReduction]: number} = {none: 0, sum: 1, mean: 2};
+export type KernelReduction = keyof typeof REDUCTION_CODES;
 
 /** The losses the elementwise kernel computes (docs/DESIGN.md#the-elementwise-family). */
-export type ElementwiseLossKind = 'focal' | 'varifocal' | 'qualityFocal' | 'asymmetric';
-
-/** The native code of each elementwise loss (native/include/focal_loss.h ElementwiseLoss). */
-export const ELEMENTWISE_LOSS_CODES: {[k in ElementwiseLossKind]: number} =
-    {focal: 0, varifocal: 1, qualityFocal: 2, asymmetric: 3};
+export type ElementwiseLossKind = keyof typeof ELEMENTWISE_LOSS_CODES;
 
 /** The public function each elementwise loss's errors are reported under. */
 export const ELEMENTWISE_LOSS_FUNCTIONS: {[k in ElementwiseLossKind]: string} = {
@@ -30,20 +29,31 @@ export const ELEMENTWISE_LOSS_FUNCTIONS: {[k in ElementwiseLossKind]: string} = 
   asymmetric: 'asymmetricLoss',
 };
 
-// ---- 'FocalLoss': softmax focal loss over the last axis ------------------------------------------
+// ---- 'SoftmaxFocalLoss': softmax focal loss over the last axis ----------------------------------
+// Names follow one rule: the tfjs kernel `SoftmaxFocalLoss`, its backward `SoftmaxFocalLossGrad`,
+// the addon entry point `softmaxFocalLoss` (the kernel name with a lower-case first letter) and
+// the TensorFlow op `TfjsSoftmaxFocalLoss` ("Tfjs" + the kernel name, native/bindings).
 
+export const SoftmaxFocalLoss = 'SoftmaxFocalLoss';
+export const SoftmaxFocalLossGrad = 'SoftmaxFocalLossGrad';
+/**
+ * The names of 0.1, registered as aliases (the same kernel and gradient) so that direct
+ * `runKernel('FocalLoss', ...)` calls keep working.
+ * @deprecated Use SoftmaxFocalLoss / SoftmaxFocalLossGrad.
+ */
 export const FocalLoss = 'FocalLoss';
+/** @deprecated Use SoftmaxFocalLossGrad. */
 export const FocalLossGrad = 'FocalLossGrad';
 
-export interface FocalLossInputs extends tf.NamedTensorInfoMap {
+export interface SoftmaxFocalLossInputs extends tf.NamedTensorInfoMap {
   /** int32 class indices of shape logits.shape[:-1], or float32 (soft) one-hot of logits.shape. */
   labels: tf.TensorInfo;
   /** float32 [..., C]: logits, or probabilities when fromLogits is false. */
   logits: tf.TensorInfo;
 }
 
-/** The attrs of 'FocalLoss' as the losses pass them: every field given. */
-export interface ResolvedFocalLossAttrs {
+/** The attrs of 'SoftmaxFocalLoss' as the losses pass them: every field given. */
+export interface ResolvedSoftmaxFocalLossAttrs {
   gamma: number;
   /** One class weight, or one per class. */
   alpha: number | number[];
@@ -60,29 +70,41 @@ export interface ResolvedFocalLossAttrs {
 }
 
 /**
- * The attrs of a direct `runKernel('FocalLoss', ...)` call: the optional ones may be left out
+ * The attrs of a direct `runKernel('SoftmaxFocalLoss', ...)` call: the optional ones may be left out
  * (logitOffsets: none, reduction: 'none'; polyEpsilon: the native table's default).
  */
-export type FocalLossAttrs = Omit<ResolvedFocalLossAttrs, 'logitOffsets' | 'reduction'> &
-    Partial<Pick<ResolvedFocalLossAttrs, 'logitOffsets' | 'reduction'>>;
+export type SoftmaxFocalLossAttrs = Omit<ResolvedSoftmaxFocalLossAttrs, 'logitOffsets' | 'reduction'> &
+    Partial<Pick<ResolvedSoftmaxFocalLossAttrs, 'logitOffsets' | 'reduction'>>;
 
-// ---- 'SigmoidFocalLoss': the elementwise losses ----------------------------------------------------
+// ---- 'SigmoidElementwiseLoss': the elementwise losses ------------------------------------------
+// One kernel for every elementwise loss on sigmoid probabilities (attrs.loss: sigmoid focal,
+// varifocal, quality focal, asymmetric); named by the rule above: addon entry
+// `sigmoidElementwiseLoss`, TensorFlow op `TfjsSigmoidElementwiseLoss`.
 
+export const SigmoidElementwiseLoss = 'SigmoidElementwiseLoss';
+export const SigmoidElementwiseLossGrad = 'SigmoidElementwiseLossGrad';
+/**
+ * The names of 0.1, registered as aliases (the same kernel and gradient) so that direct
+ * `runKernel('SigmoidFocalLoss', ...)` calls keep working.
+ * @deprecated Use SigmoidElementwiseLoss.
+ */
 export const SigmoidFocalLoss = 'SigmoidFocalLoss';
+/** @deprecated Use SigmoidElementwiseLossGrad. */
 export const SigmoidFocalLossGrad = 'SigmoidFocalLossGrad';
 
-export interface SigmoidFocalLossInputs extends tf.NamedTensorInfoMap {
+export interface SigmoidElementwiseLossInputs extends tf.NamedTensorInfoMap {
   /** float32 targets in [0, 1], same shape as logits. */
   labels: tf.TensorInfo;
   /** float32 logits, or probabilities when fromLogits is false. */
   logits: tf.TensorInfo;
 }
 
-/** The attrs of 'SigmoidFocalLoss' as the losses pass them: every field given. */
-export interface ResolvedSigmoidFocalLossAttrs {
-  /** Which loss. 'varifocal' reads alpha and gamma, 'qualityFocal' gamma (its beta), 'asymmetric'
-   * gamma (γ+), gammaNegative and clip; they take logits and no smoothing. */
+/** The attrs of 'SigmoidElementwiseLoss' as the losses pass them: every field given. */
+export interface ResolvedSigmoidElementwiseLossAttrs {
+  /** Which loss. 'varifocal' reads alpha, gamma and iouWeighted, 'qualityFocal' beta,
+   * 'asymmetric' gammaPos, gammaNeg and clip; they take logits and no smoothing. */
   loss: ElementwiseLossKind;
+  /** 'focal' and 'varifocal': the focusing exponent. */
   gamma: number;
   /** Class balancing weight (< 0: none); for 'varifocal' the weight of the negatives. */
   alpha: number;
@@ -90,8 +112,11 @@ export interface ResolvedSigmoidFocalLossAttrs {
   fromLogits: boolean;
   /** Poly-1 coefficient of the focal loss. */
   polyEpsilon: number;
-  /** 'asymmetric': γ− and the probability margin. */
-  gammaNegative: number;
+  /** 'qualityFocal': β of |q − p|^β. */
+  beta: number;
+  /** 'asymmetric': γ+ and γ− of the positives and negatives, and the probability margin. */
+  gammaPos: number;
+  gammaNeg: number;
   clip: number;
   /** 'varifocal': positives weighted by their target q, else by 1. */
   iouWeighted: boolean;
@@ -100,18 +125,11 @@ export interface ResolvedSigmoidFocalLossAttrs {
 }
 
 /**
- * The attrs of a direct `runKernel('SigmoidFocalLoss', ...)` call: the optional ones may be left out
- * (loss: 'focal', reduction: 'none', the rest: the native table's defaults).
+ * The attrs of a direct `runKernel('SigmoidElementwiseLoss', ...)` call: the optional ones may be
+ * left out (loss: 'focal', reduction: 'none', the rest: the native table's defaults).
  */
-export type SigmoidFocalLossAttrs = Pick<ResolvedSigmoidFocalLossAttrs, 'gamma' | 'alpha' | 'labelSmoothing' | 'fromLogits'> &
-    Partial<Omit<ResolvedSigmoidFocalLossAttrs, 'gamma' | 'alpha' | 'labelSmoothing' | 'fromLogits'>>;
-
-/**
- * The native defaults of the elementwise kernel's optional options (native/include/focal_loss.h,
- * FOCAL_SIGMOID_OPTIONS), for the losses that do not set them and the composite, which runs without
- * the addon; test/kernel_contract.test.ts checks them against the addon's kernelOptions().
- */
-export const ELEMENTWISE_OPTION_DEFAULTS = {polyEpsilon: 0, gammaNegative: 4, clip: 0.05, iouWeighted: true};
+export type SigmoidElementwiseLossAttrs = Pick<ResolvedSigmoidElementwiseLossAttrs, 'gamma' | 'alpha' | 'labelSmoothing' | 'fromLogits'> &
+    Partial<Omit<ResolvedSigmoidElementwiseLossAttrs, 'gamma' | 'alpha' | 'labelSmoothing' | 'fromLogits'>>;
 
 // ---- The backward kernels ------------------------------------------------------------------------
 
@@ -127,5 +145,17 @@ export interface BackwardInputs extends tf.NamedTensorInfoMap {
   loss?: tf.TensorInfo;
 }
 
-export type FocalLossGradInputs = BackwardInputs;
-export type SigmoidFocalLossGradInputs = BackwardInputs;
+export type SoftmaxFocalLossGradInputs = BackwardInputs;
+/** @deprecated Use SoftmaxFocalLossInputs. */
+export type FocalLossInputs = SoftmaxFocalLossInputs;
+/** @deprecated Use SoftmaxFocalLossAttrs. */
+export type FocalLossAttrs = SoftmaxFocalLossAttrs;
+/** @deprecated Use SoftmaxFocalLossGradInputs. */
+export type FocalLossGradInputs = SoftmaxFocalLossGradInputs;
+export type SigmoidElementwiseLossGradInputs = BackwardInputs;
+/** @deprecated Use SigmoidElementwiseLossInputs. */
+export type SigmoidFocalLossInputs = SigmoidElementwiseLossInputs;
+/** @deprecated Use SigmoidElementwiseLossAttrs. */
+export type SigmoidFocalLossAttrs = SigmoidElementwiseLossAttrs;
+/** @deprecated Use SigmoidElementwiseLossGradInputs. */
+export type SigmoidFocalLossGradInputs = SigmoidElementwiseLossGradInputs;

@@ -11,7 +11,7 @@ import * as path from 'path';
 import {environmentError} from './peers';
 
 /** The entry points that take an options object, by their addon names. */
-export type KernelEntryPoint = 'softmaxFocalLoss' | 'sigmoidFocalLoss';
+export type KernelEntryPoint = 'softmaxFocalLoss' | 'sigmoidElementwiseLoss';
 
 /**
  * One plain option of an entry point, as its table in native/include/focal_loss.h declares it:
@@ -47,11 +47,11 @@ export interface NativeSoftmaxFocalArgs {
 }
 
 /**
- * Arguments of `sigmoidFocalLoss` (native/bindings/addon.cc), as NativeSoftmaxFocalArgs; alpha null
+ * Arguments of `sigmoidElementwiseLoss` (native/bindings/addon.cc), as NativeSoftmaxFocalArgs; alpha null
  * or negative = no class balancing. Int32Array labels: labels held as integers (the 'cpu' backend's
  * storage of a tensor cast from int32).
  */
-export interface NativeSigmoidFocalArgs {
+export interface NativeSigmoidElementwiseArgs {
   logits: Float32Array;
   labels: Float32Array | Int32Array;
   alpha: number | null;
@@ -65,7 +65,7 @@ export interface NativeSigmoidFocalArgs {
 /** The functions exported by focal_loss.node. */
 export interface FocalLossAddon {
   softmaxFocalLoss(args: NativeSoftmaxFocalArgs): void;
-  sigmoidFocalLoss(args: NativeSigmoidFocalArgs): void;
+  sigmoidElementwiseLoss(args: NativeSigmoidElementwiseArgs): void;
   /** out[i*C+j] = dy[i] * grad[i*C+j] */
   scaleRows(grad: Float32Array, dy: Float32Array, rows: number, classes: number,
             out: Float32Array): void;

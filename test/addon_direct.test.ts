@@ -31,7 +31,7 @@ describe('raw addon: wrong arguments throw, never crash', () => {
     addon.softmaxFocalLoss(a);
     expect(Array.from(a.lossOut as Float32Array).every((v) => Number.isFinite(v) && v > 0)).toBe(true);
     const s = validSigmoidArgs();
-    addon.sigmoidFocalLoss(s);
+    addon.sigmoidElementwiseLoss(s);
     expect(Array.from(s.lossOut as Float32Array).every(Number.isFinite)).toBe(true);
   });
 
@@ -79,11 +79,11 @@ describe('raw addon: wrong arguments throw, never crash', () => {
     ['labels a Float64Array', (a) => { a.labels = new Float64Array(6); }, /labels/],
     ['alpha a string', (a) => { a.alpha = '0.25'; }, /alpha/],
   ];
-  test.each(sigmoidCases)('sigmoidFocalLoss: %s', (_name, mutate, message) => {
+  test.each(sigmoidCases)('sigmoidElementwiseLoss: %s', (_name, mutate, message) => {
     const args = validSigmoidArgs();
     mutate(args);
     let thrown: unknown;
-    try { addon.sigmoidFocalLoss(args); } catch (e) { thrown = e; }
+    try { addon.sigmoidElementwiseLoss(args); } catch (e) { thrown = e; }
     expect((thrown as Error).message).toMatch(message);
     expect((thrown as Error).name).toMatch(/^(TypeError|RangeError)$/);
     expect((thrown as {code?: string}).code).toBe('FOCAL_INVALID_ARGUMENT');
@@ -101,9 +101,9 @@ describe('raw addon: wrong arguments throw, never crash', () => {
     expect(Array.from(want[0] as Float32Array).every((v) => Number.isFinite(v) && v > 0)).toBe(true);
     expect(run(ints, true)).toEqual(want);
     const s: Record<string, unknown> = { ...validSigmoidArgs(), logits: logits.slice(0, 6), labels: Int32Array.of(0, 1, 1, 0, 0, 1) };
-    addon.sigmoidFocalLoss(s);
+    addon.sigmoidElementwiseLoss(s);
     const f: Record<string, unknown> = { ...validSigmoidArgs(), logits: logits.slice(0, 6), labels: Float32Array.of(0, 1, 1, 0, 0, 1) };
-    addon.sigmoidFocalLoss(f);
+    addon.sigmoidElementwiseLoss(f);
     expect([s.lossOut, s.gradOut]).toEqual([f.lossOut, f.gradOut]);
   });
 
@@ -177,16 +177,16 @@ describe('raw addon: data-dependent errors carry a code and its fields', () => {
     p.fill(0, 4, 8);
     expectCode(() => addon.softmaxFocalLoss({ ...validSoftmaxArgs(), logits: p, fromLogits: false }),
                { code: 'FOCAL_PROBABILITY_ROW_SUM', argument: 'logits', index: 4, value: 0, classes });
-    expectCode(() => addon.sigmoidFocalLoss({ ...validSigmoidArgs(), logits: Float32Array.of(0.5, 0.5, 1.5, 0, 1, 0), fromLogits: false }),
+    expectCode(() => addon.sigmoidElementwiseLoss({ ...validSigmoidArgs(), logits: Float32Array.of(0.5, 0.5, 1.5, 0, 1, 0), fromLogits: false }),
                { code: 'FOCAL_PROBABILITY_OUTSIDE_UNIT_INTERVAL', argument: 'logits', index: 2, value: 1.5 });
   });
 
   test('sigmoid labels outside [0, 1], as floats or integers', () => {
-    expectCode(() => addon.sigmoidFocalLoss({ ...validSigmoidArgs(), labels: Float32Array.of(0, 1, 2, 0, 0, 0) }),
+    expectCode(() => addon.sigmoidElementwiseLoss({ ...validSigmoidArgs(), labels: Float32Array.of(0, 1, 2, 0, 0, 0) }),
                { code: 'FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL', argument: 'labels', index: 2, value: 2 });
-    expectCode(() => addon.sigmoidFocalLoss({ ...validSigmoidArgs(), labels: Float32Array.of(0, NaN, 0, 0, 0, 0) }),
+    expectCode(() => addon.sigmoidElementwiseLoss({ ...validSigmoidArgs(), labels: Float32Array.of(0, NaN, 0, 0, 0, 0) }),
                { code: 'FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL', index: 1, value: NaN });
-    expectCode(() => addon.sigmoidFocalLoss({ ...validSigmoidArgs(), labels: Int32Array.of(0, 1, 0, 0, 3, 0) }),
+    expectCode(() => addon.sigmoidElementwiseLoss({ ...validSigmoidArgs(), labels: Int32Array.of(0, 1, 0, 0, 3, 0) }),
                { code: 'FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL', index: 4, value: 3 });
   });
 
@@ -197,7 +197,7 @@ describe('raw addon: data-dependent errors carry a code and its fields', () => {
       expect(() => addon.softmaxFocalLoss(a)).not.toThrow();
     }
     for (const change of [{ gamma: Infinity }, { alpha: 2 }, { labelSmoothing: -1 }]) {
-      expect(() => addon.sigmoidFocalLoss({ ...validSigmoidArgs(), ...change })).not.toThrow();
+      expect(() => addon.sigmoidElementwiseLoss({ ...validSigmoidArgs(), ...change })).not.toThrow();
     }
   });
 });
@@ -210,16 +210,16 @@ describe('raw addon: what it exposes for the TS layer\'s checks', () => {
     softmaxFocalLoss: [...Object.keys(validSoftmaxArgs()).filter((k) => !options.softmaxFocalLoss.some((o) => o.key === k)),
                        'denseLabels', 'logitOffsets'],
     // The elementwise family's loss is optional (absent: the focal loss).
-    sigmoidFocalLoss: [...Object.keys(validSigmoidArgs()).filter((k) => !options.sigmoidFocalLoss.some((o) => o.key === k)), 'loss'],
+    sigmoidElementwiseLoss: [...Object.keys(validSigmoidArgs()).filter((k) => !options.sigmoidElementwiseLoss.some((o) => o.key === k)), 'loss'],
   };
   const entries: Array<[string, () => Record<string, unknown>]> =
-      [['softmaxFocalLoss', validSoftmaxArgs], ['sigmoidFocalLoss', validSigmoidArgs]];
+      [['softmaxFocalLoss', validSoftmaxArgs], ['sigmoidElementwiseLoss', validSigmoidArgs]];
 
   test('kernelOptions(): one table per entry point, each option a key, its TF attribute (the key in snake_case), type and default', () => {
-    expect(Object.keys(options).sort()).toEqual(['sigmoidFocalLoss', 'softmaxFocalLoss']);
+    expect(Object.keys(options).sort()).toEqual(['sigmoidElementwiseLoss', 'softmaxFocalLoss']);
     expect(OWN_KEYS.softmaxFocalLoss.sort()).toEqual(
       ['alpha', 'classes', 'denseLabels', 'gradOut', 'ignoreIndex', 'labels', 'logitOffsets', 'logits', 'lossOut', 'rows']);
-    expect(OWN_KEYS.sigmoidFocalLoss.sort()).toEqual(['alpha', 'gradOut', 'labels', 'logits', 'loss', 'lossOut']);
+    expect(OWN_KEYS.sigmoidElementwiseLoss.sort()).toEqual(['alpha', 'gradOut', 'labels', 'logits', 'loss', 'lossOut']);
     for (const [entry] of entries) {
       expect(options[entry].length).toBeGreaterThan(0);
       for (const o of options[entry]) {
@@ -230,8 +230,8 @@ describe('raw addon: what it exposes for the TS layer\'s checks', () => {
       }
     }
     // What the TS layer's drift checks and the family's losses rely on.
-    expect(options.sigmoidFocalLoss.filter((o) => !o.required).map((o) => [o.key, o.default]))
-        .toEqual(expect.arrayContaining([['polyEpsilon', 0], ['gammaNegative', 4], ['clip', 0.05]]));
+    expect(options.sigmoidElementwiseLoss.filter((o) => !o.required).map((o) => [o.key, o.default]))
+        .toEqual(expect.arrayContaining([['polyEpsilon', 0], ['gammaNeg', 4], ['clip', 0.05]]));
   });
 
   test('argumentKeys(): the keys each entry point reads, its own and its table\'s', () => {
@@ -239,8 +239,8 @@ describe('raw addon: what it exposes for the TS layer\'s checks', () => {
     for (const [entry] of entries) {
       expect([...keys[entry]].sort()).toEqual([...OWN_KEYS[entry], ...options[entry].map((o) => o.key)].sort());
     }
-    expect(() => addon.sigmoidFocalLoss({...validSigmoidArgs(), loss: 4}))
-        .toThrow(/sigmoidFocalLoss: args.loss must be 0 \(focal\), 1 \(varifocal\), 2 \(quality focal\) or 3 \(asymmetric\), got 4/);
+    expect(() => addon.sigmoidElementwiseLoss({...validSigmoidArgs(), loss: 4}))
+        .toThrow(/sigmoidElementwiseLoss: args.loss must be an ElementwiseLoss code, 0 to 3, got 4/);
   });
 
   describe.each(entries)('%s: the table\'s options as the entry point reads them', (entry, valid) => {
@@ -265,11 +265,11 @@ describe('raw addon: what it exposes for the TS layer\'s checks', () => {
         expect(run({ ...valid(), [key]: undefined })).toEqual(withDefault);
       }
       // The value reaches the kernel: another value changes the loss of the focal loss or (sigmoid)
-      // of the asymmetric loss. (fromLogits false needs probabilities: only its type is checked.)
+      // of the quality focal or asymmetric loss. (fromLogits false needs probabilities: only its type is checked.)
       if (o.type !== 'bool') {
         const logits = Float32Array.from({ length: (args.logits as Float32Array).length }, (_, i) => Math.sin(i) * 3);
-        const labels = entry === 'sigmoidFocalLoss' ? Float32Array.from(logits, (x) => (x > 0 ? 1 : 0)) : args.labels;
-        const changes = (entry === 'sigmoidFocalLoss' ? [0, 3] : [undefined]).map((loss) => {
+        const labels = entry === 'sigmoidElementwiseLoss' ? Float32Array.from(logits, (x) => (x > 0 ? 1 : 0)) : args.labels;
+        const changes = (entry === 'sigmoidElementwiseLoss' ? [0, 2, 3] : [undefined]).map((loss) => {
           const base = { ...valid(), logits, labels, loss };
           try {
             return JSON.stringify(run({ ...base, [key]: nonDefault(o) })) !== JSON.stringify(run({ ...base, [key]: o.default }));
@@ -299,7 +299,7 @@ describe('raw addon: what it exposes for the TS layer\'s checks', () => {
         { name: 'logit_offsets', type: 'list(float) >= 1' },
       ],
       sigmoid: [
-        ...table('sigmoidFocalLoss'),
+        ...table('sigmoidElementwiseLoss'),
         { name: 'alpha', type: 'float' }, { name: 'class_balancing', type: 'bool' },
         { name: 'compute_gradient', type: 'bool' }, { name: 'reduction', type: 'int' },
         { name: 'loss_kind', type: 'int' },

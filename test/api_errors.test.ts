@@ -446,23 +446,7 @@ describe('thread and SIMD controls', () => {
   });
 });
 
-describe('second-order gradients', () => {
-  test('differentiating a gradient is refused with a clear message, never silently wrong', () => {
-    const labels = tf.tensor1d([0, 4, 2, 1], 'int32');
-    // A gradient penalty: without the check, tfjs would drop the Hessian term and return only
-    // the derivative of the explicit `x` factor.
-    const penalty = (x: tf.Tensor) =>
-        tf.sum(tf.mul(tf.grad((z: tf.Tensor) => focalLoss(labels, z))(x), x));
-    expect(() => tf.grad(penalty)(logits))
-        .toThrow(/focalLoss: second-order gradients .* are not supported/);
-    const targets = tf.oneHot(labels, 5).toFloat();
-    const sigmoidPenalty = (x: tf.Tensor) =>
-        tf.sum(tf.mul(tf.grad((z: tf.Tensor) => sigmoidFocalLoss(targets, z))(x), x));
-    expect(() => tf.grad(sigmoidPenalty)(logits))
-        .toThrow(/sigmoidFocalLoss: second-order gradients .* are not supported/);
-    tf.dispose([labels, targets]);
-  });
-});
+// Second-order gradients (correct on every path; the kernels' own refusal): test/second_order.test.ts.
 
 describe('empty batch', () => {
   test('N = 0 gives empty per-row losses and exact zeros, without calling the addon', () => {

@@ -178,6 +178,7 @@ describe('tasks and inputs', () => {
     tensors.push(multi, binary);
     const multiReport = await compareLosses({...QUICK, seeds: 2, epochs: 3, model: () => mlp(2), data: {x, y: multi}});
     expect(multiReport.task).toBe('multi-label');
+    expect(multiReport.split).toMatch(/^iteratively stratified 0.2 of options.data \(48 rows held out, fixed seed\)$/);
     expect(multiReport.primaryMetric).toBe('meanAveragePrecision');
     expect(multiReport.summaries.map((s) => s.name)).toEqual(['binary cross-entropy', 'focal γ 2 α 0.25', 'asymmetric', 'Poly-1 BCE']);
     for (const s of multiReport.summaries) {
@@ -190,7 +191,7 @@ describe('tasks and inputs', () => {
     expect(binaryReport.summaries[0].metrics.meanAveragePrecision!.mean).toBeGreaterThan(0.8);
   });
 
-  it('takes one-hot labels and a tf.data.Dataset, with the same result as the tensors', async () => {
+  it('takes one-hot labels and a tf.data.Dataset, batched or not, with the same result as the tensors', async () => {
     const {x, y} = keep(blobs([50, 30, 20], 9));
     const oneHot = tf.oneHot(y, 3);
     tensors.push(oneHot);
@@ -205,6 +206,37 @@ describe('tasks and inputs', () => {
     expect(fromOneHot.runs.map((r) => r.final)).toEqual(fromTensors.runs.map((r) => r.final));
     expect(fromDataset.trainRows).toBe(fromTensors.trainRows);
     expect(fromDataset.runs.map((r) => r.final)).toEqual(fromTensors.runs.map((r) => r.final));
+    // Unbatched: one example per element, stacked into the same tensors: plain arrays {xs: number[],
+    // ys: number} as tf.data.array gives them before .batch(), or tensors {xs [2], ys []}.
+    const rows = x.arraySync() as number[][];
+    const labels = Array.from(y.dataSync());
+    const unbatched = (keep: (i: number) => boolean) => tf.data.zip({xs: tf.data.array(rows.filter((_, i) => keep(i))),
+                                                                     ys: tf.data.array(labels.filter((_, i) => keep(i)))});
+    const all = () => true;
+    const unbatchedTensors = unbatched(all).map(
+        (e) => ({xs: tf.tensor1d((e as {xs: number[]}).xs), ys: tf.scalar((e as {ys: number}).ys)}));
+    for (const data of [unbatched(all), unbatchedTensors]) {
+      const tensorsBefore = tf.memory().numTensors;
+      const fromUnbatched = await compareLosses({...common, data: data as never});
+      expect(tf.memory().numTensors).toBe(tensorsBefore);
+      expect(fromUnbatched.trainRows).toBe(fromTensors.trainRows);
+      expect(fromUnbatched.split).toBe(fromTensors.split);
+      expect(fromUnbatched.runs.map((r) => r.final)).toEqual(fromTensors.runs.map((r) => r.final));
+    }
+    // A given held-out split (every fifth row), as tensors and as unbatched Datasets.
+    const isHeld = (i: number) => i % 5 === 0;
+    const part = (keep: (i: number) => boolean) => {
+      const index = tf.tensor1d(labels.map((_, i) => i).filter(keep), 'int32');
+      const tensorsOfPart = {x: tf.gather(x, index), y: tf.gather(y, index)};
+      index.dispose();
+      tensors.push(tensorsOfPart.x, tensorsOfPart.y);
+      return tensorsOfPart;
+    };
+    const fromGivenTensors = await compareLosses({...common, data: part((i) => !isHeld(i)), validation: part(isHeld)});
+    const fromGivenDatasets = await compareLosses({...common, data: unbatched((i) => !isHeld(i)) as never,
+                                                   validation: unbatched(isHeld) as never});
+    expect(fromGivenDatasets.split).toBe('given (options.validation, 20 rows)');
+    expect(fromGivenDatasets.runs.map((r) => r.final)).toEqual(fromGivenTensors.runs.map((r) => r.final));
   });
 });
 
@@ -257,6 +289,13 @@ describe('bad input: a clear error naming the argument, no tensor left behind', 
     await expectError({data: undefined}, /options.data: missing; give \{x, y\} tensors or a tf.data.Dataset/);
     await expectError({optimizer: (() => 'adam') as never}, /options.optimizer: expected a function returning a tf.Optimizer/);
   });
+  it('a Dataset whose elements are not tensors or numbers, or do not join', async () => {
+    const ragged = tf.data.zip({xs: tf.data.array([[0, 0], [1, 1, 1], [2, 2]]), ys: tf.data.array([0, 1, 2])});
+    await expectError({data: ragged as never}, /options.data: the Dataset's elements do not join into one tensor/);
+    const words = tf.data.zip({xs: tf.data.array(['a', 'b']), ys: tf.data.array([0, 1])});
+    await expectError({data: words as never}, /options.data: the Dataset must yield at least one element \{xs, ys\} of tensors, numbers/);
+  });
+
   it('a loss that does not return a scalar', () => expectError(
       {contenders: [{name: 'rows', loss: (labels, logits) => tf.sum(logits, -1) as tf.Scalar}]},
       "compareLosses: contender 'rows': its loss returned a tensor of shape [3]; a loss must return a scalar tensor"));

@@ -4,6 +4,7 @@
 // arithmetic: the same on every backend.
 import {expandContender, resolveContenders} from '../lib/compare/contenders';
 import {classCounts, stratifiedSplit} from '../lib/compare/data';
+import {SeededRandom} from '../lib/compare/stats';
 import {averagePrecision, expectedCalibrationError, multiLabelMetrics, singleLabelMetrics} from '../lib/compare/metrics';
 import {progressBar, progressLine} from '../lib/compare/progress';
 import {metricSummary, pairedComparison} from '../lib/compare/verdict';
@@ -148,6 +149,70 @@ describe('the held-out split', () => {
     expect(held).toEqual([10, 2, 1, 0]);
     expect([...split.train, ...split.test].sort((a, b) => a - b)).toEqual(Array.from({length: labels.length}, (_, i) => i));
     expect(stratifiedSplit(labels, 'single-label', 4, 0.2)).toEqual(split);
+  });
+
+  /** Row-major 0/1 rows [rows, classes] from each row's positive labels. */
+  const multiHot = (rows: number[][], classes: number) =>
+      Float32Array.from(rows.flatMap((positives) => Array.from({length: classes}, (_, c) => (positives.includes(c) ? 1 : 0))));
+  const heldPositives = (labels: Float32Array, classes: number, rows: number[]) =>
+      Array.from({length: classes}, (_, c) => rows.filter((r) => labels[r * classes + c] === 1).length);
+
+  it('stratifies multi-label data by label, rarest first: every label with two positives or more in both splits', () => {
+    // 300 rows, 8 labels from common (p 0.4) to rare (p 0.01), co-occurring at random, many rows with no
+    // positive; then labels 8-10 with exactly 2, 2 and 3 positives on rows that also carry common labels.
+    const random = new SeededRandom(5);
+    const rates = [0.4, 0.3, 0.2, 0.1, 0.05, 0.03, 0.02, 0.01];
+    const rows = Array.from({length: 300}, () => rates.map((p, c) => (random.next() < p ? c : -1)).filter((c) => c >= 0));
+    [[8, 3], [8, 17], [9, 40], [9, 41], [10, 7], [10, 99], [10, 250]].forEach(([c, r]) => rows[r].push(c));
+    const classes = 11;
+    const labels = multiHot(rows, classes);
+    const totals = heldPositives(labels, classes, rows.map((_, r) => r));
+    expect(totals.slice(8)).toEqual([2, 2, 3]);
+    for (const fraction of [0.2, 0.5]) {
+      for (const seed of [0, 1, 2]) {
+        const split = stratifiedSplit(labels, 'multi-label', classes, fraction, seed);
+        expect([...split.train, ...split.test].sort((a, b) => a - b)).toEqual(rows.map((_, r) => r));
+        const held = heldPositives(labels, classes, split.test);
+        totals.forEach((n, c) => {
+          if (n >= 2) {
+            expect({label: c, held: held[c] > 0, kept: held[c] < n}).toEqual({label: c, held: true, kept: true});
+          }
+          // Each label's share held out is close to the fraction (within 2 rows or 10% of its positives).
+          expect(Math.abs(held[c] - fraction * n)).toBeLessThanOrEqual(Math.max(2, 0.1 * n));
+        });
+        expect(Math.abs(split.test.length - fraction * rows.length)).toBeLessThanOrEqual(3);
+      }
+    }
+    // Deterministic under a seed; another seed draws another split.
+    expect(stratifiedSplit(labels, 'multi-label', classes, 0.2, 1)).toEqual(stratifiedSplit(labels, 'multi-label', classes, 0.2, 1));
+    expect(stratifiedSplit(labels, 'multi-label', classes, 0.2, 1).test)
+        .not.toEqual(stratifiedSplit(labels, 'multi-label', classes, 0.2, 2).test);
+  });
+
+  it('stratifies binary labels: the positives and the negatives each held out by the fraction', () => {
+    const labels = Float32Array.from({length: 200}, (_, r) => (r % 20 === 3 ? 1 : 0));   // 10 positives
+    for (let seed = 0; seed < 6; seed++) {
+      const split = stratifiedSplit(labels, 'multi-label', 1, 0.2, seed);
+      expect(heldPositives(labels, 1, split.test)).toEqual([2]);
+      expect(split.test).toHaveLength(40);
+    }
+    // A single positive stays in training (it cannot be in both).
+    const one = Float32Array.from({length: 20}, (_, r) => (r === 5 ? 1 : 0));
+    expect(stratifiedSplit(one, 'multi-label', 1, 0.25).train).toContain(5);
+  });
+
+  it('moves a row between the splits when the rarest-first pass leaves a label in one of them', () => {
+    // Label 2 has two positives, rows 0 and 1; each also has a label of its own (0, 1) with a single
+    // positive, which the first pass places first, in training (a single positive is never held out).
+    const labels = multiHot([[0, 2], [1, 2], [], [], [], [], [], []], 3);
+    const split = stratifiedSplit(labels, 'multi-label', 3, 0.25);
+    expect(heldPositives(labels, 3, split.test)[2]).toBe(1);
+    expect(split.test).toHaveLength(2);
+    // No split puts each of three labels {a, b}, {b, c}, {a, c} in both: the best one is still a partition.
+    const triangle = multiHot([[0, 2], [0, 1], [1, 2]], 3);
+    const best = stratifiedSplit(triangle, 'multi-label', 3, 0.5);
+    expect([...best.train, ...best.test].sort()).toEqual([0, 1, 2]);
+    expect(heldPositives(triangle, 3, best.test).filter((n) => n === 1)).toHaveLength(2);
   });
 
   it('counts positives per label for multi-label data', () => {

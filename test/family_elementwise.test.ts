@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import './register_gradients';
-import {ELEMENTWISE_OPTION_DEFAULTS, ResolvedSigmoidFocalLossAttrs} from '../lib/kernel_contract';
+import {ELEMENTWISE_OPTION_DEFAULTS, ResolvedSigmoidElementwiseLossAttrs} from '../lib/kernel_contract';
 import {elementwiseFamilyComposite} from '../lib/paths/composite_family';
 import {
   asymmetricCrossentropy,
@@ -19,7 +19,7 @@ import {
   qualityFocalCrossentropy,
   qualityFocalLoss,
   setNumThreads,
-  SigmoidFocalLossAttrs,
+  SigmoidElementwiseLossAttrs,
   sigmoidFocalLoss,
   varifocalCrossentropy,
   varifocalLoss,
@@ -52,7 +52,7 @@ interface Family {
   /** The fixture's options as the library's options. */
   options: (o: any) => any;
   /** The kernel attrs of the same loss (for the composed form). */
-  attrs: (o: any) => SigmoidFocalLossAttrs;
+  attrs: (o: any) => SigmoidElementwiseLossAttrs;
   /** Absolute floor, as a fraction of the case's largest value (family-notes: ill-conditioned cases). */
   floor: (c: FixtureCase) => number;
 }
@@ -78,7 +78,8 @@ const FAMILIES: Family[] = [
     file: 'family_quality_focal.json',
     fn: qualityFocalLoss,
     options: (o) => ({ beta: o.beta }),
-    attrs: (o) => ({ loss: 'qualityFocal', gamma: o.beta, alpha: -1, labelSmoothing: 0, fromLogits: true }),
+    // gamma: required of a direct call, not read by this loss (NaN would show if it were).
+    attrs: (o) => ({ loss: 'qualityFocal', beta: o.beta, gamma: NaN, alpha: -1, labelSmoothing: 0, fromLogits: true }),
     // q within 1e-5 of p: |q - p| carries float32 p's rounding (family-notes, decision 3).
     floor: () => 1e-6,
   },
@@ -86,7 +87,7 @@ const FAMILIES: Family[] = [
     file: 'family_asymmetric.json',
     fn: asymmetricLoss,
     options: (o) => ({ gammaPos: o.gammaPos, gammaNeg: o.gammaNeg, clip: o.clip }),
-    attrs: (o) => ({ loss: 'asymmetric', gamma: o.gammaPos, gammaNegative: o.gammaNeg, clip: o.clip, alpha: -1, labelSmoothing: 0, fromLogits: true }),
+    attrs: (o) => ({ loss: 'asymmetric', gammaPos: o.gammaPos, gamma: NaN, gammaNeg: o.gammaNeg, clip: o.clip, alpha: -1, labelSmoothing: 0, fromLogits: true }),
     floor: () => 0,
   },
 ];
@@ -172,7 +173,7 @@ for (const family of FAMILIES) {
         const x = tf.tensor(flat(c.logits), c.shape);
         const t = tf.tensor(flat(c.targets), c.shape);
         // The attrs as the functions pass them: complete (loss 'focal' and the native defaults unless set).
-        const attrs: ResolvedSigmoidFocalLossAttrs = {...ELEMENTWISE_OPTION_DEFAULTS, loss: 'focal', reduction: 'none', ...family.attrs(c.options)};
+        const attrs: ResolvedSigmoidElementwiseLossAttrs = {...ELEMENTWISE_OPTION_DEFAULTS, loss: 'focal', reduction: 'none', ...family.attrs(c.options)};
         const composed = readValues(() => elementwiseFamilyComposite(t, x, attrs));
         const composedGrad = readValues(() => tf.grad((z: tf.Tensor) => tf.sum(elementwiseFamilyComposite(t, z, attrs)))(x));
         expectAllFinite(`${c.name} composed loss`, composed);

@@ -9,7 +9,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 
 import {categoricalFocalCrossentropy, focalLoss, getNumThreads, setNumThreads, sparseCategoricalFocalCrossentropy} from '../lib';
-import type {ResolvedFocalLossAttrs} from '../lib/kernel_contract';
+import type {ResolvedSoftmaxFocalLossAttrs} from '../lib/kernel_contract';
 import {compositeFocalLoss} from '../lib/paths/composite';
 import {logitAdjustedFocal, LogitAdjustment, polySoftmaxFocal} from './family_reference';
 import {maxAbs, Rng} from './numeric_helpers';
@@ -335,7 +335,7 @@ describe('Poly-1 on probabilities (fromLogits false, the Keras default)', () => 
       // The same loss composed of tfjs ops and differentiated by autodiff.
       const composed = tf.tidy(() => {
         const z = tf.tensor2d(x, [rows, classes]);
-        const attrs: ResolvedFocalLossAttrs = {gamma: opts.gamma, alpha: opts.alpha, polyEpsilon: opts.polyEpsilon,
+        const attrs: ResolvedSoftmaxFocalLossAttrs = {gamma: opts.gamma, alpha: opts.alpha, polyEpsilon: opts.polyEpsilon,
           labelSmoothing: opts.labelSmoothing ?? 0, ignoreIndex: null, fromLogits: false, logitOffsets: null, reduction: 'sum'};
         const f = (v: tf.Tensor) => compositeFocalLoss(labels, v, attrs);
         return [f(z).dataSync(), tf.grad(f)(z).dataSync()];

@@ -12,7 +12,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 
-import {asymmetricCrossentropy, asymmetricLoss, binaryFocalCrossentropy, categoricalFocalCrossentropy, focalLoss, nativeStatus, qualityFocalLoss, setProbabilityWarning, sigmoidFocalLoss, sparseCategoricalFocalCrossentropy, varifocalCrossentropy, varifocalLoss} from '../lib';
+import {asymmetricCrossentropy, asymmetricLoss, binaryFocalCrossentropy, categoricalFocalCrossentropy, focalLoss, nativeStatus, qualityFocalCrossentropy, qualityFocalLoss, setProbabilityWarning, sigmoidFocalLoss, sparseCategoricalFocalCrossentropy, varifocalCrossentropy, varifocalLoss} from '../lib';
 
 const KERNEL_BACKEND = process.env.FOCAL_TEST_BACKEND ?? 'tensorflow';
 const EXPECTED_PATH = KERNEL_BACKEND === 'tensorflow' && process.env.TFJS_FOCAL_LOSS_TF_OPS !== '0' ?
@@ -255,11 +255,42 @@ describe('item 7: NaN in, NaN out; empty in, zero out', () => {
               'normalised by it); received counts whose sum overflows a double (rescale them, or give priors)');
     expect(thrown(() => varifocalLoss(tf.tensor1d([0.5]), tf.tensor1d([0.5, 0.1]))).message)
         .toBe('varifocalLoss: targets must have the shape of logits [2]; received shape [1]');
-    if (backend !== 'wasm') {  // the composite's second-order gradient is tfjs autodiff's
-      expect(thrown(() => tf.grad((x: tf.Tensor) => tf.sum(tf.grad((y: tf.Tensor) =>
-          varifocalLoss(tf.tensor1d([0.5, 0]), y))(x)))(tf.tensor1d([0.2, 0.3]))).message)
-          .toMatch(/^varifocalLoss: second-order gradients/);
+  });
+
+  onEveryPath('errors index yTrue in the shape the user passed, not the reshaped one', () => {
+    // yTrue [N] next to yPred [N, 1]: the kernel gets yTrue as [N, 1]; the user reads yTrue[3].
+    const soft = tf.tensor1d([0, 1, 0, 1.5]);
+    const logits = tf.tensor2d([[2], [-1], [0.5], [3]]);
+    expect(thrown(() => binaryFocalCrossentropy()(soft, tf.fill([4, 1], 0.5))).message)
+        .toBe('binaryFocalCrossentropy: yTrue[3] = 1.5: yTrue must be in [0, 1]');
+    expect(thrown(() => binaryFocalCrossentropy({fromLogits: true})(tf.tensor1d([0, NaN, 0, 1]), logits)).message)
+        .toBe('binaryFocalCrossentropy: yTrue[1] = NaN: yTrue must be in [0, 1]');
+    for (const [name, loss] of [['varifocalCrossentropy', varifocalCrossentropy()],
+                                ['qualityFocalCrossentropy', qualityFocalCrossentropy()],
+                                ['asymmetricCrossentropy', asymmetricCrossentropy()]] as const) {
+      expect(thrown(() => loss(soft, logits)).message).toBe(`${name}: yTrue[3] = 1.5: yTrue must be in [0, 1]`);
     }
+    // yPred keeps its own shape; yTrue of the shape of yPred keeps its index.
+    expect(thrown(() => binaryFocalCrossentropy()(tf.tensor1d([0, 1, 0, 1]), tf.tensor2d([[0.5], [0.5], [1.5], [0.5]]))).message)
+        .toBe('binaryFocalCrossentropy: yPred[2, 0] = 1.5: with fromLogits=false the inputs are probabilities and must be in [0, 1]');
+    expect(thrown(() => binaryFocalCrossentropy()(tf.tensor2d([[0], [1], [0], [1.5]]), tf.fill([4, 1], 0.5))).message)
+        .toBe('binaryFocalCrossentropy: yTrue[3, 0] = 1.5: yTrue must be in [0, 1]');
+    // Sparse yTrue [N, 1] (what tfjs-layers feeds): the kernel gets [N]; the user reads yTrue[1, 0].
+    const uniform = tf.fill([2, 3], 1 / 3);
+    expect(thrown(() => sparseCategoricalFocalCrossentropy()(tf.tensor2d([[0], [5]], [2, 1], 'int32'), uniform)).message)
+        .toBe('sparseCategoricalFocalCrossentropy: yTrue[1, 0] = 5 is out of range [0, 3)');
+    expect(thrown(() => sparseCategoricalFocalCrossentropy()(tf.tensor2d([[0], [1.5]]), uniform)).message)
+        .toBe('sparseCategoricalFocalCrossentropy: yTrue must hold integer class indices; received yTrue[1, 0] = 1.5');
+    expect(thrown(() => sparseCategoricalFocalCrossentropy()(tf.tensor1d([0, 5]), uniform)).message)
+        .toBe('sparseCategoricalFocalCrossentropy: yTrue[1] = 5 is out of range [0, 3)');
+    // Several axes: the index in yTrue's own axes, not a flat one.
+    const volume = tf.fill([2, 2, 3], 1 / 3);
+    expect(thrown(() => sparseCategoricalFocalCrossentropy()(tf.tensor2d([[0, 1], [2, 1.5]]), volume)).message)
+        .toBe('sparseCategoricalFocalCrossentropy: yTrue must hold integer class indices; received yTrue[1, 1] = 1.5');
+    expect(thrown(() => sparseCategoricalFocalCrossentropy()(tf.tensor3d([[[0], [1]], [[2], [7]]], [2, 2, 1], 'int32'), volume)).message)
+        .toBe('sparseCategoricalFocalCrossentropy: yTrue[1, 1, 0] = 7 is out of range [0, 3)');
+    expect(thrown(() => categoricalFocalCrossentropy()(tf.tensor2d([[0, 1, 0], [0, 2, 0]]), uniform)).message)
+        .toBe('categoricalFocalCrossentropy: yTrue[1, 1] = 2: yTrue must be in [0, 1]');
   });
 });
 

@@ -132,7 +132,7 @@ onCpu('cpu backend: the addon reads the labels\' storage in place', () => {
                            .data.get(labels.dataId).values;
         expect(Object.prototype.toString.call(stored)).toBe(`[object ${storedType}]`);
         const softmaxSpy = jest.spyOn(addon(), 'softmaxFocalLoss');
-        const sigmoidSpy = jest.spyOn(addon(), 'sigmoidFocalLoss');
+        const sigmoidSpy = jest.spyOn(addon(), 'sigmoidElementwiseLoss');
         try {
           tf.dispose([focalLoss(labels, logits), sigmoidFocalLoss(labels, logits)]);
           expect(softmaxSpy).toHaveBeenCalledTimes(1);

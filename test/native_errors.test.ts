@@ -5,6 +5,7 @@
 import * as path from 'path';
 
 import {decodeNativeError, formatIndex, NATIVE_ERROR_MARKER, rethrowNative} from '../lib/errors';
+import {NATIVE_ERROR_CODES} from '../lib/native_tables';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const addon = require(path.resolve(__dirname, '..', 'build', 'Release', 'focal_loss.node'));
@@ -45,7 +46,7 @@ describe('decodeNativeError', () => {
 
   test('values JSON cannot hold travel as strings', () => {
     for (const [text, value] of [['NaN', NaN], ['Infinity', Infinity], ['-Infinity', -Infinity]] as const) {
-      expect(decodeNativeError(tensorflowError({code: 'FOCAL_LABEL_NOT_FINITE', argument: 'labels',
+      expect(decodeNativeError(tensorflowError({code: 'FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL', argument: 'labels',
                                                 index: 3, value: text, classes: 2}))!.value)
           .toBe(value);
     }
@@ -56,6 +57,8 @@ describe('decodeNativeError', () => {
     expect(decodeNativeError(Object.assign(new Error('x'), {code: 'ENOENT'}))).toBeNull();
     expect(decodeNativeError('a string')).toBeNull();
     expect(decodeNativeError(new Error(`${NATIVE_ERROR_MARKER} {not json`))).toBeNull();
+    // A code no kernel raises any more (dense labels are now checked in [0, 1], NaN included).
+    expect(decodeNativeError(tensorflowError({code: 'FOCAL_LABEL_NOT_FINITE', argument: 'labels', index: 0, value: 'NaN'}))).toBeNull();
   });
 });
 
@@ -65,8 +68,8 @@ describe('rethrowNative: the user\'s message for every code, from either form', 
      {labels: [2, 3]}, 'focalLoss: labels[1, 2] = 9 is out of range [0, 4)'],
     ['sparse label with ignoreIndex', {code: 'FOCAL_LABEL_OUT_OF_RANGE', argument: 'labels', index: 1, value: -1, classes: 5, ignoreIndex: -100},
      {labels: [4]}, 'focalLoss: labels[1] = -1 is out of range [0, 5) and is not ignoreIndex (-100)'],
-    ['dense label', {code: 'FOCAL_LABEL_NOT_FINITE', argument: 'labels', index: 7, value: 'NaN', classes: 5},
-     {labels: [4, 5]}, 'focalLoss: labels must contain only finite values; received labels[1, 2] = NaN'],
+    ['dense label', {code: 'FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL', argument: 'labels', index: 7, value: 'NaN', classes: 5},
+     {labels: [4, 5]}, 'focalLoss: labels[1, 2] = NaN: labels must be in [0, 1]'],
     ['sigmoid label', {code: 'FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL', argument: 'labels', index: 5, value: 1.5, classes: 1},
      {labels: [2, 3]}, 'focalLoss: labels[1, 2] = 1.5: labels must be in [0, 1]'],
     ['probability', {code: 'FOCAL_PROBABILITY_INVALID', argument: 'logits', index: 44, value: -0.5, classes: 10},
@@ -79,7 +82,13 @@ describe('rethrowNative: the user\'s message for every code, from either form', 
      {}, 'focalLoss: labels[0] = 1.10000002: labels must be in [0, 1]'],
     ['a shape check of an op', {code: 'FOCAL_INVALID_ARGUMENT', argument: '', index: -1, value: 0, classes: 0, detail: 'labels of shape [3] do not match logits of shape [4,5]'},
      {}, 'focalLoss: labels of shape [3] do not match logits of shape [4,5]'],
+    ['out of memory', {code: 'FOCAL_OUT_OF_MEMORY', argument: '', index: -1, value: 0, classes: 0, detail: 'out of memory allocating kernel scratch space'},
+     {}, 'focalLoss: out of memory allocating kernel scratch space'],
   ];
+  test('the cases cover every native code', () => {
+    expect(new Set(cases.map(([, fields]) => fields.code))).toEqual(new Set(NATIVE_ERROR_CODES));
+  });
+
   test.each(cases)('%s', (_name, fields, shapes, message) => {
     for (const error of [tensorflowError(fields), Object.assign(new RangeError('softmaxFocalLoss: x'), fields)]) {
       const thrown = thrownBy(() => rethrowNative('focalLoss', error, shapes));

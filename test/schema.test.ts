@@ -5,11 +5,11 @@ import * as path from 'path';
 
 import * as tf from '@tensorflow/tfjs-core';
 
-import {asymmetricLoss, binaryFocalCrossentropy, categoricalFocalCrossentropy, ElementwiseLossKind, FocalLoss, focalLoss, FocalLossAttrs, qualityFocalLoss, SigmoidFocalLoss, sigmoidFocalLoss, SigmoidFocalLossAttrs, varifocalLoss} from '../lib';
+import {asymmetricLoss, binaryFocalCrossentropy, categoricalFocalCrossentropy, ElementwiseLossKind, SoftmaxFocalLoss, focalLoss, SoftmaxFocalLossAttrs, qualityFocalLoss, SigmoidElementwiseLoss, sigmoidFocalLoss, SigmoidElementwiseLossAttrs, varifocalLoss} from '../lib';
 import {BINARY_FOCAL_CROSSENTROPY_SCHEMA, SIGMOID_FOCAL_LOSS_SCHEMA} from '../lib/losses/sigmoid_focal_loss';
 import {CATEGORICAL_FOCAL_CROSSENTROPY_SCHEMA, FOCAL_LOSS_SCHEMA} from '../lib/losses/focal_loss';
-import {focalLossOpAttrs, resolveFocalLossAttrs} from '../lib/kernels/FocalLoss';
-import {resolveSigmoidFocalLossAttrs, sigmoidFocalLossOpAttrs} from '../lib/kernels/SigmoidFocalLoss';
+import {softmaxFocalLossOpAttrs, resolveSoftmaxFocalLossAttrs} from '../lib/kernels/SoftmaxFocalLoss';
+import {resolveSigmoidElementwiseLossAttrs, sigmoidElementwiseLossOpAttrs} from '../lib/kernels/SigmoidElementwiseLoss';
 import {ELEMENTWISE_LOSS_CODES, ELEMENTWISE_OPTION_DEFAULTS} from '../lib/kernel_contract';
 import {addon, KernelOption} from '../lib/native';
 import {AttrValue, forwardOpAttrs} from '../lib/paths/tensorflow_op';
@@ -21,9 +21,8 @@ const reference = require('../tools/options-reference.js') as {
   render(libRoot: string): string,
 };
 const LIB = path.join(__dirname, '..', 'lib');
-/** The tfjs-style functions, whose tables the README shows (the Keras objects: docs/OPTIONS.md). */
-const IN_README = ['FOCAL_LOSS_SCHEMA', 'SIGMOID_FOCAL_LOSS_SCHEMA', 'VARIFOCAL_LOSS_SCHEMA',
-  'QUALITY_FOCAL_LOSS_SCHEMA', 'ASYMMETRIC_LOSS_SCHEMA'];
+/** The two main functions, whose tables the README shows (every other: docs/OPTIONS.md). */
+const IN_README = ['FOCAL_LOSS_SCHEMA', 'SIGMOID_FOCAL_LOSS_SCHEMA'];
 const SCHEMAS: Array<[string, Schema]> =
     reference.schemas(LIB).filter((e) => IN_README.includes(e.name)).map((e) => [e.name, e.schema]);
 
@@ -64,6 +63,18 @@ describe('the README documents every option of the tfjs-style functions as its s
     const table = optionsTable(schema);
     // The table to paste is in the failure message.
     expect({name, inReadme: readme.includes(table), table}).toEqual({name, inReadme: true, table});
+  });
+});
+
+describe('the README states the defaults of the elementwise family as their schemas declare them', () => {
+  const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+  const FAMILY = reference.schemas(LIB).filter((e) =>
+    ['VARIFOCAL_LOSS_SCHEMA', 'QUALITY_FOCAL_LOSS_SCHEMA', 'ASYMMETRIC_LOSS_SCHEMA'].includes(e.name));
+  test('three schemas found', () => expect(FAMILY).toHaveLength(3));
+  test.each(FAMILY.map((e) => [e.name, e.schema] as [string, Schema]))('%s', (_name, schema) => {
+    const defaults = Object.keys(schema).filter((key) => key !== 'weights' && key !== 'reduction')
+        .map((key) => `${key}: ${JSON.stringify(schema[key].defaultValue)}`).join(', ');
+    expect(readme).toContain(`, {${defaults}})`);
   });
 });
 
@@ -119,18 +130,18 @@ describe('every option that is not about the reduction reaches the kernel as an 
   }
 
   test.each([
-    ['FocalLoss', FOCAL_LOSS_SCHEMA, () => tf.tidy(() => focalLoss(
+    ['SoftmaxFocalLoss', FOCAL_LOSS_SCHEMA, () => tf.tidy(() => focalLoss(
         tf.tensor1d([0, 1], 'int32'), tf.tensor2d([[1, 2], [3, 4]])))],
-    ['SigmoidFocalLoss', SIGMOID_FOCAL_LOSS_SCHEMA, () => tf.tidy(() => sigmoidFocalLoss(
+    ['SigmoidElementwiseLoss', SIGMOID_FOCAL_LOSS_SCHEMA, () => tf.tidy(() => sigmoidFocalLoss(
         tf.tensor1d([0, 1]), tf.tensor1d([1, 2])))],
   ] as Array<[string, Schema, () => tf.Tensor]>)('%s', (kernelName, schema, run) => {
-    expect([FocalLoss, SigmoidFocalLoss]).toContain(kernelName);
+    expect([SoftmaxFocalLoss, SigmoidElementwiseLoss]).toContain(kernelName);
     // logitAdjustment reaches the kernel as its per-class offsets τ log π.
     const expected = [...Object.keys(schema).filter((k) => !API_LEVEL.includes(k)), 'reduction']
         .map((k) => k === 'logitAdjustment' ? 'logitOffsets' : k);
     // The attrs are complete (lib/kernel_contract.ts): the elementwise kernel also gets the loss
     // kind and the other losses' options at their native defaults.
-    const complete = kernelName === SigmoidFocalLoss ? ['loss', ...Object.keys(ELEMENTWISE_OPTION_DEFAULTS)] : [];
+    const complete = kernelName === SigmoidElementwiseLoss ? ['loss', ...Object.keys(ELEMENTWISE_OPTION_DEFAULTS)] : [];
     expect(kernelAttrs(kernelName, run)).toEqual([...new Set([...expected, ...complete])].sort());
   });
 });
@@ -149,22 +160,22 @@ describe('what the kernels pass to native code is what native code declares it r
   const focalAttrs = {gamma: 2, alpha: [1, 2], labelSmoothing: 0, ignoreIndex: 3, fromLogits: true,
                       polyEpsilon: 0, logitOffsets: null};
 
-  test('FocalLoss: the TensorFlow op attributes, sparse and dense labels', () => {
+  test('SoftmaxFocalLoss: the TensorFlow op attributes, sparse and dense labels', () => {
     for (const sparse of [true, false]) {
       for (const logitOffsets of [null, [-0.29, -1.39]]) {
-        expect(attrsOf(forwardOpAttrs(focalLossOpAttrs(resolveFocalLossAttrs({...focalAttrs, logitOffsets}), sparse), call))
+        expect(attrsOf(forwardOpAttrs(softmaxFocalLossOpAttrs(resolveSoftmaxFocalLossAttrs({...focalAttrs, logitOffsets}), sparse), call))
                    .sort(byName))
             .toEqual([...specs.softmax!].sort(byName));
       }
     }
   });
 
-  test('SigmoidFocalLoss: the TensorFlow op attributes, with and without class balancing, every loss', () => {
+  test('SigmoidElementwiseLoss: the TensorFlow op attributes, with and without class balancing, every loss', () => {
     for (const alpha of [0.25, -1]) {
       for (const loss of [undefined, ...Object.keys(ELEMENTWISE_LOSS_CODES)] as Array<ElementwiseLossKind | undefined>) {
-        // The options left out (polyEpsilon, gammaNegative, clip, loss) take the kernel defaults.
+        // The options left out (polyEpsilon, gammaNeg, clip, loss) take the kernel defaults.
         const attrs = {gamma: 2, alpha, labelSmoothing: 0, fromLogits: true, ...(loss ? {loss} : {})};
-        expect(attrsOf(forwardOpAttrs(sigmoidFocalLossOpAttrs(resolveSigmoidFocalLossAttrs(attrs)), call)).sort(byName))
+        expect(attrsOf(forwardOpAttrs(sigmoidElementwiseLossOpAttrs(resolveSigmoidElementwiseLossAttrs(attrs)), call)).sort(byName))
             .toEqual([...specs.sigmoid!].sort(byName));
       }
     }
@@ -176,18 +187,18 @@ describe('what the kernels pass to native code is what native code declares it r
 
   test('each option of the native table reaches the op as its attribute, with its value', () => {
     const softmax = distinct(table.softmaxFocalLoss);
-    const sigmoid = distinct(table.sigmoidFocalLoss);
-    const opSoftmax = focalLossOpAttrs(resolveFocalLossAttrs({...focalAttrs, ...softmax} as FocalLossAttrs), true);
-    const opSigmoid = sigmoidFocalLossOpAttrs(resolveSigmoidFocalLossAttrs({gamma: 2, alpha: 0.25, labelSmoothing: 0, fromLogits: true, ...sigmoid}));
+    const sigmoid = distinct(table.sigmoidElementwiseLoss);
+    const opSoftmax = softmaxFocalLossOpAttrs(resolveSoftmaxFocalLossAttrs({...focalAttrs, ...softmax} as SoftmaxFocalLossAttrs), true);
+    const opSigmoid = sigmoidElementwiseLossOpAttrs(resolveSigmoidElementwiseLossAttrs({gamma: 2, alpha: 0.25, labelSmoothing: 0, fromLogits: true, ...sigmoid}));
     for (const [options, values, op] of [[table.softmaxFocalLoss, softmax, opSoftmax],
-                                         [table.sigmoidFocalLoss, sigmoid, opSigmoid]] as const) {
+                                         [table.sigmoidElementwiseLoss, sigmoid, opSigmoid]] as const) {
       for (const o of options) {
         expect([o.key, op[o.attr]]).toEqual([o.key, {[o.type]: values[o.key]}]);
       }
     }
     // Optional options left out (or null) take the kernel's default; required ones stay left out.
-    const partial = sigmoidFocalLossOpAttrs(resolveSigmoidFocalLossAttrs({alpha: 0.25, polyEpsilon: null} as unknown as SigmoidFocalLossAttrs));
-    for (const o of table.sigmoidFocalLoss) {
+    const partial = sigmoidElementwiseLossOpAttrs(resolveSigmoidElementwiseLossAttrs({alpha: 0.25, polyEpsilon: null} as unknown as SigmoidElementwiseLossAttrs));
+    for (const o of table.sigmoidElementwiseLoss) {
       expect([o.key, partial[o.attr]]).toEqual([o.key, {[o.type]: o.required ? undefined : o.default}]);
     }
   });
@@ -199,11 +210,11 @@ describe('what the kernels pass to native code is what native code declares it r
     const labels = tf.tensor2d([[1, 0], [0, 1]]);
     const logits = tf.tensor2d([[1, 2], [3, -4]]);
     const runs: Array<[string, KernelOption[], () => tf.Tensor]> = [
-      ['FocalLoss', table.softmaxFocalLoss, () => focalLoss(tf.tensor1d([0, 1], 'int32'), logits)],
-      ['SigmoidFocalLoss', table.sigmoidFocalLoss, () => sigmoidFocalLoss(labels, logits)],
-      ['SigmoidFocalLoss', table.sigmoidFocalLoss, () => varifocalLoss(labels, logits)],
-      ['SigmoidFocalLoss', table.sigmoidFocalLoss, () => qualityFocalLoss(labels, logits)],
-      ['SigmoidFocalLoss', table.sigmoidFocalLoss, () => asymmetricLoss(labels, logits)],
+      ['SoftmaxFocalLoss', table.softmaxFocalLoss, () => focalLoss(tf.tensor1d([0, 1], 'int32'), logits)],
+      ['SigmoidElementwiseLoss', table.sigmoidElementwiseLoss, () => sigmoidFocalLoss(labels, logits)],
+      ['SigmoidElementwiseLoss', table.sigmoidElementwiseLoss, () => varifocalLoss(labels, logits)],
+      ['SigmoidElementwiseLoss', table.sigmoidElementwiseLoss, () => qualityFocalLoss(labels, logits)],
+      ['SigmoidElementwiseLoss', table.sigmoidElementwiseLoss, () => asymmetricLoss(labels, logits)],
     ];
     const checked = new Set<string>();
     for (const [kernelName, options, run] of runs) {
@@ -220,7 +231,7 @@ describe('what the kernels pass to native code is what native code declares it r
       }
     }
     // Every optional option of the tables is one of them.
-    const optional = [...table.softmaxFocalLoss, ...table.sigmoidFocalLoss].filter((o) => !o.required);
+    const optional = [...table.softmaxFocalLoss, ...table.sigmoidElementwiseLoss].filter((o) => !o.required);
     expect([...checked].sort()).toEqual([...new Set(optional.map((o) => o.key))].sort());
     tf.dispose([labels, logits]);
   });
@@ -228,7 +239,7 @@ describe('what the kernels pass to native code is what native code declares it r
     const previous = tf.getBackend();
     await tf.setBackend('cpu');  // the JS-array path calls the entry points
     const softmax = jest.spyOn(addon(), 'softmaxFocalLoss');
-    const sigmoid = jest.spyOn(addon(), 'sigmoidFocalLoss');
+    const sigmoid = jest.spyOn(addon(), 'sigmoidElementwiseLoss');
     try {
       tf.tidy(() => {
         const logits = tf.tensor2d([[1, 2], [3, 4]]);
@@ -242,7 +253,7 @@ describe('what the kernels pass to native code is what native code declares it r
         expect(Object.keys(args).sort()).toEqual([...keys.softmaxFocalLoss].sort());
       }
       expect(sigmoid.mock.calls.length).toBe(1);
-      expect(Object.keys(sigmoid.mock.calls[0][0]).sort()).toEqual([...keys.sigmoidFocalLoss].sort());
+      expect(Object.keys(sigmoid.mock.calls[0][0]).sort()).toEqual([...keys.sigmoidElementwiseLoss].sort());
     } finally {
       softmax.mockRestore();
       sigmoid.mockRestore();
@@ -259,21 +270,21 @@ describe('a direct runKernel call with attrs of the wrong type or left out', () 
   const softmax = {gamma: 2, alpha: 0.25, labelSmoothing: 0, ignoreIndex: null, fromLogits: true};
   const sigmoid = {gamma: 2, alpha: 0.25, labelSmoothing: 0, fromLogits: true};
   test.each([
-    ['FocalLoss', {...softmax, gamma: '2'}, /^FocalLoss: attrs\.gamma must be a number; received the string '2'$/],
-    ['FocalLoss', {...softmax, fromLogits: 1}, /^FocalLoss: attrs\.fromLogits must be a boolean; received number 1$/],
-    ['FocalLoss', {...softmax, polyEpsilon: 'x'}, /^FocalLoss: attrs\.polyEpsilon must be a number \(or left out: 0\); received the string 'x'$/],
-    ['FocalLoss', {...softmax, alpha: null}, /^FocalLoss: attrs\.alpha must be a number or an array of numbers \(one per class\); received null$/],
-    ['SigmoidFocalLoss', {...sigmoid, alpha: 'a'}, /^SigmoidFocalLoss: attrs\.alpha must be a number \(negative: no class balancing\) or null; received the string 'a'$/],
-    ['SigmoidFocalLoss', {...sigmoid, alpha: -1, loss: 'varifocal'}, /^SigmoidFocalLoss: attrs\.alpha must be a number >= 0 \(the weight of the negatives\) for loss 'varifocal'; received number -1$/],
-    ['SigmoidFocalLoss', {...sigmoid, loss: 'vari'}, /^SigmoidFocalLoss: attrs\.loss must be one of 'focal', 'varifocal', 'qualityFocal', 'asymmetric' \(or left out: 'focal'\); received the string 'vari'$/],
-    ['SigmoidFocalLoss', {...sigmoid, iouWeighted: 1}, /^SigmoidFocalLoss: attrs\.iouWeighted must be a boolean \(or left out: true\); received number 1$/],
+    ['SoftmaxFocalLoss', {...softmax, gamma: '2'}, /^SoftmaxFocalLoss: attrs\.gamma must be a number; received the string '2'$/],
+    ['SoftmaxFocalLoss', {...softmax, fromLogits: 1}, /^SoftmaxFocalLoss: attrs\.fromLogits must be a boolean; received number 1$/],
+    ['SoftmaxFocalLoss', {...softmax, polyEpsilon: 'x'}, /^SoftmaxFocalLoss: attrs\.polyEpsilon must be a number \(or left out: 0\); received the string 'x'$/],
+    ['SoftmaxFocalLoss', {...softmax, alpha: null}, /^SoftmaxFocalLoss: attrs\.alpha must be a number or an array of numbers \(one per class\); received null$/],
+    ['SigmoidElementwiseLoss', {...sigmoid, alpha: 'a'}, /^SigmoidElementwiseLoss: attrs\.alpha must be a number \(negative: no class balancing\) or null; received the string 'a'$/],
+    ['SigmoidElementwiseLoss', {...sigmoid, alpha: -1, loss: 'varifocal'}, /^SigmoidElementwiseLoss: attrs\.alpha must be a number >= 0 \(the weight of the negatives\) for loss 'varifocal'; received number -1$/],
+    ['SigmoidElementwiseLoss', {...sigmoid, loss: 'vari'}, /^SigmoidElementwiseLoss: attrs\.loss must be one of 'focal', 'varifocal', 'qualityFocal', 'asymmetric' \(or left out: 'focal'\); received the string 'vari'$/],
+    ['SigmoidElementwiseLoss', {...sigmoid, iouWeighted: 1}, /^SigmoidElementwiseLoss: attrs\.iouWeighted must be a boolean \(or left out: true\); received number 1$/],
   ] as Array<[string, Record<string, unknown>, RegExp]>)('%s %j', (kernel, attrs, message) => {
-    const inputs = {labels: kernel === 'FocalLoss' ? sparse : targets, logits};
+    const inputs = {labels: kernel === 'SoftmaxFocalLoss' ? sparse : targets, logits};
     expect(() => tf.tidy(() => tf.engine().runKernel(kernel, inputs, attrs as tf.NamedAttrMap))).toThrow(message);
   });
   test('alpha null and negative mean the same (no class balancing) on every path', () => {
     const run = (alpha: number | null) => tf.tidy(() => Array.from((tf.engine().runKernel(
-        'SigmoidFocalLoss', {labels: targets, logits}, {...sigmoid, alpha} as unknown as tf.NamedAttrMap) as tf.Tensor).dataSync()));
+        'SigmoidElementwiseLoss', {labels: targets, logits}, {...sigmoid, alpha} as unknown as tf.NamedAttrMap) as tf.Tensor).dataSync()));
     expect(run(null)).toEqual(run(-1));
     expect(run(null)).not.toEqual(run(0.25));
   });
@@ -283,12 +294,12 @@ describe('a direct runKernel call with attrs left out', () => {
   const table = addon().kernelOptions();
   const logits = tf.tensor2d([[1.5, -0.5, 0.25], [0, 2, -1]]);
   const kernels: Array<[string, KernelOption[], tf.NamedTensorMap, Record<string, unknown>]> = [
-    ['FocalLoss', table.softmaxFocalLoss, {labels: tf.tensor1d([0, 2], 'int32'), logits},
+    ['SoftmaxFocalLoss', table.softmaxFocalLoss, {labels: tf.tensor1d([0, 2], 'int32'), logits},
      {gamma: 2, alpha: 0.25, labelSmoothing: 0, ignoreIndex: null, fromLogits: true, polyEpsilon: 0.5}],
-    ...['focal', 'asymmetric'].map((loss) => ['SigmoidFocalLoss', table.sigmoidFocalLoss,
+    ...['focal', 'asymmetric'].map((loss) => ['SigmoidElementwiseLoss', table.sigmoidElementwiseLoss,
       {labels: tf.tensor2d([[1, 0, 0.5], [0, 0.3, 1]]), logits},
       {gamma: 2, alpha: 0.25, labelSmoothing: 0, fromLogits: true, loss, polyEpsilon: 0.5,
-       gammaNegative: 3, clip: 0.1}] as [string, KernelOption[], tf.NamedTensorMap, Record<string, unknown>]),
+       gammaNeg: 3, clip: 0.1}] as [string, KernelOption[], tf.NamedTensorMap, Record<string, unknown>]),
   ];
   afterAll(() => tf.dispose([logits, ...kernels.map((k) => k[2].labels)]));
   const run = (name: string, inputs: tf.NamedTensorMap, attrs: Record<string, unknown>) => tf.tidy(() => {

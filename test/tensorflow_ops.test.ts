@@ -97,7 +97,7 @@ describe('the active path computes exactly what the addon computes', () => {
     const labelValues = Float32Array.from({length: count}, () => (rng.next() < 0.2 ? 1 : 0));
     const lossOut = new Float32Array(count);
     const gradOut = new Float32Array(count);
-    addon().sigmoidFocalLoss({logits: logitValues, labels: labelValues, gamma: 2, alpha: 0.25,
+    addon().sigmoidElementwiseLoss({logits: logitValues, labels: labelValues, gamma: 2, alpha: 0.25,
                               labelSmoothing: 0, fromLogits: true, lossOut, gradOut});
     const logits = tf.tensor2d(logitValues, [7, 19]);
     const labels = tf.tensor2d(labelValues, [7, 19]);

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfd from '@tensorflow/tfjs-data';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {binaryFocalCrossentropy, categoricalFocalCrossentropy, FocalLoss, FocalLossGrad, focalLoss, sigmoidFocalLoss, SigmoidFocalLoss, SigmoidFocalLossGrad, sparseCategoricalFocalCrossentropy, tensorflowOpsStatus} from '../lib';
+import {binaryFocalCrossentropy, categoricalFocalCrossentropy, FocalLoss, FocalLossGrad, focalLoss, SoftmaxFocalLoss, SoftmaxFocalLossGrad, sigmoidFocalLoss, SigmoidElementwiseLoss, SigmoidElementwiseLossGrad, SigmoidFocalLoss, SigmoidFocalLossGrad, sparseCategoricalFocalCrossentropy, tensorflowOpsStatus} from '../lib';
 import {tensorflowOps} from '../lib/paths/tensorflow_op';
 import {addon} from '../lib/native';
 
@@ -252,13 +252,44 @@ describe('the registered kernels run through the native addon', () => {
 
   test('kernels and gradients are registered for this backend', () => {
     const backend = tf.getBackend();
-    for (const name of [FocalLoss, FocalLossGrad, SigmoidFocalLoss, SigmoidFocalLossGrad]) {
+    for (const name of [SoftmaxFocalLoss, SoftmaxFocalLossGrad, SigmoidElementwiseLoss, SigmoidElementwiseLossGrad]) {
       const kernel = tf.getKernel(name, backend);
       expect(kernel).toBeDefined();
       expect(kernel.backendName).toBe(backend);
     }
-    expect(tf.getGradient(FocalLoss)).toBeDefined();
-    expect(tf.getGradient(SigmoidFocalLoss)).toBeDefined();
+    expect(tf.getGradient(SoftmaxFocalLoss)).toBeDefined();
+    expect(tf.getGradient(SigmoidElementwiseLoss)).toBeDefined();
+  });
+
+  const sparseLabels = () => tf.tensor1d([2, 0], 'int32');
+  const softTargets = () => tf.tensor2d([[0, 0.3, 1], [1, 0, 0.6]]);
+  test.each([
+    ['FocalLoss', SoftmaxFocalLoss, FocalLoss, SoftmaxFocalLossGrad, FocalLossGrad, sparseLabels, {ignoreIndex: null}, [2, 0.5]],
+    ['SigmoidFocalLoss', SigmoidElementwiseLoss, SigmoidFocalLoss, SigmoidElementwiseLossGrad, SigmoidFocalLossGrad, softTargets,
+     {loss: 'varifocal'}, [[2, 2, 2], [0.5, 0.5, 0.5]]],
+  ] as const)('the earlier name %s runs the same kernel, gradient and backward', (
+      alias, kernel, aliasKernel, backward, aliasBackward, makeLabels, extra, dyValues) => {
+    expect([aliasKernel, aliasBackward]).toEqual([alias, `${alias}Grad`]);
+    const labels = makeLabels();
+    const logits = tf.tensor2d([[0.5, -1, 2], [3, 0, -2]]);
+    const attrs = {gamma: 2, alpha: 0.25, labelSmoothing: 0, fromLogits: true, ...extra} as unknown as tf.NamedAttrMap;
+    const run = (name: string) => tf.engine().runKernel(name, {labels, logits}, attrs) as tf.Tensor;
+    const grad = (name: string) => tf.grad((z: tf.Tensor) => tf.engine().runKernel(
+        name, {labels, logits: z}, {...attrs, reduction: 'sum'}) as tf.Tensor)(logits);
+    const [loss, aliasLoss] = [run(kernel), run(aliasKernel)];
+    const [g, aliasG] = [grad(kernel), grad(aliasKernel)];
+    expect(Array.from(aliasLoss.dataSync())).toEqual(Array.from(loss.dataSync()));
+    expect(Array.from(aliasG.dataSync())).toEqual(Array.from(g.dataSync()));
+    expect(Array.from(g.dataSync()).some((v) => v !== 0)).toBe(true);
+    const dy = tf.tensor(dyValues as unknown as number[]);
+    const scaled = [backward, aliasBackward].map((name) => tf.engine().runKernel(name, {dy, grad: logits}) as tf.Tensor);
+    for (const out of scaled) expect(Array.from(out.dataSync())).toEqual([1, -2, 4, 1.5, 0, -1]);
+    // A direct call's errors name the kernel the caller ran.
+    for (const name of [kernel, aliasKernel]) {
+      expect(() => tf.engine().runKernel(name, {labels, logits}, {...attrs, gamma: '2'} as unknown as tf.NamedAttrMap))
+          .toThrow(new RegExp(`^${name}: attrs\\.gamma must be a number`));
+    }
+    tf.dispose([labels, logits, loss, aliasLoss, g, aliasG, dy, ...scaled]);
   });
 
   test('every forward call and every backward call goes through the addon once', () => {
@@ -271,7 +302,7 @@ describe('the registered kernels run through the native addon', () => {
     expect(addon().callCount()).toBe(calls + 1);
     calls = addon().callCount();
     const grad = tf.grad((z: tf.Tensor) => focalLoss(labels, z))(logits);
-    expect(addon().callCount()).toBe(calls + 2);  // FocalLoss + FocalLossGrad
+    expect(addon().callCount()).toBe(calls + 2);  // SoftmaxFocalLoss + SoftmaxFocalLossGrad
     calls = addon().callCount();
     const sigmoid = sigmoidFocalLoss(targets, logits);
     expect(addon().callCount()).toBe(calls + 1);
@@ -291,21 +322,21 @@ describe('the registered kernels run through the native addon', () => {
     // addon's JS entry points (gradOut null or an array).
     const viaOps = tensorflowOpsStatus().active && tf.getBackend() === 'tensorflow';
     const softmax = jest.spyOn(addon(), 'softmaxFocalLoss');
-    const sigmoid = jest.spyOn(addon(), 'sigmoidFocalLoss');
+    const sigmoid = jest.spyOn(addon(), 'sigmoidElementwiseLoss');
     // The backend's ops object is shared by every copy of the module (jest loads one per test
     // file), so spy on that instance rather than on this copy's class.
     const ops = tensorflowOps(tf.backend());
     const run = ops === null ? null : jest.spyOn(ops, 'run');
-    const wantedGradient = (opName: string): Array<boolean | undefined> => viaOps ?
-        run!.mock.calls.filter((c) => c[0] === opName).map((c) => (c[1].compute_gradient as {bool: boolean}).bool) :
-        (opName.includes('Softmax') ? softmax : sigmoid).mock.calls.map(
+    const wantedGradient = (tfOpName: string): Array<boolean | undefined> => viaOps ?
+        run!.mock.calls.filter((c) => c[0] === tfOpName).map((c) => (c[1].compute_gradient as {bool: boolean}).bool) :
+        (tfOpName.includes('Softmax') ? softmax : sigmoid).mock.calls.map(
             (c) => c[0].gradOut === null ? false : c[0].gradOut!.length === 6 ? true : undefined);
     try {
       tf.dispose([focalLoss(labels, logits), sigmoidFocalLoss(targets, logits)]);
       tf.dispose([tf.grad((z: tf.Tensor) => focalLoss(labels, z))(logits),
                   tf.grad((z: tf.Tensor) => sigmoidFocalLoss(targets, z))(logits)]);
-      expect(wantedGradient('TfjsFocalLossSoftmax')).toEqual([false, true]);
-      expect(wantedGradient('TfjsFocalLossSigmoid')).toEqual([false, true]);
+      expect(wantedGradient('TfjsSoftmaxFocalLoss')).toEqual([false, true]);
+      expect(wantedGradient('TfjsSigmoidElementwiseLoss')).toEqual([false, true]);
       expect(viaOps ? softmax.mock.calls.length + sigmoid.mock.calls.length : run?.mock.calls.length ?? 0)
           .toBe(0);
     } finally {
@@ -321,10 +352,10 @@ describe('backward kernels and the saved gradient', () => {
   test('a direct runKernel call leaves its grad input untouched; the registered gradient scales the tape\'s own copy', () => {
     const grad = tf.tensor2d([[1, -2, 3], [4, 5, -6]]);
     const dy = tf.tensor1d([2, -0.5]);
-    const out = tf.engine().runKernel(FocalLossGrad, {dy, grad}) as tf.Tensor;
+    const out = tf.engine().runKernel(SoftmaxFocalLossGrad, {dy, grad}) as tf.Tensor;
     expect(Array.from(out.dataSync())).toEqual([2, -4, 6, -2, -2.5, 3]);
     expect(Array.from(grad.dataSync())).toEqual([1, -2, 3, 4, 5, -6]);
-    const sOut = tf.engine().runKernel(SigmoidFocalLossGrad, {dy: tf.onesLike(grad).mul(3), grad}) as tf.Tensor;
+    const sOut = tf.engine().runKernel(SigmoidElementwiseLossGrad, {dy: tf.onesLike(grad).mul(3), grad}) as tf.Tensor;
     expect(Array.from(sOut.dataSync())).toEqual([3, -6, 9, 12, 15, -18]);
     expect(Array.from(grad.dataSync())).toEqual([1, -2, 3, 4, 5, -6]);
     // Through the tape the saved gradient is consumed in place; the result survives its disposal
@@ -338,11 +369,11 @@ describe('backward kernels and the saved gradient', () => {
     expect(a.every(Number.isFinite) && a.some((v) => v !== 0)).toBe(true);
     // The forward kernel has one output (so the engine zero-fills no gradient-sized dy), and a
     // loss computed while nothing was recorded has no saved gradient to take.
-    const single = tf.engine().runKernel(FocalLoss, {labels, logits},
+    const single = tf.engine().runKernel(SoftmaxFocalLoss, {labels, logits},
         {gamma: 2, alpha: 0.25, labelSmoothing: 0, ignoreIndex: null, fromLogits: true} as unknown as tf.NamedAttrMap);
     expect(Array.isArray(single)).toBe(false);
     expect((single as tf.Tensor).shape).toEqual([2]);
-    expect(() => tf.engine().runKernel(FocalLossGrad, {dy, loss: single as tf.Tensor})).toThrow(/no gradient was saved/);
+    expect(() => tf.engine().runKernel(SoftmaxFocalLossGrad, {dy, loss: single as tf.Tensor})).toThrow(/no gradient was saved/);
     tf.dispose([grad, dy, out, sOut, logits, labels, g1, g2, single as tf.Tensor]);
   });
 });

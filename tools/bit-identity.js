@@ -164,7 +164,7 @@ function worker(addonPath, threads) {
     args.lossOut = new Float32Array(c.n);
     args.gradOut = new Float32Array(c.n);
     try {
-      addon.sigmoidFocalLoss(args);
+      addon.sigmoidElementwiseLoss(args);
       const out = new Float32Array(c.n);
       addon.scaleElements(args.gradOut, Float32Array.from({length: c.n}, (_, k) => 1 + (k % 3)), out);
       results.push(digest(args.lossOut, args.gradOut, out));

@@ -127,13 +127,13 @@ int main() {
                      focal::softmax_focal_loss(a);
                    }});
   cases.push_back({"sigmoid fwd+grad (4M)", [&] {
-                     focal::SigmoidFocalArgs a;
+                     focal::SigmoidElementwiseArgs a;
                      a.count = n;
                      a.logits = logits;
                      a.labels = dense;
                      a.loss_out = soft;  // any 16 MB buffer
                      a.grad_out = grad;
-                     focal::sigmoid_focal_loss(a);
+                     focal::sigmoid_elementwise_loss(a);
                    }});
   cases.push_back({"scale_rows", [&] { focal::scale_rows(logits, dy, rows, classes, grad); }});
 

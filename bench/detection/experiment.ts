@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import {ProgressFn} from '../speed';
 import {mean, SeededRandom, standardDeviation} from '../../lib/compare/stats';
+import {metricSummary, pairedComparison, PairedComparison} from '../../lib/compare/verdict';
 import {CANVAS, DetectionData, DetectionSplit, GroundTruth, makeDetectionData, NUM_CLASSES} from './data';
 import {classificationLoss, ClassificationLoss, PENDING_LOSSES} from './losses';
 import {Detection, meanAveragePrecision} from './metrics';
@@ -69,17 +70,6 @@ export interface LossRow {
   apPerClassMean: number[];
 }
 
-export interface PairedComparison {
-  a: string;
-  b: string;
-  /** Per seed a - b, mAP points (0-1 scale). */
-  differences: number[];
-  mean: number;
-  sd: number;
-  seedsHigher: number;
-  seedsLower: number;
-}
-
 export interface DetectionResult {
   backend: string;
   settings: DetectionSettings & {
@@ -89,7 +79,8 @@ export interface DetectionResult {
   };
   data: {trainObjects: number; testObjects: number; positivesPerImage: number; outputsPerImage: number};
   rows: LossRow[];
-  comparisons: PairedComparison[];
+  /** Paired per-seed comparisons of mAP@0.5 with their verdicts (lib/compare/verdict, as compareLosses). */
+  comparisons: Array<PairedComparison<'map50'>>;
   runs: DetectionRun[];
   /** Ground truth of the example images. */
   exampleTruth: GroundTruth[][];
@@ -280,15 +271,12 @@ export function trainOne(entry: ClassificationLoss, seed: number, data: Detectio
   }
 }
 
-export function pairedComparison(rows: LossRow[], a: string, b: string): PairedComparison | null {
+/** a against b on test mAP@0.5, seed by seed; null when either loss was not trained. */
+function compareRows(rows: LossRow[], a: string, b: string): PairedComparison<'map50'> | null {
   const ra = rows.find((r) => r.loss === a);
   const rb = rows.find((r) => r.loss === b);
-  if (ra === undefined || rb === undefined) {
-    return null;
-  }
-  const differences = ra.map50.map((v, i) => v - rb.map50[i]);
-  return {a, b, differences, mean: mean(differences), sd: standardDeviation(differences),
-          seedsHigher: differences.filter((d) => d > 0).length, seedsLower: differences.filter((d) => d < 0).length};
+  return ra === undefined || rb === undefined ? null :
+      pairedComparison('map50', a, metricSummary(ra.map50), b, metricSummary(rb.map50));
 }
 
 export const COMPARISONS: Array<[string, string]> = [
@@ -338,8 +326,8 @@ export function measureDetection(options: DetectionOptions): DetectionResult {
       apPerClassMean: Array.from({length: NUM_CLASSES}, (_, c) => mean(own.map((r) => r.apPerClass[c]))),
     };
   });
-  const comparisons = COMPARISONS.map(([a, b]) => pairedComparison(rows, a, b))
-                          .filter((c): c is PairedComparison => c !== null);
+  const comparisons = COMPARISONS.map(([a, b]) => compareRows(rows, a, b))
+                          .filter((c): c is PairedComparison<'map50'> => c !== null);
   const countObjects = (s: DetectionSplit) => s.objects.reduce((n, o) => n + o.length, 0);
   const examples = Math.min(options.exampleImages, data.test.count);
   const pixels = (n: number) => Array.from(data.test.images.subarray(n * CANVAS * CANVAS, (n + 1) * CANVAS * CANVAS),

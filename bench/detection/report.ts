@@ -1,9 +1,9 @@
-// Tables and the markdown section of the detection bench (also written alone as DETECTION.md).
-import {DetectionResult, LossRow, PairedComparison} from './experiment';
-
-function points(v: number): string {
-  return Number.isFinite(v) ? (100 * v).toFixed(1) : 'n/a';
-}
+// Tables and the markdown section of the detection bench (also written alone as DETECTION.md). The
+// paired comparisons, their verdicts and the table layouts are lib/compare's (as compareLosses').
+import {formatPoints as points} from '../../lib/compare/stats';
+import {markdownTable, textTable} from '../../lib/compare/tables';
+import {PairedComparison} from '../../lib/compare/verdict';
+import {DetectionResult, LossRow} from './experiment';
 
 function meanSd(row: LossRow): string {
   return row.map50.length > 1 ? `${points(row.mean)} ± ${points(row.sd)}` : `${points(row.mean)} (1 seed)`;
@@ -27,47 +27,25 @@ function labelOf(result: DetectionResult, id: string): string {
   return result.rows.find((r) => r.loss === id)?.label ?? id;
 }
 
-/** Ranges over seeds of a and b do not overlap. */
-function beyondSpread(result: DetectionResult, c: PairedComparison): boolean {
-  const a = result.rows.find((r) => r.loss === c.a)!.map50;
-  const b = result.rows.find((r) => r.loss === c.b)!.map50;
-  return a.length > 1 && (Math.min(...a) > Math.max(...b) || Math.max(...a) < Math.min(...b));
-}
-
 export function comparisonSentence(result: DetectionResult, c: PairedComparison): string {
-  const n = c.differences.length;
-  const direction = c.mean > 0 ? 'higher' : 'lower';
-  let verdict: string;
-  if (n < 2) {
-    verdict = 'one seed: no spread measured, no conclusion';
-  } else if (beyondSpread(result, c)) {
-    verdict = `${direction} on every seed, beyond the seed-to-seed spread`;
-  } else {
-    verdict = `within the seed-to-seed spread (higher on ${c.seedsHigher}, lower on ${c.seedsLower} of ${n} paired seeds)`;
-  }
-  return `${labelOf(result, c.a)} − ${labelOf(result, c.b)}: ${c.mean >= 0 ? '+' : ''}${points(c.mean)} points ` +
-         `(paired sd ${points(c.sd)}); ${verdict}`;
+  return `${labelOf(result, c.a)} − ${labelOf(result, c.b)}: ${c.meanDifference >= 0 ? '+' : ''}${points(c.meanDifference)} ` +
+         `points (paired sd ${points(c.pairedSd)}); ${c.verdict}`;
 }
 
 export function detectionTerminal(result: DetectionResult): string {
   const lines = [`Detection (digits on a canvas, mAP@0.5 on ${result.settings.testImages} test canvases, ` +
                  `${result.settings.seeds.length} seed${result.settings.seeds.length > 1 ? 's' : ''} × ${result.settings.steps} steps, ` +
                  `backend ${result.backend}):`];
-  const widths = DETECTION_HEADER.slice(0, 4).map((h, i) =>
-      Math.max(h.length, ...detectionRows(result).map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.slice(0, 4).map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
-  lines.push(line(DETECTION_HEADER), widths.map((w) => '-'.repeat(w)).join('  '), ...detectionRows(result).map(line));
+  lines.push(textTable(DETECTION_HEADER.slice(0, 4), detectionRows(result).map((row) => row.slice(0, 4))));
   for (const c of result.comparisons) {
     lines.push(`  ${comparisonSentence(result, c)}`);
   }
   return lines.join('\n');
 }
 
-/** First column (and the last when `textLast`) left-aligned, numbers right-aligned. */
-function markdownTable(header: string[], rows: string[][], textLast = false): string {
-  const line = (cells: string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
-  const left = (i: number) => i === 0 || (textLast && i === header.length - 1);
-  return [line(header), line(header.map((_, i) => (left(i) ? '---' : '---:'))), ...rows.map(line)].join('\n');
+/** Text in the first column (and the last when `textLast`), numbers right-aligned. */
+function numbersRight(columns: number, textLast = false): boolean[] {
+  return Array.from({length: columns}, (_, i) => !(i === 0 || (textLast && i === columns - 1)));
 }
 
 /** What the runs say about focal loss against BCE, from the numbers (no fixed wording of a result). */
@@ -76,7 +54,7 @@ export function detectionConclusion(result: DetectionResult): string {
   const parts: string[] = [];
   const main = find('focal', 'bce');
   if (main !== undefined) {
-    const beats = main.differences.length > 1 && main.mean > 0 && beyondSpread(result, main);
+    const beats = main.exceedsSpread && main.meanDifference > 0;
     parts.push(beats ? `On this data focal loss beats BCE: ${comparisonSentence(result, main)}.` :
                        `On this data focal loss does **not** beat BCE: ${comparisonSentence(result, main)}.`);
   }
@@ -125,7 +103,7 @@ export function detectionMarkdown(result: DetectionResult, figures: Array<{file:
            `${s.decode.maxPerImage} per canvas; AP per class at IoU 0.5 with all-point interpolation (VOC 2010+), mean ` +
            `over the ${s.classes} classes, on the test canvases with the final weights (no checkpoint selection; ` +
            `validation only draws the curves). Backend \`${result.backend}\`.`, '');
-  out.push(markdownTable(DETECTION_HEADER, detectionRows(result), true), '');
+  out.push(markdownTable(DETECTION_HEADER, detectionRows(result), numbersRight(DETECTION_HEADER.length, true)), '');
   out.push(`Training time is the optimizer steps alone (${s.steps} steps of ${s.batchSize} canvases), evaluation excluded; ` +
            `the section took ${result.seconds.toFixed(0)} s in all.`, '');
   out.push(`**Result.** ${detectionConclusion(result)}`, '');
@@ -134,7 +112,8 @@ export function detectionMarkdown(result: DetectionResult, figures: Array<{file:
   }
   const ap = result.rows.map((r) => [r.label, ...r.apPerClassMean.map(points)]);
   out.push('AP@0.5 per digit (%, mean over seeds):', '');
-  out.push(markdownTable(['loss', ...Array.from({length: s.classes}, (_, c) => String(c))], ap), '');
+  out.push(markdownTable(['loss', ...Array.from({length: s.classes}, (_, c) => String(c))], ap,
+                         numbersRight(1 + s.classes)), '');
   for (const f of figures) {
     out.push(`![${f.title}](${f.file})`, '');
   }

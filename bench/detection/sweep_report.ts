@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-import {mean} from '../../lib/compare/stats';
+import {formatPoints as points, mean} from '../../lib/compare/stats';
 import {LineSeries, lineChart, PALETTE, writeSvg} from '../../lib/compare/svg';
 import {markdownTable} from '../../lib/compare/tables';
 import {metricSummary, pairedComparison, PairedComparison, VERDICT_RULE} from '../../lib/compare/verdict';
@@ -39,10 +39,6 @@ export function readSweep(outDir: string): SweepState {
     }
   }
   return {settings, records};
-}
-
-function points(v: number): string {
-  return Number.isFinite(v) ? (100 * v).toFixed(1) : 'n/a';
 }
 
 function signedPoints(v: number): string {

@@ -40,17 +40,46 @@ export async function gatherData(input: DataInput | undefined, argument: string,
   }
   if (isDataset(input)) {
     const elements = await input.toArray();
-    if (elements.length === 0 || elements.some((e) => !(e?.xs instanceof tf.Tensor) || !(e?.ys instanceof tf.Tensor))) {
-      tf.dispose(elements as unknown as tf.Tensor[]);
-      throw new CompareError(`${argument}: the Dataset must yield at least one element {xs, ys} of tensors ` +
-                             '(as model.fitDataset takes)');
+    // Unbatched tf.data.array elements hold plain numbers / arrays ({xs: number[], ys: number}) until
+    // .batch() makes tensors of them; take those as model.fit would take the same arrays.
+    const made: tf.Tensor[] = [];
+    const asTensor = (value: unknown): tf.Tensor | null => {
+      if (value instanceof tf.Tensor) {
+        return value;
+      }
+      if (typeof value !== 'number' && !Array.isArray(value) && !ArrayBuffer.isView(value)) {
+        return null;
+      }
+      try {
+        const t = tf.tensor(value as number[]);
+        made.push(t);
+        return t;
+      } catch {
+        return null;   // ragged or non-numeric arrays
+      }
+    };
+    const pairs = elements.map((e) => ({xs: asTensor(e?.xs), ys: asTensor(e?.ys)}));
+    const held = [...(elements as unknown as Array<{xs?: unknown; ys?: unknown}>).flatMap((e) => [e?.xs, e?.ys])
+                      .filter((t): t is tf.Tensor => t instanceof tf.Tensor), ...made];
+    if (pairs.length === 0 || pairs.some((p) => p.xs === null || p.ys === null)) {
+      tf.dispose(held);
+      throw new CompareError(`${argument}: the Dataset must yield at least one element {xs, ys} of tensors, numbers ` +
+                             'or arrays of numbers (batched as model.fitDataset takes, or one example each)');
     }
     // Batched elements have the model's input rank; single examples have one less.
-    const batched = elements[0].xs.rank === inputRank;
+    const batched = pairs[0].xs!.rank === inputRank;
     const join = (list: tf.Tensor[]) => (batched ? tf.concat(list) : tf.stack(list));
-    const data = {x: join(elements.map((e) => e.xs)), y: join(elements.map((e) => e.ys))};
-    tf.dispose(elements.flatMap((e) => [e.xs, e.ys]));
-    return {data, owned: true};
+    let x: tf.Tensor | undefined;
+    try {
+      x = join(pairs.map((e) => e.xs!));
+      return {data: {x, y: join(pairs.map((e) => e.ys!))}, owned: true};
+    } catch (e) {
+      tf.dispose(x);
+      throw new CompareError(`${argument}: the Dataset's elements do not join into one tensor of xs and one of ys ` +
+                             `(${(e as Error).message.split('\n')[0]}); give every element the same shape`);
+    } finally {
+      tf.dispose(held);
+    }
   }
   const {x, y} = input as TensorData;
   if (!(x instanceof tf.Tensor) || !(y instanceof tf.Tensor)) {
@@ -160,30 +189,126 @@ export function classCounts(labels: Int32Array | Float32Array, task: Task, class
 }
 
 /**
- * Held-out rows: for single-label, `fraction` of every class (rounded, at least one of a class with
- * two rows or more), drawn with a fixed seed; for multi-label, `fraction` of all rows.
+ * How many of `count` rows (of one class, or positives of one label) a `fraction` split holds out:
+ * the fraction rounded, but at least one and at most count - 1 when there are two or more, so the
+ * class is in both splits; none of a class with a single row.
+ */
+function heldOutCount(count: number, fraction: number): number {
+  return count < 2 ? 0 : Math.min(count - 1, Math.max(1, Math.round(fraction * count)));
+}
+
+/**
+ * Held-out rows, drawn with a fixed seed. Single-label: `heldOutCount` rows of every class.
+ * Binary / multi-label: iterative stratification (Sechidis, Tsoumakas and Vlahavas 2011,
+ * "On the stratification of multi-label data"), so that every label, the rare ones most of all,
+ * keeps its share of positives in both splits; see `iterativeStratification`.
  */
 export function stratifiedSplit(labels: Int32Array | Float32Array, task: Task, classes: number, fraction: number,
                                 seed = 0): {train: number[]; test: number[]} {
   const random = new SeededRandom(seed);
-  const groups: number[][] = [];
-  if (task === 'single-label') {
-    for (let c = 0; c < classes; c++) {
-      groups.push([]);
-    }
-    labels.forEach((v, i) => groups[v].push(i));
-  } else {
-    groups.push(Array.from({length: labels.length / classes}, (_, i) => i));
+  if (task !== 'single-label') {
+    return iterativeStratification(labels, classes, fraction, random);
   }
+  const groups: number[][] = Array.from({length: classes}, () => []);
+  labels.forEach((v, i) => groups[v].push(i));
   const train: number[] = [];
   const test: number[] = [];
   for (const group of groups) {
     random.shuffle(group);
-    const held = group.length < 2 ? 0 : Math.min(group.length - 1, Math.max(1, Math.round(fraction * group.length)));
+    const held = heldOutCount(group.length, fraction);
     test.push(...group.slice(0, held));
     train.push(...group.slice(held));
   }
   return {train: train.sort((a, b) => a - b), test: test.sort((a, b) => a - b)};
+}
+
+/**
+ * A two-way split of 0/1 label rows [rows, classes] (row-major). Each label wants `heldOutCount`
+ * of its positives held out, and the held-out split wants round(fraction * rows) rows. Rows are
+ * visited in a seeded random order. Repeatedly, the label with the fewest positives not yet
+ * placed is taken, and each of its unplaced rows goes to the split that still wants the most
+ * positives of that label (ties: the split that wants more rows; then a coin flip); placing a row
+ * counts it against every label it has. Rows without a positive fill the splits' remaining row
+ * counts. Last, a repair pass: a label with two or more positives that ended up all in one split
+ * gets one row moved to the other, provided the move takes no other label (of two or more
+ * positives) out of the split it leaves (a row without positives, if any, moves the other way to
+ * keep the sizes). Some label sets admit no split that puts every label in
+ * both (three rows and the labels {a, b}, {b, c}, {a, c}); the repair then leaves the label where
+ * it is, and the report's per-label AP says n/a for a label with no held-out positive.
+ */
+function iterativeStratification(labels: Int32Array | Float32Array, classes: number, fraction: number,
+                                 random: SeededRandom): {train: number[]; test: number[]} {
+  const rows = labels.length / classes;
+  const positivesOf = Array.from({length: rows}, (_, r) =>
+      Array.from({length: classes}, (_, c) => c).filter((c) => labels[r * classes + c] === 1));
+  const rowsWith = Array.from({length: classes}, (): number[] => []);
+  const order = random.shuffle(Array.from({length: rows}, (_, r) => r));
+  for (const r of order) {
+    positivesOf[r].forEach((c) => rowsWith[c].push(r));
+  }
+  const TEST = 0;
+  const TRAIN = 1;
+  // wanted[s][c]: positives of label c split s still wants; wantedRows[s]: rows it still wants.
+  const wanted = [rowsWith.map((list) => heldOutCount(list.length, fraction)), [] as number[]];
+  wanted[TRAIN] = rowsWith.map((list, c) => list.length - wanted[TEST][c]);
+  const wantedRows = [Math.round(fraction * rows), 0];
+  wantedRows[TRAIN] = rows - wantedRows[TEST];
+  const side = new Int8Array(rows).fill(-1);
+  const unplaced = rowsWith.map((list) => list.length);
+  const place = (r: number, s: number) => {
+    side[r] = s;
+    wantedRows[s]--;
+    for (const c of positivesOf[r]) {
+      wanted[s][c]--;
+      unplaced[c]--;
+    }
+  };
+  const byRows = () => (wantedRows[TEST] !== wantedRows[TRAIN] ? (wantedRows[TEST] > wantedRows[TRAIN] ? TEST : TRAIN) :
+                                                                  (random.next() < 0.5 ? TEST : TRAIN));
+  for (;;) {
+    let rarest = -1;
+    let fewest = Infinity;
+    for (let c = 0; c < classes; c++) {
+      if (unplaced[c] > 0 && unplaced[c] < fewest) {
+        rarest = c;
+        fewest = unplaced[c];
+      }
+    }
+    if (rarest < 0) {
+      break;
+    }
+    for (const r of rowsWith[rarest].filter((row) => side[row] < 0)) {
+      const [t, u] = [wanted[TEST][rarest], wanted[TRAIN][rarest]];
+      place(r, t !== u ? (t > u ? TEST : TRAIN) : byRows());
+    }
+  }
+  for (const r of order) {
+    if (side[r] < 0) {
+      place(r, byRows());
+    }
+  }
+  // Repair: every label of two or more positives in both splits where a move allows it.
+  const countIn = (c: number, s: number) => rowsWith[c].filter((r) => side[r] === s).length;
+  for (let c = 0; c < classes; c++) {
+    for (const lacking of [TEST, TRAIN]) {
+      if (rowsWith[c].length < 2 || countIn(c, lacking) > 0) {
+        continue;
+      }
+      const movable = rowsWith[c].find((r) => positivesOf[r].every(
+          (k) => k === c || rowsWith[k].length < 2 || countIn(k, side[r]) > 1));
+      if (movable !== undefined) {
+        // A row without positives goes the other way, when there is one, to keep the split's size.
+        const swap = order.find((r) => side[r] === lacking && positivesOf[r].length === 0);
+        if (swap !== undefined) {
+          side[swap] = side[movable];
+        }
+        side[movable] = lacking;
+      }
+    }
+  }
+  const split = {train: [] as number[], test: [] as number[]};
+  side.forEach((s, r) => (s === TEST ? split.test : split.train).push(r));
+  return split;
 }
 
 /** Training and held-out rows of `all` by `stratifiedSplit`, as new tensors (the caller disposes them). */

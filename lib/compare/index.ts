@@ -43,11 +43,19 @@ export type ModelFactory = (context: ModelContext) => tf.LayersModel;
 export interface CompareOptions {
   /** Called once per contender and seed; must return a new model every time. */
   model: ModelFactory;
-  /** Training data: {x, y} tensors (y: int32 class indices, one-hot, or a 0/1 multi-label matrix) or a tf.data.Dataset of {xs, ys}. */
+  /**
+   * Training data: {x, y} tensors (y: int32 class indices, one-hot, or a 0/1 multi-label matrix) or a
+   * tf.data.Dataset of {xs, ys}: batched (as model.fitDataset takes) or one example per element (tensors,
+   * or the numbers / arrays tf.data.array yields before .batch()); gathered whole into tensors.
+   */
   data: DataInput;
   /** The held-out split; without it, `validationSplit` of `data` is held out. */
   validation?: DataInput;
-  /** Fraction of `data` held out when `validation` is not given (stratified by class; default 0.2). */
+  /**
+   * Fraction of `data` held out when `validation` is not given (default 0.2): stratified by class, or for
+   * binary / multi-label data iteratively by label, rarest first, so every label with two or more
+   * positives has one in both splits where the label sets allow it.
+   */
   validationSplit?: number;
   /** Contenders besides the cross-entropy baseline (default: the task's defaults, `defaultContenders`). */
   contenders?: ContenderSpec[];
@@ -260,7 +268,7 @@ export async function compareLosses(options: CompareOptions): Promise<CompareRep
     } else {
       ({train, test} = splitByFraction(all, task, classes, fraction));
       owned.push(train.x, train.labels, test.x, test.labels);
-      split = `${task === 'single-label' ? 'stratified ' : 'random '}${fraction} of options.data ` +
+      split = `${task === 'single-label' ? 'stratified ' : 'iteratively stratified '}${fraction} of options.data ` +
               `(${test.rows} rows held out, fixed seed)`;
     }
     const testX = test.x;

@@ -2,12 +2,9 @@
 import type {CompareReport} from './report_types';
 import {LOWER_IS_BETTER, METRIC_LABELS, MetricId} from './metrics';
 import {formatSeconds} from './progress';
+import {formatPoints as pct} from './stats';
 import {markdownTable, textTable} from './tables';
 import {VERDICT_RULE} from './verdict';
-
-function pct(v: number): string {
-  return Number.isFinite(v) ? (100 * v).toFixed(1) : 'n/a';
-}
 
 function signedPoints(v: number): string {
   return `${v >= 0 ? '+' : '−'}${Math.abs(100 * v).toFixed(1)}`;

@@ -128,6 +128,11 @@ export function formatMs(ms: number): string {
   return ms.toFixed(3);
 }
 
+/** A fraction (0-1) as percent or points with one decimal: 0.1234 -> "12.3"; "n/a" when not finite. */
+export function formatPoints(fraction: number): string {
+  return Number.isFinite(fraction) ? (100 * fraction).toFixed(1) : 'n/a';
+}
+
 export function formatRatio(ratio: number): string {
   if (!Number.isFinite(ratio)) {
     return 'n/a';

@@ -48,11 +48,11 @@ export function gradientIsRecorded(): boolean {
  * (a second-order gradient, e.g. a gradient penalty) would silently miss the Hessian term. When
  * the backward pass is itself being recorded (an enclosing tf.grad / variableGrads), refuse.
  */
-export function refuseRecordedBackward(opNameOf: () => string): void {
+export function refuseRecordedBackward(functionNameOf: () => string): void {
   if (tf.engine().state.gradientDepth > 0) {
-    const opName = opNameOf();
-    throw new Error(`${opName}: second-order gradients (differentiating a gradient of ${
-        opName}, e.g. tf.grad inside tf.grad) are not supported; the fused kernel only provides ` +
+    const functionName = functionNameOf();
+    throw new Error(`${functionName}: second-order gradients (differentiating a gradient of ${
+        functionName}, e.g. tf.grad inside tf.grad) are not supported; the fused kernel only provides ` +
         `first derivatives`);
   }
 }
@@ -62,11 +62,11 @@ export function refuseRecordedBackward(opNameOf: () => string): void {
  * output of the forward kernel whose own derivative is not defined, so a second-order gradient
  * would silently drop terms.
  */
-export function refuseSecondOrder(kernelName: string, opName: string): void {
+export function refuseSecondOrder(kernelName: string, functionName: string): void {
   registerGradientOnce({
     kernelName,
     gradFunc: () => {
-      throw new Error(`${opName}: second-order gradients (a gradient of a gradient) are not ` +
+      throw new Error(`${functionName}: second-order gradients (a gradient of a gradient) are not ` +
           'supported; the fused kernel only provides first derivatives');
     },
   });

@@ -8,12 +8,6 @@ import {addon, FocalLossAddon, KernelEntryPoint, KernelOption} from '../native';
 import type {AttrValue} from '../paths/tensorflow_op';
 import {describeValue} from '../validation/describe';
 
-/** The tfjs kernel of each entry point, for error messages. */
-const KERNEL_NAMES: {[entry in KernelEntryPoint]: string} = {
-  softmaxFocalLoss: 'FocalLoss',
-  sigmoidFocalLoss: 'SigmoidFocalLoss',
-};
-
 const tables = new WeakMap<FocalLossAddon, {[entry in KernelEntryPoint]: KernelOption[]}>();
 
 /** The options of `entry`, in table order (read from the addon once). */
@@ -30,16 +24,17 @@ export function kernelOptionTable(entry: KernelEntryPoint): readonly KernelOptio
 /**
  * Refuses the attrs of a direct `runKernel` call that the kernel cannot run: a required option
  * left out, or an option of the wrong type (the public functions pass them complete and
- * validated). Values are not range-checked here: that is the functions' job.
+ * validated); errors name `kernelName`, the kernel the caller ran. Values are not range-checked
+ * here: that is the functions' job.
  */
-export function checkKernelAttrs(entry: KernelEntryPoint, attrs: object): void {
+export function checkKernelAttrs(kernelName: string, entry: KernelEntryPoint, attrs: object): void {
   const given = attrs as {[key: string]: unknown};
   for (const option of kernelOptionTable(entry)) {
     const value = given[option.key];
     if (value == null && !option.required) continue;
     const expected = option.type === 'bool' ? 'boolean' : 'number';
     if (typeof value !== expected) {
-      throw new TypeError(`${KERNEL_NAMES[entry]}: attrs.${option.key} must be a ${expected}` +
+      throw new TypeError(`${kernelName}: attrs.${option.key} must be a ${expected}` +
           `${option.required ? '' : ' (or left out: ' + String(option.default) + ')'}; received ${describeValue(value)}`);
     }
   }
@@ -61,13 +56,20 @@ export function kernelOptionValues(entry: KernelEntryPoint, attrs: object):
   return values;
 }
 
-/** Complete attrs' table options as the TensorFlow op's attributes: the table's names and types. */
-export function kernelOptionAttrs(entry: KernelEntryPoint, attrs: object):
-    {[name: string]: AttrValue} {
+/**
+ * Complete attrs' table options as the TensorFlow op's attributes (the table's names and types),
+ * followed by the kernel's own attributes `rest`. Runs on every call: one object filled in place
+ * (no spread of a dynamically keyed object, which V8 copies on a slow path).
+ */
+export function kernelOptionAttrs(entry: KernelEntryPoint, attrs: object,
+                                  rest: {[name: string]: AttrValue} = {}): {[name: string]: AttrValue} {
   const values = attrs as {[key: string]: number | boolean};
   const out: {[name: string]: AttrValue} = {};
   for (const option of kernelOptionTable(entry)) {
-    out[option.attr] = {[option.type]: values[option.key]} as AttrValue;
+    const value = values[option.key];
+    out[option.attr] = option.type === 'bool' ? {bool: value as boolean} :
+        option.type === 'int' ? {int: value as number} : {float: value as number};
   }
+  for (const name in rest) out[name] = rest[name];
   return out;
 }

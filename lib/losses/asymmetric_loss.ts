@@ -33,7 +33,7 @@ export function asymmetricLoss(labels: tf.Tensor, logits: tf.Tensor,
 
 function asymmetricLossAs(c: Caller, labels: unknown, logits: unknown, options: unknown): tf.Tensor {
   return elementwiseFamilyLoss(c, 'asymmetric', ASYMMETRIC_LOSS_SCHEMA, labels, logits, options,
-                               (o) => ({gamma: o.gammaPos, gammaNegative: o.gammaNeg, clip: o.clip}));
+                               (o) => ({gammaPos: o.gammaPos, gammaNeg: o.gammaNeg, clip: o.clip}));
 }
 
 export const ASYMMETRIC_CROSSENTROPY_SCHEMA = {

@@ -1,17 +1,17 @@
 // What the elementwise family (varifocal, quality focal, asymmetric) shares: the call through the
-// 'SigmoidFocalLoss' kernel with a `loss` attribute (one fused native pass forward and one scale
+// 'SigmoidElementwiseLoss' kernel with a `loss` attribute (one fused native pass forward and one scale
 // backward), the reduction, and the Keras-style object averaging over the last axis.
 // docs/DESIGN.md#the-elementwise-family
 import * as tf from '@tensorflow/tfjs';
 
-import {SigmoidFocalLoss} from '../kernels/SigmoidFocalLoss';
+import {SigmoidElementwiseLoss} from '../kernels/SigmoidElementwiseLoss';
 import {elementwiseFamilyComposite} from '../paths/composite_family';
-import {Caller, callerOf, checkBinaryTargets, validateElementwiseCall} from '../validation/inputs';
+import {Caller, callerOf, checkBinaryTargets, kerasCall, validateElementwiseCall} from '../validation/inputs';
 import {reduction, resolveOptions, ResolvedOf, Schema, weights} from '../validation/options';
 import {FocalLossFunction, makeLossFunction} from './keras';
 import {reducedKernelLoss} from './reduction';
 import {lossOrEmpty, runUserLoss} from './run';
-import {ELEMENTWISE_OPTION_DEFAULTS, ElementwiseLossKind, ResolvedSigmoidFocalLossAttrs} from '../kernel_contract';
+import {ELEMENTWISE_OPTION_DEFAULTS, ElementwiseLossKind, ResolvedSigmoidElementwiseLossAttrs} from '../kernel_contract';
 
 /** The options every loss of the family has. */
 export const FAMILY_REDUCTION_OPTIONS = {
@@ -20,13 +20,14 @@ export const FAMILY_REDUCTION_OPTIONS = {
 };
 
 /** The loss's own kernel attributes, from its resolved options. */
-export type FamilyAttrs = Omit<ResolvedSigmoidFocalLossAttrs, 'reduction' | 'loss'>;
+export type FamilyAttrs = Omit<ResolvedSigmoidElementwiseLossAttrs, 'reduction' | 'loss'>;
 
 /** The kernel attributes with the family's fixed ones: logits, no smoothing, no balancing. */
 export function familyKernelAttrs(loss: ElementwiseLossKind, own: Partial<FamilyAttrs>):
-    ResolvedSigmoidFocalLossAttrs {
-  return {gamma: 2, alpha: -1, labelSmoothing: 0, fromLogits: true, ...ELEMENTWISE_OPTION_DEFAULTS,
-          ...own, loss, reduction: 'none'};
+    ResolvedSigmoidElementwiseLossAttrs {
+  // Object.assign, not two spreads in one literal: V8 (Node 20) builds those on a slow path.
+  return Object.assign({gamma: 2, alpha: -1, labelSmoothing: 0, fromLogits: true}, ELEMENTWISE_OPTION_DEFAULTS,
+                       own, {loss, reduction: 'none' as const});
 }
 
 /** A tfjs-style call of loss `loss`: validation, the fused kernel, then the reduction. */
@@ -38,8 +39,8 @@ export function elementwiseFamilyLoss<S extends Schema>(
                                                    reduction: tf.Reduction};
   const attrs = familyKernelAttrs(loss, toAttrs(resolved));
   const inputs = {labels: call.labels, logits: call.logits};
-  const run = (a: ResolvedSigmoidFocalLossAttrs) =>
-      runUserLoss(c, 'elementwise', false, SigmoidFocalLoss, inputs, a, elementwiseFamilyComposite);
+  const run = (a: ResolvedSigmoidElementwiseLossAttrs) =>
+      runUserLoss(c, 'elementwise', false, SigmoidElementwiseLoss, inputs, a, elementwiseFamilyComposite);
   return lossOrEmpty(inputs, resolved.reduction !== tf.Reduction.NONE, call.logits.shape,
                      () => reducedKernelLoss(run, attrs, resolved.weights, resolved.reduction));
 }
@@ -57,7 +58,7 @@ export function familyLossObject<C extends Schema, O>(
   const resolved = resolveOptions(fn, configSchema, config, {}, 'config');
   const caller = callerOf(fn, {labels: 'yTrue', logits: 'yPred', options: 'config'});
   return makeLossFunction(fn, className, resolved, (yTrue, yPred) => tf.tidy(() => {
-    const [labels, logits] = checkBinaryTargets(fn, yTrue, yPred);
-    return tf.mean(elementwise(caller, labels, logits, toOptions(resolved)), -1);
+    const call = kerasCall(caller, checkBinaryTargets, yTrue, yPred);
+    return tf.mean(elementwise(call.caller, call.labels, call.logits, toOptions(resolved)), -1);
   }));
 }

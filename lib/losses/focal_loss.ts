@@ -4,10 +4,10 @@
 // `sparseCategoricalFocalCrossentropy`. The mathematics: docs/DESIGN.md#softmax-focal-loss.
 import * as tf from '@tensorflow/tfjs';
 
-import type {ResolvedFocalLossAttrs} from '../kernel_contract';
-import {FocalLoss} from '../kernels/FocalLoss';
+import type {ResolvedSoftmaxFocalLossAttrs} from '../kernel_contract';
+import {SoftmaxFocalLoss} from '../kernels/SoftmaxFocalLoss';
 import {compositeFocalLoss} from '../paths/composite';
-import {Caller, callerOf, checkCategoricalTargets, checkLogitsOnlyOptions, checkSparseTargets, validateSoftmaxCall} from '../validation/inputs';
+import {Caller, callerOf, checkCategoricalTargets, checkLogitsOnlyOptions, checkSparseTargets, kerasCall, KerasTargetsCheck, validateSoftmaxCall} from '../validation/inputs';
 import {boolean, classIndex, classWeights, finiteNumber, logitAdjustment, nonNegativeNumber, reduction, resolveOptions, unitInterval, weights, withDefault} from '../validation/options';
 import {FocalLossFunction, makeLossFunction} from './keras';
 import {reducedKernelLoss, reduceWeightedLoss} from './reduction';
@@ -31,7 +31,7 @@ export const FOCAL_LOSS_SCHEMA = {
 
 
 export type {FocalLossOptions};
-export type {FocalLossAttrs} from '../kernel_contract';
+export type {FocalLossAttrs, SoftmaxFocalLossAttrs} from '../kernel_contract';
 
 /**
  * Softmax focal loss over the last axis:
@@ -59,10 +59,10 @@ export function focalLoss(labels: tf.Tensor, logits: tf.Tensor, options?: FocalL
 function focalLossAs(c: Caller, labels: unknown, logits: unknown, options: unknown): tf.Tensor {
   const call = validateSoftmaxCall(c, FOCAL_LOSS_SCHEMA, labels, logits, options);
   const {weights, reduction, logitAdjustment: _adjustment, ...kernelOptions} = call.options;
-  const attrs: ResolvedFocalLossAttrs = {...kernelOptions, logitOffsets: call.logitOffsets, reduction: 'none'};
+  const attrs: ResolvedSoftmaxFocalLossAttrs = {...kernelOptions, logitOffsets: call.logitOffsets, reduction: 'none'};
   const inputs = {labels: call.labels, logits: call.logits};
-  const run = (a: ResolvedFocalLossAttrs) =>
-      runUserLoss(c, 'softmax', true, FocalLoss, inputs, a, compositeFocalLoss);
+  const run = (a: ResolvedSoftmaxFocalLossAttrs) =>
+      runUserLoss(c, 'softmax', true, SoftmaxFocalLoss, inputs, a, compositeFocalLoss);
   // Sparse labels equal to ignoreIndex get weight 0.
   const ignoring = attrs.ignoreIndex === null ? null : (losses: tf.Tensor, rowWeights: tf.Tensor | null) => {
     const kept = tf.cast(tf.notEqual(call.labels, attrs.ignoreIndex!), 'float32');
@@ -90,15 +90,15 @@ type ResolvedCategoricalConfig = ResolvedCategoricalFocalCrossentropyConfig;
 
 function categoricalLoss(
     fn: string, className: string, config: unknown,
-    targets: (fn: string, yTrue: unknown, yPred: unknown) => [tf.Tensor, tf.Tensor]):
+    targets: KerasTargetsCheck):
     FocalLossFunction<ResolvedCategoricalConfig> {
   // The per-class alpha's length is checked against the classes at each call.
   const resolved = resolveOptions(fn, CATEGORICAL_FOCAL_CROSSENTROPY_SCHEMA, config, {}, 'config');
   checkLogitsOnlyOptions(fn, 'config', resolved);
   const caller = callerOf(fn, {labels: 'yTrue', logits: 'yPred', options: 'config'});
   return makeLossFunction(fn, className, resolved, (yTrue, yPred) => tf.tidy(() => {
-    const [labels, logits] = targets(fn, yTrue, yPred);
-    return focalLossAs(caller, labels, logits, {...resolved, reduction: tf.Reduction.NONE});
+    const call = kerasCall(caller, targets, yTrue, yPred);
+    return focalLossAs(call.caller, call.labels, call.logits, {...resolved, reduction: tf.Reduction.NONE});
   }));
 }
 

@@ -31,7 +31,7 @@ export function qualityFocalLoss(targets: tf.Tensor, logits: tf.Tensor,
 function qualityFocalLossAs(c: Caller, targets: unknown, logits: unknown, options: unknown):
     tf.Tensor {
   return elementwiseFamilyLoss(c, 'qualityFocal', QUALITY_FOCAL_LOSS_SCHEMA, targets, logits,
-                               options, (o) => ({gamma: o.beta}));
+                               options, (o) => ({beta: o.beta}));
 }
 
 export const QUALITY_FOCAL_CROSSENTROPY_SCHEMA = {beta: QUALITY_FOCAL_LOSS_SCHEMA.beta};

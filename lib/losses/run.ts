@@ -1,10 +1,11 @@
 // What every loss function does around its kernel, in one place: an empty input decided here
 // (exactly 0, or an empty loss, with a zero gradient) before any path or backend sees it; errors
 // from the kernel or the composite reported under the user's function and argument names (with the
-// swapped-arguments hint); and the warning for probabilities passed as logits.
+// swapped-arguments hint); the warning for probabilities passed as logits; and the composite
+// wherever a second derivative may be taken.
 import * as tf from '@tensorflow/tfjs';
 
-import {runLoss, usesComposite} from '../paths/select';
+import {usesComposite} from '../paths/select';
 import {Caller, inputError} from '../validation/inputs';
 import {noteLogits, probabilityWarningMessage, ProbabilityKind} from '../validation/probability_warning';
 
@@ -34,8 +35,20 @@ export function lossOrEmpty(call: {labels: tf.Tensor, logits: tf.Tensor}, reduce
 }
 
 /**
- * runLoss (paths/select.ts) for the user's call `c`: errors under c's names, and with
- * `attrs.fromLogits` the probability warning. `kind` picks the warning's criterion;
+ * Whether this forward pass is recorded by a gradient that is itself recorded (tf.grad inside
+ * tf.grad, a Hessian-vector product, a gradient penalty): tfjs runs a nested tf.grad's function
+ * at gradient depth 2. The fused kernels give first derivatives only, so there the loss is
+ * composed of tfjs ops, which autodiff differentiates again (paths/composite_ops.ts).
+ */
+function gradientOfGradient(): boolean {
+  return tf.engine().state.gradientDepth > 1;
+}
+
+/**
+ * The loss's kernel `kernelName` (one op on the tape), or `composite` (the same loss of tfjs ops,
+ * given the same inputs and attrs) where the native kernel does not run (paths/select.ts
+ * usesComposite) or a second derivative may be taken, for the user's call `c`: errors under c's
+ * names, and with `attrs.fromLogits` the probability warning. `kind` picks the warning's criterion;
  * `hasFromLogits`: whether c has the option (the family's losses always take logits).
  */
 export function runUserLoss<A extends {fromLogits: boolean}>(
@@ -43,9 +56,10 @@ export function runUserLoss<A extends {fromLogits: boolean}>(
     inputs: {labels: tf.Tensor, logits: tf.Tensor}, attrs: A,
     composite: (labels: tf.Tensor, logits: tf.Tensor, attrs: A) => tf.Tensor): tf.Tensor {
   let loss: tf.Tensor;
-  const onComposite = usesComposite();
+  const onComposite = usesComposite() || gradientOfGradient();
   try {
-    loss = runLoss(kernelName, inputs, attrs, composite, onComposite);
+    loss = onComposite ? composite(inputs.labels, inputs.logits, attrs) :
+        tf.engine().runKernel(kernelName, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
   } catch (e) {
     throw inputError(c, e, inputs.labels, inputs.logits, attrs.fromLogits);
   }

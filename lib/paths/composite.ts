@@ -14,7 +14,8 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {NativeError, rethrowNative} from '../errors';
-import type {ResolvedFocalLossAttrs, ResolvedSigmoidFocalLossAttrs} from '../kernel_contract';
+import type {ResolvedSoftmaxFocalLossAttrs, ResolvedSigmoidElementwiseLossAttrs} from '../kernel_contract';
+import {clipByValue, expm1, logSoftmax, sigmoid, softplus, where} from './composite_ops';
 import {reduceLossTensor} from './in_op_reduction';
 
 /** Keras's epsilon: probabilities (fromLogits false) are clipped to [EPSILON, 1 - EPSILON]. */
@@ -34,7 +35,7 @@ function valueError(op: string, shapes: {[name: string]: number[]},
  * Checks the values as the kernel does; for sparse labels with an ignoreIndex, returns which rows
  * are kept (a constant: the mask must not put tfjs's gradient-less comparison ops on the tape).
  */
-function checkSoftmaxValues(labels: tf.Tensor, logits: tf.Tensor, attrs: ResolvedFocalLossAttrs):
+function checkSoftmaxValues(labels: tf.Tensor, logits: tf.Tensor, attrs: ResolvedSoftmaxFocalLossAttrs):
     boolean[] | null {
   let kept: boolean[] | null = null;
   const shapes = {labels: labels.shape, logits: logits.shape};
@@ -112,11 +113,10 @@ function modulatingFactor(oneMinusP: tf.Tensor, gamma: number): tf.Tensor {
     return tf.pow(oneMinusP, gamma);
   }
   // d/dx x^gamma is infinite at x = 0 for gamma < 1; pow is taken at 1 there and masked, so that
-  // neither branch's gradient is Infinity * 0. The mask is sign(x) != 0 (x >= 0): sign has a
-  // (zero) gradient, tf.greater has none.
-  const positive = tf.cast(tf.sign(oneMinusP), 'bool');
-  const base = tf.where(positive, oneMinusP, tf.onesLike(oneMinusP));
-  return tf.where(positive, tf.pow(base, gamma), tf.zerosLike(oneMinusP));
+  // neither branch's gradient is Infinity * 0. The mask is sign(x) != 0 (x >= 0).
+  const positive = () => tf.cast(tf.sign(oneMinusP), 'bool');
+  const base = where(positive, oneMinusP, tf.onesLike(oneMinusP));
+  return where(positive, tf.pow(base, gamma), tf.zerosLike(oneMinusP));
 }
 
 /**
@@ -125,25 +125,24 @@ function modulatingFactor(oneMinusP: tf.Tensor, gamma: number): tf.Tensor {
  * as p -> 1; on probabilities Keras's row normalisation and clip.
  */
 export function softmaxProbabilities(
-    logits: tf.Tensor, attrs: Pick<ResolvedFocalLossAttrs, 'fromLogits' | 'logitOffsets'>):
+    logits: tf.Tensor, attrs: Pick<ResolvedSoftmaxFocalLossAttrs, 'fromLogits' | 'logitOffsets'>):
     {logP: tf.Tensor, oneMinusP: tf.Tensor} {
   if (attrs.fromLogits) {
     const adjusted = attrs.logitOffsets === null ? logits :
         tf.add(logits, tf.tensor1d(attrs.logitOffsets, 'float32'));
-    const logP = tf.logSoftmax(adjusted);
-    return {logP, oneMinusP: tf.neg(tf.expm1(logP))};
+    const logP = logSoftmax(adjusted);
+    return {logP, oneMinusP: tf.neg(expm1(logP))};
   }
-  const p = tf.clipByValue(tf.div(logits, tf.sum(logits, -1, true)), KERAS_EPSILON,
-                           1 - KERAS_EPSILON);
+  const p = clipByValue(tf.div(logits, tf.sum(logits, -1, true)), KERAS_EPSILON, 1 - KERAS_EPSILON);
   return {logP: tf.log(p), oneMinusP: tf.sub(1, p)};
 }
 
 /**
- * Softmax focal loss over the last axis, as the 'FocalLoss' kernel computes it: per row
+ * Softmax focal loss over the last axis, as the 'SoftmaxFocalLoss' kernel computes it: per row
  * `-sum_j alpha_j y_j (1 - p_j)^gamma log p_j` (shape logits.shape[:-1]), or its sum / mean with
  * attrs.reduction. Sparse int32 labels equal to attrs.ignoreIndex give 0.
  */
-export function compositeFocalLoss(labels: tf.Tensor, logits: tf.Tensor, attrs: ResolvedFocalLossAttrs):
+export function compositeFocalLoss(labels: tf.Tensor, logits: tf.Tensor, attrs: ResolvedSoftmaxFocalLossAttrs):
     tf.Tensor {
   const keptRows = checkSoftmaxValues(labels, logits, attrs);
   return tf.tidy(() => {
@@ -184,12 +183,12 @@ export function compositeFocalLoss(labels: tf.Tensor, logits: tf.Tensor, attrs: 
 }
 
 /**
- * Sigmoid focal loss, elementwise, as the 'SigmoidFocalLoss' kernel computes it:
+ * Sigmoid focal loss, elementwise, as the 'SigmoidElementwiseLoss' kernel computes it:
  * `alpha_t BCE(x, y) (1 - p_t)^gamma` (shape logits.shape), or its sum / mean with
  * attrs.reduction; alpha < 0 turns the class balancing alpha_t off.
  */
 export function compositeSigmoidFocalLoss(labels: tf.Tensor, logits: tf.Tensor,
-                                          attrs: ResolvedSigmoidFocalLossAttrs): tf.Tensor {
+                                          attrs: ResolvedSigmoidElementwiseLossAttrs): tf.Tensor {
   checkElementwiseValues('sigmoidFocalLoss', labels, logits, attrs);
   return tf.tidy(() => {
     const ls = attrs.labelSmoothing;
@@ -198,11 +197,11 @@ export function compositeSigmoidFocalLoss(labels: tf.Tensor, logits: tf.Tensor,
     let crossEntropy: tf.Tensor;
     let oneMinusPt: tf.Tensor;
     if (attrs.fromLogits) {
-      crossEntropy = tf.add(tf.mul(y, tf.softplus(tf.neg(logits))), tf.mul(notY, tf.softplus(logits)));
-      oneMinusPt = tf.add(tf.mul(y, tf.sigmoid(tf.neg(logits))), tf.mul(notY, tf.sigmoid(logits)));
+      crossEntropy = tf.add(tf.mul(y, softplus(tf.neg(logits))), tf.mul(notY, softplus(logits)));
+      oneMinusPt = tf.add(tf.mul(y, sigmoid(tf.neg(logits))), tf.mul(notY, sigmoid(logits)));
     } else {
       // Keras: the cross-entropy of the clipped probabilities, the focal factor of the given ones.
-      const p = tf.clipByValue(logits, KERAS_EPSILON, 1 - KERAS_EPSILON);
+      const p = clipByValue(logits, KERAS_EPSILON, 1 - KERAS_EPSILON);
       crossEntropy = tf.neg(tf.add(tf.mul(y, tf.log(p)), tf.mul(notY, tf.log(tf.sub(1, p)))));
       oneMinusPt = tf.add(tf.mul(y, tf.sub(1, logits)), tf.mul(notY, logits));
     }

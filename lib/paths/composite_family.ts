@@ -1,4 +1,4 @@
-// The elementwise family composed of tfjs ops: the same losses as the fused 'SigmoidFocalLoss'
+// The elementwise family composed of tfjs ops: the same losses as the fused 'SigmoidElementwiseLoss'
 // kernel (same attrs, same output: the elementwise loss, or its sum / mean), for backends without
 // the native kernel and as the reference the fused kernel is tested against. Every form is
 // differentiable by tfjs autodiff and finite for hard targets at any logit:
@@ -8,44 +8,44 @@
 // 0^(negative). docs/DESIGN.md#the-elementwise-family
 import * as tf from '@tensorflow/tfjs';
 
-import {ELEMENTWISE_LOSS_FUNCTIONS, ResolvedSigmoidFocalLossAttrs} from '../kernel_contract';
+import {ELEMENTWISE_LOSS_FUNCTIONS, ResolvedSigmoidElementwiseLossAttrs} from '../kernel_contract';
 import {checkElementwiseValues, compositeSigmoidFocalLoss} from './composite';
+import {exp, maximum, sigmoid, softplus, where} from './composite_ops';
 import {reduceLossTensor} from './in_op_reduction';
 
 /** log sigmoid(x) = -softplus(-x) (tf.logSigmoid's custom gradient loses its saved input in a tidy). */
 function logSigmoid(x: tf.Tensor): tf.Tensor {
-  return tf.neg(tf.softplus(tf.neg(x)));
+  return tf.neg(softplus(tf.neg(x)));
 }
 
-/** t == 0 and t == 1 for t in [0, 1], as masks autodiff passes through (no gradient for Equal). */
-function isZero(t: tf.Tensor): tf.Tensor {
-  // 1 - step(t) rather than logicalNot(step(t)): tfjs has no gradient for LogicalNot either.
-  return tf.cast(tf.sub(1, tf.step(t)), 'bool');
+/** t == 0 and t == 1 for t in [0, 1], as masks for composite_ops' `where`. */
+function isZero(t: tf.Tensor): () => tf.Tensor {
+  return () => tf.cast(tf.sub(1, tf.step(t)), 'bool');
 }
-function isOne(t: tf.Tensor): tf.Tensor {
-  return isZero(tf.abs(tf.sub(t, 1)));
+function isOne(t: tf.Tensor): () => tf.Tensor {
+  return () => isZero(tf.abs(tf.sub(t, 1)))();
 }
 
 function bce(x: tf.Tensor, q: tf.Tensor): tf.Tensor {
-  return tf.add(tf.sub(tf.relu(x), tf.mul(x, q)), tf.log1p(tf.exp(tf.neg(tf.abs(x)))));
+  return tf.add(tf.sub(tf.relu(x), tf.mul(x, q)), tf.log1p(exp(tf.neg(tf.abs(x)))));
 }
 
 /** exp(g * logS) = p^g for logS = log p; 1 at g == 0. */
 function powFromLog(logS: tf.Tensor, g: number): tf.Tensor {
-  return g === 0 ? tf.onesLike(logS) : tf.exp(tf.mul(logS, g));
+  return g === 0 ? tf.onesLike(logS) : exp(tf.mul(logS, g));
 }
 
-/** b > 0 as a mask that autodiff passes through (tfjs has no gradient for Greater; Step's is 0). */
-function isPositive(b: tf.Tensor): tf.Tensor {
-  return tf.cast(tf.step(b), 'bool');
+/** b > 0 as a mask for composite_ops' `where`. */
+function isPositive(b: tf.Tensor): () => tf.Tensor {
+  return () => tf.cast(tf.step(b), 'bool');
 }
 
 /** b^g for b >= 0 with a gradient that is 0 (not NaN) where b == 0. */
 function guardedPow(b: tf.Tensor, g: number): tf.Tensor {
   if (g === 0) return tf.onesLike(b);
   const positive = isPositive(b);
-  const safe = tf.where(positive, b, tf.onesLike(b));
-  return tf.where(positive, tf.pow(safe, g), tf.zerosLike(b));
+  const safe = where(positive, b, tf.onesLike(b));
+  return where(positive, tf.pow(safe, g), tf.zerosLike(b));
 }
 
 /**
@@ -54,10 +54,10 @@ function guardedPow(b: tf.Tensor, g: number): tf.Tensor {
  * would make of it on a given backend.
  */
 function nanIn(loss: tf.Tensor, logits: tf.Tensor): tf.Tensor {
-  return tf.add(loss, tf.where(tf.isNaN(logits), logits, tf.zerosLike(logits)));
+  return tf.add(loss, where(() => tf.isNaN(logits), logits, tf.zerosLike(logits)));
 }
 
-function reduce(elementLoss: tf.Tensor, attrs: ResolvedSigmoidFocalLossAttrs, logits: tf.Tensor): tf.Tensor {
+function reduce(elementLoss: tf.Tensor, attrs: ResolvedSigmoidElementwiseLossAttrs, logits: tf.Tensor): tf.Tensor {
   return reduceLossTensor(nanIn(elementLoss, logits), attrs.reduction, 'tf.mean');
 }
 
@@ -66,21 +66,21 @@ function reduce(elementLoss: tf.Tensor, attrs: ResolvedSigmoidFocalLossAttrs, lo
  * BCE(x, 0) for q == 0.
  */
 export function varifocalComposite(targets: tf.Tensor, logits: tf.Tensor,
-                                   attrs: ResolvedSigmoidFocalLossAttrs): tf.Tensor {
+                                   attrs: ResolvedSigmoidElementwiseLossAttrs): tf.Tensor {
   return tf.tidy(() => {
     const negative = tf.mul(powFromLog(logSigmoid(logits), attrs.gamma),
-                            tf.mul(tf.softplus(logits), attrs.alpha));
+                            tf.mul(softplus(logits), attrs.alpha));
     const positive = attrs.iouWeighted ? tf.mul(bce(logits, targets), targets) : bce(logits, targets);
-    return reduce(tf.where(isPositive(targets), positive, negative), attrs, logits);
+    return reduce(where(isPositive(targets), positive, negative), attrs, logits);
   });
 }
 
 /** Quality focal (GFL): |q - p|^beta BCE(x, q); the gradient at p == q is 0. */
 export function qualityFocalComposite(targets: tf.Tensor, logits: tf.Tensor,
-                                      attrs: ResolvedSigmoidFocalLossAttrs): tf.Tensor {
+                                      attrs: ResolvedSigmoidElementwiseLossAttrs): tf.Tensor {
   return tf.tidy(() => {
-    const beta = attrs.gamma;
-    const p = tf.sigmoid(logits);
+    const beta = attrs.beta;
+    const p = sigmoid(logits);
     // |q - p|^beta, with the exact log forms at q == 0 (p^beta) and q == 1 ((1 - p)^beta).
     const general = guardedPow(tf.abs(tf.sub(targets, p)), beta);
     // At q == 0 and q == 1 the exact forms do not depend on q, so the slope in q is added as a
@@ -88,35 +88,35 @@ export function qualityFocalComposite(targets: tf.Tensor, logits: tf.Tensor,
     // q = 1. For beta < 1 that power grows without bound as p saturates: its log is clamped so it
     // stays finite in float32 (and so does its gradient, which a `where` would turn into NaN).
     const slope = (logS: tf.Tensor) => {
-      const bounded = beta < 1 ? tf.maximum(logS, -80 / (1 - beta)) : logS;
+      const bounded = beta < 1 ? maximum(logS, -80 / (1 - beta)) : logS;
       return tf.mul(powFromLog(bounded, beta - 1), beta);
     };
     const logP = logSigmoid(logits);
     const log1mP = logSigmoid(tf.neg(logits));
     const atZero = tf.sub(powFromLog(logP, beta), tf.mul(targets, slope(logP)));
     const atOne = tf.add(powFromLog(log1mP, beta), tf.mul(tf.sub(targets, 1), slope(log1mP)));
-    const mod = tf.where(isZero(targets), atZero, tf.where(isOne(targets), atOne, general));
+    const mod = where(isZero(targets), atZero, where(isOne(targets), atOne, general));
     return reduce(tf.mul(mod, bce(logits, targets)), attrs, logits);
   });
 }
 
 /** Asymmetric (ASL): y (1 - p)^g+ (-log p) + (1 - y) p_m^g- (-log(1 - p_m)), p_m = max(p - clip, 0). */
 export function asymmetricComposite(labels: tf.Tensor, logits: tf.Tensor,
-                                    attrs: ResolvedSigmoidFocalLossAttrs): tf.Tensor {
+                                    attrs: ResolvedSigmoidElementwiseLossAttrs): tf.Tensor {
   return tf.tidy(() => {
-    const {clip, gammaNegative} = attrs;
-    const positive = tf.mul(powFromLog(logSigmoid(tf.neg(logits)), attrs.gamma),
-                            tf.softplus(tf.neg(logits)));
+    const {clip, gammaNeg} = attrs;
+    const positive = tf.mul(powFromLog(logSigmoid(tf.neg(logits)), attrs.gammaPos),
+                            softplus(tf.neg(logits)));
     let negative: tf.Tensor;
     if (clip === 0) {
-      negative = tf.mul(powFromLog(logSigmoid(logits), gammaNegative), tf.softplus(logits));
+      negative = tf.mul(powFromLog(logSigmoid(logits), gammaNeg), softplus(logits));
     } else {
-      const margin = tf.sub(tf.sigmoid(logits), clip);
+      const margin = tf.sub(sigmoid(logits), clip);
       const above = isPositive(margin);
-      const safe = tf.where(above, margin, tf.onesLike(margin));
+      const safe = where(above, margin, tf.onesLike(margin));
       // -log(1 - p_m) = -log((1 - p) + clip)
-      const nlog = tf.neg(tf.log(tf.add(tf.sigmoid(tf.neg(logits)), clip)));
-      negative = tf.where(above, tf.mul(guardedPow(safe, gammaNegative), nlog), tf.zerosLike(margin));
+      const nlog = tf.neg(tf.log(tf.add(sigmoid(tf.neg(logits)), clip)));
+      negative = where(above, tf.mul(guardedPow(safe, gammaNeg), nlog), tf.zerosLike(margin));
     }
     const loss = tf.add(tf.mul(labels, positive), tf.mul(tf.sub(1, labels), negative));
     return reduce(loss, attrs, logits);
@@ -132,20 +132,20 @@ export function asymmetricComposite(labels: tf.Tensor, logits: tf.Tensor,
  *   asymmetric the positive term minus the negative term (the loss is linear in y).
  */
 export function familyTargetsGradient(targets: tf.Tensor, logits: tf.Tensor,
-                                      attrs: ResolvedSigmoidFocalLossAttrs): tf.Tensor {
+                                      attrs: ResolvedSigmoidElementwiseLossAttrs): tf.Tensor {
   return tf.tidy(() => {
     switch (attrs.loss) {
       case 'varifocal':
-        return tf.where(isPositive(targets), attrs.iouWeighted ?
-                            tf.sub(bce(logits, targets), tf.mul(logits, targets)) : tf.neg(logits),
-                        tf.zerosLike(targets));
+        return where(isPositive(targets), attrs.iouWeighted ?
+                         tf.sub(bce(logits, targets), tf.mul(logits, targets)) : tf.neg(logits),
+                     tf.zerosLike(targets));
       case 'qualityFocal': {
-        const beta = attrs.gamma;
-        const d = tf.sub(targets, tf.sigmoid(logits));
+        const beta = attrs.beta;
+        const d = tf.sub(targets, sigmoid(logits));
         const ad = tf.abs(d);
         const nonzero = isPositive(ad);
-        const safe = tf.where(nonzero, ad, tf.onesLike(ad));
-        const mod = beta === 0 ? tf.onesLike(ad) : tf.where(nonzero, tf.pow(safe, beta), tf.zerosLike(ad));
+        const safe = where(nonzero, ad, tf.onesLike(ad));
+        const mod = beta === 0 ? tf.onesLike(ad) : where(nonzero, tf.pow(safe, beta), tf.zerosLike(ad));
         const slope = beta === 0 ? tf.zerosLike(ad) :
             tf.mul(tf.mul(tf.div(tf.mul(mod, beta), safe), tf.sign(d)), bce(logits, targets));
         return tf.sub(slope, tf.mul(logits, mod));
@@ -162,7 +162,7 @@ export function familyTargetsGradient(targets: tf.Tensor, logits: tf.Tensor,
 
 /** The composite of the loss `attrs.loss` names (default: the sigmoid focal loss, composite.ts). */
 export function elementwiseFamilyComposite(labels: tf.Tensor, logits: tf.Tensor,
-                                           attrs: ResolvedSigmoidFocalLossAttrs): tf.Tensor {
+                                           attrs: ResolvedSigmoidElementwiseLossAttrs): tf.Tensor {
   const kind = attrs.loss;
   if (kind === 'focal') {
     return compositeSigmoidFocalLoss(labels, logits, attrs);

@@ -97,7 +97,7 @@ export interface ForwardCall {
  * out = dy * values per row (`perRow`) or per element; with a reduced loss every element is
  * scaled by dy * factor, a float32 product as in the TensorFlow op.
  */
-function scaleArray(opName: string, values: Float32Array, shape: number[],
+function scaleArray(functionName: string, values: Float32Array, shape: number[],
                     factor: number | undefined, dy: Float32Array, perRow: boolean,
                     out: Float32Array): void {
   if (out.length === 0) {
@@ -115,16 +115,16 @@ function scaleArray(opName: string, values: Float32Array, shape: number[],
       addon().scaleElements(values, dy, out);
     }
   } catch (e) {
-    rethrowNative(`${opName} gradient`, e);
+    rethrowNative(`${functionName} gradient`, e);
   }
 }
 
 function savedArray(call: ForwardCall, values: Float32Array): SavedGradient {
-  const {functionName: opName, backend, gradShape: shape, factor} = call;
+  const {functionName, backend, gradShape: shape, factor} = call;
   return {
     shape, factor,
     scale: (dy, perRow) => {
-      scaleArray(opName, values, shape, factor, readFloat32(backend, dy), perRow, values);
+      scaleArray(functionName, values, shape, factor, readFloat32(backend, dy), perRow, values);
       return makeFloat32Output(backend, shape, values);
     },
     release: () => {},
@@ -170,10 +170,10 @@ export function runOnArrays(
 }
 
 /** A backward kernel called directly with a gradient tensor: a fresh out = dy * grad. */
-export function scaleGradientCopy(opName: string, backend: ReadableBackend, grad: tf.TensorInfo,
+export function scaleGradientCopy(functionName: string, backend: ReadableBackend, grad: tf.TensorInfo,
                                   dy: tf.TensorInfo, perRow: boolean): tf.TensorInfo {
   const values = readFloat32(backend, grad);
   const out = new Float32Array(values.length);
-  scaleArray(opName, values, grad.shape, undefined, readFloat32(backend, dy), perRow, out);
+  scaleArray(functionName, values, grad.shape, undefined, readFloat32(backend, dy), perRow, out);
   return makeFloat32Output(backend, grad.shape.slice(), out);
 }

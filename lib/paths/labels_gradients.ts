@@ -3,7 +3,7 @@
 // complete attrs and dy (per sample, or the scalar upstream gradient of an in-op sum or mean).
 import * as tf from '@tensorflow/tfjs';
 
-import type {ResolvedFocalLossAttrs, ResolvedSigmoidFocalLossAttrs} from '../kernel_contract';
+import type {ResolvedSoftmaxFocalLossAttrs, ResolvedSigmoidElementwiseLossAttrs} from '../kernel_contract';
 import {KERAS_EPSILON, softmaxProbabilities} from './composite';
 import {familyTargetsGradient} from './composite_family';
 import {reductionFactor} from './in_op_reduction';
@@ -13,7 +13,7 @@ import {reductionFactor} from './in_op_reduction';
  * dense labels (p of the adjusted logits), composed from tfjs ops and evaluated only when a
  * gradient with respect to the labels is requested.
  */
-export function softmaxDenseLabelsGradient(logits: tf.Tensor, dy: tf.Tensor, attrs: ResolvedFocalLossAttrs): tf.Tensor {
+export function softmaxDenseLabelsGradient(logits: tf.Tensor, dy: tf.Tensor, attrs: ResolvedSoftmaxFocalLossAttrs): tf.Tensor {
   return tf.tidy(() => {
     const {logP, oneMinusP} = softmaxProbabilities(logits, attrs);
     const alpha = typeof attrs.alpha === 'number' ? tf.scalar(attrs.alpha) :
@@ -39,7 +39,7 @@ export function softmaxDenseLabelsGradient(logits: tf.Tensor, dy: tf.Tensor, att
  * log((1 - p) / p) on the probability path.
  */
 function sigmoidFocalLabelsGradient(labels: tf.Tensor, logits: tf.Tensor, dy: tf.Tensor,
-                        attrs: ResolvedSigmoidFocalLossAttrs): tf.Tensor {
+                        attrs: ResolvedSigmoidElementwiseLossAttrs): tf.Tensor {
   return tf.tidy(() => {
     const ls = attrs.labelSmoothing;
     const gamma = attrs.gamma;
@@ -100,7 +100,7 @@ function sigmoidFocalLabelsGradient(labels: tf.Tensor, logits: tf.Tensor, dy: tf
 
 /** dL/dlabels of the elementwise kernel, for every loss it runs. */
 export function elementwiseLabelsGradient(labels: tf.Tensor, logits: tf.Tensor, dy: tf.Tensor,
-                                          attrs: ResolvedSigmoidFocalLossAttrs): tf.Tensor {
+                                          attrs: ResolvedSigmoidElementwiseLossAttrs): tf.Tensor {
   if (attrs.loss === 'focal') return sigmoidFocalLabelsGradient(labels, logits, dy, attrs);
   // The rest of the family: the analytic derivative in tfjs ops (targets are rarely trained).
   return tf.tidy(() => {

@@ -42,10 +42,10 @@ export function saveGradient(lossDataId: object, saved: SavedGradient, external:
 }
 
 /** Takes the gradient saved for `loss` out of the store (each forward pass has one backward pass). */
-export function takeSavedGradient(opName: string, loss: tf.TensorInfo | undefined): SavedGradient {
+export function takeSavedGradient(functionName: string, loss: tf.TensorInfo | undefined): SavedGradient {
   const saved = loss === undefined ? undefined : store.byLoss.get(loss.dataId);
   if (saved === undefined) {
-    throw new Error(`${opName} gradient: no gradient was saved for this loss (the forward pass ` +
+    throw new Error(`${functionName} gradient: no gradient was saved for this loss (the forward pass ` +
         `must run while a gradient is recorded, and each forward pass supports one backward pass)`);
   }
   store.byLoss.delete(loss!.dataId);
@@ -58,13 +58,13 @@ export function takeSavedGradient(opName: string, loss: tf.TensorInfo | undefine
  * axis), per element (sigmoid), or a scalar for a loss reduced inside the op.
  */
 export function checkDyShape(
-    opName: string, saved: {shape: number[], factor?: number, release?: () => void},
+    functionName: string, saved: {shape: number[], factor?: number, release?: () => void},
     dy: tf.TensorInfo, perRow: boolean): void {
   const shape = saved.shape;
   const expected = saved.factor !== undefined ? [] : perRow ? shape.slice(0, -1) : shape;
   if ((perRow && shape.length === 0) || !tf.util.arraysEqual(dy.shape, expected)) {
     saved.release?.();
-    throw new Error(`${opName} gradient: the saved gradient has shape [${shape.join(',')}] ` +
+    throw new Error(`${functionName} gradient: the saved gradient has shape [${shape.join(',')}] ` +
         `and dy has shape [${dy.shape.join(',')}]; expected dy of shape [${expected.join(',')}]`);
   }
 }

@@ -1,4 +1,4 @@
-// Which path computes a loss on the active backend, decided in one place:
+// Which path computes a loss on the active backend, decided and reported in one place:
 //   'tensorflow-op'  the native kernel as a TensorFlow op inside tfjs-node (zero-copy),
 //   'js-arrays'      the native kernel on the backend's JS arrays ('cpu', or 'tensorflow' without
 //                    the ops),
@@ -6,11 +6,9 @@
 //                    ...), or 'cpu' / 'tensorflow' when the native binary cannot be loaded.
 import * as tf from '@tensorflow/tfjs';
 
-import {BACKENDS, KernelReduction} from '../kernel_contract';
+import {BACKENDS} from '../kernel_contract';
 import {addonLoadStatus, simdLevel} from '../native';
-import {reductionFactor} from './in_op_reduction';
-import {ArrayReader, ForwardCall, ReadableBackend, runOnArrays} from './js_arrays';
-import {AttrValue, tensorflowOps, tensorflowOpsStatus} from './tensorflow_op';
+import {tensorflowOpsStatus} from './tensorflow_op';
 
 export type ComputePath = 'tensorflow-op' | 'js-arrays' | 'composite';
 
@@ -54,64 +52,13 @@ export function selectPath(backendName: string = activeBackend()): PathChoice {
   return {path: 'js-arrays', reason: `the native kernel runs on the arrays of backend '${backendName}'`};
 }
 
-/** The hot-path form of selectPath: only whether the composite runs. */
+/**
+ * The hot-path form of selectPath: only whether the composite runs. The losses ask it before they
+ * run their kernel (which then takes the TF op where tensorflowOps() serves its backend, else the
+ * JS arrays: paths/native_forward.ts) or its composite.
+ */
 export function usesComposite(): boolean {
   return !servedByNativeKernel(activeBackend()) || !addonLoadStatus().loaded;
-}
-
-/**
- * Runs the loss's kernel `kernelName`, or `composite` (the same loss of tfjs ops, given the same
- * inputs and attrs) where the native kernel does not run (`onComposite`: usesComposite(), when the
- * caller already asked).
- */
-export function runLoss<A extends object>(
-    kernelName: string, inputs: {labels: tf.Tensor, logits: tf.Tensor}, attrs: A,
-    composite: (labels: tf.Tensor, logits: tf.Tensor, attrs: A) => tf.Tensor,
-    onComposite = usesComposite()): tf.Tensor {
-  if (onComposite) {
-    return composite(inputs.labels, inputs.logits, attrs);
-  }
-  return tf.engine().runKernel(kernelName, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
-}
-
-/** What a forward kernel asks of the native kernel, on whichever path its backend allows. */
-export interface NativeForward {
-  /** The user's function, named in errors ('focalLoss'). */
-  functionName: string;
-  backend: unknown;
-  labels: tf.TensorInfo;
-  logits: tf.TensorInfo;
-  /** The unreduced losses: how many, and their shape. */
-  count: number;
-  lossShape: number[];
-  reduction: KernelReduction;
-  /** Whether the gradient is computed and saved for the backward kernel. */
-  wantGrad: boolean;
-  /** The TensorFlow op and the loss's own attributes (the reduction and gradient ones are added). */
-  op: 'softmax' | 'sigmoid';
-  opAttrs: () => {[name: string]: AttrValue};
-  /** The addon call on the backend's arrays. */
-  onArrays: (arrays: ArrayReader, lossOut: Float32Array, gradOut: Float32Array | null) => void;
-}
-
-/**
- * Runs a forward kernel's native pass as a TensorFlow op where the backend allows it (tfjs-node
- * with the ops registered), else on the backend's JS arrays: with usesComposite, the one place the
- * path is decided.
- */
-export function runNativeForward(f: NativeForward): tf.TensorInfo {
-  const gradShape = f.logits.shape.slice();
-  const call: ForwardCall = {
-    functionName: f.functionName, backend: f.backend as ReadableBackend, count: f.count,
-    outShape: f.reduction === 'none' ? f.lossShape : [], gradShape, reduction: f.reduction,
-    factor: reductionFactor(f.reduction, f.count), wantGrad: f.wantGrad,
-    shapes: {labels: f.labels.shape, logits: f.logits.shape},
-  };
-  const ops = f.count > 0 ? tensorflowOps(f.backend) : null;
-  if (ops !== null) {
-    return ops.forward(ops.names[f.op], f.opAttrs(), [f.logits, f.labels], call);
-  }
-  return runOnArrays(call, gradShape.reduce((x, y) => x * y, 1), f.onArrays);
 }
 
 export interface NativeStatus extends PathChoice {

@@ -50,11 +50,11 @@ export type AttrValue = {float: number} | {floats: number[]} | {int: number} | {
 export function forwardOpAttrs(attrs: {[name: string]: AttrValue},
                                call: Pick<ForwardCall, 'wantGrad' | 'reduction'>):
     {[name: string]: AttrValue} {
-  return {
-    ...attrs,
-    compute_gradient: {bool: call.wantGrad},
-    reduction: {int: REDUCTION_CODES[call.reduction]},
-  };
+  const out: {[name: string]: AttrValue} = {};
+  for (const name in attrs) out[name] = attrs[name];  // a copy without spread (a slow path in V8)
+  out.compute_gradient = {bool: call.wantGrad};
+  out.reduction = {int: REDUCTION_CODES[call.reduction]};
+  return out;
 }
 
 /** The names under which the addon registered its ops. */
@@ -123,7 +123,7 @@ export class TensorflowOps {
   }
 
   private savedTensor(call: ForwardCall, gradient: tf.TensorInfo): SavedGradient {
-    const {functionName: opName, factor} = call;
+    const {functionName, factor} = call;
     return {
       shape: gradient.shape.slice(), factor,
       scale: (dy, perRow) => {
@@ -134,7 +134,7 @@ export class TensorflowOps {
             factor: {float: factor ?? 1},
           }, [gradient, dy], 1)[0];
         } catch (e) {
-          rethrowNative(`${opName} gradient`, e);
+          rethrowNative(`${functionName} gradient`, e);
         } finally {
           // The op's output shares the buffer; this only drops the input's TensorFlow handle.
           this.dispose(gradient);

@@ -4,7 +4,7 @@
 // received. The kernels and the native code trust what passes here.
 import * as tf from '@tensorflow/tfjs';
 
-import {nativeFieldsOf, renameNativeError} from '../errors';
+import {formatIndex, nativeFieldsOf, renameNativeError} from '../errors';
 import {describeValue, shapeString} from './describe';
 import {logitOffsets, ResolvedLogitAdjustment, resolveOptions, ResolvedOf, Schema} from './options';
 
@@ -30,6 +30,11 @@ export interface Caller {
   labels: string;
   logits: string;
   options: string;
+  /**
+   * The shapes of the user's own tensors, by kernel input, where the kernel gets them reshaped (a
+   * Keras object's yTrue [N] for yPred [N, 1]): errors give indices in these.
+   */
+  shapes?: {[kernelInput: string]: number[]};
 }
 
 /** The Caller of a function that takes (labels, logits, options), or those it renames. */
@@ -85,7 +90,7 @@ export function inputError(c: Caller, error: unknown, labels: tf.Tensor, logits:
   const hint = code === 'FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL' && argument === 'labels' &&
           Number.isFinite(native.error.value) && fromLogits ?
       swappedValuesHint(c, labels, logits) : '';
-  return renameNativeError(error, c.fn, {labels: c.labels, logits: c.logits}, hint);
+  return renameNativeError(error, c.fn, {labels: c.labels, logits: c.logits}, hint, c.shapes);
 }
 
 /** Softmax losses: sparse int32 labels of logits.shape[:-1] or dense float32 of logits.shape. */
@@ -257,8 +262,8 @@ function classIndicesAsInt32(fn: string, yTrue: tf.Tensor, targetShape: number[]
   if (!ok) {
     const values = yTrue.dataSync();
     const bad = values.findIndex((v) => !Number.isInteger(v));
-    throw new RangeError(`${fn}: yTrue must hold integer class indices; received yTrue[${bad}] = ${
-        values[bad]}`);
+    throw new RangeError(`${fn}: yTrue must hold integer class indices; received yTrue${
+        formatIndex(bad, yTrue.shape)} = ${values[bad]}`);
   }
   return tf.reshape(tf.cast(yTrue, 'int32'), targetShape);
 }
@@ -320,4 +325,17 @@ export function checkBinaryTargets(fn: string, yTrue: unknown, yPred: unknown):
   }
   const asFloat = $yTrue.dtype === 'float32' ? $yTrue : tf.cast($yTrue, 'float32');
   return [needsUnitAxis ? tf.expandDims(asFloat, -1) : asFloat, $yPred];
+}
+
+/** Checks a Keras object's (yTrue, yPred) and returns them as the kernel's (labels, logits). */
+export type KerasTargetsCheck = (fn: string, yTrue: unknown, yPred: unknown) => [tf.Tensor, tf.Tensor];
+
+/**
+ * A Keras object's call `c`: yTrue and yPred through `check`, and the caller whose errors give
+ * yTrue's indices in the shape the user passed, not in the kernel's.
+ */
+export function kerasCall(c: Caller, check: KerasTargetsCheck, yTrue: unknown, yPred: unknown):
+    {labels: tf.Tensor, logits: tf.Tensor, caller: Caller} {
+  const [labels, logits] = check(c.fn, yTrue, yPred);
+  return {labels, logits, caller: {...c, shapes: {labels: (yTrue as tf.Tensor).shape}}};
 }

@@ -85,7 +85,7 @@ void read_option(const Args& args, const ArgObject& o, const char* key, OptionPr
 void read_options(const Args& args, const ArgObject& o, SoftmaxFocalArgs* a) {
   FOCAL_SOFTMAX_OPTIONS(FOCAL_READ_OPTION)
 }
-void read_options(const Args& args, const ArgObject& o, SigmoidFocalArgs* a) {
+void read_options(const Args& args, const ArgObject& o, SigmoidElementwiseArgs* a) {
   FOCAL_SIGMOID_OPTIONS(FOCAL_READ_OPTION)
 }
 #undef FOCAL_READ_OPTION
@@ -122,7 +122,7 @@ Napi::Array describe_options(Napi::Env env, const SoftmaxFocalArgs& defaults) {
   FOCAL_SOFTMAX_OPTIONS(FOCAL_DESCRIBE_OPTION)
   return list.array();
 }
-Napi::Array describe_options(Napi::Env env, const SigmoidFocalArgs& defaults) {
+Napi::Array describe_options(Napi::Env env, const SigmoidElementwiseArgs& defaults) {
   OptionList list(env);
   FOCAL_SIGMOID_OPTIONS(FOCAL_DESCRIBE_OPTION)
   return list.array();
@@ -245,21 +245,22 @@ Napi::Value SoftmaxFocalLoss(const Napi::CallbackInfo& info) {
 }
 
 // The loss of the elementwise family (the ElementwiseLoss number; absent: the focal loss).
-void read_loss(const Args& args, const ArgObject& o, SigmoidFocalArgs* a) {
+void read_loss(const Args& args, const ArgObject& o, SigmoidElementwiseArgs* a) {
   const Napi::Value loss_v = o.Get("loss");
   if (!loss_v.IsUndefined()) {
     const int64_t loss = args.size(loss_v, "args.loss");
-    if (loss > static_cast<int64_t>(ElementwiseLoss::kAsymmetric))
-      args.range_error("args.loss", "0 (focal), 1 (varifocal), 2 (quality focal) or 3 (asymmetric)",
+    constexpr int64_t kCount = static_cast<int64_t>(ElementwiseLoss::kCount);
+    if (loss >= kCount)
+      args.range_error("args.loss", "an ElementwiseLoss code, 0 to " + std::to_string(kCount - 1),
                        std::to_string(loss));
     a->loss = static_cast<ElementwiseLoss>(loss);
   }
 }
 
-Napi::Value SigmoidFocalLoss(const Napi::CallbackInfo& info) {
-  Args args(info, "sigmoidFocalLoss");
+Napi::Value SigmoidElementwiseLoss(const Napi::CallbackInfo& info) {
+  Args args(info, "sigmoidElementwiseLoss");
   const ArgObject o(args.object(info), kSigmoidKeys);
-  SigmoidFocalArgs a;
+  SigmoidElementwiseArgs a;
   Napi::Float32Array logits = args.f32(o.Get("logits"), "args.logits");
   const int64_t n = static_cast<int64_t>(logits.ElementLength());
   a.count = n;
@@ -289,8 +290,8 @@ Napi::Value SigmoidFocalLoss(const Napi::CallbackInfo& info) {
     a.class_balancing = false;
   } else {
     const double al = args.number(alpha_v, "args.alpha");
-    a.class_balancing = al >= 0;  // negative (or null): no class balancing
-    a.alpha = a.class_balancing ? al : 0.25;
+    a.class_balancing = al >= 0;  // negative (or null): no class balancing, alpha keeps its default
+    if (a.class_balancing) a.alpha = al;
   }
 
   read_loss(args, o, &a);
@@ -303,7 +304,7 @@ Napi::Value SigmoidFocalLoss(const Napi::CallbackInfo& info) {
 
   a.grad_out = optional_grad_out(args, o.Get("gradOut"), n, "logits.length", inputs, loss_span);
 
-  throw_kernel_error(args, sigmoid_focal_loss(a));
+  throw_kernel_error(args, sigmoid_elementwise_loss(a));
   return info.Env().Undefined();
 }
 
@@ -410,28 +411,28 @@ Napi::Value TensorflowOpSpecs(const Napi::CallbackInfo& info) {
   return result;
 }
 
-// The options of softmaxFocalLoss and sigmoidFocalLoss (include/focal_loss.h), for the TypeScript
+// The options of softmaxFocalLoss and sigmoidElementwiseLoss (include/focal_loss.h), for the TypeScript
 // layer, which builds both the addon's arguments and the TensorFlow op attributes from them.
 Napi::Value KernelOptions(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object result = Napi::Object::New(env);
   result.Set("softmaxFocalLoss", describe_options(env, SoftmaxFocalArgs{}));
-  result.Set("sigmoidFocalLoss", describe_options(env, SigmoidFocalArgs{}));
+  result.Set("sigmoidElementwiseLoss", describe_options(env, SigmoidElementwiseArgs{}));
   return result;
 }
 
-// The keys softmaxFocalLoss and sigmoidFocalLoss read from their options object.
+// The keys softmaxFocalLoss and sigmoidElementwiseLoss read from their options object.
 Napi::Value ArgumentKeys(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object result = Napi::Object::New(env);
   result.Set("softmaxFocalLoss", to_array(env, kSoftmaxKeys));
-  result.Set("sigmoidFocalLoss", to_array(env, kSigmoidKeys));
+  result.Set("sigmoidElementwiseLoss", to_array(env, kSigmoidKeys));
   return result;
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("softmaxFocalLoss", Napi::Function::New(env, SoftmaxFocalLoss, "softmaxFocalLoss"));
-  exports.Set("sigmoidFocalLoss", Napi::Function::New(env, SigmoidFocalLoss, "sigmoidFocalLoss"));
+  exports.Set("sigmoidElementwiseLoss", Napi::Function::New(env, SigmoidElementwiseLoss, "sigmoidElementwiseLoss"));
   exports.Set("scaleRows", Napi::Function::New(env, ScaleRows, "scaleRows"));
   exports.Set("scaleElements", Napi::Function::New(env, ScaleElements, "scaleElements"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));

@@ -96,7 +96,7 @@ class Args {
     throw_range(env_, fn_ + ": " + name + " must be " + expected + ", got " + got);
   }
 
-  // The single options-object argument of softmaxFocalLoss / sigmoidFocalLoss.
+  // The single options-object argument of softmaxFocalLoss / sigmoidElementwiseLoss.
   Napi::Object object(const Napi::CallbackInfo& info) const {
     if (info.Length() != 1) {
       throw_type(env_, fn_ + ": expected exactly 1 argument (an options object), got " +

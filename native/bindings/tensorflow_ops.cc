@@ -17,9 +17,11 @@
 
 namespace focal {
 
-const char* const kSoftmaxOpName = "TfjsFocalLossSoftmax";
-const char* const kSigmoidOpName = "TfjsFocalLossSigmoid";
-const char* const kScaleGradientOpName = "TfjsFocalLossScaleGradient";
+// Each op is named "Tfjs" + the tfjs kernel it runs for (lib/kernel_contract.ts); the scale op
+// serves both backward kernels. The prefix keeps them apart in TensorFlow's process-wide registry.
+const char* const kSoftmaxOpName = "TfjsSoftmaxFocalLoss";
+const char* const kSigmoidOpName = "TfjsSigmoidElementwiseLoss";
+const char* const kScaleGradientOpName = "TfjsScaleGradient";
 
 #if defined(__linux__)
 namespace {
@@ -125,32 +127,46 @@ class AttrReader {
 
 namespace {
 
-// Attribute `reduction`: the loss output is per sample (0), or its sum (1) or mean (2) as a scalar.
-enum Reduction : int64_t { kReductionNone = 0, kReductionSum = 1, kReductionMean = 2 };
+// Whether an int attribute holds one of an enum's codes, [0, E::kCount) (Reduction, ElementwiseLoss).
+template <typename E>
+bool is_code_of(int64_t code) {
+  return code >= 0 && code < static_cast<int64_t>(E::kCount);
+}
 
-// Per-sample losses of a reduced op live in this scratch buffer and are reduced into the scalar
-// output; otherwise they are written straight into the output.
+// Attribute `reduction` (include/focal_loss.h Reduction): per-sample losses of a reduced op live in
+// this scratch buffer and are reduced into the scalar output; otherwise they are written straight
+// into the output.
 class LossBuffer {
  public:
-  LossBuffer(int64_t reduction, int64_t n)
-      : reduction_(reduction), scratch_(reduction == kReductionNone ? nullptr : new (std::nothrow) float[n > 0 ? n : 1]) {}
-  bool ok() const { return reduction_ == kReductionNone || scratch_ != nullptr; }
+  LossBuffer(Reduction reduction, int64_t n)
+      : reduction_(reduction), scratch_(reduction == Reduction::kNone ? nullptr : new (std::nothrow) float[n > 0 ? n : 1]) {}
+  bool ok() const { return reduction_ == Reduction::kNone || scratch_ != nullptr; }
   std::vector<int64_t> output_dims(const std::vector<int64_t>& per_sample) const {
-    return reduction_ == kReductionNone ? per_sample : std::vector<int64_t>{};
+    return reduction_ == Reduction::kNone ? per_sample : std::vector<int64_t>{};
   }
   float* samples(const Tensor& output) const {
-    return reduction_ == kReductionNone ? output.data<float>() : scratch_.get();
+    return reduction_ == Reduction::kNone ? output.data<float>() : scratch_.get();
   }
   void finish(const Tensor& output, int64_t n) const {
-    if (reduction_ != kReductionNone) {
-      *output.data<float>() = reduce_losses(scratch_.get(), n, reduction_ == kReductionMean);
+    if (reduction_ != Reduction::kNone) {
+      *output.data<float>() = reduce_losses(scratch_.get(), n, reduction_ == Reduction::kMean);
     }
   }
 
  private:
-  int64_t reduction_;
+  Reduction reduction_;
   std::unique_ptr<float[]> scratch_;
 };
+
+// The loss buffer of attribute `reduction`, or false (the op has failed) when it is no Reduction.
+bool reduction_of(TF_OpKernelContext* ctx, int64_t reduction, Reduction* out) {
+  if (!is_code_of<Reduction>(reduction)) {
+    fail_invalid(ctx, "attribute reduction = " + std::to_string(reduction) + " is not a Reduction");
+    return false;
+  }
+  *out = static_cast<Reduction>(reduction);
+  return true;
+}
 
 // An attribute read straight into a field of the kernel's Args (Kernel::args), or of the kernel.
 template <typename Kernel, auto Field>
@@ -172,7 +188,7 @@ struct SoftmaxKernel {
   std::vector<float> alpha;  // 1 value (scalar alpha) or one per class
   bool compute_gradient = false, has_logit_adjustment = false;
   std::vector<float> logit_offsets;  // one per class when has_logit_adjustment
-  int64_t reduction = 0;
+  int64_t reduction = 0;  // Reduction, checked at each call
 };
 
 // The op's attributes: registered as "name: type", read into the SoftmaxKernel by `read`.
@@ -216,7 +232,9 @@ void softmax_compute(void* kernel, TF_OpKernelContext* ctx) {
                              " values for " + std::to_string(classes) + " classes");
   }
   const int64_t rows = logits.size() / classes;
-  LossBuffer losses(c.reduction, rows);
+  Reduction reduction;
+  if (!reduction_of(ctx, c.reduction, &reduction)) return;
+  LossBuffer losses(reduction, rows);
   if (!losses.ok()) return fail(ctx, out_of_memory_error("out of memory for " + std::to_string(rows) + " losses"));
   Tensor loss, gradient;
   if (!allocate_float_output(ctx, 0, losses.output_dims(row_dims), &loss)) return;
@@ -251,18 +269,18 @@ void softmax_compute(void* kernel, TF_OpKernelContext* ctx) {
 
 // A kernel instance, as SoftmaxKernel: the options and class balancing read into the Args.
 struct SigmoidKernel {
-  SigmoidFocalArgs args;
+  SigmoidElementwiseArgs args;
   int64_t loss_kind = 0;  // the elementwise family: ElementwiseLoss, checked at each call
   bool compute_gradient = false;
-  int64_t reduction = 0;
+  int64_t reduction = 0;  // Reduction, checked at each call
 };
 
 #define FOCAL_SIGMOID_ATTR(type, field, ...) \
-  {#field, option_type_name<type>(), read_arg<SigmoidKernel, &SigmoidFocalArgs::field>},
+  {#field, option_type_name<type>(), read_arg<SigmoidKernel, &SigmoidElementwiseArgs::field>},
 const AttrSpec kSigmoidAttrs[] = {
     FOCAL_SIGMOID_OPTIONS(FOCAL_SIGMOID_ATTR)
-    {"alpha", "float", read_arg<SigmoidKernel, &SigmoidFocalArgs::alpha>},
-    {"class_balancing", "bool", read_arg<SigmoidKernel, &SigmoidFocalArgs::class_balancing>},
+    {"alpha", "float", read_arg<SigmoidKernel, &SigmoidElementwiseArgs::alpha>},
+    {"class_balancing", "bool", read_arg<SigmoidKernel, &SigmoidElementwiseArgs::class_balancing>},
     {"compute_gradient", "bool", read_member<SigmoidKernel, &SigmoidKernel::compute_gradient>},
     {"reduction", "int", read_member<SigmoidKernel, &SigmoidKernel::reduction>},
     // The elementwise family (native/include/focal_loss.h ElementwiseLoss).
@@ -280,7 +298,12 @@ void sigmoid_compute(void* kernel, TF_OpKernelContext* ctx) {
                              " do not match logits of shape " + format_shape(dims));
   }
   const int64_t count = logits.size();
-  LossBuffer losses(c.reduction, count);
+  if (!is_code_of<ElementwiseLoss>(c.loss_kind)) {
+    return fail_invalid(ctx, "attribute loss_kind = " + std::to_string(c.loss_kind) + " is not an ElementwiseLoss");
+  }
+  Reduction reduction;
+  if (!reduction_of(ctx, c.reduction, &reduction)) return;
+  LossBuffer losses(reduction, count);
   if (!losses.ok()) return fail(ctx, out_of_memory_error("out of memory for " + std::to_string(count) + " losses"));
   Tensor loss, gradient;
   if (!allocate_float_output(ctx, 0, losses.output_dims(dims), &loss)) return;
@@ -288,17 +311,14 @@ void sigmoid_compute(void* kernel, TF_OpKernelContext* ctx) {
                              &gradient)) {
     return;
   }
-  SigmoidFocalArgs a = c.args;  // the options and class balancing
+  SigmoidElementwiseArgs a = c.args;  // the options and class balancing
   a.count = count;
   a.logits = logits.data<float>();
   a.labels = labels.data<float>();
-  if (c.loss_kind < 0 || c.loss_kind > static_cast<int64_t>(ElementwiseLoss::kAsymmetric)) {
-    return fail_invalid(ctx, "attribute loss_kind = " + std::to_string(c.loss_kind) + " is not an ElementwiseLoss");
-  }
   a.loss = static_cast<ElementwiseLoss>(c.loss_kind);
   a.loss_out = losses.samples(loss);
   a.grad_out = c.compute_gradient ? gradient.data<float>() : nullptr;
-  const Error error = sigmoid_focal_loss(a);
+  const Error error = sigmoid_elementwise_loss(a);
   if (!error.ok()) return fail(ctx, error);
   losses.finish(loss, count);
 }

@@ -87,7 +87,6 @@ Error ErrorCollector::to_error(int64_t classes) const {
   e.classes = classes;
   switch (first_.code) {
     case ErrorCode::kLabelOutOfRange:
-    case ErrorCode::kLabelNotFinite:
     case ErrorCode::kLabelOutsideUnitInterval:
       e.argument = "labels";
       break;

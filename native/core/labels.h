@@ -10,7 +10,7 @@
 namespace focal {
 namespace detail {
 
-// Integer-held labels (SoftmaxFocalArgs::dense_labels_int32, SigmoidFocalArgs::labels_int32) are
+// Integer-held labels (SoftmaxFocalArgs::dense_labels_int32, SigmoidElementwiseArgs::labels_int32) are
 // converted to float one block at a time, into per-chunk scratch that stays in L2, and the block
 // goes through the float kernels. label_block_rows: rows of `classes` labels per block (about 64 KB
 // of floats, a multiple of 16 rows when that many fit, at least one row); kLabelBlockElements:

@@ -90,7 +90,7 @@ void probability_row(const SoftmaxFocalArgs& a, int64_t row, double* g, KernelEr
 //   1 - p_t = y (1 - p) + (1 - y) p from the unclipped p,
 //   L = alpha_t (1 - p_t)^gamma bce.
 // The gradient of bce goes through the clip (zero outside [eps, 1 - eps], TF clip_by_value).
-void probability_elements(const SigmoidFocalArgs& a, int64_t begin, int64_t end, KernelError* error) {
+void probability_elements(const SigmoidElementwiseArgs& a, int64_t begin, int64_t end, KernelError* error) {
   const double ls = a.label_smoothing, gamma = a.gamma;
   for (int64_t i = begin; i < end; ++i) {
     const float pf = a.logits[i], yf = a.labels[i];
@@ -163,7 +163,7 @@ void probe_softmax_inputs(const SoftmaxFocalArgs& a) {
   if (rows_are_probabilities(a.logits, 1, a.rows, a.classes)) g_probability_hint.store(true, std::memory_order_relaxed);
 }
 
-void probe_elementwise_inputs(const SigmoidFocalArgs& a) {
+void probe_elementwise_inputs(const SigmoidElementwiseArgs& a) {
   if (!a.from_logits || a.count < kProbeMinElements || !g_probe_armed.load(std::memory_order_relaxed)) return;
   bool inside = false, varied = false;
   const int64_t first = a.count < kProbeElements ? a.count : kProbeElements;

@@ -18,13 +18,13 @@ void probability_row(const SoftmaxFocalArgs& a, int64_t row, double* g, KernelEr
 
 // Sigmoid elements [begin, end) of probabilities. Reports a probability outside [0, 1]
 // (kProbabilityOutsideUnitInterval) or a label outside [0, 1] (kLabelOutsideUnitInterval).
-void probability_elements(const SigmoidFocalArgs& a, int64_t begin, int64_t end, KernelError* error);
+void probability_elements(const SigmoidElementwiseArgs& a, int64_t begin, int64_t end, KernelError* error);
 
 // Probabilities given as logits (set_probability_check, focal_loss.h): raises the hint when the
 // call takes logits, the check is armed and the inputs look like probabilities. The first row (the
 // first kProbeElements elements) is tested on every call; the rest only when it passes.
 void probe_softmax_inputs(const SoftmaxFocalArgs& a);
-void probe_elementwise_inputs(const SigmoidFocalArgs& a);
+void probe_elementwise_inputs(const SigmoidElementwiseArgs& a);
 constexpr int64_t kProbeElements = 64;
 // At least this many elementwise values before they are taken for probabilities.
 constexpr int64_t kProbeMinElements = 32;

@@ -1,4 +1,4 @@
-// sigmoid_focal_loss: the contract checks (what memory safety needs), the parallel split over
+// sigmoid_elementwise_loss: the contract checks (what memory safety needs), the parallel split over
 // elements and the block-wise conversion of integer-held labels.
 // docs/DESIGN.md#data-flow, docs/DESIGN.md#threading-and-determinism
 #include <cstdlib>
@@ -18,7 +18,7 @@ using detail::ErrorCollector;
 using detail::KernelError;
 
 // The API contract, as far as memory safety needs it. Option values are the caller's to validate.
-std::string check_contract(const SigmoidFocalArgs& a) {
+std::string check_contract(const SigmoidElementwiseArgs& a) {
   if (a.count < 0) return "count must be >= 0, got " + std::to_string(a.count);
   if (a.count > 0 && (a.logits == nullptr || a.loss_out == nullptr))
     return "logits and loss_out must not be null";
@@ -31,7 +31,7 @@ std::string check_contract(const SigmoidFocalArgs& a) {
 
 }  // namespace
 
-Error sigmoid_focal_loss(const SigmoidFocalArgs& args) {
+Error sigmoid_elementwise_loss(const SigmoidElementwiseArgs& args) {
   detail::count_call();
   const std::string broken = check_contract(args);
   if (!broken.empty()) return detail::invalid_argument(broken);
@@ -44,7 +44,7 @@ Error sigmoid_focal_loss(const SigmoidFocalArgs& args) {
                                 : args.from_logits                    ? pool::kNsPerSigmoidElement
                                                                       : pool::kNsPerProbabilityElement;
   // Elements [first, last) of `a`, with float labels.
-  auto run_elements = [&](const SigmoidFocalArgs& a, int64_t first, int64_t last, KernelError* error) {
+  auto run_elements = [&](const SigmoidElementwiseArgs& a, int64_t first, int64_t last, KernelError* error) {
     if (args.loss != ElementwiseLoss::kFocal) {
       k.family_logits_elements(a, first, last, error);
     } else if (args.from_logits) {
@@ -75,7 +75,7 @@ Error sigmoid_focal_loss(const SigmoidFocalArgs& args) {
     for (int64_t b = first; b < last && error.code == ErrorCode::kNone; b += detail::kLabelBlockElements) {
       const int64_t n = last - b < detail::kLabelBlockElements ? last - b : detail::kLabelBlockElements;
       detail::int32_to_float(args.labels_int32 + b, n, labels);
-      SigmoidFocalArgs block = args;
+      SigmoidElementwiseArgs block = args;
       block.count = n;
       block.logits = args.logits + b;
       block.labels_int32 = nullptr;

@@ -10,13 +10,12 @@
 
 namespace focal {
 
-// X(enumerator, code string). The code strings are the contract with lib/errors.ts.
+// X(enumerator, code string). The code strings are the contract with lib/errors.ts, which reads
+// them from lib/native_tables.ts (generated from this list by tools/native-tables.js).
 #define FOCAL_ERROR_CODES(X)                                                                      \
   /* Sparse label outside [0, classes) that is not ignore_index. argument "labels": index, */    \
   /* value, classes, ignore_index (when has_ignore_index). */                                     \
   X(kLabelOutOfRange, "FOCAL_LABEL_OUT_OF_RANGE")                                                 \
-  /* Dense (float) softmax label NaN or +-Infinity. argument "labels": index, value. */           \
-  X(kLabelNotFinite, "FOCAL_LABEL_NOT_FINITE")                                                    \
   /* Sigmoid label outside [0, 1] or NaN. argument "labels": index, value. */                    \
   X(kLabelOutsideUnitInterval, "FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL")                               \
   /* from_logits == false softmax: a probability NaN, Infinity or negative. argument "logits": */ \

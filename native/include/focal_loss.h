@@ -45,7 +45,9 @@ enum class OptionPresence : int { kRequired, kOptional };
   X(bool, from_logits, true, "fromLogits", kRequired)                                            \
   /* kFocal: Poly-1 coefficient (0: the focal loss, bit for bit) */                              \
   X(double, poly_epsilon, 0.0, "polyEpsilon", kOptional)                                         \
-  X(double, gamma_negative, 4.0, "gammaNegative", kOptional) /* kAsymmetric */                   \
+  X(double, beta, 2.0, "beta", kOptional)                    /* kQualityFocal: |q - p|^beta */     \
+  X(double, gamma_pos, 0.0, "gammaPos", kOptional) /* kAsymmetric: (1 - p)^gamma+ */               \
+  X(double, gamma_neg, 4.0, "gammaNeg", kOptional) /* kAsymmetric */                               \
   X(double, clip, 0.05, "clip", kOptional)                   /* kAsymmetric, in [0, 1) */  \
   X(bool, iou_weighted, true, "iouWeighted", kOptional)      /* kVarifocal: positives times q */
 
@@ -77,26 +79,31 @@ struct SoftmaxFocalArgs {
 
 // The elementwise losses of the sigmoid kernel, one formula each per element (x the logit, y the
 // target, p = sigmoid(x)). docs/DESIGN.md#the-elementwise-family
+// The codes cross to TypeScript (the N-API `loss` key, the TF op's `loss_kind` attribute) through
+// lib/native_tables.ts, which tools/native-tables.js generates from this enum: each kName = code
+// becomes the kind 'name'. kCount is no loss: the bindings refuse codes >= kCount.
 enum class ElementwiseLoss : int {
   kFocal = 0,         // alpha_t BCE (1 - p_t)^gamma + alpha_t poly_epsilon (1 - p_t)^(gamma + 1)
   kVarifocal = 1,     // BCE(x, y) (y if y > 0 else alpha p^gamma)
-  kQualityFocal = 2,  // |y - p|^gamma BCE(x, y)   (gamma is GFL's beta)
-  kAsymmetric = 3,    // -y (1 - p)^gamma log p - (1 - y) p_m^gamma_negative log(1 - p_m),
+  kQualityFocal = 2,  // |y - p|^beta BCE(x, y)
+  kAsymmetric = 3,    // -y (1 - p)^gamma_pos log p - (1 - y) p_m^gamma_neg log(1 - p_m),
                       //   p_m = max(p - clip, 0)
+  kCount              // the number of losses above
 };
 
-struct SigmoidFocalArgs {  // elementwise over `count` elements
+struct SigmoidElementwiseArgs {  // elementwise over `count` elements
   int64_t count = 0;
   const float* logits = nullptr;  // or probabilities when from_logits == false
   const float* labels = nullptr;  // same shape, values in [0, 1]; or, instead:
   const int32_t* labels_int32 = nullptr;  // labels held as integers (see dense_labels_int32)
-  // gamma, label_smoothing, from_logits, poly_epsilon, gamma_negative, clip
+  // gamma, label_smoothing, from_logits, poly_epsilon, beta, gamma_pos, gamma_neg, clip,
+  // iou_weighted
   FOCAL_SIGMOID_OPTIONS(FOCAL_OPTION_FIELD)
   bool class_balancing = true;    // alpha_t = alpha y + (1 - alpha)(1 - y) when balancing
   double alpha = 0.25;
-  // Which loss (kFocal: all the options but gamma_negative and clip). The other losses take logits,
-  // no label smoothing and no class balancing; varifocal reads alpha and gamma, quality focal
-  // gamma, asymmetric gamma (gamma+), gamma_negative and clip.
+  // Which loss (kFocal: gamma, label_smoothing, from_logits, poly_epsilon, alpha). The other losses
+  // take logits, no label smoothing and no class balancing; varifocal reads alpha, gamma and
+  // iou_weighted, quality focal beta, asymmetric gamma_pos, gamma_neg and clip.
   ElementwiseLoss loss = ElementwiseLoss::kFocal;
   float* loss_out = nullptr;      // [count]
   float* grad_out = nullptr;      // [count] or nullptr
@@ -107,7 +114,7 @@ struct SigmoidFocalArgs {  // elementwise over `count` elements
 // whose product overflows, not exactly one label array). Never throw, never abort. On error the
 // outputs are unspecified.
 Error softmax_focal_loss(const SoftmaxFocalArgs& args);
-Error sigmoid_focal_loss(const SigmoidFocalArgs& args);
+Error sigmoid_elementwise_loss(const SigmoidElementwiseArgs& args);
 
 // Backward helpers (used by the registered gradients):
 //   scale_rows:     out[i*C+j] = dy[i] * grad[i*C+j]
@@ -115,6 +122,16 @@ Error sigmoid_focal_loss(const SigmoidFocalArgs& args);
 // `out` may alias `grad`.
 void scale_rows(const float* grad, const float* dy, int64_t rows, int64_t classes, float* out);
 void scale_elements(const float* grad, const float* dy, int64_t count, float* out);
+
+// How a TensorFlow op reduces its per-sample losses (its `reduction` attribute; TypeScript reads
+// the codes from lib/native_tables.ts, generated from this enum like ElementwiseLoss): per sample,
+// or their sum or mean as a scalar. kCount is no reduction.
+enum class Reduction : int {
+  kNone = 0,
+  kSum = 1,
+  kMean = 2,
+  kCount  // the number of reductions above
+};
 
 // The sum (mean: the sum divided by max(1, n)) of n per-sample losses, accumulated in double in
 // index order, so the result is the same for every thread count. Used for losses reduced inside
@@ -131,7 +148,7 @@ int num_threads();
 const char* simd_level();
 
 // Probabilities given as logits. While the check is armed (the default), a softmax_focal_loss or
-// sigmoid_focal_loss call with from_logits == true whose inputs look like probabilities raises a
+// sigmoid_elementwise_loss call with from_logits == true whose inputs look like probabilities raises a
 // process-wide hint: softmax, every row in [0, 1] and summing to 1 within 1e-4 (classes >= 2);
 // elementwise, at least 32 values, all in [0, 1], some strictly inside, not all equal (real
 // logits essentially never are). Only the first row (the first 64 elements) is read on every call,

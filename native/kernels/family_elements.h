@@ -66,7 +66,7 @@ inline double bce_d(double x, double y, const SigmoidD& s) {
 // q == 0 only).
 //   q > 0:  dL/dx = w (p - q)
 //   q == 0: dL/dx = alpha p^gamma (gamma pm softplus(x) + p)   [d p^gamma/dx = gamma p^gamma pm]
-inline void varifocal_d(const SigmoidFocalArgs& a, double x, double q, double* loss, double* grad) {
+inline void varifocal_d(const SigmoidElementwiseArgs& a, double x, double q, double* loss, double* grad) {
   const SigmoidD s = sigmoid_d(x);
   if (q > 0.0) {
     const double w = a.iou_weighted ? q : 1.0;
@@ -84,9 +84,9 @@ inline void varifocal_d(const SigmoidFocalArgs& a, double x, double q, double* l
 //   dL/dx = beta |d|^beta p pm BCE / d + |d|^beta d       (d != 0)
 // At d == 0 the loss is BCE for beta == 0 and 0 otherwise; the gradient there is 0 (for
 // 0 < beta < 1 the derivative is unbounded: the subgradient 0 is used).
-inline void quality_focal_d(const SigmoidFocalArgs& a, double x, double q, double* loss, double* grad) {
+inline void quality_focal_d(const SigmoidElementwiseArgs& a, double x, double q, double* loss, double* grad) {
   const SigmoidD s = sigmoid_d(x);
-  const double beta = a.gamma;
+  const double beta = a.beta;
   const double d = s.p * (1.0 - q) - q * s.pm;
   const double ce = bce_d(x, q, s);
   if (d == 0.0) {
@@ -104,14 +104,14 @@ inline void quality_focal_d(const SigmoidFocalArgs& a, double x, double q, doubl
 //   negative (p > clip): d/dx = p_m^g- p (g- pm r + pm / (1 - p_m)), r = -log(1 - p_m) / p_m,
 //     1 - p_m = pm + clip; with clip == 0, -log(1 - p) = softplus(x) and pm / (1 - p_m) = 1.
 //   negative (p <= clip): 0.
-inline void asymmetric_d(const SigmoidFocalArgs& a, double x, double y, double* loss, double* grad) {
+inline void asymmetric_d(const SigmoidElementwiseArgs& a, double x, double y, double* loss, double* grad) {
   const SigmoidD s = sigmoid_d(x);
   double l = 0.0, g = 0.0;
   if (y > 0.0) {
     const double nlogp = (x < 0 ? -x : 0.0) + s.log1p_e;
-    const double w = power_d(s.pm, a.gamma);
+    const double w = power_d(s.pm, a.gamma_pos);
     l += y * w * nlogp;
-    g -= y * w * (a.gamma * s.p * nlogp + s.pm);
+    g -= y * w * (a.gamma_pos * s.p * nlogp + s.pm);
   }
   if (y < 1.0 && s.p > a.clip) {
     const double pmar = s.p - a.clip;  // > 0
@@ -123,15 +123,15 @@ inline void asymmetric_d(const SigmoidFocalArgs& a, double x, double y, double* 
       nlog1m = (x > 0 ? x : 0.0) + s.log1p_e;
       pm_ratio = 1.0;
     }
-    const double w = power_d(pmar, a.gamma_negative);
+    const double w = power_d(pmar, a.gamma_neg);
     l += (1.0 - y) * w * nlog1m;
-    g += (1.0 - y) * w * s.p * (a.gamma_negative * s.pm * (nlog1m / pmar) + pm_ratio);
+    g += (1.0 - y) * w * s.p * (a.gamma_neg * s.pm * (nlog1m / pmar) + pm_ratio);
   }
   *loss = l;
   *grad = g;
 }
 
-using ElementD = void (*)(const SigmoidFocalArgs&, double, double, double*, double*);
+using ElementD = void (*)(const SigmoidElementwiseArgs&, double, double, double*, double*);
 
 inline ElementD element_d(ElementwiseLoss loss) {
   return loss == ElementwiseLoss::kVarifocal      ? varifocal_d
@@ -139,7 +139,7 @@ inline ElementD element_d(ElementwiseLoss loss) {
                                                   : asymmetric_d;
 }
 
-inline void store_element_d(const SigmoidFocalArgs& a, ElementD element, int64_t i) {
+inline void store_element_d(const SigmoidElementwiseArgs& a, ElementD element, int64_t i) {
   double loss, grad;
   const double x = a.logits[i];
   if (x != x) {
@@ -188,7 +188,7 @@ FOCAL_INLINE MF cancels(MF where, VF d, VF sum) {
 
 // Redo (varifocal): q > 0 lanes whose gradient w (p - q) cancels. (Decided the same way whether or
 // not the gradient is wanted, so that the loss never depends on it.)
-FOCAL_INLINE ResultV varifocal_v(const SigmoidFocalArgs& a, const Gamma& gm, VF x, VF q, const SigmoidV& s) {
+FOCAL_INLINE ResultV varifocal_v(const SigmoidElementwiseArgs& a, const Gamma& gm, VF x, VF q, const SigmoidV& s) {
   const VF zero = set1(0.0f), one = set1(1.0f);
   const MF positive = gt(q, zero);
   const VF q1 = sub(one, q);
@@ -287,12 +287,14 @@ FOCAL_INLINE ResultV asymmetric_v(const Gamma& gpos, const Gamma& gneg, const Cl
 
 // Elements [begin, end) of a.loss (not kFocal) with float labels. Reports a target outside [0, 1]
 // or NaN (kLabelOutsideUnitInterval) in `error`.
-void family_logits_elements(const SigmoidFocalArgs& a, int64_t begin, int64_t end, KernelError* error) {
+void family_logits_elements(const SigmoidElementwiseArgs& a, int64_t begin, int64_t end, KernelError* error) {
   const ElementD element = element_d(a.loss);
   const bool asymmetric = a.loss == ElementwiseLoss::kAsymmetric;
-  const double top = asymmetric ? (a.gamma > a.gamma_negative ? a.gamma : a.gamma_negative) : a.gamma;
+  // The loss's own exponent: varifocal's gamma, quality focal's beta, asymmetric's gamma+.
+  const double exponent = a.loss == ElementwiseLoss::kQualityFocal ? a.beta : asymmetric ? a.gamma_pos : a.gamma;
+  const double top = asymmetric ? (exponent > a.gamma_neg ? exponent : a.gamma_neg) : exponent;
   const bool vector = top <= kMaxVectorExponent;
-  const Gamma gm = make_gamma(a.gamma), gneg = make_gamma(a.gamma_negative);
+  const Gamma gm = make_gamma(exponent), gneg = make_gamma(a.gamma_neg);
   const ClipV cv = make_clip(a.clip);
   for (int64_t i = begin; i < end; i += W) {
     const int n = end - i < W ? static_cast<int>(end - i) : W;

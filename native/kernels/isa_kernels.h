@@ -45,11 +45,11 @@ static inline int64_t adjusted_scratch_floats(int64_t classes) {
   void softmax_logits_rows(const SoftmaxFocalArgs& args, int64_t row_begin, int64_t row_end,  \
                            float* scratch, KernelError* error);                                 \
   /* Sigmoid focal loss on logits for elements [begin, end). */                                \
-  void sigmoid_logits_elements(const SigmoidFocalArgs& args, int64_t begin, int64_t end,       \
+  void sigmoid_logits_elements(const SigmoidElementwiseArgs& args, int64_t begin, int64_t end,       \
                                KernelError* error);                                             \
   /* The elementwise family beyond the focal loss (args.loss != kFocal), on logits, float   \
      labels. */                                                                                 \
-  void family_logits_elements(const SigmoidFocalArgs& args, int64_t begin, int64_t end,        \
+  void family_logits_elements(const SigmoidElementwiseArgs& args, int64_t begin, int64_t end,        \
                               KernelError* error);                                              \
   void scale_rows(const float* grad, const float* dy, int64_t row_begin, int64_t row_end,      \
                   int64_t classes, float* out);                                                 \

@@ -14,7 +14,7 @@ namespace {
 
 // Scalar double precision sigmoid focal loss, used for gamma > 3: the float vector code's relative
 // error grows like gamma * 3e-7 (through q^gamma), which would exceed 1e-6 there.
-void sigmoid_elements_double(const SigmoidFocalArgs& a, int64_t begin, int64_t end, const Gamma& gm,
+void sigmoid_elements_double(const SigmoidElementwiseArgs& a, int64_t begin, int64_t end, const Gamma& gm,
                              KernelError* error) {
   const double ls = a.label_smoothing;
   for (int64_t i = begin; i < end; ++i) {
@@ -48,7 +48,7 @@ void sigmoid_elements_double(const SigmoidFocalArgs& a, int64_t begin, int64_t e
 
 }  // namespace
 
-void sigmoid_logits_elements(const SigmoidFocalArgs& a, int64_t begin, int64_t end,
+void sigmoid_logits_elements(const SigmoidElementwiseArgs& a, int64_t begin, int64_t end,
                              KernelError* error) {
   const Gamma gm = make_gamma(a.gamma);
   if (gm.g > 3.0) {

@@ -567,7 +567,7 @@ void test_error_fields() {
                "tfjs-focal-loss-error {\"code\":\"FOCAL_LABEL_OUT_OF_RANGE\",\"argument\":\"labels\","
                "\"index\":21,\"value\":10,\"classes\":10,\"ignoreIndex\":-100,\"detail\":\"\"}");
   focal::Error nan_value;
-  nan_value.code = focal::ErrorCode::kLabelNotFinite;
+  nan_value.code = focal::ErrorCode::kLabelOutsideUnitInterval;
   nan_value.argument = "labels";
   nan_value.value = NAN;
   expect_error("tensorflow format, NaN", focal::to_tensorflow_message(nan_value), "\"value\":\"NaN\"");
@@ -670,19 +670,19 @@ void test_softmax_thread_identity() {
     x[i] = normal(4);
     y[i] = static_cast<float>(randint(2));
   }
-  focal::SigmoidFocalArgs a;
+  focal::SigmoidElementwiseArgs a;
   a.count = static_cast<int64_t>(x.size());
   a.logits = x.data();
   a.labels = y.data();
   a.loss_out = l1.data();
   a.grad_out = g1.data();
   focal::set_num_threads(1);
-  focal::sigmoid_focal_loss(a);
+  focal::sigmoid_elementwise_loss(a);
   a.loss_out = l2.data();
   a.grad_out = g2.data();
   for (int t : {2, 5}) {
     focal::set_num_threads(t);
-    focal::sigmoid_focal_loss(a);
+    focal::sigmoid_elementwise_loss(a);
     ++g_checks;
     if (std::memcmp(l1.data(), l2.data(), l1.size() * 4) != 0 || std::memcmp(g1.data(), g2.data(), g1.size() * 4) != 0)
       fail(fmt("sigmoid results differ between 1 and %d threads", t));
@@ -882,19 +882,19 @@ void test_integer_labels() {
     for (int64_t i = 0; i < n; ++i) x[i] = from_logits ? normal(4) : uniform(0.0f, 1.0f);
     for (int threads : {1, 2, 3}) {
       focal::set_num_threads(threads);
-      focal::SigmoidFocalArgs s;
+      focal::SigmoidElementwiseArgs s;
       s.count = n;
       s.logits = x.data();
       s.from_logits = from_logits;
       s.labels = yf.data();
       s.loss_out = l1.data();
       s.grad_out = g1.data();
-      const std::string want = focal::describe(focal::sigmoid_focal_loss(s));
+      const std::string want = focal::describe(focal::sigmoid_elementwise_loss(s));
       s.labels = nullptr;
       s.labels_int32 = yi.data();
       s.loss_out = l2.data();
       s.grad_out = g2.data();
-      const std::string got = focal::describe(focal::sigmoid_focal_loss(s));
+      const std::string got = focal::describe(focal::sigmoid_elementwise_loss(s));
       ++g_checks;
       if (!want.empty() || !got.empty() || std::memcmp(l1.data(), l2.data(), n * 4) != 0 ||
           std::memcmp(g1.data(), g2.data(), n * 4) != 0)
@@ -903,15 +903,15 @@ void test_integer_labels() {
   }
   focal::set_num_threads(2);
   yi[35000] = 2;
-  focal::SigmoidFocalArgs s;
+  focal::SigmoidElementwiseArgs s;
   s.count = n;
   s.logits = x.data();
   s.labels_int32 = yi.data();
   s.loss_out = l2.data();
-  expect_error("sigmoid int32 label range", focal::describe(focal::sigmoid_focal_loss(s)),
+  expect_error("sigmoid int32 label range", focal::describe(focal::sigmoid_elementwise_loss(s)),
                "FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL: labels[35000] = 2");
   s.labels = yf.data();
-  expect_error("sigmoid two label arrays", focal::describe(focal::sigmoid_focal_loss(s)),
+  expect_error("sigmoid two label arrays", focal::describe(focal::sigmoid_elementwise_loss(s)),
                "FOCAL_INVALID_ARGUMENT: exactly one of labels and labels_int32");
 }
 
@@ -924,7 +924,7 @@ struct SigmoidCase {
   bool balancing = true, from_logits = true;
   // The elementwise family.
   focal::ElementwiseLoss loss = focal::ElementwiseLoss::kFocal;
-  double poly_epsilon = 0, gamma_negative = 4, clip = 0.05;
+  double poly_epsilon = 0, gamma_neg = 4, clip = 0.05;
   bool iou_weighted = true;
 };
 
@@ -946,7 +946,7 @@ LD ref_family(const SigmoidCase& c, LD x, LD y) {
       const LD pmar = p > c.clip ? p - c.clip : 0;
       // -log(1 - p_m): with clip == 0 the exact -log(1 - p), else -log((1 - p) + clip).
       const LD nlog = c.clip == 0 ? nlog1mp : -std::log(pm + (LD)c.clip);
-      const LD neg = y < 1 && pmar > 0 ? std::pow(pmar, (LD)c.gamma_negative) * nlog : 0;
+      const LD neg = y < 1 && pmar > 0 ? std::pow(pmar, (LD)c.gamma_neg) * nlog : 0;
       return y * std::pow(pm, (LD)c.gamma) * nlogp + (1 - y) * neg;
     }
   }
@@ -982,23 +982,27 @@ double g_family_worst[4] = {0, 0, 0, 0};
 void check_sigmoid(const std::string& name, const SigmoidCase& c, bool check_grad = true) {
   const int64_t n = static_cast<int64_t>(c.x.size());
   std::vector<float> loss(n, -1), grad(n, -1);
-  focal::SigmoidFocalArgs a;
+  focal::SigmoidElementwiseArgs a;
   a.count = n;
   a.logits = c.x.data();
   a.labels = c.y.data();
+  // The case's exponent goes to the loss's own parameter (focal and varifocal: gamma, quality
+  // focal: beta, asymmetric: gamma+); gamma then holds a value that would show if it were read.
   a.gamma = c.gamma;
+  if (c.loss == focal::ElementwiseLoss::kQualityFocal) a.beta = c.gamma, a.gamma = 7.0;
+  if (c.loss == focal::ElementwiseLoss::kAsymmetric) a.gamma_pos = c.gamma, a.gamma = 7.0;
   a.alpha = c.alpha;
   a.class_balancing = c.balancing;
   a.label_smoothing = c.ls;
   a.from_logits = c.from_logits;
   a.loss = c.loss;
   a.poly_epsilon = c.poly_epsilon;
-  a.gamma_negative = c.gamma_negative;
+  a.gamma_neg = c.gamma_neg;
   a.clip = c.clip;
   a.iou_weighted = c.iou_weighted;
   a.loss_out = loss.data();
   a.grad_out = grad.data();
-  std::string err = focal::describe(focal::sigmoid_focal_loss(a));
+  std::string err = focal::describe(focal::sigmoid_elementwise_loss(a));
   if (!err.empty()) {
     fail(name + ": unexpected error " + err);
     return;
@@ -1025,7 +1029,7 @@ void check_sigmoid(const std::string& name, const SigmoidCase& c, bool check_gra
   std::vector<float> loss2(n);
   a.loss_out = loss2.data();
   a.grad_out = nullptr;
-  focal::sigmoid_focal_loss(a);
+  focal::sigmoid_elementwise_loss(a);
   ++g_checks;
   if (std::memcmp(loss.data(), loss2.data(), n * 4) != 0) fail(name + ": loss differs without gradient");
 }
@@ -1072,27 +1076,27 @@ void test_sigmoid() {
   c.x = {0.5f, 1.0f, 2.0f};
   c.y = {0.0f, 1.5f, 1.0f};
   std::vector<float> loss(3);
-  focal::SigmoidFocalArgs a;
+  focal::SigmoidElementwiseArgs a;
   a.count = 3;
   a.logits = c.x.data();
   a.labels = c.y.data();
   a.loss_out = loss.data();
-  expect_error("sigmoid label range", focal::describe(focal::sigmoid_focal_loss(a)),
+  expect_error("sigmoid label range", focal::describe(focal::sigmoid_elementwise_loss(a)),
                "FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL: labels[1] = 1.5");
   c.y[1] = 1.0f;
   c.x[2] = NAN;
   a.grad_out = nullptr;
   ++g_checks;
-  if (!focal::sigmoid_focal_loss(a).ok() || !std::isnan(loss[2]) || !std::isfinite(loss[0]))
+  if (!focal::sigmoid_elementwise_loss(a).ok() || !std::isnan(loss[2]) || !std::isfinite(loss[0]))
     fail("sigmoid: a NaN logit must give a NaN loss for its element only");
   c.x[2] = 0.5f;
   c.x[1] = 1.5f;
   a.from_logits = false;
-  expect_error("sigmoid probability > 1", focal::describe(focal::sigmoid_focal_loss(a)),
+  expect_error("sigmoid probability > 1", focal::describe(focal::sigmoid_elementwise_loss(a)),
                "FOCAL_PROBABILITY_OUTSIDE_UNIT_INTERVAL: logits[1] = 1.5");
   c.x[1] = 0.2f;
   ++g_checks;
-  if (!focal::sigmoid_focal_loss(a).ok()) fail("sigmoid: valid probabilities rejected");
+  if (!focal::sigmoid_elementwise_loss(a).ok()) fail("sigmoid: valid probabilities rejected");
 }
 
 // Poly-1 and the rest of the elementwise family against long double, values and central
@@ -1157,7 +1161,7 @@ void test_family() {
       SigmoidCase a;
       a.loss = ElementwiseLoss::kAsymmetric;
       a.gamma = 0.5;
-      a.gamma_negative = gneg;
+      a.gamma_neg = gneg;
       a.clip = clip;
       fill(&a, true);
       for (size_t i = 0; i < a.x.size(); ++i) {  // stay 1e-3 away from the kink at p = clip
@@ -1179,7 +1183,7 @@ void test_family() {
         k.loss = loss;
         k.alpha = 0.75;
         k.gamma = g;
-        k.gamma_negative = g;
+        k.gamma_neg = g;
         k.clip = clip;
         const double kink = std::log(clip / (1 - clip));
         for (int i = 0; i < 997; ++i) {
@@ -1197,7 +1201,7 @@ void test_family() {
     nf.x = {NAN, INFINITY, -INFINITY, 1.0f, NAN, INFINITY, -INFINITY};
     nf.y = {0.0f, 0.0f, 1.0f, 0.5f, 1.0f, 1.0f, 0.0f};
     std::vector<float> l(nf.x.size()), gr(nf.x.size());
-    focal::SigmoidFocalArgs fa;
+    focal::SigmoidElementwiseArgs fa;
     fa.count = static_cast<int64_t>(nf.x.size());
     fa.logits = nf.x.data();
     fa.labels = nf.y.data();
@@ -1205,7 +1209,7 @@ void test_family() {
     fa.loss_out = l.data();
     fa.grad_out = gr.data();
     ++g_checks;
-    if (!focal::sigmoid_focal_loss(fa).ok() || !std::isfinite(l[3]) || !std::isfinite(gr[3]))
+    if (!focal::sigmoid_elementwise_loss(fa).ok() || !std::isfinite(l[3]) || !std::isfinite(gr[3]))
       fail(fmt("family loss=%d: non-finite logits must not disturb their neighbours", static_cast<int>(loss)));
   }
   // Targets outside [0, 1], and the contract: no probabilities / smoothing for the family.
@@ -1213,17 +1217,17 @@ void test_family() {
   c.x = {0.5f, 1.0f};
   c.y = {0.0f, -0.25f};
   std::vector<float> loss(2);
-  focal::SigmoidFocalArgs a;
+  focal::SigmoidElementwiseArgs a;
   a.count = 2;
   a.logits = c.x.data();
   a.labels = c.y.data();
   a.loss_out = loss.data();
   a.loss = ElementwiseLoss::kVarifocal;
-  expect_error("varifocal target range", focal::describe(focal::sigmoid_focal_loss(a)),
+  expect_error("varifocal target range", focal::describe(focal::sigmoid_elementwise_loss(a)),
                "FOCAL_LABEL_OUTSIDE_UNIT_INTERVAL: labels[1] = -0.25");
   c.y[1] = 0.5f;
   a.from_logits = false;
-  expect_error("varifocal on probabilities", focal::describe(focal::sigmoid_focal_loss(a)),
+  expect_error("varifocal on probabilities", focal::describe(focal::sigmoid_elementwise_loss(a)),
                "FOCAL_INVALID_ARGUMENT: only the focal loss takes probabilities");
   rng = saved_rng;
 }
@@ -1316,18 +1320,20 @@ void test_nan_logits() {
       std::vector<float> x(40, 0.5f), y(40, 0.0f), l(40), gr(40);
       for (int i = 0; i < 40; ++i) y[i] = i % 3 == 0 ? 0.0f : i % 3 == 1 ? 1.0f : 0.3f;
       for (int i : {0, 1, 2, 17, 18, 19, 39}) x[i] = NAN;
-      focal::SigmoidFocalArgs a;
+      focal::SigmoidElementwiseArgs a;
       a.count = 40;
       a.logits = x.data();
       a.labels = y.data();
       a.loss = loss;
       a.gamma = gamma;
-      a.gamma_negative = gamma;
+      a.beta = gamma;
+      a.gamma_pos = gamma;
+      a.gamma_neg = gamma;
       a.loss_out = l.data();
       for (bool grad : {false, true}) {
         a.grad_out = grad ? gr.data() : nullptr;
         ++g_checks;
-        if (!focal::sigmoid_focal_loss(a).ok()) fail("NaN logits: unexpected error");
+        if (!focal::sigmoid_elementwise_loss(a).ok()) fail("NaN logits: unexpected error");
         for (int i : {0, 1, 2, 17, 18, 19, 39}) {
           ++g_checks;
           if (!std::isnan(l[i]) || (grad && !std::isnan(gr[i])))
@@ -1375,22 +1381,22 @@ void test_probability_hint() {
   // Elementwise: >= 32 values in [0, 1], some inside, not all equal.
   std::vector<float> x(64), y(64, 1.0f), l(64);
   for (int i = 0; i < 64; ++i) x[i] = static_cast<float>(i) / 64.0f;
-  focal::SigmoidFocalArgs a;
+  focal::SigmoidElementwiseArgs a;
   a.count = 64;
   a.logits = x.data();
   a.labels = y.data();
   a.loss_out = l.data();
-  focal::sigmoid_focal_loss(a);
+  focal::sigmoid_elementwise_loss(a);
   ++g_checks;
   if (!focal::take_probability_hint()) fail("hint: sigmoid probabilities did not raise it");
   for (auto& v : x) v = 0.0f;  // all equal: logits of 0 are common at initialisation
-  focal::sigmoid_focal_loss(a);
+  focal::sigmoid_elementwise_loss(a);
   x[63] = 0.5f;
   a.count = 31;  // too few
-  focal::sigmoid_focal_loss(a);
+  focal::sigmoid_elementwise_loss(a);
   a.count = 64;
   x[10] = -0.01f;
-  focal::sigmoid_focal_loss(a);
+  focal::sigmoid_elementwise_loss(a);
   ++g_checks;
   if (focal::take_probability_hint()) fail("hint: raised by constant, too few or negative values");
 }
