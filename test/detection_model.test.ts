@@ -5,8 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import {CANVAS, inkBox, INK_THRESHOLD, makeDetectionData, MAX_OVERLAP, resizeSquare} from '../bench/detection/data';
 import {CLASSIFICATION_LOSSES, classificationLoss, PRIOR} from '../bench/detection/losses';
 import {iou} from '../bench/detection/metrics';
-import {assignCells, boxIouTensors, createDetector, decodeDetections, disposeDetector, forward, GRID, makeTargets,
-        priorBias, STRIDE} from '../bench/detection/model';
+import {anchorSizes, assignCells, boxIouTensors, createDetector, decodeDetections, disposeDetector, forward, GRID,
+        makeTargets, nearestAnchor, priorBias, STRIDE} from '../bench/detection/model';
 import {parseArgs} from '../bench/run';
 import {SeededRandom} from '../lib/compare/stats';
 
@@ -111,6 +111,70 @@ describe('targets', () => {
     expect(t.classTargets[cell(3, 3) * 10 + 7]).toBe(1);
     expect(Array.from(t.boxTargets.slice(cell(3, 4) * 4, cell(3, 4) * 4 + 4))).toEqual([8, 8, 24, 24]);
     expect(t.positive.slice(GRID * GRID).every((v) => v === 0)).toBe(true);
+  });
+});
+
+describe('several anchors per cell', () => {
+  const square = (side: number) => ({x1: 0, y1: 0, x2: side, y2: side});
+
+  it('takes the anchor sides from quantiles of the training boxes\' sizes, none for one anchor', () => {
+    // Sizes sqrt(w h) 1..8: the quantiles at 1/8, 3/8, 5/8, 7/8 pick sizes 2, 4, 6, 8.
+    const boxes = [[1, 2, 3, 4].map(square), [5, 6, 7, 8].map(square)];
+    expect(anchorSizes(boxes, 4)).toEqual([2, 4, 6, 8]);
+    expect(anchorSizes([[{x1: 0, y1: 0, x2: 4, y2: 16}]], 2)).toEqual([8, 8]);
+    expect(anchorSizes(boxes, 1)).toBeNull();
+    expect(() => anchorSizes(boxes, 0)).toThrow(/anchors per cell must be an integer >= 1; received 0/);
+  });
+
+  it('gives a digit the anchor nearest its size on a log scale', () => {
+    expect(nearestAnchor(square(5), [4, 8, 16])).toBe(0);   // log 5 is nearer log 4 than log 8
+    expect(nearestAnchor(square(6), [4, 8, 16])).toBe(1);   // 6/4 = 1.5 > 8/6 = 1.33
+    expect(nearestAnchor({x1: 0, y1: 0, x2: 8, y2: 32}, [4, 8, 16])).toBe(2);   // size 16
+    expect(nearestAnchor(square(8), [8, 8])).toBe(0);
+  });
+
+  it('makes one anchor of each positive cell positive, the others negatives with the cell\'s point', () => {
+    const anchors = [6, 12, 24];
+    const one = makeTargets([[{x1: 8, y1: 8, x2: 24, y2: 24, label: 7}]]);
+    const t = makeTargets([[{x1: 8, y1: 8, x2: 24, y2: 24, label: 7}], []], GRID, anchors);
+    // The same 4 positive cells as with one anchor (3-4 of each axis), each at anchor 1: size 16 is
+    // nearer 12 than 24 on a log scale (16/12 = 1.33 < 24/16 = 1.5).
+    expect(t.positives).toBe(one.positives);
+    expect(t.classTargets).toHaveLength(2 * GRID * GRID * 3 * 10);
+    const cell = (i: number, j: number) => i * GRID + j;
+    const positiveAt = Array.from(t.positive).map((v, i) => (v === 1 ? i : -1)).filter((i) => i >= 0);
+    expect(positiveAt).toEqual([cell(3, 3), cell(3, 4), cell(4, 3), cell(4, 4)].map((c) => c * 3 + 1));
+    const at = cell(3, 3) * 3 + 1;
+    expect(t.classTargets[at * 10 + 7]).toBe(1);
+    expect(Array.from(t.boxTargets.slice(at * 4, at * 4 + 4))).toEqual([8, 8, 24, 24]);
+    // Anchors 0 and 2 of the same cell: negatives for every class, their box target the cell's point.
+    for (const other of [at - 1, at + 1]) {
+      expect(t.classTargets.slice(other * 10, (other + 1) * 10).every((v) => v === 0)).toBe(true);
+      expect(Array.from(t.boxTargets.slice(other * 4, (other + 1) * 4))).toEqual([13, 13, 15, 15]);
+    }
+  });
+
+  it('predicts every class and a box per anchor, a raw 0 giving the anchor itself', () => {
+    const anchors = [8, 16];
+    const detector = createDetector(1, PRIOR, anchors);
+    const plain = createDetector(1, PRIOR);
+    const images = tf.zeros([1, CANVAS, CANVAS, 1]) as tf.Tensor4D;
+    const out = forward(detector, images);
+    expect(out.classLogits.shape).toEqual([1, GRID, GRID * 2, 10]);
+    expect(out.boxes.shape).toEqual([1, GRID, GRID * 2, 4]);
+    // Zero images: every head output is its bias (0 for the box), so anchor k's box is its square
+    // of side anchors[k] around the cell centre, and every class starts at the prior.
+    const boxes = out.boxes.arraySync()[0];
+    expect(boxes[0][0]).toEqual([-2, -2, 6, 6]);
+    expect(boxes[0][1]).toEqual([-6, -6, 10, 10]);
+    expect(boxes[1][2 * 3 + 1]).toEqual([14 - 8, 6 - 8, 14 + 8, 6 + 8]);
+    expect(out.classLogits.dataSync().every((v) => Math.abs(v - priorBias(PRIOR)) < 1e-6)).toBe(true);
+    // The backbone is the same network from the same seed; only the heads are wider.
+    expect(Array.from(detector.backbone[0].filter.dataSync())).toEqual(Array.from(plain.backbone[0].filter.dataSync()));
+    expect(detector.classFilter.shape).toEqual([3, 3, 32, 20]);
+    tf.dispose([images, out.classLogits, out.boxes]);
+    disposeDetector(detector);
+    disposeDetector(plain);
   });
 });
 

@@ -13,7 +13,7 @@ import * as path from 'path';
 
 import {BenchResults} from '../bench/report';
 import {parseArgs} from '../bench/run';
-import {estimateRemaining, runFile, runSweep, SWEEP_MANIFEST, SweepRunRecord, sweepProgressLine, sweepSettings,
+import {estimateRemaining, ImbalanceLevel, levelKey, runFile, runSweep, SWEEP_MANIFEST, SweepRunRecord, sweepProgressLine, sweepSettings,
         writeJsonAtomically} from '../bench/detection/sweep';
 import {differenceFromBaseline, missingRuns, readSweep, sweepDifferenceChart, sweepMarkdown,
         writeSweepReport} from '../bench/detection/sweep_report';
@@ -26,42 +26,52 @@ function temporaryDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'focal-sweep-'));
 }
 
+/** An anchor-free level (one anchor per cell) of a canvas side. */
+const side = (canvas: number): ImbalanceLevel => ({canvas, anchors: 1});
+
 describe('the estimate of what remains', () => {
-  it('uses the seconds per step measured on each canvas, the full budget for every run left', () => {
-    // 64 px: 100 s for 400 steps (0.25 s/step); 128 px: 300 s for 500 steps (0.6 s/step).
-    const measured = [{canvas: 64, seconds: 60, steps: 200}, {canvas: 64, seconds: 40, steps: 200},
-                      {canvas: 128, seconds: 300, steps: 500}];
-    expect(estimateRemaining(measured, [64, 128, 128], 1000)).toBeCloseTo(1000 * (0.25 + 0.6 + 0.6), 9);
+  it('uses the seconds per step measured on each level, the full budget for every run left', () => {
+    // 64 px: 100 s for 400 steps (0.25 s/step); 128 px: 300 s for 500 steps (0.6 s/step); 128 px with
+    // 4 anchors: 70 s for 100 steps, apart from the anchor-free 128 px.
+    const measured = [{level: side(64), seconds: 60, steps: 200}, {level: side(64), seconds: 40, steps: 200},
+                      {level: side(128), seconds: 300, steps: 500}, {level: {canvas: 128, anchors: 4}, seconds: 70, steps: 100}];
+    expect(estimateRemaining(measured, [side(64), side(128), side(128), {canvas: 128, anchors: 4}], 1000))
+        .toBeCloseTo(1000 * (0.25 + 0.6 + 0.6 + 0.7), 9);
   });
 
-  it('scales the nearest measured size by the area for a size not measured yet', () => {
-    expect(estimateRemaining([{canvas: 64, seconds: 10, steps: 100}], [256], 50)).toBeCloseTo(50 * 0.1 * 16, 9);
-    expect(estimateRemaining([{canvas: 64, seconds: 10, steps: 100}, {canvas: 200, seconds: 10, steps: 10}], [256], 1))
-        .toBeCloseTo(1 * (256 / 200) ** 2, 9);
+  it('scales the nearest measured level by its class outputs (area × anchors) for a level not measured yet', () => {
+    expect(estimateRemaining([{level: side(64), seconds: 10, steps: 100}], [side(256)], 50)).toBeCloseTo(50 * 0.1 * 16, 9);
+    expect(estimateRemaining([{level: side(64), seconds: 10, steps: 100}, {level: side(200), seconds: 10, steps: 10}],
+                             [side(256)], 1)).toBeCloseTo(1 * (256 / 200) ** 2, 9);
+    expect(estimateRemaining([{level: side(64), seconds: 10, steps: 100}, {level: side(128), seconds: 40, steps: 100}],
+                             [{canvas: 128, anchors: 4}], 10)).toBeCloseTo(10 * 0.4 * 4, 9);
   });
 
   it('is unknown before a run was measured, zero when nothing remains', () => {
-    expect(estimateRemaining([], [64], 10)).toBe(Infinity);
-    expect(estimateRemaining([{canvas: 64, seconds: 0, steps: 0}], [64], 10)).toBe(Infinity);
+    expect(estimateRemaining([], [side(64)], 10)).toBe(Infinity);
+    expect(estimateRemaining([{level: side(64), seconds: 0, steps: 0}], [side(64)], 10)).toBe(Infinity);
     expect(estimateRemaining([], [], 10)).toBe(0);
   });
 
   it('prints setting, loss, seed, runs done and the time left', () => {
-    const line = sweepProgressLine({canvas: 128, settingIndex: 1, settings: 3, loss: 'focal', seed: 2, finished: 20,
+    const line = sweepProgressLine({level: side(128), settingIndex: 1, settings: 3, loss: 'focal', seed: 2, finished: 20,
                                     total: 54, elapsedSeconds: 3725, remainingSeconds: 7260});
     expect(line).toBe('detection-sweep: canvas 128 (setting 2/3), focal, seed 2; 20/54 runs finished, ' +
                       '1 h 2 min elapsed, at most about 2 h 1 min left');
-    expect(sweepProgressLine({canvas: 64, settingIndex: 0, settings: 3, loss: 'bce', seed: 1, finished: 0, total: 54,
-                              elapsedSeconds: 0, remainingSeconds: Infinity})).toContain('at most about ? left');
+    expect(sweepProgressLine({level: {canvas: 128, anchors: 4}, settingIndex: 2, settings: 3, loss: 'bce', seed: 1,
+                              finished: 0, total: 54, elapsedSeconds: 0, remainingSeconds: Infinity}))
+        .toBe('detection-sweep: canvas 128, 4 anchors per cell (setting 3/3), bce, seed 1; 0/54 runs finished, ' +
+              '0 s elapsed, at most about ? left');
   });
 });
 
 describe('sweep settings and arguments', () => {
-  it('sweeps at least an order of magnitude of canvas area with every loss of issue 26 and one budget', () => {
+  it('sweeps at least an order of magnitude of class outputs with every loss of issue 26 and one budget', () => {
     const full = sweepSettings(false);
-    const sides = [...full.canvases].sort((a, b) => a - b);
-    expect((sides[sides.length - 1] / sides[0]) ** 2).toBeGreaterThanOrEqual(10);
-    expect(sides.length).toBeGreaterThanOrEqual(3);
+    const outputs = full.levels.map((l) => l.canvas ** 2 * l.anchors).sort((a, b) => a - b);
+    expect(outputs[outputs.length - 1] / outputs[0]).toBeGreaterThanOrEqual(10);
+    expect(new Set(outputs).size).toBeGreaterThanOrEqual(3);
+    expect(new Set(full.levels.map(levelKey)).size).toBe(full.levels.length);
     expect(full.losses).toEqual(['bce', 'alpha_bce', 'focal', 'focal_g1', 'varifocal', 'quality_focal']);
     expect(full.seeds.length).toBeGreaterThanOrEqual(3);
     expect(full.patience * full.evalEvery).toBeLessThan(full.maxSteps);
@@ -78,51 +88,60 @@ describe('sweep settings and arguments', () => {
 });
 
 /** A finished run as the sweep writes it, with the fields the report reads. */
-function record(canvas: number, negativesPerPositive: number, loss: string, seed: number, map50: number): SweepRunRecord {
+function record(level: ImbalanceLevel, negativesPerPositive: number, loss: string, seed: number,
+                map50: number): SweepRunRecord {
+  const {canvas, anchors} = level;
   return {
-    imbalance: {canvas, grid: canvas / 4, outputsPerImage: (canvas / 4) ** 2 * 10, positivesPerImage: 12.5,
-                negativesPerPositive},
+    imbalance: {canvas, anchors, grid: canvas / 4, anchorSizes: anchors > 1 ? [10, 20] : null,
+                outputsPerImage: (canvas / 4) ** 2 * anchors * 10, positivesPerImage: 12.5, negativesPerPositive},
     loss, seed, backend: 'tensorflow', commit: 'abc1234', finishedAt: '2026-01-01T00:00:00.000Z',
     run: {loss, seed, map50, apPerClass: [], trainSeconds: 100, evalSeconds: 20, curve: [], bestStep: 400,
           bestValidationMap50: map50, stepsTrained: 600},
   };
 }
 
+const TWO_ANCHORS: ImbalanceLevel = {canvas: 48, anchors: 2};
+
 describe('the result writer, from whatever runs have finished', () => {
   let dir: string;
   beforeAll(() => {
     dir = temporaryDir();
-    const settings = {...sweepSettings(true), canvases: [32, 48], losses: ['bce', 'focal', 'varifocal'], seeds: [1, 2]};
+    const settings = {...sweepSettings(true), levels: [side(32), TWO_ANCHORS], losses: ['bce', 'focal', 'varifocal'],
+                      seeds: [1, 2]};
     writeJsonAtomically(path.join(dir, SWEEP_MANIFEST), {settings});
     const runs = [
-      record(32, 60, 'bce', 1, 0.50), record(32, 60, 'bce', 2, 0.54),
-      record(32, 60, 'focal', 1, 0.40), record(32, 60, 'focal', 2, 0.46),
-      record(32, 60, 'varifocal', 1, 0.52),
-      record(48, 108, 'bce', 1, 0.30), record(48, 108, 'focal', 1, 0.35),
+      record(side(32), 60, 'bce', 1, 0.50), record(side(32), 60, 'bce', 2, 0.54),
+      record(side(32), 60, 'focal', 1, 0.40), record(side(32), 60, 'focal', 2, 0.46),
+      record(side(32), 60, 'varifocal', 1, 0.52),
+      record(TWO_ANCHORS, 108, 'bce', 1, 0.30), record(TWO_ANCHORS, 108, 'focal', 1, 0.35),
+      // The same canvas with one anchor per cell: another level, not read for this sweep.
+      record(side(48), 50, 'bce', 1, 0.99),
     ];
     // Trained the whole budget (8 steps) with the best at the end: flagged as cut off.
     runs[6].run.stepsTrained = 8;
     runs[6].run.bestStep = 8;
     for (const r of runs) {
-      writeJsonAtomically(runFile(dir, r.imbalance.canvas, r.loss, r.seed), r);
+      writeJsonAtomically(runFile(dir, r.imbalance, r.loss, r.seed), r);
     }
   });
 
   it('pairs each loss with BCE by seed and applies the verdict rule', () => {
     const state = readSweep(dir);
     expect(state.records).toHaveLength(7);
-    const focal = differenceFromBaseline(state.records, 32, 'focal')!;
+    const focal = differenceFromBaseline(state.records, side(32), 'focal')!;
     expect(focal.pairedDifferences.map((d) => +d.toFixed(9))).toEqual([-0.1, -0.08]);
     expect(focal.meanDifference).toBeCloseTo(-0.09, 12);
     expect(focal.exceedsSpread).toBe(true);  // [0.40, 0.46] against [0.50, 0.54]
-    expect(differenceFromBaseline(state.records, 32, 'varifocal')!.pairedDifferences.map((d) => +d.toFixed(9))).toEqual([0.02]);
-    expect(differenceFromBaseline(state.records, 48, 'varifocal')).toBeNull();
+    expect(differenceFromBaseline(state.records, side(32), 'varifocal')!.pairedDifferences.map((d) => +d.toFixed(9))).toEqual([0.02]);
+    expect(differenceFromBaseline(state.records, TWO_ANCHORS, 'varifocal')).toBeNull();
+    expect(differenceFromBaseline(state.records, TWO_ANCHORS, 'focal')!.pairedDifferences.map((d) => +d.toFixed(9)))
+        .toEqual([0.05]);
   });
 
   it('names the missing runs per setting', () => {
     const state = readSweep(dir);
-    expect(missingRuns(state, 32)).toEqual(['varifocal seed 2']);
-    expect(missingRuns(state, 48)).toEqual(['bce seed 2', 'focal seed 2', 'varifocal seed 1', 'varifocal seed 2']);
+    expect(missingRuns(state, side(32))).toEqual(['varifocal seed 2']);
+    expect(missingRuns(state, TWO_ANCHORS)).toEqual(['bce seed 2', 'focal seed 2', 'varifocal seed 1', 'varifocal seed 2']);
   });
 
   it('writes a table per setting with the measured imbalance, and the figure against negatives per positive', () => {
@@ -131,7 +150,11 @@ describe('the result writer, from whatever runs have finished', () => {
     const md = fs.readFileSync(files[0], 'utf8');
     expect(md).toContain('Finished runs: 7 of 12.');
     expect(md).toContain('### Canvas 32×32: 60 negatives per positive');
-    expect(md).toContain('### Canvas 48×48: 108 negatives per positive');
+    expect(md).toContain('### Canvas 48×48, 2 anchors per cell: 108 negatives per positive (measured: 12.5 positives ' +
+                         'among 2880 class outputs per canvas, 12×12 grid × 2 anchors of 10.0, 20.0 px)');
+    expect(md).toContain('at 2 levels of imbalance: canvases of 32 px (the positives stay, the negative cells grow ' +
+                         'with the area), then 48 px with 2 anchors per cell');
+    expect(md).not.toContain('99.0');
     expect(md).toContain('| focal (γ 2, α 0.25) | 43.0 ± 4.2 | 40.0 (s1), 46.0 (s2) | -9.0 (2 seeds); lower on every seed ' +
                          'and beyond the seed-to-seed spread | 400, 400 | 600, 600 | 100 |');
     expect(md).toContain('Missing (not finished yet): varifocal seed 2.');
@@ -184,8 +207,8 @@ const trains = backend === 'tensorflow' && !jsArrays;
     return (JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as BenchResults).detectionSweep;
   }
 
-  const runFiles = (dir: string) => ['32', '48'].flatMap((c) => ['bce', 'focal'].map(
-      (loss) => path.relative(dir, runFile(dir, Number(c), loss, 1))));
+  const runFiles = (dir: string) => sweepSettings(true).levels.flatMap((level) => ['bce', 'focal'].map(
+      (loss) => path.relative(dir, runFile(dir, level, loss, 1))));
   const trainedPart = (dir: string, file: string) => {
     const r = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as SweepRunRecord;
     const {trainSeconds: _t, evalSeconds: _e, ...rest} = r.run;
@@ -205,26 +228,26 @@ const trains = backend === 'tensorflow' && !jsArrays;
 
   it('skips finished runs, trains the rest, and ends with the same result as one whole run', () => {
     const whole = path.join(work, 'whole');
-    expect(sweep(whole)).toMatchObject({trained: ['32/bce/1', '32/focal/1', '48/bce/1', '48/focal/1'], skipped: [],
+    expect(sweep(whole)).toMatchObject({trained: ['canvas32/bce/1', 'canvas32/focal/1', 'canvas48_anchors2/bce/1', 'canvas48_anchors2/focal/1'], skipped: [],
                                         remaining: 0});
 
     const pieces = path.join(work, 'pieces');
     // Interrupted after one run: one file, the report says which runs are missing.
-    expect(sweep(pieces, '--sweep-max-runs', '1')).toMatchObject({trained: ['32/bce/1'], remaining: 3});
+    expect(sweep(pieces, '--sweep-max-runs', '1')).toMatchObject({trained: ['canvas32/bce/1'], remaining: 3});
     expect(fs.readFileSync(path.join(pieces, 'SWEEP.md'), 'utf8')).toContain('Missing (not finished yet): focal seed 1.');
     const first = path.join(pieces, runFiles(pieces)[0]);
     const firstContent = fs.readFileSync(first, 'utf8');
     const firstTime = fs.statSync(first).mtimeMs;
 
     // Resumed: the finished run is skipped, not trained again (file untouched).
-    expect(sweep(pieces)).toMatchObject({trained: ['32/focal/1', '48/bce/1', '48/focal/1'], skipped: ['32/bce/1'],
+    expect(sweep(pieces)).toMatchObject({trained: ['canvas32/focal/1', 'canvas48_anchors2/bce/1', 'canvas48_anchors2/focal/1'], skipped: ['canvas32/bce/1'],
                                          remaining: 0});
     expect(fs.readFileSync(first, 'utf8')).toBe(firstContent);
     expect(fs.statSync(first).mtimeMs).toBe(firstTime);
 
     // A lost result: only that run is trained again.
     fs.rmSync(path.join(pieces, runFiles(pieces)[2]));
-    expect(sweep(pieces)).toMatchObject({trained: ['48/bce/1'], skipped: ['32/bce/1', '32/focal/1', '48/focal/1']});
+    expect(sweep(pieces)).toMatchObject({trained: ['canvas48_anchors2/bce/1'], skipped: ['canvas32/bce/1', 'canvas32/focal/1', 'canvas48_anchors2/focal/1']});
 
     // The same runs and the same report tables as the whole sweep (timings aside).
     for (const file of runFiles(whole)) {

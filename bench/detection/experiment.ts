@@ -100,6 +100,8 @@ export interface DetectionOptions extends DetectionSettings {
 }
 
 export interface SplitTensors {
+  /** The sides of each cell's anchors the targets were made for (anchorSizes); null: anchor-free. */
+  anchors: number[] | null;
   images: tf.Tensor4D;
   classTargets: tf.Tensor4D;
   boxTargets: tf.Tensor4D;
@@ -115,22 +117,26 @@ export function gridOf(split: DetectionSplit): number {
   return split.canvas / STRIDE;
 }
 
-export function splitTensors(split: DetectionSplit): SplitTensors {
+/** The training tensors of a split; `anchors`: the sides of each cell's anchors (null: anchor-free). */
+export function splitTensors(split: DetectionSplit, anchors: number[] | null = null): SplitTensors {
   const grid = gridOf(split);
-  const targets = makeTargets(split.objects, grid);
+  const outputs = grid * grid * (anchors?.length ?? 1);
+  const targets = makeTargets(split.objects, grid, anchors);
   const positivesPerImage = new Float32Array(split.count);
   for (let n = 0; n < split.count; n++) {
     let p = 0;
-    for (let c = 0; c < grid * grid; c++) {
-      p += targets.positive[n * grid * grid + c];
+    for (let o = 0; o < outputs; o++) {
+      p += targets.positive[n * outputs + o];
     }
     positivesPerImage[n] = p;
   }
+  const width = outputs / grid;
   return {
+    anchors,
     images: imageTensor(split),
-    classTargets: tf.tensor4d(targets.classTargets, [split.count, grid, grid, NUM_CLASSES]),
-    boxTargets: tf.tensor4d(targets.boxTargets, [split.count, grid, grid, 4]),
-    positive: tf.tensor3d(targets.positive, [split.count, grid, grid]),
+    classTargets: tf.tensor4d(targets.classTargets, [split.count, grid, width, NUM_CLASSES]),
+    boxTargets: tf.tensor4d(targets.boxTargets, [split.count, grid, width, 4]),
+    positive: tf.tensor3d(targets.positive, [split.count, grid, width]),
     positivesPerImage,
   };
 }
@@ -185,7 +191,7 @@ export interface TrainSchedule {
 export function trainOne(entry: ClassificationLoss, seed: number, data: DetectionData, train: SplitTensors,
                          validation: tf.Tensor4D, test: tf.Tensor4D, options: TrainSchedule, keepExamples: boolean,
                          started: number): DetectionRun {
-  const params = createDetector(seed, entry.prior);
+  const params = createDetector(seed, entry.prior, train.anchors);
   const earlyStopping = options.patience !== undefined;
   let best = {map50: -Infinity, step: 0, weights: [] as tf.Tensor[]};
   let stepsTrained = 0;

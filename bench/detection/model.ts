@@ -4,6 +4,12 @@
 // centre to the box sides. Targets: a cell is a positive of a digit's class when its centre lies in
 // the digit's box and within CENTRE_RADIUS of the box centre (FCOS centre sampling); a cell claimed
 // by two digits goes to the smaller one; every other cell is a negative for every class.
+//
+// With several anchors per cell (the detection sweep's most imbalanced setting) each cell predicts
+// one set of class logits and one box per anchor, and a positive cell's digit goes to the single
+// anchor whose size is nearest its own (on a log scale): the other anchors of that cell stay
+// negatives, as in RetinaNet, where most anchors near an object are negatives too. One anchor is the
+// anchor-free detector above, unchanged.
 import * as tf from '@tensorflow/tfjs-core';
 
 import {SeededRandom} from '../../lib/compare/stats';
@@ -29,6 +35,11 @@ export const BACKBONE = [
 const HEAD_KERNEL = 3;
 
 export interface DetectorParams {
+  /**
+   * Box distances of anchor k are exp(raw) * boxScales[k] pixels; one entry: the anchor-free detector
+   * (scale STRIDE), several: half of each anchor's side, so a raw 0 predicts the anchor itself.
+   */
+  boxScales: number[];
   backbone: Array<{filter: tf.Variable; bias: tf.Variable; stride: number}>;
   classFilter: tf.Variable;
   classBias: tf.Variable;
@@ -57,10 +68,44 @@ function owned(initial: tf.Tensor): tf.Variable {
 }
 
 /**
- * He-normal backbone, heads with N(0, 0.01) weights (RetinaNet), class bias from `prior` (null: 0),
- * all from `seed`: every loss starts from the same network.
+ * Sides of `count` square anchors from the training boxes' sizes sqrt(w * h): the quantiles at
+ * (k + 0.5) / count, so each anchor is the nearest for about as many digits (YOLOv2 derives its
+ * anchors from the data too). One anchor: null, the anchor-free detector.
  */
-export function createDetector(seed: number, prior: number | null): DetectorParams {
+export function anchorSizes(objects: Box[][], count: number): number[] | null {
+  if (!Number.isInteger(count) || count < 1) {
+    throw new RangeError(`detection: anchors per cell must be an integer >= 1; received ${count}`);
+  }
+  if (count === 1) {
+    return null;
+  }
+  const sizes = objects.flat().map(boxSize).sort((a, b) => a - b);
+  return Array.from({length: count}, (_, k) => sizes[Math.min(sizes.length - 1, Math.floor((k + 0.5) / count * sizes.length))]);
+}
+
+function boxSize(b: Box): number {
+  return Math.sqrt((b.x2 - b.x1) * (b.y2 - b.y1));
+}
+
+/** The anchor whose side is nearest the box's size on a log scale (the first of a tie). */
+export function nearestAnchor(box: Box, sizes: number[]): number {
+  const size = Math.log(boxSize(box));
+  let best = 0;
+  for (let k = 1; k < sizes.length; k++) {
+    if (Math.abs(Math.log(sizes[k]) - size) < Math.abs(Math.log(sizes[best]) - size)) {
+      best = k;
+    }
+  }
+  return best;
+}
+
+/**
+ * He-normal backbone, heads with N(0, 0.01) weights (RetinaNet), class bias from `prior` (null: 0),
+ * all from `seed`: every loss starts from the same network. `anchors`: the sides of the anchors of
+ * each cell (anchorSizes), null for the anchor-free detector.
+ */
+export function createDetector(seed: number, prior: number | null, anchors: number[] | null = null): DetectorParams {
+  const perCell = anchors?.length ?? 1;
   const random = new SeededRandom(seed);
   let inChannels = 1;
   const backbone = BACKBONE.map((layer) => {
@@ -71,11 +116,12 @@ export function createDetector(seed: number, prior: number | null): DetectorPara
     return {filter, bias: owned(tf.zeros([layer.channels])), stride: layer.stride};
   });
   return {
+    boxScales: anchors === null ? [BOX_SCALE] : anchors.map((side) => side / 2),
     backbone,
-    classFilter: owned(normalFilter(random, [HEAD_KERNEL, HEAD_KERNEL, inChannels, NUM_CLASSES], 0.01)),
-    classBias: owned(tf.fill([NUM_CLASSES], prior === null ? 0 : priorBias(prior))),
-    boxFilter: owned(normalFilter(random, [HEAD_KERNEL, HEAD_KERNEL, inChannels, 4], 0.01)),
-    boxBias: owned(tf.zeros([4])),
+    classFilter: owned(normalFilter(random, [HEAD_KERNEL, HEAD_KERNEL, inChannels, perCell * NUM_CLASSES], 0.01)),
+    classBias: owned(tf.fill([perCell * NUM_CLASSES], prior === null ? 0 : priorBias(prior))),
+    boxFilter: owned(normalFilter(random, [HEAD_KERNEL, HEAD_KERNEL, inChannels, perCell * 4], 0.01)),
+    boxBias: owned(tf.zeros([perCell * 4])),
   };
 }
 
@@ -119,9 +165,9 @@ export function disposeCellCentres(): void {
 }
 
 export interface DetectorOutput {
-  /** [N, GRID, GRID, NUM_CLASSES] */
+  /** [N, GRID, GRID * anchors, NUM_CLASSES]: the anchors of a cell are adjacent. */
   classLogits: tf.Tensor4D;
-  /** Decoded boxes [N, GRID, GRID, 4] as x1, y1, x2, y2 in pixels. */
+  /** Decoded boxes [N, GRID, GRID * anchors, 4] as x1, y1, x2, y2 in pixels. */
   boxes: tf.Tensor4D;
 }
 
@@ -132,22 +178,28 @@ export function forward(params: DetectorParams, images: tf.Tensor4D): DetectorOu
     for (const layer of params.backbone) {
       x = tf.relu(tf.add(tf.conv2d(x, layer.filter as tf.Tensor4D, layer.stride, 'same'), layer.bias)) as tf.Tensor4D;
     }
-    const classLogits = tf.add(tf.conv2d(x, params.classFilter as tf.Tensor4D, 1, 'same'), params.classBias) as tf.Tensor4D;
-    const raw = tf.add(tf.conv2d(x, params.boxFilter as tf.Tensor4D, 1, 'same'), params.boxBias);
-    const distances = tf.mul(tf.exp(tf.clipByValue(raw, -BOX_CLIP, BOX_CLIP)), BOX_SCALE);
-    const [left, top, right, bottom] = tf.split(distances, 4, 3);
-    const [cx, cy] = tf.split(cellCentres(x.shape[1]), 2, 3);
-    const boxes = tf.concat([tf.sub(cx, left), tf.sub(cy, top), tf.add(cx, right), tf.add(cy, bottom)], 3) as tf.Tensor4D;
+    const [n, grid] = x.shape;
+    const perCell = params.boxScales.length;
+    const classLogits = tf.reshape(tf.add(tf.conv2d(x, params.classFilter as tf.Tensor4D, 1, 'same'), params.classBias),
+                                   [n, grid, grid * perCell, NUM_CLASSES]) as tf.Tensor4D;
+    // [N, grid, grid, anchors, 4] against each anchor's scale [anchors, 1].
+    const raw = tf.reshape(tf.add(tf.conv2d(x, params.boxFilter as tf.Tensor4D, 1, 'same'), params.boxBias),
+                           [n, grid, grid, perCell, 4]);
+    const distances = tf.mul(tf.exp(tf.clipByValue(raw, -BOX_CLIP, BOX_CLIP)), tf.tensor2d(params.boxScales, [perCell, 1]));
+    const [left, top, right, bottom] = tf.split(distances, 4, 4);
+    const [cx, cy] = tf.split(tf.expandDims(cellCentres(grid), 3), 2, 4);
+    const boxes = tf.reshape(tf.concat([tf.sub(cx, left), tf.sub(cy, top), tf.add(cx, right), tf.add(cy, bottom)], 4),
+                             [n, grid, grid * perCell, 4]) as tf.Tensor4D;
     return {classLogits, boxes};
   });
 }
 
 export interface Targets {
-  /** [N, GRID, GRID, NUM_CLASSES] one-hot at positive cells, 0 elsewhere. */
+  /** [N, GRID, GRID * anchors, NUM_CLASSES] one-hot at positive anchors, 0 elsewhere. */
   classTargets: Float32Array;
-  /** [N, GRID, GRID, 4] the assigned box at positive cells (the cell's own point elsewhere). */
+  /** [N, GRID, GRID * anchors, 4] the assigned box at positive anchors (the cell's own point elsewhere). */
   boxTargets: Float32Array;
-  /** [N, GRID, GRID] 1 at positive cells. */
+  /** [N, GRID, GRID * anchors] 1 at positive anchors. */
   positive: Float32Array;
   positives: number;
 }
@@ -185,28 +237,34 @@ export function assignCells(objects: Box[], grid = GRID): Int32Array {
   return owner;
 }
 
-export function makeTargets(objects: GroundTruth[][], grid = GRID): Targets {
+/** `anchors`: the sides of each cell's anchors (anchorSizes), null for the anchor-free detector. */
+export function makeTargets(objects: GroundTruth[][], grid = GRID, anchors: number[] | null = null): Targets {
   const n = objects.length;
   const cells = grid * grid;
-  const classTargets = new Float32Array(n * cells * NUM_CLASSES);
-  const boxTargets = new Float32Array(n * cells * 4);
-  const positive = new Float32Array(n * cells);
+  const perCell = anchors?.length ?? 1;
+  const outputs = n * cells * perCell;
+  const classTargets = new Float32Array(outputs * NUM_CLASSES);
+  const boxTargets = new Float32Array(outputs * 4);
+  const positive = new Float32Array(outputs);
   let positives = 0;
   objects.forEach((imageObjects, image) => {
     const owner = assignCells(imageObjects, grid);
+    const anchorOf = imageObjects.map((o) => (anchors === null ? 0 : nearestAnchor(o, anchors)));
     for (let cell = 0; cell < cells; cell++) {
-      const at = image * cells + cell;
       const k = owner[cell];
-      if (k >= 0) {
-        const o = imageObjects[k];
-        classTargets[at * NUM_CLASSES + o.label] = 1;
-        boxTargets.set([o.x1, o.y1, o.x2, o.y2], at * 4);
-        positive[at] = 1;
-        positives++;
-      } else {
-        const px = (cell % grid + 0.5) * STRIDE;
-        const py = (Math.floor(cell / grid) + 0.5) * STRIDE;
-        boxTargets.set([px - 1, py - 1, px + 1, py + 1], at * 4);
+      for (let anchor = 0; anchor < perCell; anchor++) {
+        const at = (image * cells + cell) * perCell + anchor;
+        if (k >= 0 && anchorOf[k] === anchor) {
+          const o = imageObjects[k];
+          classTargets[at * NUM_CLASSES + o.label] = 1;
+          boxTargets.set([o.x1, o.y1, o.x2, o.y2], at * 4);
+          positive[at] = 1;
+          positives++;
+        } else {
+          const px = (cell % grid + 0.5) * STRIDE;
+          const py = (Math.floor(cell / grid) + 0.5) * STRIDE;
+          boxTargets.set([px - 1, py - 1, px + 1, py + 1], at * 4);
+        }
       }
     }
   });
@@ -243,13 +301,13 @@ export interface DecodeOptions {
 export const DEFAULT_DECODE: DecodeOptions = {scoreThreshold: 0.05, preNmsTop: 200, nmsIou: 0.5, maxPerImage: 100};
 
 /**
- * Detections of a batch from sigmoid scores [N, GRID, GRID, C] and boxes [N, GRID, GRID, 4] (as
- * flat arrays): every (cell, class) above the score threshold, the top `preNmsTop` per image,
+ * Detections of a batch from sigmoid scores [N, GRID, GRID * anchors, C] and boxes [N, GRID,
+ * GRID * anchors, 4] (as flat arrays): every (anchor, class) above the score threshold, the top `preNmsTop` per image,
  * per-class NMS, then the best `maxPerImage`. `firstImage` offsets the image indices.
  */
 export function decodeDetections(scores: Float32Array, boxes: Float32Array, images: number, firstImage: number,
                                  options: DecodeOptions = DEFAULT_DECODE): Detection[] {
-  // The grid follows from the arrays (any canvas size).
+  // The grid follows from the arrays (any canvas size and anchors per cell).
   const cells = scores.length / (images * NUM_CLASSES);
   const out: Detection[] = [];
   for (let n = 0; n < images; n++) {

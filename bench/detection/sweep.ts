@@ -1,5 +1,6 @@
 // The detection sweep (`--sections detection-sweep`): the detection experiment over several levels of
-// imbalance (the same digits on larger canvases: the same positives, more negative cells) with each
+// imbalance (the same digits on larger canvases, then several anchors per cell: the same positives,
+// more negative outputs) with each
 // loss trained until it stops improving (early stopping on validation mAP@0.5, the same budget and
 // patience for every loss), one run per setting, seed and loss. Each finished run is written at
 // once to its own JSON file (atomically), so an interrupted sweep resumes where it stopped: a run
@@ -14,11 +15,35 @@ import {formatSeconds} from '../../lib/compare/progress';
 import {DetectionData, makeDetectionData, NUM_CLASSES} from './data';
 import {DetectionRun, disposeSplit, gridOf, imageTensor, splitTensors, trainOne} from './experiment';
 import {classificationLoss} from './losses';
-import {disposeCellCentres} from './model';
+import {anchorSizes, disposeCellCentres} from './model';
+
+/** One level of imbalance: the canvas side and the anchors per cell (1: the anchor-free detector). */
+export interface ImbalanceLevel {
+  canvas: number;
+  anchors: number;
+}
+
+/** The level's folder under runs/: canvas<side>, with _anchors<k> for several anchors per cell. */
+export function levelKey(level: ImbalanceLevel): string {
+  return `canvas${level.canvas}${level.anchors > 1 ? `_anchors${level.anchors}` : ''}`;
+}
+
+export function levelLabel(level: ImbalanceLevel): string {
+  return `canvas ${level.canvas}${level.anchors > 1 ? `, ${level.anchors} anchors per cell` : ''}`;
+}
+
+function sameLevel(a: ImbalanceLevel, b: ImbalanceLevel): boolean {
+  return a.canvas === b.canvas && a.anchors === b.anchors;
+}
+
+/** Proportional to the class outputs per canvas (area × anchors): the order the levels run in. */
+function outputScale(level: ImbalanceLevel): number {
+  return level.canvas * level.canvas * level.anchors;
+}
 
 export interface SweepSettings {
-  /** Canvas sides, one imbalance setting each, run smallest first. */
-  canvases: number[];
+  /** The imbalance settings, run in order of class outputs per canvas. */
+  levels: ImbalanceLevel[];
   losses: string[];
   seeds: number[];
   trainImages: number;
@@ -40,19 +65,20 @@ export const SWEEP_LOSSES = ['bce', 'alpha_bce', 'focal', 'focal_g1', 'varifocal
 
 export function sweepSettings(quick: boolean): SweepSettings {
   return quick ? {
-    canvases: [32, 48], losses: ['bce', 'focal'], seeds: [1], trainImages: 48, validationImages: 16, testImages: 16,
+    levels: [{canvas: 32, anchors: 1}, {canvas: 48, anchors: 2}], losses: ['bce', 'focal'], seeds: [1], trainImages: 48, validationImages: 16, testImages: 16,
     dataSeed: 0, maxSteps: 8, evalEvery: 2, patience: 2, batchSize: 8, learningRate: 2e-3,
   } : {
-    canvases: [64, 128, 256], losses: SWEEP_LOSSES, seeds: [1, 2, 3], trainImages: 2000, validationImages: 200,
+    levels: [{canvas: 64, anchors: 1}, {canvas: 128, anchors: 1}, {canvas: 128, anchors: 4}], losses: SWEEP_LOSSES, seeds: [1, 2, 3], trainImages: 2000, validationImages: 200,
     testImages: 500, dataSeed: 0, maxSteps: 8000, evalEvery: 200, patience: 5, batchSize: 16, learningRate: 2e-3,
   };
 }
 
 /** What a setting's data measure: the imbalance the classifier sees. */
-export interface ImbalanceMeasure {
-  canvas: number;
+export interface ImbalanceMeasure extends ImbalanceLevel {
   grid: number;
-  /** Class outputs per canvas (grid² × classes). */
+  /** The anchors' sides in pixels (anchorSizes of the training boxes); null with one anchor per cell. */
+  anchorSizes: number[] | null;
+  /** Class outputs per canvas (grid² × anchors × classes). */
   outputsPerImage: number;
   /** Positive class outputs per canvas, mean over the training canvases. */
   positivesPerImage: number;
@@ -74,8 +100,8 @@ export interface SweepRunRecord {
 
 export const SWEEP_MANIFEST = 'sweep.json';
 
-export function runFile(outDir: string, canvas: number, loss: string, seed: number): string {
-  return path.join(outDir, 'runs', `canvas${canvas}`, `${loss}_seed${seed}.json`);
+export function runFile(outDir: string, level: ImbalanceLevel, loss: string, seed: number): string {
+  return path.join(outDir, 'runs', levelKey(level), `${loss}_seed${seed}.json`);
 }
 
 /** Writes through a temporary file and a rename: a reader sees the whole file or none. */
@@ -86,19 +112,22 @@ export function writeJsonAtomically(file: string, value: unknown): void {
   fs.renameSync(temporary, file);
 }
 
-export function measureImbalance(data: DetectionData, positivesPerImage: Float32Array): ImbalanceMeasure {
+export function measureImbalance(data: DetectionData, anchors: number[] | null,
+                                 positivesPerImage: Float32Array): ImbalanceMeasure {
   const grid = gridOf(data.train);
-  const outputsPerImage = grid * grid * NUM_CLASSES;
+  const perCell = anchors?.length ?? 1;
+  const outputsPerImage = grid * grid * perCell * NUM_CLASSES;
   const positives = positivesPerImage.reduce((a, b) => a + b, 0);
   return {
-    canvas: data.train.canvas, grid, outputsPerImage, positivesPerImage: positives / data.train.count,
+    canvas: data.train.canvas, anchors: perCell, grid, anchorSizes: anchors, outputsPerImage,
+    positivesPerImage: positives / data.train.count,
     negativesPerPositive: (outputsPerImage * data.train.count - positives) / positives,
   };
 }
 
 /** Progress of a sweep: where it is, and an estimate of what remains. */
 export interface SweepProgress {
-  canvas: number;
+  level: ImbalanceLevel;
   settingIndex: number;
   settings: number;
   loss: string;
@@ -111,40 +140,41 @@ export interface SweepProgress {
   remainingSeconds: number;
 }
 
-/** Seconds a canvas size has cost so far (training and evaluation) and the steps trained in them. */
+/** Seconds a level has cost so far (training and evaluation) and the steps trained in them. */
 export interface MeasuredCost {
-  canvas: number;
+  level: ImbalanceLevel;
   seconds: number;
   steps: number;
 }
 
 /**
  * What remains: each run still to do at the full budget, at the seconds per step measured on its
- * canvas size, or, for a size not measured yet, at the rate of the nearest measured size scaled by
- * the area (an overestimate for larger canvases: a step costs less than its area suggests). An upper
- * estimate: early stopping ends most runs sooner. Infinity until something was measured.
+ * level, or, for a level not measured yet, at the rate of the nearest measured level scaled by the
+ * class outputs (area × anchors; an overestimate: a step costs less than its outputs suggest). An
+ * upper estimate: early stopping ends most runs sooner. Infinity until something was measured.
  */
-export function estimateRemaining(measured: MeasuredCost[], remainingCanvases: number[], maxSteps: number): number {
-  if (remainingCanvases.length === 0) {
+export function estimateRemaining(measured: MeasuredCost[], remaining: ImbalanceLevel[], maxSteps: number): number {
+  if (remaining.length === 0) {
     return 0;
   }
   const known = measured.filter((m) => m.steps > 0);
   if (known.length === 0) {
     return Infinity;
   }
-  const perStep = (canvas: number) => {
-    const same = known.filter((m) => m.canvas === canvas);
+  const perStep = (level: ImbalanceLevel) => {
+    const same = known.filter((m) => sameLevel(m.level, level));
     if (same.length > 0) {
       return same.reduce((n, m) => n + m.seconds, 0) / same.reduce((n, m) => n + m.steps, 0);
     }
-    const nearest = known.reduce((a, b) => (Math.abs(b.canvas - canvas) < Math.abs(a.canvas - canvas) ? b : a));
-    return nearest.seconds / nearest.steps * (canvas / nearest.canvas) ** 2;
+    const distance = (m: MeasuredCost) => Math.abs(Math.log(outputScale(m.level) / outputScale(level)));
+    const nearest = known.reduce((a, b) => (distance(b) < distance(a) ? b : a));
+    return nearest.seconds / nearest.steps * outputScale(level) / outputScale(nearest.level);
   };
-  return remainingCanvases.reduce((total, canvas) => total + maxSteps * perStep(canvas), 0);
+  return remaining.reduce((total, level) => total + maxSteps * perStep(level), 0);
 }
 
 export function sweepProgressLine(p: SweepProgress): string {
-  return `detection-sweep: canvas ${p.canvas} (setting ${p.settingIndex + 1}/${p.settings}), ${p.loss}, seed ${p.seed}; ` +
+  return `detection-sweep: ${levelLabel(p.level)} (setting ${p.settingIndex + 1}/${p.settings}), ${p.loss}, seed ${p.seed}; ` +
          `${p.finished}/${p.total} runs finished, ${formatSeconds(p.elapsedSeconds)} elapsed, ` +
          `at most about ${formatSeconds(p.remainingSeconds)} left`;
 }
@@ -167,7 +197,7 @@ export interface SweepOptions {
 }
 
 export interface SweepOutcome {
-  /** Runs trained by this call and runs found finished on disk, as `canvas/loss/seed`. */
+  /** Runs trained by this call and runs found finished on disk, as `<level folder>/<loss>/<seed>`. */
   trained: string[];
   skipped: string[];
   /** Runs still to do (maxRuns reached). */
@@ -187,7 +217,7 @@ function checkManifest(options: SweepOptions): void {
   }
   writeJsonAtomically(file, {
     settings: options.settings, backend: options.backend, startedBy: options.commit,
-    layout: 'runs/canvas<side>/<loss>_seed<seed>.json, one file per finished run (SweepRunRecord)',
+    layout: 'runs/canvas<side>[_anchors<k>]/<loss>_seed<seed>.json, one file per finished run (SweepRunRecord)',
   });
 }
 
@@ -195,18 +225,19 @@ export function runSweep(options: SweepOptions): SweepOutcome {
   const s = options.settings;
   const now = options.now ?? Date.now;
   const started = now();
-  const canvases = [...s.canvases].sort((a, b) => a - b);
+  const levels = [...s.levels].sort((a, b) => outputScale(a) - outputScale(b));
   const entries = s.losses.map(classificationLoss);
   checkManifest(options);
-  const plan = canvases.flatMap((canvas) => s.seeds.flatMap((seed) => entries.map((entry) => ({canvas, seed, entry}))));
-  const isDone = (p: typeof plan[number]) => fs.existsSync(runFile(options.outDir, p.canvas, p.entry.id, p.seed));
+  const plan = levels.flatMap((level) => s.seeds.flatMap((seed) => entries.map((entry) => ({level, seed, entry}))));
+  const isDone = (p: typeof plan[number]) => fs.existsSync(runFile(options.outDir, p.level, p.entry.id, p.seed));
+  const name = (p: typeof plan[number]) => `${levelKey(p.level)}/${p.entry.id}/${p.seed}`;
   const outcome: SweepOutcome = {trained: [], skipped: [], remaining: 0};
   const measured: MeasuredCost[] = [];
   let finished = plan.filter(isDone).length;
-  for (const [settingIndex, canvas] of canvases.entries()) {
-    const todo = plan.filter((p) => p.canvas === canvas && !isDone(p));
-    for (const p of plan.filter((q) => q.canvas === canvas && isDone(q))) {
-      outcome.skipped.push(`${canvas}/${p.entry.id}/${p.seed}`);
+  for (const [settingIndex, level] of levels.entries()) {
+    const todo = plan.filter((p) => p.level === level && !isDone(p));
+    for (const p of plan.filter((q) => q.level === level && isDone(q))) {
+      outcome.skipped.push(name(p));
     }
     if (todo.length === 0) {
       continue;
@@ -216,12 +247,13 @@ export function runSweep(options: SweepOptions): SweepOutcome {
       continue;
     }
     const data = makeDetectionData({train: s.trainImages, validation: s.validationImages, test: s.testImages,
-                                    seed: s.dataSeed, canvas});
-    const train = splitTensors(data.train);
+                                    seed: s.dataSeed, canvas: level.canvas});
+    const anchors = anchorSizes(data.train.objects, level.anchors);
+    const train = splitTensors(data.train, anchors);
     const validation = imageTensor(data.validation);
     const test = imageTensor(data.test);
-    const imbalance = measureImbalance(data, train.positivesPerImage);
-    options.log?.(`detection-sweep: canvas ${canvas}: ${imbalance.positivesPerImage.toFixed(1)} positives and ` +
+    const imbalance = measureImbalance(data, anchors, train.positivesPerImage);
+    options.log?.(`detection-sweep: ${levelLabel(level)}: ${imbalance.positivesPerImage.toFixed(1)} positives and ` +
                   `${imbalance.outputsPerImage} class outputs per canvas, ${imbalance.negativesPerPositive.toFixed(0)} ` +
                   'negatives per positive');
     try {
@@ -234,19 +266,19 @@ export function runSweep(options: SweepOptions): SweepOutcome {
         const run = trainOne(p.entry, p.seed, data, train, validation, test, {
           steps: s.maxSteps, batchSize: s.batchSize, learningRate: s.learningRate, evalEvery: s.evalEvery,
           exampleImages: 0, patience: s.patience,
-          progress: options.progress && ((line) => options.progress!(`detection-sweep canvas ${canvas}, ${line}`)),
+          progress: options.progress && ((line) => options.progress!(`detection-sweep ${levelLabel(level)}, ${line}`)),
         }, false, runStarted);
         delete run.examples;
         const record: SweepRunRecord = {imbalance, loss: p.entry.id, seed: p.seed, run, backend: options.backend,
                                         commit: options.commit, finishedAt: new Date(now()).toISOString()};
-        writeJsonAtomically(runFile(options.outDir, canvas, p.entry.id, p.seed), record);
-        outcome.trained.push(`${canvas}/${p.entry.id}/${p.seed}`);
+        writeJsonAtomically(runFile(options.outDir, level, p.entry.id, p.seed), record);
+        outcome.trained.push(name(p));
         finished++;
-        measured.push({canvas, seconds: (now() - runStarted) / 1000, steps: run.stepsTrained});
+        measured.push({level, seconds: (now() - runStarted) / 1000, steps: run.stepsTrained});
         const elapsedSeconds = (now() - started) / 1000;
-        const left = plan.filter((q) => !isDone(q)).map((q) => q.canvas);
+        const left = plan.filter((q) => !isDone(q)).map((q) => q.level);
         options.log?.(`${sweepProgressLine({
-          canvas, settingIndex, settings: canvases.length, loss: p.entry.id, seed: p.seed, finished, total: plan.length,
+          level, settingIndex, settings: levels.length, loss: p.entry.id, seed: p.seed, finished, total: plan.length,
           elapsedSeconds, remainingSeconds: estimateRemaining(measured, left, s.maxSteps),
         })}: test mAP@0.5 ${run.map50.toFixed(3)} at the best validation step ${run.bestStep} of ` +
                       `${run.stepsTrained} trained, ${formatSeconds((now() - runStarted) / 1000)}`);

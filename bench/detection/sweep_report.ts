@@ -10,7 +10,7 @@ import {LineSeries, lineChart, PALETTE, writeSvg} from '../../lib/compare/svg';
 import {markdownTable} from '../../lib/compare/tables';
 import {metricSummary, pairedComparison, PairedComparison, VERDICT_RULE} from '../../lib/compare/verdict';
 import {classificationLoss} from './losses';
-import {ImbalanceMeasure, runFile, SWEEP_MANIFEST, SweepRunRecord, SweepSettings} from './sweep';
+import {ImbalanceLevel, ImbalanceMeasure, runFile, SWEEP_MANIFEST, SweepRunRecord, SweepSettings} from './sweep';
 
 export const SWEEP_FILES = {markdown: 'SWEEP.md', figure: 'sweep_map_difference.svg'};
 const BASELINE = 'bce';
@@ -28,10 +28,10 @@ export function readSweep(outDir: string): SweepState {
   }
   const settings = (JSON.parse(fs.readFileSync(manifest, 'utf8')) as {settings: SweepSettings}).settings;
   const records: SweepRunRecord[] = [];
-  for (const canvas of settings.canvases) {
+  for (const level of settings.levels) {
     for (const loss of settings.losses) {
       for (const seed of settings.seeds) {
-        const file = runFile(outDir, canvas, loss, seed);
+        const file = runFile(outDir, level, loss, seed);
         if (fs.existsSync(file)) {
           records.push(JSON.parse(fs.readFileSync(file, 'utf8')) as SweepRunRecord);
         }
@@ -45,10 +45,14 @@ function signedPoints(v: number): string {
   return `${v >= 0 ? '+' : ''}${points(v)}`;
 }
 
+function atLevel(record: SweepRunRecord, level: ImbalanceLevel): boolean {
+  return record.imbalance.canvas === level.canvas && record.imbalance.anchors === level.anchors;
+}
+
 /** Paired with BCE over the seeds both finished; null when fewer than one pair. */
-export function differenceFromBaseline(records: SweepRunRecord[], canvas: number, loss: string):
+export function differenceFromBaseline(records: SweepRunRecord[], level: ImbalanceLevel, loss: string):
     PairedComparison<'map50'> | null {
-  const of = (id: string) => records.filter((r) => r.imbalance.canvas === canvas && r.loss === id);
+  const of = (id: string) => records.filter((r) => atLevel(r, level) && r.loss === id);
   const base = of(BASELINE);
   const pairs = of(loss).map((r) => [r, base.find((b) => b.seed === r.seed)] as const)
                     .filter((p): p is readonly [SweepRunRecord, SweepRunRecord] => p[1] !== undefined)
@@ -60,14 +64,14 @@ export function differenceFromBaseline(records: SweepRunRecord[], canvas: number
                           metricSummary(pairs.map((p) => p[1].run.map50)));
 }
 
-function imbalanceOf(records: SweepRunRecord[], canvas: number): ImbalanceMeasure | undefined {
-  return records.find((r) => r.imbalance.canvas === canvas)?.imbalance;
+function imbalanceOf(records: SweepRunRecord[], level: ImbalanceLevel): ImbalanceMeasure | undefined {
+  return records.find((r) => atLevel(r, level))?.imbalance;
 }
 
-export function missingRuns(state: SweepState, canvas: number): string[] {
+export function missingRuns(state: SweepState, level: ImbalanceLevel): string[] {
   const {settings, records} = state;
   return settings.losses.flatMap((loss) => settings.seeds.filter(
-      (seed) => !records.some((r) => r.imbalance.canvas === canvas && r.loss === loss && r.seed === seed))
+      (seed) => !records.some((r) => atLevel(r, level) && r.loss === loss && r.seed === seed))
       .map((seed) => `${loss} seed ${seed}`));
 }
 
@@ -79,16 +83,16 @@ export function cutOffByBudget(record: SweepRunRecord, settings: SweepSettings):
   return record.run.stepsTrained >= settings.maxSteps && record.run.bestStep === record.run.stepsTrained;
 }
 
-export function settingRows(state: SweepState, canvas: number): string[][] {
+export function settingRows(state: SweepState, level: ImbalanceLevel): string[][] {
   return state.settings.losses.flatMap((loss) => {
-    const own = state.records.filter((r) => r.imbalance.canvas === canvas && r.loss === loss)
+    const own = state.records.filter((r) => atLevel(r, level) && r.loss === loss)
                     .sort((a, b) => a.seed - b.seed);
     if (own.length === 0) {
       return [];
     }
     const map = own.map((r) => r.run.map50);
     const summary = metricSummary(map);
-    const difference = loss === BASELINE ? null : differenceFromBaseline(state.records, canvas, loss);
+    const difference = loss === BASELINE ? null : differenceFromBaseline(state.records, level, loss);
     return [[
       classificationLoss(loss).label,
       map.length > 1 ? `${points(summary.mean)} ± ${points(summary.sd)}` : `${points(summary.mean)} (1 seed)`,
@@ -104,10 +108,10 @@ export function settingRows(state: SweepState, canvas: number): string[][] {
 
 /** Each loss − BCE (mean of the paired seeds, band = min–max of the paired differences) against negatives per positive. */
 export function sweepDifferenceChart(state: SweepState): string {
-  const measured = state.settings.canvases.map((c) => imbalanceOf(state.records, c))
+  const measured = state.settings.levels.map((level) => imbalanceOf(state.records, level))
                        .filter((m): m is ImbalanceMeasure => m !== undefined);
   const series: LineSeries[] = state.settings.losses.filter((l) => l !== BASELINE).map((loss, i) => {
-    const cells = measured.map((m) => [m, differenceFromBaseline(state.records, m.canvas, loss)] as const)
+    const cells = measured.map((m) => [m, differenceFromBaseline(state.records, m, loss)] as const)
                       .filter((c): c is readonly [ImbalanceMeasure, PairedComparison<'map50'>] => c[1] !== null);
     return {
       name: classificationLoss(loss).label, color: PALETTE[(i + 1) % PALETTE.length],
@@ -126,13 +130,28 @@ export function sweepDifferenceChart(state: SweepState): string {
   });
 }
 
+/** The levels in words: the canvases of the anchor-free detector, then those with several anchors. */
+function describeLevels(levels: ImbalanceLevel[]): string {
+  const sides = (list: ImbalanceLevel[]) => list.map((l) => l.canvas).join(', ').replace(/, (\d+)$/, ' and $1');
+  const plain = levels.filter((l) => l.anchors === 1);
+  const anchored = levels.filter((l) => l.anchors > 1);
+  const parts = plain.length === 0 ? [] :
+      [`canvases of ${sides(plain)} px (the positives stay, the negative cells grow with the area)`];
+  for (const l of anchored) {
+    parts.push(`${l.canvas} px with ${l.anchors} anchors per cell (each anchor predicts every class and a box; a ` +
+               'digit goes to the one anchor nearest its size, the other anchors of its cells stay negatives, as ' +
+               'in RetinaNet; the anchor sides are quantiles of the training boxes\' sizes)');
+  }
+  return parts.join(', then ');
+}
+
 export function sweepMarkdown(state: SweepState, figure: string | null): string {
   const s = state.settings;
-  const total = s.canvases.length * s.losses.length * s.seeds.length;
+  const total = s.levels.length * s.losses.length * s.seeds.length;
   const out: string[] = ['## Detection sweep: imbalance × training length', ''];
-  out.push(`The detection experiment (DETECTION.md's detector, data generator, box loss and prior initialisation) on ` +
-           `canvases of ${s.canvases.join(', ')} px with the same digits (1–3 per canvas, 12–28 px): the positives stay, ` +
-           'the negative cells grow with the area. Every loss gets the same budget: at most ' +
+  out.push(`The detection experiment (DETECTION.md's detector, data generator, box loss and prior initialisation) ` +
+           `with the same digits (1–3 per canvas, 12–28 px) at ${s.levels.length} levels of imbalance: ` +
+           `${describeLevels(s.levels)}. Every loss gets the same budget: at most ` +
            `${s.maxSteps} steps of ${s.batchSize} canvases (Adam, learning rate ${s.learningRate}), validation mAP@0.5 on ` +
            `${s.validationImages} canvases every ${s.evalEvery} steps, early stopping after ${s.patience} evaluations ` +
            `(${s.patience * s.evalEvery} steps) without a new best, and the test mAP@0.5 (${s.testImages} canvases) of ` +
@@ -141,19 +160,21 @@ export function sweepMarkdown(state: SweepState, figure: string | null): string 
   out.push(`Finished runs: ${state.records.length} of ${total}. Compute: ${
       (state.records.reduce((n, r) => n + r.run.trainSeconds + r.run.evalSeconds, 0) / 3600).toFixed(2)} h of ` +
            `training and evaluation; commits: ${[...new Set(state.records.map((r) => r.commit ?? 'unknown'))].join(', ') || 'none'}.`, '');
-  for (const canvas of s.canvases) {
-    const m = imbalanceOf(state.records, canvas);
-    out.push(`### Canvas ${canvas}×${canvas}` + (m === undefined ? '' :
-             `: ${m.negativesPerPositive.toFixed(0)} negatives per positive (measured: ${m.positivesPerImage.toFixed(1)} ` +
-             `positives among ${m.outputsPerImage} class outputs per canvas, ${m.grid}×${m.grid} grid)`), '');
-    const rows = settingRows(state, canvas);
+  for (const level of s.levels) {
+    const m = imbalanceOf(state.records, level);
+    const anchors = m?.anchorSizes ? ` × ${m.anchors} anchors of ${m.anchorSizes.map((a) => a.toFixed(1)).join(', ')} px` : '';
+    out.push(`### Canvas ${level.canvas}×${level.canvas}${level.anchors > 1 ? `, ${level.anchors} anchors per cell` : ''}` +
+             (m === undefined ? '' :
+              `: ${m.negativesPerPositive.toFixed(0)} negatives per positive (measured: ${m.positivesPerImage.toFixed(1)} ` +
+              `positives among ${m.outputsPerImage} class outputs per canvas, ${m.grid}×${m.grid} grid${anchors})`), '');
+    const rows = settingRows(state, level);
     out.push(rows.length === 0 ? 'No run finished yet.' : markdownTable(SWEEP_HEADER, rows, [false, true, true, false, true, true, true]), '');
-    const cut = state.records.filter((r) => r.imbalance.canvas === canvas && cutOffByBudget(r, s));
+    const cut = state.records.filter((r) => atLevel(r, level) && cutOffByBudget(r, s));
     if (cut.length > 0) {
       out.push(`Still improving when the budget ended (best validation at the last of ${s.maxSteps} steps, marked ` +
                `"(budget)"): ${cut.map((r) => `${r.loss} seed ${r.seed}`).join(', ')}; their mAP may be too low.`, '');
     }
-    const missing = missingRuns(state, canvas);
+    const missing = missingRuns(state, level);
     if (missing.length > 0) {
       out.push(`Missing (not finished yet): ${missing.join(', ')}.`, '');
     }
