@@ -120,6 +120,10 @@ describe('verdicts and the recommendation', () => {
     const within = pairedComparison('macroF1', 'a', summary([0.71, 0.75, 0.73]), 'ce', summary([0.7, 0.74, 0.72]));
     expect(within.exceedsSpread).toBe(false);
     expect(within.verdict).toBe('within the seed-to-seed spread (no difference shown); higher on all 3 paired seeds');
+    expect(pairedComparison('macroF1', 'a', summary([0.69, 0.73]), 'ce', summary([0.7, 0.74])).verdict)
+        .toBe('within the seed-to-seed spread (no difference shown); lower on both paired seeds');
+    expect(pairedComparison('macroF1', 'a', summary([0.71, 0.73]), 'ce', summary([0.7, 0.74])).verdict)
+        .toBe('within the seed-to-seed spread (no difference shown)');
     expect(pairedComparison('accuracy', 'a', summary([0.5]), 'ce', summary([0.4])).verdict)
         .toBe('one seed: spread not measured, no conclusion');
   });

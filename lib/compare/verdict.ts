@@ -51,7 +51,8 @@ export function pairedComparison<M extends string>(metric: M, a: string, sa: Met
     verdict = 'within the seed-to-seed spread (no difference shown)';
     // Worth knowing, not a claim: the paired seeds may still all point the same way.
     if (seedsHigher === paired.length || seedsLower === paired.length) {
-      verdict += `; ${seedsHigher > 0 ? 'higher' : 'lower'} on all ${paired.length} paired seeds`;
+      const seeds = paired.length === 2 ? 'both' : `all ${paired.length}`;
+      verdict += `; ${seedsHigher > 0 ? 'higher' : 'lower'} on ${seeds} paired seeds`;
     }
   }
   return {
