@@ -13,8 +13,8 @@ import * as path from 'path';
 
 import {BenchResults} from '../bench/report';
 import {parseArgs} from '../bench/run';
-import {estimateRemaining, ImbalanceLevel, levelKey, runFile, runSweep, SWEEP_MANIFEST, SweepRunRecord, sweepProgressLine, sweepSettings,
-        writeJsonAtomically} from '../bench/detection/sweep';
+import {estimateRemaining, ImbalanceLevel, levelKey, runFile, runSweep, SWEEP_MANIFEST, SweepRunRecord, sweepProgressLine,
+        sweepSettings, writeJsonAtomically} from '../bench/detection/sweep';
 import {differenceFromBaseline, missingRuns, readSweep, sweepDifferenceChart, sweepMarkdown,
         writeSweepReport} from '../bench/detection/sweep_report';
 
@@ -228,7 +228,8 @@ const trains = backend === 'tensorflow' && !jsArrays;
 
   it('skips finished runs, trains the rest, and ends with the same result as one whole run', () => {
     const whole = path.join(work, 'whole');
-    expect(sweep(whole)).toMatchObject({trained: ['canvas32/bce/1', 'canvas32/focal/1', 'canvas48_anchors2/bce/1', 'canvas48_anchors2/focal/1'], skipped: [],
+    expect(sweep(whole)).toMatchObject({trained: ['canvas32/bce/1', 'canvas32/focal/1', 'canvas48_anchors2/bce/1',
+                                                  'canvas48_anchors2/focal/1'], skipped: [],
                                         remaining: 0});
 
     const pieces = path.join(work, 'pieces');
@@ -240,14 +241,16 @@ const trains = backend === 'tensorflow' && !jsArrays;
     const firstTime = fs.statSync(first).mtimeMs;
 
     // Resumed: the finished run is skipped, not trained again (file untouched).
-    expect(sweep(pieces)).toMatchObject({trained: ['canvas32/focal/1', 'canvas48_anchors2/bce/1', 'canvas48_anchors2/focal/1'], skipped: ['canvas32/bce/1'],
+    expect(sweep(pieces)).toMatchObject({trained: ['canvas32/focal/1', 'canvas48_anchors2/bce/1', 'canvas48_anchors2/focal/1'],
+                                         skipped: ['canvas32/bce/1'],
                                          remaining: 0});
     expect(fs.readFileSync(first, 'utf8')).toBe(firstContent);
     expect(fs.statSync(first).mtimeMs).toBe(firstTime);
 
     // A lost result: only that run is trained again.
     fs.rmSync(path.join(pieces, runFiles(pieces)[2]));
-    expect(sweep(pieces)).toMatchObject({trained: ['canvas48_anchors2/bce/1'], skipped: ['canvas32/bce/1', 'canvas32/focal/1', 'canvas48_anchors2/focal/1']});
+    expect(sweep(pieces)).toMatchObject({trained: ['canvas48_anchors2/bce/1'],
+                                         skipped: ['canvas32/bce/1', 'canvas32/focal/1', 'canvas48_anchors2/focal/1']});
 
     // The same runs and the same report tables as the whole sweep (timings aside).
     for (const file of runFiles(whole)) {

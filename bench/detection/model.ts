@@ -80,7 +80,8 @@ export function anchorSizes(objects: Box[][], count: number): number[] | null {
     return null;
   }
   const sizes = objects.flat().map(boxSize).sort((a, b) => a - b);
-  return Array.from({length: count}, (_, k) => sizes[Math.min(sizes.length - 1, Math.floor((k + 0.5) / count * sizes.length))]);
+  const quantile = (q: number) => sizes[Math.min(sizes.length - 1, Math.floor(q * sizes.length))];
+  return Array.from({length: count}, (_, k) => quantile((k + 0.5) / count));
 }
 
 function boxSize(b: Box): number {
@@ -185,7 +186,8 @@ export function forward(params: DetectorParams, images: tf.Tensor4D): DetectorOu
     // [N, grid, grid, anchors, 4] against each anchor's scale [anchors, 1].
     const raw = tf.reshape(tf.add(tf.conv2d(x, params.boxFilter as tf.Tensor4D, 1, 'same'), params.boxBias),
                            [n, grid, grid, perCell, 4]);
-    const distances = tf.mul(tf.exp(tf.clipByValue(raw, -BOX_CLIP, BOX_CLIP)), tf.tensor2d(params.boxScales, [perCell, 1]));
+    const scales = tf.tensor2d(params.boxScales, [perCell, 1]);
+    const distances = tf.mul(tf.exp(tf.clipByValue(raw, -BOX_CLIP, BOX_CLIP)), scales);
     const [left, top, right, bottom] = tf.split(distances, 4, 4);
     const [cx, cy] = tf.split(tf.expandDims(cellCentres(grid), 3), 2, 4);
     const boxes = tf.reshape(tf.concat([tf.sub(cx, left), tf.sub(cy, top), tf.add(cx, right), tf.add(cy, bottom)], 4),

@@ -28,11 +28,16 @@ export function levelKey(level: ImbalanceLevel): string {
   return `canvas${level.canvas}${level.anchors > 1 ? `_anchors${level.anchors}` : ''}`;
 }
 
-export function levelLabel(level: ImbalanceLevel): string {
-  return `canvas ${level.canvas}${level.anchors > 1 ? `, ${level.anchors} anchors per cell` : ''}`;
+/** ", <k> anchors per cell" for several anchors, nothing for the anchor-free detector. */
+export function anchorsPhrase(level: ImbalanceLevel): string {
+  return level.anchors > 1 ? `, ${level.anchors} anchors per cell` : '';
 }
 
-function sameLevel(a: ImbalanceLevel, b: ImbalanceLevel): boolean {
+export function levelLabel(level: ImbalanceLevel): string {
+  return `canvas ${level.canvas}${anchorsPhrase(level)}`;
+}
+
+export function sameLevel(a: ImbalanceLevel, b: ImbalanceLevel): boolean {
   return a.canvas === b.canvas && a.anchors === b.anchors;
 }
 
@@ -65,11 +70,11 @@ export const SWEEP_LOSSES = ['bce', 'alpha_bce', 'focal', 'focal_g1', 'varifocal
 
 export function sweepSettings(quick: boolean): SweepSettings {
   return quick ? {
-    levels: [{canvas: 32, anchors: 1}, {canvas: 48, anchors: 2}], losses: ['bce', 'focal'], seeds: [1], trainImages: 48, validationImages: 16, testImages: 16,
-    dataSeed: 0, maxSteps: 8, evalEvery: 2, patience: 2, batchSize: 8, learningRate: 2e-3,
+    levels: [{canvas: 32, anchors: 1}, {canvas: 48, anchors: 2}], losses: ['bce', 'focal'], seeds: [1],
+    trainImages: 48, validationImages: 16, testImages: 16, dataSeed: 0, maxSteps: 8, evalEvery: 2, patience: 2, batchSize: 8, learningRate: 2e-3,
   } : {
-    levels: [{canvas: 64, anchors: 1}, {canvas: 128, anchors: 1}, {canvas: 128, anchors: 4}], losses: SWEEP_LOSSES, seeds: [1, 2, 3], trainImages: 2000, validationImages: 200,
-    testImages: 500, dataSeed: 0, maxSteps: 8000, evalEvery: 200, patience: 5, batchSize: 16, learningRate: 2e-3,
+    levels: [{canvas: 64, anchors: 1}, {canvas: 128, anchors: 1}, {canvas: 128, anchors: 4}], losses: SWEEP_LOSSES,
+    seeds: [1, 2, 3], trainImages: 2000, validationImages: 200, testImages: 500, dataSeed: 0, maxSteps: 8000, evalEvery: 200, patience: 5, batchSize: 16, learningRate: 2e-3,
   };
 }
 

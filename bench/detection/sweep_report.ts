@@ -10,7 +10,8 @@ import {LineSeries, lineChart, PALETTE, writeSvg} from '../../lib/compare/svg';
 import {markdownTable} from '../../lib/compare/tables';
 import {metricSummary, pairedComparison, PairedComparison, VERDICT_RULE} from '../../lib/compare/verdict';
 import {classificationLoss} from './losses';
-import {ImbalanceLevel, ImbalanceMeasure, runFile, SWEEP_MANIFEST, SweepRunRecord, SweepSettings} from './sweep';
+import {anchorsPhrase, ImbalanceLevel, ImbalanceMeasure, runFile, sameLevel, SWEEP_MANIFEST, SweepRunRecord,
+        SweepSettings} from './sweep';
 
 export const SWEEP_FILES = {markdown: 'SWEEP.md', figure: 'sweep_map_difference.svg'};
 const BASELINE = 'bce';
@@ -45,14 +46,10 @@ function signedPoints(v: number): string {
   return `${v >= 0 ? '+' : ''}${points(v)}`;
 }
 
-function atLevel(record: SweepRunRecord, level: ImbalanceLevel): boolean {
-  return record.imbalance.canvas === level.canvas && record.imbalance.anchors === level.anchors;
-}
-
 /** Paired with BCE over the seeds both finished; null when fewer than one pair. */
 export function differenceFromBaseline(records: SweepRunRecord[], level: ImbalanceLevel, loss: string):
     PairedComparison<'map50'> | null {
-  const of = (id: string) => records.filter((r) => atLevel(r, level) && r.loss === id);
+  const of = (id: string) => records.filter((r) => sameLevel(r.imbalance, level) && r.loss === id);
   const base = of(BASELINE);
   const pairs = of(loss).map((r) => [r, base.find((b) => b.seed === r.seed)] as const)
                     .filter((p): p is readonly [SweepRunRecord, SweepRunRecord] => p[1] !== undefined)
@@ -65,13 +62,13 @@ export function differenceFromBaseline(records: SweepRunRecord[], level: Imbalan
 }
 
 function imbalanceOf(records: SweepRunRecord[], level: ImbalanceLevel): ImbalanceMeasure | undefined {
-  return records.find((r) => atLevel(r, level))?.imbalance;
+  return records.find((r) => sameLevel(r.imbalance, level))?.imbalance;
 }
 
 export function missingRuns(state: SweepState, level: ImbalanceLevel): string[] {
   const {settings, records} = state;
   return settings.losses.flatMap((loss) => settings.seeds.filter(
-      (seed) => !records.some((r) => atLevel(r, level) && r.loss === loss && r.seed === seed))
+      (seed) => !records.some((r) => sameLevel(r.imbalance, level) && r.loss === loss && r.seed === seed))
       .map((seed) => `${loss} seed ${seed}`));
 }
 
@@ -85,7 +82,7 @@ export function cutOffByBudget(record: SweepRunRecord, settings: SweepSettings):
 
 export function settingRows(state: SweepState, level: ImbalanceLevel): string[][] {
   return state.settings.losses.flatMap((loss) => {
-    const own = state.records.filter((r) => atLevel(r, level) && r.loss === loss)
+    const own = state.records.filter((r) => sameLevel(r.imbalance, level) && r.loss === loss)
                     .sort((a, b) => a.seed - b.seed);
     if (own.length === 0) {
       return [];
@@ -163,13 +160,13 @@ export function sweepMarkdown(state: SweepState, figure: string | null): string 
   for (const level of s.levels) {
     const m = imbalanceOf(state.records, level);
     const anchors = m?.anchorSizes ? ` × ${m.anchors} anchors of ${m.anchorSizes.map((a) => a.toFixed(1)).join(', ')} px` : '';
-    out.push(`### Canvas ${level.canvas}×${level.canvas}${level.anchors > 1 ? `, ${level.anchors} anchors per cell` : ''}` +
+    out.push(`### Canvas ${level.canvas}×${level.canvas}${anchorsPhrase(level)}` +
              (m === undefined ? '' :
               `: ${m.negativesPerPositive.toFixed(0)} negatives per positive (measured: ${m.positivesPerImage.toFixed(1)} ` +
               `positives among ${m.outputsPerImage} class outputs per canvas, ${m.grid}×${m.grid} grid${anchors})`), '');
     const rows = settingRows(state, level);
     out.push(rows.length === 0 ? 'No run finished yet.' : markdownTable(SWEEP_HEADER, rows, [false, true, true, false, true, true, true]), '');
-    const cut = state.records.filter((r) => atLevel(r, level) && cutOffByBudget(r, s));
+    const cut = state.records.filter((r) => sameLevel(r.imbalance, level) && cutOffByBudget(r, s));
     if (cut.length > 0) {
       out.push(`Still improving when the budget ended (best validation at the last of ${s.maxSteps} steps, marked ` +
                `"(budget)"): ${cut.map((r) => `${r.loss} seed ${r.seed}`).join(', ')}; their mAP may be too low.`, '');
